@@ -1,0 +1,38 @@
+"""Dashloom's public events: the only language the services share.
+
+Subjects are `events.<aggregate>.<aggregate_id>` in the JetStream stream `EVENTS`.
+"""
+
+from contracts.envelope import EVENT_TYPES, Event, derive_event_id, subject_for
+from contracts.generation import (
+    BlobRef,
+    DashboardRequested,
+    GenerationCompleted,
+    GenerationFailed,
+    GenerationOptions,
+    GenerationProgressed,
+    GenerationStarted,
+    MetricPoint,
+    MetricSeries,
+)
+from contracts.projects import (
+    ApiKeyIssued,
+    ApiKeyRevoked,
+    ApiKeyRotated,
+    ProjectCreated,
+)
+from contracts.sharing import ShareLinkIssued, ShareLinkRevoked
+from contracts.upcasting import UnknownEventType, decode_event, encode_event
+from contracts.webhooks import WebhookEndpointDisabled, WebhookEndpointRegistered
+
+STREAM_NAME = "EVENTS"
+STREAM_SUBJECTS = ["events.>"]
+
+__all__ = [
+    "EVENT_TYPES", "STREAM_NAME", "STREAM_SUBJECTS", "ApiKeyIssued", "ApiKeyRevoked", "ApiKeyRotated",
+    "BlobRef", "MetricPoint", "MetricSeries", "WebhookEndpointDisabled", "WebhookEndpointRegistered",
+    "DashboardRequested", "Event", "GenerationCompleted", "GenerationFailed", "GenerationOptions",
+    "GenerationProgressed", "GenerationStarted", "ProjectCreated", "ShareLinkIssued",
+    "ShareLinkRevoked", "UnknownEventType", "decode_event", "derive_event_id", "encode_event",
+    "subject_for",
+]

@@ -1,0 +1,171 @@
+"""Uploads and rendered artifacts: too large for events, so events carry a name and a SHA-256.
+
+Two backends pass the same tests: `DiskBlobStore` (one machine, the embedded default) and
+`ObjectStoreBlobStore` (JetStream Object Store: several machines, no extra server).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Protocol
+
+from nats.js import JetStreamContext
+from nats.js.api import ObjectMeta, ObjectMetaOptions, StorageType
+from nats.js.errors import BucketNotFoundError, NotFoundError, ObjectNotFoundError
+
+from contracts import BlobRef
+
+CHUNK = 1024 * 1024
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,250}$")
+
+
+class BlobNotFound(Exception):
+    pass
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name) or ".." in name:
+        raise ValueError(f"invalid blob name: {name!r}")
+    return name
+
+
+class BlobStore(Protocol):
+    async def put(self, name: str, chunks: AsyncIterator[bytes]) -> BlobRef: ...
+    async def read(self, name: str) -> AsyncIterator[bytes]: ...
+    async def copy_to_file(self, name: str, path: Path) -> None: ...
+    async def exists(self, name: str) -> bool: ...
+    async def delete(self, name: str) -> None: ...
+
+
+async def _spool(chunks: AsyncIterator[bytes], path: Path) -> BlobRef:
+    """Write chunks to `path`, hashing and counting as they arrive; memory stays flat."""
+    digest, size = hashlib.sha256(), 0
+    with open(path, "wb") as out:
+        async for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return BlobRef(name=path.name, sha256=digest.hexdigest(), size=size)
+
+
+class DiskBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, name: str) -> Path:
+        return self.root / check_name(name)
+
+    async def put(self, name: str, chunks: AsyncIterator[bytes]) -> BlobRef:
+        target = self._path(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        os.close(fd)
+        try:
+            ref = await _spool(chunks, Path(temporary))
+            os.replace(temporary, target)  # readers never see a half-written blob
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return ref.model_copy(update={"name": name})
+
+    async def read(self, name: str) -> AsyncIterator[bytes]:
+        path = self._path(name)
+        if not path.exists():
+            raise BlobNotFound(name)
+        with open(path, "rb") as source:
+            while chunk := source.read(CHUNK):
+                yield chunk
+
+    async def copy_to_file(self, name: str, path: Path) -> None:
+        source = self._path(name)
+        if not source.exists():
+            raise BlobNotFound(name)
+        shutil.copyfile(source, path)
+
+    async def exists(self, name: str) -> bool:
+        return self._path(name).exists()
+
+    async def delete(self, name: str) -> None:
+        self._path(name).unlink(missing_ok=True)
+
+
+class ObjectStoreBlobStore:
+    """JetStream Object Store with 1 MB chunks (2.6x faster puts than the 128 KB default).
+
+    Reads always go through a file (`get(..., writeinto=)`): nats-py's plain `get` grows its
+    result with `bytes +=` and takes minutes on a few hundred MB.
+    """
+
+    def __init__(self, js: JetStreamContext, bucket: str = "blobs", replicas: int = 1,
+                 spool_dir: Path | None = None) -> None:
+        self.js = js
+        self.bucket = bucket
+        self.replicas = replicas
+        self.spool_dir = spool_dir
+        self._store = None
+
+    async def _object_store(self):
+        if self._store is None:
+            try:
+                self._store = await self.js.object_store(self.bucket)
+            except BucketNotFoundError:
+                self._store = await self.js.create_object_store(
+                    self.bucket, storage=StorageType.FILE, replicas=self.replicas)
+        return self._store
+
+    async def put(self, name: str, chunks: AsyncIterator[bytes]) -> BlobRef:
+        store = await self._object_store()
+        with tempfile.TemporaryDirectory(dir=self.spool_dir) as spool:
+            path = Path(spool) / "upload"
+            ref = await _spool(chunks, path)
+            with open(path, "rb") as source:
+                meta = ObjectMeta(name=check_name(name), options=ObjectMetaOptions(max_chunk_size=CHUNK))
+                await store.put(name, source, meta=meta)
+        return ref.model_copy(update={"name": name})
+
+    async def read(self, name: str) -> AsyncIterator[bytes]:
+        with tempfile.TemporaryDirectory(dir=self.spool_dir) as spool:
+            path = Path(spool) / "download"
+            await self.copy_to_file(name, path)
+            with open(path, "rb") as source:
+                while chunk := source.read(CHUNK):
+                    yield chunk
+
+    async def copy_to_file(self, name: str, path: Path) -> None:
+        store = await self._object_store()
+        with open(path, "wb") as out:
+            try:
+                await store.get(check_name(name), writeinto=out)
+            except (ObjectNotFoundError, NotFoundError) as missing:
+                raise BlobNotFound(name) from missing
+
+    async def exists(self, name: str) -> bool:
+        store = await self._object_store()
+        try:
+            info = await store.get_info(check_name(name))
+        except (ObjectNotFoundError, NotFoundError):
+            return False
+        return not info.deleted
+
+    async def delete(self, name: str) -> None:
+        store = await self._object_store()
+        try:
+            await store.delete(check_name(name))
+        except (ObjectNotFoundError, NotFoundError):
+            pass
+
+
+def open_blob_store(backend: str, root: Path, js: JetStreamContext, replicas: int = 1) -> BlobStore:
+    """The configured backend: "disk" under `root`, or "nats" (the JetStream Object Store)."""
+    if backend == "nats":
+        return ObjectStoreBlobStore(js, replicas=replicas)
+    return DiskBlobStore(root)

@@ -1,0 +1,93 @@
+"""Reading the log in order, in batches, from a sequence or a time, up to a sequence."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+import orjson
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from contracts import STREAM_NAME, STREAM_SUBJECTS, Event, decode_event
+
+TYPE_HEADER = "Dashloom-Type"
+VERSION_HEADER = "Dashloom-Version"
+
+
+@dataclass(frozen=True, slots=False)
+class StoredEvent:
+    """An event as the log holds it: its stream sequence, and its JSON decoded only on demand."""
+
+    seq: int
+    event_id: str
+    subject: str
+    type: str
+    version: int
+    data: bytes
+    stored_at: datetime
+
+    @cached_property
+    def event(self) -> Event:
+        return decode_event(self.data, self.type, self.version)
+
+    @classmethod
+    def from_msg(cls, msg: Msg) -> StoredEvent:
+        meta = msg.metadata
+        headers = msg.headers or {}
+        event_type, version = headers.get(TYPE_HEADER), headers.get(VERSION_HEADER)
+        if not event_type or not version:  # written without our headers: read the envelope
+            envelope = orjson.loads(msg.data)
+            event_type, version = envelope["type"], envelope["version"]
+        return cls(seq=meta.sequence.stream, event_id=headers.get("Nats-Msg-Id", ""),
+                   subject=msg.subject, type=event_type, version=int(version), data=msg.data,
+                   stored_at=meta.timestamp)
+
+
+class EventReader:
+    def __init__(self, js: JetStreamContext, stream: str = STREAM_NAME) -> None:
+        self.js = js
+        self.stream = stream
+
+    async def batches(self, *, start_seq: int | None = None, start_time: datetime | None = None,
+                      end_seq: int | None = None, subject: str | None = None,
+                      batch_size: int = 1000) -> AsyncIterator[list[StoredEvent]]:
+        """Yield the stored events in stream order, `batch_size` at a time.
+
+        Starts at `start_seq` (or the first event stored at or after `start_time`, or the
+        beginning) and stops after `end_seq`, or when the log holds nothing more.
+        """
+        config = ConsumerConfig(ack_policy=AckPolicy.NONE, mem_storage=True,
+                                inactive_threshold=60.0, max_waiting=1)
+        if start_seq is not None and start_seq > 1:
+            config.deliver_policy, config.opt_start_seq = DeliverPolicy.BY_START_SEQUENCE, start_seq
+        elif start_time is not None:
+            config.deliver_policy, config.opt_start_time = DeliverPolicy.BY_START_TIME, start_time.isoformat()
+        else:
+            config.deliver_policy = DeliverPolicy.ALL
+        pull = await self.js.pull_subscribe(subject or STREAM_SUBJECTS[0], stream=self.stream,
+                                            config=config)
+        # Deleting at the end (not only unsubscribing) keeps a long replay from leaving
+        # consumers behind on the server until their inactivity threshold.
+        try:
+            remaining = (await pull.consumer_info()).num_pending
+            while remaining > 0:
+                msgs = await pull.fetch(batch_size, timeout=5.0)
+                batch = [StoredEvent.from_msg(m) for m in msgs]
+                if end_seq is not None and batch[-1].seq >= end_seq:
+                    yield [e for e in batch if e.seq <= end_seq]
+                    return
+                yield batch
+                remaining = msgs[-1].metadata.num_pending
+        finally:
+            await pull.unsubscribe()
+            await self._delete_consumer(pull)
+
+    async def _delete_consumer(self, pull) -> None:
+        try:
+            await self.js.delete_consumer(self.stream, (await pull.consumer_info()).name)
+        except Exception:  # already gone (inactive threshold) or connection closing
+            pass

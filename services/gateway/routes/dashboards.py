@@ -1,0 +1,107 @@
+"""/api/v1/dashboards and /api/v1/generations: what the project generated, and how it is going."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import bindparam, func, select
+
+from services.gateway.envelope import ApiError, JsonAnswer, Page, Success, ok, page
+from services.gateway.models import dashboards, generations
+from services.gateway.projections import generation_status
+from services.gateway.routes.dependencies import Caller, Limit, Offset, ReadModels
+
+router = APIRouter(prefix="/api/v1", tags=["Dashboards"])
+
+
+class DashboardOut(BaseModel):
+    id: str
+    title: str
+    generation_id: str
+    card_count: int
+    tenant_id: str | None
+    workspace_id: str | None
+    created_at: datetime
+
+
+class DashboardWithSpec(DashboardOut):
+    spec: dict | None
+
+
+class GenerationOut(BaseModel):
+    generation_id: str
+    status: str
+    stage: str
+    percent: int
+    title: str | None
+    dashboard_id: str | None
+    error: str | None
+    error_code: str | None
+    requested_at: datetime
+    updated_at: datetime
+
+
+def _dashboard(row) -> dict:
+    return {"id": row.dashboard_id, "title": row.title, "generation_id": row.generation_id,
+            "card_count": row.card_count, "tenant_id": row.tenant_id, "workspace_id": row.workspace_id,
+            "created_at": row.created_at}
+
+
+# Built once: SQLAlchemy then reuses the compiled statement without recomputing its cache key.
+# The window count gives the page and the total in one query.
+_MINE = dashboards.c.project_id == bindparam("project_id")
+_DASHBOARD_OUT = [dashboards.c.dashboard_id.label("id"), dashboards.c.title, dashboards.c.generation_id,
+                  dashboards.c.card_count, dashboards.c.tenant_id, dashboards.c.workspace_id,
+                  dashboards.c.created_at]
+_DASHBOARD_FIELDS = [str(column.name) for column in _DASHBOARD_OUT]  # plain str: orjson refuses subclasses as keys
+_DASHBOARD_PAGE = (select(*_DASHBOARD_OUT, func.count().over().label("total")).where(_MINE)
+                   .order_by(dashboards.c.created_at.desc(), dashboards.c.dashboard_id)
+                   .limit(bindparam("limit")).offset(bindparam("offset")))
+_DASHBOARD_COUNT = select(func.count()).select_from(dashboards).where(_MINE)
+
+
+@router.get("/dashboards", response_model=Page[DashboardOut])
+async def list_dashboards(caller: Caller, request: Request, limit: Limit = 100, offset: Offset = 0):
+    def build() -> bytes:
+        with state.engine.connect() as conn:
+            rows = conn.execute(_DASHBOARD_PAGE, {"project_id": caller.project_id, "limit": limit,
+                                                  "offset": offset}).all()
+            total = rows[0][-1] if rows else conn.execute(_DASHBOARD_COUNT, {"project_id": caller.project_id}).scalar_one()
+        # zip stops before the trailing total column
+        return page([dict(zip(_DASHBOARD_FIELDS, row, strict=False)) for row in rows], total, limit, offset).body
+
+    state = request.app.state
+    version = state.versions.version(generation_status.name)  # first: the rows are then at least that new
+    body = state.answers.get_or_build(("dashboards", caller.project_id, limit, offset), version, build)
+    return JsonAnswer(body)
+
+
+@router.get("/dashboards/{dashboard_id}", response_model=Success[DashboardWithSpec])
+async def get_dashboard(dashboard_id: str, caller: Caller, engine: ReadModels, request: Request):
+    with engine.connect() as conn:
+        row = conn.execute(select(dashboards).where(dashboards.c.dashboard_id == dashboard_id,
+                                                    dashboards.c.project_id == caller.project_id)).first()
+    if row is None:  # another project's dashboard is as absent as a missing one
+        raise ApiError(404, "no such dashboard")
+    spec = await request.app.state.dashboard_specs.load(dashboard_id, caller.project_id)
+    return ok({**_dashboard(row), "spec": spec})
+
+
+def generation_row(engine, project_id: str, generation_id: str):
+    """One generation of one project (another project's id is as absent as a missing one)."""
+    with engine.connect() as conn:
+        return conn.execute(select(generations).where(generations.c.generation_id == generation_id,
+                                                      generations.c.project_id == project_id)).first()
+
+
+@router.get("/generations/{generation_id}", response_model=Success[GenerationOut])
+async def get_generation(generation_id: str, caller: Caller, engine: ReadModels):
+    row = generation_row(engine, caller.project_id, generation_id)
+    if row is None:
+        raise ApiError(404, "no such generation")
+    return ok({
+        "generation_id": row.generation_id, "status": row.status, "stage": row.stage, "percent": row.percent,
+        "title": row.title, "dashboard_id": row.dashboard_id, "error": row.error_reason,
+        "error_code": row.error_code, "requested_at": row.requested_at, "updated_at": row.updated_at})

@@ -1,0 +1,52 @@
+"""What routes ask for, as `Annotated` dependencies: the caller, the database, the event store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy import Engine
+
+from services.eventlog.store import EventStore
+from services.gateway.auth import Principal
+from services.gateway.envelope import ApiError
+from services.readmodels.consistency import wait_for_checkpoint
+
+# Dependencies are `async def` so FastAPI runs them inline rather than in its thread pool. The
+# middleware has already checked the key; the bearer scheme is declared in OpenAPI by
+# envelope.install_openapi, not by a dependency that would parse the header a second time.
+
+
+async def current_principal(request: Request) -> Principal:
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        raise ApiError(401, "missing API key")
+    return principal
+
+
+async def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if "admin" not in principal.scopes:
+        raise ApiError(403, "this key lacks the admin scope")
+    return principal
+
+
+async def read_models(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+async def event_store(request: Request) -> EventStore:
+    return request.app.state.store
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+Admin = Annotated[Principal, Depends(admin_principal)]
+ReadModels = Annotated[Engine, Depends(read_models)]
+Store = Annotated[EventStore, Depends(event_store)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="Number of results (max 1000)")]
+Offset = Annotated[int, Query(ge=0, description="Number of results to skip")]
+
+
+async def applied(request: Request, projection: str, seq: int) -> None:
+    """Read-your-writes: answer once the projection holds the event (bounded wait)."""
+    timeout = request.app.state.settings.read_your_writes_timeout
+    await wait_for_checkpoint(request.app.state.engine, projection, seq, timeout)

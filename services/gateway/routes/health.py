@@ -1,0 +1,64 @@
+"""GET /api/v1/health: the bus, the database, each service's heartbeat and each projection's lag."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select, text
+
+from services.readmodels.checkpoints import checkpoints
+from services.runtime.heartbeats import SERVICES, last_heartbeats
+
+router = APIRouter()
+
+
+@router.get("/api/v1/health")
+async def health(request: Request) -> JSONResponse:
+    state = request.app.state
+    bus, last_seq = await _bus(state.js, state.stream)
+    database, positions = await asyncio.to_thread(_database, state.engine)
+    services = await _services(state.js, state.stale_after) if bus["status"] == "up" else {}
+    projections = {name: {"checkpoint": seq, "lag": max(last_seq - seq, 0) if last_seq is not None else None}
+                   for name, seq in positions.items()}
+    healthy = bus["status"] == "up" and database["status"] == "up"
+    degraded = any(s["status"] != "up" for s in services.values())
+    body = {"status": "ok" if healthy and not degraded else ("degraded" if healthy else "down"),
+            "bus": bus, "database": database, "services": services, "projections": projections}
+    if not healthy:
+        return JSONResponse({"success": False, "error": "a dependency is down", "code": "UNAVAILABLE",
+                             "data": body}, status_code=503)
+    return JSONResponse({"success": True, "data": body})
+
+
+async def _bus(js, stream: str) -> tuple[dict, int | None]:
+    try:
+        info = await asyncio.wait_for(js.stream_info(stream), 2.0)
+    except Exception as error:
+        return {"status": "down", "error": type(error).__name__}, None
+    return {"status": "up", "stream": stream, "last_seq": info.state.last_seq}, info.state.last_seq
+
+
+def _database(engine) -> tuple[dict, dict[str, int]]:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            positions = dict(conn.execute(select(checkpoints.c.name, checkpoints.c.stream_seq)).all())
+    except Exception as error:
+        return {"status": "down", "error": type(error).__name__}, {}
+    return {"status": "up", "backend": engine.dialect.name}, positions
+
+
+async def _services(js, stale_after: float) -> dict[str, dict]:
+    beats = await last_heartbeats(js)
+    now = time.time()
+    report = {}
+    for name in SERVICES:
+        ages = [now - at for at in beats.get(name, [])]
+        age = min(ages, default=None)
+        report[name] = {"status": "up" if age is not None and age <= stale_after else "down",
+                        "last_heartbeat_age_seconds": round(age, 1) if age is not None else None,
+                        "instances": sum(a <= stale_after for a in ages)}
+    return report

@@ -1,0 +1,52 @@
+"""/api/v1/integrations: the project's connected data sources (upload formats it has used) and webhook endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from services.gateway.envelope import Success, ok
+from services.gateway.models import data_sources, webhook_endpoints
+from services.gateway.routes.dependencies import Caller, ReadModels
+
+router = APIRouter(prefix="/api/v1", tags=["Integrations"])
+
+
+class DataSourceOut(BaseModel):
+    type: Literal["data_source"] = "data_source"
+    id: str
+    kind: Literal["file_upload"] = "file_upload"
+    file_format: str
+    uploads: int
+    bytes: int
+    first_used_at: datetime
+    last_used_at: datetime
+
+
+class WebhookEndpointOut(BaseModel):
+    type: Literal["webhook_endpoint"] = "webhook_endpoint"
+    id: str
+    url: str
+    event_types: list[str]
+    description: str | None
+    status: str
+    created_at: datetime
+
+
+@router.get("/integrations", response_model=Success[list[DataSourceOut | WebhookEndpointOut]])
+async def list_integrations(caller: Caller, engine: ReadModels):
+    with engine.connect() as conn:
+        sources = conn.execute(select(data_sources).where(data_sources.c.project_id == caller.project_id)
+                               .order_by(data_sources.c.file_format)).all()
+        endpoints = conn.execute(select(webhook_endpoints).where(webhook_endpoints.c.project_id == caller.project_id)
+                                 .order_by(webhook_endpoints.c.created_at)).all()
+    items: list[dict] = [{"type": "data_source", "id": f"upload-{s.file_format}", "kind": "file_upload",
+                          "file_format": s.file_format, "uploads": s.uploads, "bytes": s.bytes,
+                          "first_used_at": s.first_used_at, "last_used_at": s.last_used_at} for s in sources]
+    items += [{"type": "webhook_endpoint", "id": e.endpoint_id, "url": e.url, "event_types": e.event_types,
+               "description": e.description, "status": e.status, "created_at": e.created_at} for e in endpoints]
+    return ok(items)

@@ -1,0 +1,41 @@
+"""/api/v1/project: the caller's project."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from services.gateway.envelope import ApiError, Success, ok
+from services.gateway.models import projects
+from services.gateway.routes.dependencies import Caller, ReadModels
+
+router = APIRouter(prefix="/api/v1", tags=["Project"])
+
+
+class RateLimitOut(BaseModel):
+    limit: int
+    window_seconds: int
+
+
+class ProjectOut(BaseModel):
+    id: str
+    name: str
+    plan: str
+    created_at: datetime
+    rate_limit: RateLimitOut
+
+
+@router.get("/project", response_model=Success[ProjectOut])
+async def get_project(caller: Caller, engine: ReadModels, request: Request):
+    with engine.connect() as conn:
+        row = conn.execute(select(projects).where(projects.c.project_id == caller.project_id)).first()
+    if row is None:
+        raise ApiError(404, "no such project")
+    budgets = request.app.state.budgets
+    return ok({
+        "id": row.project_id, "name": row.name, "plan": row.plan, "created_at": row.created_at,
+        "rate_limit": {"limit": budgets.per_plan.get(row.plan, budgets.per_plan["free"]),
+                       "window_seconds": budgets.window}})

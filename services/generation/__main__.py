@@ -1,0 +1,3 @@
+from services.generation.app import main
+
+main()

@@ -1,0 +1,122 @@
+"""The generation worker: DashboardRequested -> GenerationStarted, GenerationProgressed...,
+GenerationCompleted or GenerationFailed.
+
+Workers share one durable pull consumer, so any number can run. A job is acked only once its
+outcome is in the log; a worker killed mid-job leaves the message unacked and another worker
+gets it after `ack_wait`. Every emitted event's id derives from the request's id, so a rerun
+emits the same ids (deduplicated by JetStream), and a job whose outcome is already in the log
+is acked without running again: exactly one GenerationCompleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+import nats.errors
+import orjson
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from contracts import (
+    DashboardRequested,
+    GenerationCompleted,
+    GenerationFailed,
+    GenerationProgressed,
+    GenerationStarted,
+)
+from services.eventlog.blobs import BlobNotFound, BlobStore
+from services.eventlog.reader import StoredEvent
+from services.eventlog.store import EventStore
+from services.generation.cards import choose_cards
+from services.generation.profile import profile_table
+from services.generation.reading import UnreadableFile, read_table
+
+log = logging.getLogger(__name__)
+DURABLE = "generation-workers"
+FINAL = {"GenerationCompleted", "GenerationFailed"}
+MAX_ATTEMPTS = 5
+
+
+class GenerationWorker:
+    def __init__(self, store: EventStore, blobs: BlobStore, worker: str, ack_wait: float = 60.0) -> None:
+        self.store = store
+        self.js = store.js
+        self.blobs = blobs
+        self.worker = worker
+        self.ack_wait = ack_wait
+
+    async def run(self, stop: asyncio.Event) -> None:
+        subscription = await self.js.pull_subscribe(
+            "events.generation.>", durable=DURABLE, stream=self.store.stream,
+            config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait, max_deliver=-1,
+                                  deliver_policy=DeliverPolicy.ALL, max_ack_pending=1000))
+        while not stop.is_set():
+            try:
+                [msg] = await subscription.fetch(1, timeout=1.0)
+            except (nats.errors.TimeoutError, TimeoutError):
+                continue
+            stored = StoredEvent.from_msg(msg)
+            if stored.type == "DashboardRequested":
+                try:
+                    await self._handle(stored.event, msg)
+                except Exception:  # a bug or an outage: retry later, give up after a few tries
+                    log.exception("generation %s failed", stored.event.aggregate_id)
+                    if msg.metadata.num_delivered < MAX_ATTEMPTS:
+                        await msg.nak(delay=5.0)
+                        continue
+                    await self._fail(stored.event, "INTERNAL_ERROR",
+                                     f"the generation failed {MAX_ATTEMPTS} times; upload the file again")
+            await msg.ack()
+
+    async def _handle(self, requested: DashboardRequested, msg) -> None:
+        if any(e.type in FINAL for e in await self.store.load("generation", requested.aggregate_id)):
+            return  # a redelivery of a job another worker finished
+        await self.store.append(requested.caused(GenerationStarted, payload={"worker": self.worker}))
+
+        async def progress(stage: str, percent: int) -> None:
+            await msg.in_progress()  # keeps the message ours while the job runs
+            await self.store.append(requested.caused(GenerationProgressed, name=f"progress-{stage}",
+                                                     payload={"stage": stage, "percent": percent}))
+
+        try:
+            spec = await self._generate(requested, progress)
+        except UnreadableFile as error:
+            return await self._fail(requested, "UNREADABLE_FILE", str(error))
+        except BlobNotFound:
+            return await self._fail(requested, "UPLOAD_MISSING", "the uploaded file is gone; upload it again")
+        dashboard_id = f"d{requested.aggregate_id}"
+        spec_ref = await self.blobs.put(f"specs/{dashboard_id}.json", _once(orjson.dumps(spec)))
+        metrics = [{**m, "metric_id": f"{dashboard_id}.{m['metric_id']}"} for m in spec["metrics"] if m["points"]]
+        await self.store.append(requested.caused(GenerationCompleted, payload={
+            "dashboard_id": dashboard_id, "title": spec["title"], "spec": spec_ref,
+            "card_count": len(spec["cards"]), "metrics": metrics[:50]}))
+
+    async def _fail(self, requested: DashboardRequested, code: str, reason: str) -> None:
+        await self.store.append(requested.caused(GenerationFailed, payload={"code": code, "reason": reason}))
+
+    async def _generate(self, requested: DashboardRequested, progress) -> dict:
+        payload = requested.payload
+        with tempfile.TemporaryDirectory() as work:
+            path = Path(work) / "upload"
+            await progress("parsing", 5)
+            await self.blobs.copy_to_file(payload.upload.name, path)
+            frame = await asyncio.to_thread(read_table, path, payload.file_format)
+            if frame.height == 0 or frame.width == 0:
+                raise UnreadableFile("the file has no rows of data")
+        await progress("profiling", 40)
+        started = time.monotonic()
+        profile = await asyncio.to_thread(profile_table, frame)
+        await progress("choosing", 70)
+        title = payload.title or "Dashboard"
+        spec = await asyncio.to_thread(choose_cards, profile, title)
+        spec["options"] = payload.options.model_dump()
+        spec["generated_in_seconds"] = round(time.monotonic() - started, 3)
+        await progress("rendering", 90)
+        return spec
+
+
+async def _once(data: bytes):
+    yield data

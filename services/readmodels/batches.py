@@ -1,0 +1,37 @@
+"""Applying one batch of events: rows and checkpoint in one transaction, fenced by the lease."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, Table
+
+from services.eventlog.reader import StoredEvent
+from services.readmodels.checkpoints import (
+    ProjectionLease,
+    read_checkpoint,
+    write_checkpoint,
+)
+from services.readmodels.projection import Projection, Rows
+
+
+class LeaseLost(Exception):
+    """Another owner (a replica, or an operator's rebuild) holds the projection now."""
+
+
+def apply_batch(engine: Engine, projection: Projection, tables: dict[str, Table],
+                checkpoint_name: str, events: Sequence[StoredEvent],
+                lease: ProjectionLease | None = None) -> int:
+    """Apply the events not yet applied; answer the checkpoint after the commit."""
+    with engine.begin() as conn:
+        if lease is not None and not lease.fence(conn):
+            raise LeaseLost(projection.name)
+        checkpoint = read_checkpoint(conn, checkpoint_name)
+        todo = [event for event in events if event.seq > checkpoint]
+        if not todo:
+            return checkpoint
+        rows = Rows(conn, tables)
+        projection.apply(todo, rows)
+        rows.flush()
+        write_checkpoint(conn, checkpoint_name, todo[-1].seq)
+        return todo[-1].seq

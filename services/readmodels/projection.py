@@ -1,0 +1,134 @@
+"""A projection: read-model tables, and what each event type does to their rows.
+
+Handlers see rows as dicts through `Rows`, which keeps the batch's rows in memory and writes
+each touched row once when the batch commits: a generation's Requested, Started, Progressed and
+Completed events in one batch become a single upsert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import Connection, MetaData, Table, select, tuple_
+
+from contracts import Event
+from services.eventlog.reader import StoredEvent
+from services.readmodels.upsert import upsert_rows
+
+Key = Any
+Row = dict[str, Any]
+Handler = Callable[[Any, "Rows"], None]
+
+
+class TableRows:
+    """The rows of one table that a batch reads or changes, written back by `flush`."""
+
+    def __init__(self, conn: Connection, table: Table) -> None:
+        self.conn = conn
+        self.table = table
+        self.key_columns = list(table.primary_key.columns)
+        self.defaults = {c.name: c.default.arg if c.default is not None and c.default.is_scalar else None
+                         for c in table.columns}
+        self.cached: dict[Key, Row | None] = {}
+        self.dirty: set[Key] = set()
+        self.deleted: set[Key] = set()
+
+    def _key_of(self, row: Row) -> Key:
+        values = tuple(row[c.name] for c in self.key_columns)
+        return values[0] if len(values) == 1 else values
+
+    def get(self, key: Key) -> Row | None:
+        if key not in self.cached:
+            self.cached[key] = self._load(key)
+        return self.cached[key]
+
+    def _load(self, key: Key) -> Row | None:
+        if len(self.key_columns) == 1:
+            condition = self.key_columns[0] == key
+        else:
+            condition = tuple_(*self.key_columns) == tuple(key)
+        found = self.conn.execute(select(self.table).where(condition)).mappings().first()
+        return dict(found) if found else None
+
+    def put(self, row: Row) -> Row:
+        """Insert or replace a whole row; columns left out take their defaults."""
+        full = {**self.defaults, **row}
+        key = self._key_of(full)
+        self.cached[key] = full
+        self.dirty.add(key)
+        self.deleted.discard(key)
+        return full
+
+    def update(self, key: Key, **values: Any) -> Row | None:
+        """Change some columns of an existing row; None (and nothing written) if it is missing."""
+        row = self.get(key)
+        if row is None:
+            return None
+        row.update(values)
+        self.dirty.add(key)
+        return row
+
+    def delete(self, key: Key) -> None:
+        self.cached[key] = None
+        self.dirty.discard(key)
+        self.deleted.add(key)
+
+    def flush(self) -> None:
+        if self.deleted:
+            keys = list(self.deleted)
+            if len(self.key_columns) == 1:
+                self.conn.execute(self.table.delete().where(self.key_columns[0].in_(keys)))
+            else:
+                self.conn.execute(self.table.delete().where(tuple_(*self.key_columns).in_(keys)))
+        upsert_rows(self.conn, self.table, [self.cached[k] for k in self.dirty])
+
+
+class Rows:
+    """The tables of a projection as one batch sees them, by their logical names."""
+
+    def __init__(self, conn: Connection, tables: dict[str, Table]) -> None:
+        self._tables = {name: TableRows(conn, table) for name, table in tables.items()}
+
+    def __getitem__(self, name: str) -> TableRows:
+        return self._tables[name]
+
+    def flush(self) -> None:
+        for table_rows in self._tables.values():
+            table_rows.flush()
+
+
+class Projection:
+    """A name, the tables it owns (declared in the service's models.py), and `@on(EventClass)` handlers.
+
+    Handlers only change rows: they get no bus and no network, so rebuilding a projection from
+    the log can never send a webhook or start a generation.
+    """
+
+    def __init__(self, name: str, *tables: Table) -> None:
+        self.name = name
+        self._tables = {table.name: table for table in tables}
+        self.handlers: dict[str, Handler] = {}
+
+    def create_tables(self, engine) -> None:
+        for table in self._tables.values():
+            table.create(engine, checkfirst=True)
+
+    def on(self, event_class: type[Event]) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.handlers[event_class.model_fields["type"].default] = handler
+            return handler
+        return register
+
+    def tables(self, suffix: str = "") -> dict[str, Table]:
+        """The live tables, or copies named `<table><suffix>` for a rebuild beside them."""
+        if not suffix:
+            return dict(self._tables)
+        copies = MetaData()
+        return {name: table.to_metadata(copies, name=f"{name}{suffix}") for name, table in self._tables.items()}
+
+    def apply(self, events: Iterable[StoredEvent], rows: Rows) -> None:
+        for stored in events:
+            handler = self.handlers.get(stored.type)
+            if handler is not None:
+                handler(stored.event, rows)

@@ -1,0 +1,136 @@
+"""The live projection runner: follows the log with a durable consumer and keeps a read model current.
+
+It resumes from its SQL checkpoint (the consumer is recreated there at every start), applies
+ordered batches in one transaction each, and acks only after the commit. A redelivered event
+is skipped by sequence, so a crash anywhere between commit and ack is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import nats.errors
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from sqlalchemy import Engine
+
+from contracts import STREAM_NAME, STREAM_SUBJECTS
+from services.eventlog.reader import StoredEvent
+from services.readmodels.batches import LeaseLost, apply_batch
+from services.readmodels.checkpoints import (
+    ProjectionLease,
+    bookkeeping,
+    read_checkpoint,
+)
+from services.readmodels.projection import Projection
+
+log = logging.getLogger(__name__)
+
+
+def create_read_model_tables(engine: Engine, *projections: Projection) -> None:
+    bookkeeping.create_all(engine)
+    for projection in projections:
+        projection.create_tables(engine)
+
+
+class ProjectionRunner:
+    def __init__(self, js: JetStreamContext, engine: Engine, projection: Projection, owner: str,
+                 batch_size: int = 500, lease_ttl: float = 15.0, stall_after: float = 5.0,
+                 stream: str = STREAM_NAME) -> None:
+        self.js = js
+        self.engine = engine
+        self.projection = projection
+        self.lease = ProjectionLease(projection.name, owner, lease_ttl)
+        self.batch_size = batch_size
+        self.stall_after = stall_after
+        self.stream = stream
+        self.checkpoint = 0
+        self.last_error: str | None = None
+
+    @property
+    def durable_name(self) -> str:
+        return f"projection-{self.projection.name}"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            if not await asyncio.to_thread(self._in_transaction, self.lease.try_acquire):
+                await _wait(stop, min(1.0, self.lease.ttl / 3))
+                continue
+            try:
+                await self._follow(stop)
+            except LeaseLost:
+                log.info("%s: lease taken over; waiting for it", self.projection.name)
+            except Exception as error:  # a failing handler or a lost connection: retry from the checkpoint
+                self.last_error = repr(error)
+                log.exception("%s: batch failed; retrying from checkpoint", self.projection.name)
+                await _wait(stop, 1.0)
+        await asyncio.to_thread(self._in_transaction, self.lease.release)
+
+    def _in_transaction(self, operation):
+        with self.engine.begin() as conn:
+            return operation(conn)
+
+    async def _follow(self, stop: asyncio.Event) -> None:
+        self.checkpoint = await asyncio.to_thread(self._in_transaction,
+                                                  lambda c: read_checkpoint(c, self.projection.name))
+        subscription = await self._subscribe_after(self.checkpoint)
+        idle_since = time.monotonic()
+        try:
+            while not stop.is_set():
+                try:
+                    msgs = await subscription.fetch(self.batch_size, timeout=1.0)
+                except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
+                    await self._renew_lease()
+                    if time.monotonic() - idle_since > self.stall_after and await self._lagging():
+                        # a pull subscription can stall after a server restart: start it again
+                        await subscription.unsubscribe()
+                        subscription = await self._subscribe_after(self.checkpoint)
+                        idle_since = time.monotonic()
+                    continue
+                idle_since = time.monotonic()
+                events = [StoredEvent.from_msg(m) for m in msgs]
+                self.checkpoint = await asyncio.to_thread(
+                    apply_batch, self.engine, self.projection, self.projection.tables(),
+                    self.projection.name, events, self.lease)
+                self.last_error = None
+                await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
+        finally:
+            await _quietly(subscription.unsubscribe())
+
+    async def _renew_lease(self) -> None:
+        if not await asyncio.to_thread(self._in_transaction, self.lease.fence):
+            raise LeaseLost(self.projection.name)
+
+    async def _lagging(self) -> bool:
+        return (await self.js.stream_info(self.stream)).state.last_seq > self.checkpoint
+
+    async def _subscribe_after(self, checkpoint: int):
+        try:
+            await self.js.delete_consumer(self.stream, self.durable_name)
+        except NotFoundError:
+            pass
+        config = ConsumerConfig(ack_policy=AckPolicy.ALL, ack_wait=60.0, max_deliver=-1,
+                                max_ack_pending=-1)
+        if checkpoint > 0:
+            config.deliver_policy, config.opt_start_seq = DeliverPolicy.BY_START_SEQUENCE, checkpoint + 1
+        else:
+            config.deliver_policy = DeliverPolicy.ALL
+        return await self.js.pull_subscribe(STREAM_SUBJECTS[0], durable=self.durable_name,
+                                            stream=self.stream, config=config)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
+
+
+async def _quietly(awaitable) -> None:
+    try:
+        await awaitable
+    except Exception:
+        pass

@@ -1,0 +1,3 @@
+from services.runtime.cli import app
+
+app()

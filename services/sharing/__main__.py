@@ -1,0 +1,3 @@
+from services.sharing.app import main
+
+main()

@@ -1,0 +1,59 @@
+import uuid
+
+import orjson
+import pytest
+from pydantic import ValidationError
+
+from contracts import (
+    DashboardRequested,
+    ProjectCreated,
+    decode_event,
+    derive_event_id,
+    encode_event,
+)
+from contracts.upcasting import UnknownEventType
+
+SHA = "ab" * 32
+
+
+def v1_dashboard_requested() -> dict:
+    return {"event_id": str(uuid.uuid4()), "type": "DashboardRequested", "version": 1,
+            "occurred_at": "2025-01-02T03:04:05Z", "project_id": "p1", "aggregate_id": "g1",
+            "correlation_id": None, "causation_id": None,
+            "payload": {"blob_name": "uploads/g1", "sha256": SHA, "size": 42, "title": "Sales"}}
+
+
+def test_a_v1_event_decodes_into_the_current_model():
+    event = decode_event(orjson.dumps(v1_dashboard_requested()))
+    assert isinstance(event, DashboardRequested)
+    assert event.version == 2
+    assert event.payload.upload.name == "uploads/g1"
+    assert event.payload.upload.size == 42
+    assert event.payload.file_format == "csv"
+    assert event.payload.options.allow_pdf_export is False
+
+
+def test_the_current_version_round_trips_through_json():
+    event = ProjectCreated(project_id="p1", aggregate_id="p1", payload={"name": "Acme", "plan": "premium"})
+    assert decode_event(encode_event(event)) == event
+    assert decode_event(encode_event(event), "ProjectCreated", 1) == event
+
+
+def test_unknown_types_are_reported_not_guessed():
+    data = v1_dashboard_requested() | {"type": "SomethingFromTheFuture"}
+    with pytest.raises(UnknownEventType):
+        decode_event(orjson.dumps(data))
+
+
+def test_aggregate_ids_must_be_one_subject_token():
+    for bad in ["a.b", "a b", "*", ">", ""]:
+        with pytest.raises(ValidationError):
+            ProjectCreated(project_id="p1", aggregate_id=bad, payload={"name": "x"})
+
+
+def test_caused_events_derive_their_ids_from_the_cause():
+    cause = ProjectCreated(project_id="p1", aggregate_id="p1", payload={"name": "x"})
+    first = cause.caused(ProjectCreated, payload={"name": "y"})
+    again = cause.caused(ProjectCreated, payload={"name": "y"})
+    assert first.event_id == again.event_id == derive_event_id(cause.event_id, "ProjectCreated")
+    assert first.causation_id == cause.event_id and first.correlation_id == cause.event_id

@@ -1,0 +1,69 @@
+"""One set of cases, both blob-store backends."""
+
+import hashlib
+import os
+
+import pytest
+
+from services.eventlog.blobs import BlobNotFound, DiskBlobStore, ObjectStoreBlobStore
+
+
+@pytest.fixture(params=["disk", "nats"])
+def blobs(request, tmp_path, js):
+    if request.param == "disk":
+        return DiskBlobStore(tmp_path / "blobs")
+    return ObjectStoreBlobStore(js, spool_dir=tmp_path)
+
+
+async def chunks_of(data: bytes, size: int = 100_000):
+    for start in range(0, len(data), size):
+        yield data[start:start + size]
+
+
+async def test_put_answers_name_digest_and_size_and_read_returns_the_bytes(blobs):
+    data = os.urandom(3 * 1024 * 1024 + 17)  # spans several 1 MB chunks
+    ref = await blobs.put("uploads/a.csv", chunks_of(data))
+    assert ref.name == "uploads/a.csv"
+    assert ref.sha256 == hashlib.sha256(data).hexdigest()
+    assert ref.size == len(data)
+    assert b"".join([c async for c in blobs.read("uploads/a.csv")]) == data
+
+
+async def test_copy_to_file(blobs, tmp_path):
+    await blobs.put("b", chunks_of(b"hello"))
+    await blobs.copy_to_file("b", tmp_path / "copy")
+    assert (tmp_path / "copy").read_bytes() == b"hello"
+
+
+async def test_missing_and_deleted_blobs(blobs, tmp_path):
+    assert not await blobs.exists("nothing")
+    with pytest.raises(BlobNotFound):
+        await blobs.copy_to_file("nothing", tmp_path / "x")
+    await blobs.put("gone", chunks_of(b"x"))
+    assert await blobs.exists("gone")
+    await blobs.delete("gone")
+    assert not await blobs.exists("gone")
+    with pytest.raises(BlobNotFound):
+        [c async for c in blobs.read("gone")]
+
+
+async def test_an_empty_blob(blobs):
+    ref = await blobs.put("empty", chunks_of(b""))
+    assert ref.size == 0 and ref.sha256 == hashlib.sha256(b"").hexdigest()
+    assert b"".join([c async for c in blobs.read("empty")]) == b""
+
+
+async def test_a_failed_upload_leaves_nothing(blobs):
+    async def broken():
+        yield b"partial"
+        raise ConnectionError("client went away")
+
+    with pytest.raises(ConnectionError):
+        await blobs.put("half", broken())
+    assert not await blobs.exists("half")
+
+
+@pytest.mark.parametrize("name", ["../escape", "/abs", "a/../../b", ""])
+async def test_names_cannot_escape(blobs, name):
+    with pytest.raises(ValueError):
+        await blobs.put(name, chunks_of(b"x"))

@@ -1,0 +1,91 @@
+"""What the profiler and the card chooser make of files nobody prepared for us."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from services.generation.cards import choose_cards
+from services.generation.profile import profile_table
+
+
+def roles(frame: pl.DataFrame) -> dict[str, str]:
+    return {c.name: c.role for c in profile_table(frame).columns}
+
+
+def test_year_and_month_split_across_columns_become_time():
+    frame = pl.DataFrame({"Year": [2022, 2022, 2023, 2023] * 5, "Month": [1, 6, 1, 6] * 5,
+                          "revenue": [float(n) for n in range(20)]})
+    profile = profile_table(frame)
+    assert profile.time_column == "__date"
+    spec = choose_cards(profile, "t")
+    assert any(card["id"] == "trend-revenue" for card in spec["cards"])
+    assert spec["metrics"][0]["metric_id"] == "revenue" and spec["metrics"][0]["points"]
+
+
+def test_dates_written_as_text_are_time():
+    frame = pl.DataFrame({"when": ["03/01/2024", "15/02/2024", "28/03/2024", "09/04/2024"] * 10,
+                          "sales": list(range(40))})
+    assert roles(frame)["when"] == "time"
+
+
+def test_identifiers_and_row_numbers_are_never_charted():
+    frame = pl.DataFrame({"row": list(range(1, 101)), "customer_id": [f"C{n:04d}" for n in range(100)],
+                          "spend": [float(n % 13) for n in range(100)], "segment": ["a", "b"] * 50})
+    assert roles(frame)["row"] == "identifier" and roles(frame)["customer_id"] == "identifier"
+    cards = choose_cards(profile_table(frame), "t")["cards"]
+    charted = " ".join(card["id"] for card in cards if card["kind"] == "chart")
+    assert "row" not in charted and "customer_id" not in charted and "spend" in charted
+
+
+def test_numbers_written_as_text_are_measures():
+    frame = pl.DataFrame({"price": ["$1,200.50", "$99.00", "$15.25"] * 5, "shop": ["x", "y", "z"] * 5})
+    assert roles(frame)["price"] == "measure"
+
+
+def test_one_row_one_column_and_non_ascii_headers():
+    assert choose_cards(profile_table(pl.DataFrame({"montant (€)": [12.5]})), "t")["cards"][0]["value"] == 1
+    frame = pl.DataFrame({"Région": ["Île-de-France", "Bretagne", "Occitanie"] * 4, "Chiffre d'affaires": [1.0, 2.0, 3.0] * 4})
+    spec = choose_cards(profile_table(frame), "t")
+    assert any(card["id"] == "breakdown-Région" for card in spec["cards"])
+
+
+def test_a_wide_file_is_summarised_not_charted_column_by_column():
+    frame = pl.DataFrame({f"m{n}": [float((n * k) % 17) for k in range(50)] for n in range(300)})
+    cards = choose_cards(profile_table(frame), "t")["cards"]
+    assert len(cards) < 20
+
+
+def test_quality_notes_name_missing_constant_and_skewed_columns():
+    frame = pl.DataFrame({"a": [None] * 30 + [1.0] * 70, "same": ["x"] * 100,
+                          "long_tail": [1.0] * 95 + [1000.0] * 5})
+    notes = " ".join(profile_table(frame).quality_notes)
+    assert "'a' is missing in 30%" in notes and "'same' has the same value" in notes and "'long_tail' is heavily skewed" in notes
+
+
+def penguins(name: str) -> pl.DataFrame:
+    """Real data nobody prepared for us: the Palmer penguins, as the palmerpenguins package ships them."""
+    import palmerpenguins
+
+    from services.generation.reading import read_table
+    return read_table(Path(palmerpenguins.__file__).parent / "data" / name, "csv")
+
+
+def test_palmer_penguins_measurements_are_averaged_and_species_broken_down():
+    profile = profile_table(penguins("penguins.csv"))
+    by_name = {c.name: c for c in profile.columns}
+    assert {by_name[m].aggregation for m in ("bill_length_mm", "body_mass_g", "flipper_length_mm")} == {"mean"}
+    cards = {card["id"]: card for card in choose_cards(profile, "Penguins")["cards"]}
+    assert 4000 < cards["kpi-body_mass_g"]["value"] < 4400  # the mean body mass, not a total
+    assert {"breakdown-species", "breakdown-island", "breakdown-sex"} <= set(cards)
+    assert cards["rows"]["value"] == 344
+
+
+def test_palmer_penguins_raw_finds_text_dates_and_sample_numbers():
+    profile = profile_table(penguins("penguins-raw.csv"))
+    roles = {c.name: c.role for c in profile.columns}
+    assert roles["Individual ID"] == "identifier" and roles["Sample Number"] == "identifier"
+    assert profile.time_column == "Date Egg"
+    cards = [card["id"] for card in choose_cards(profile, "Penguins")["cards"]]
+    assert "trend-Body Mass (g)" in cards and not any("Sample Number" in c for c in cards)

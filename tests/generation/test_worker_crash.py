@@ -1,0 +1,64 @@
+"""A generation worker killed with SIGKILL mid-job: another worker gets the job, and the log
+holds exactly one outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+
+from contracts import DashboardRequested
+from services.eventlog.blobs import DiskBlobStore
+from tests.generation.samples import encoded, sales
+
+
+def start_worker(nats_url: str, state_dir, database_url: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "services.generation"], env={
+        **os.environ, "DASHLOOM_NATS_URL": nats_url, "DASHLOOM_STATE_DIR": str(state_dir),
+        "DASHLOOM_DATABASE_URL": database_url, "DASHLOOM_GENERATION_ACK_WAIT": "2"})
+
+
+async def types_of(store, generation_id: str) -> list[str]:
+    return [e.type for e in await store.load("generation", generation_id)]
+
+
+async def test_a_killed_worker_leaves_exactly_one_completed_generation(nats_server, store, tmp_path):
+    state, database_url = tmp_path / "state", f"sqlite:///{tmp_path / 'worker.db'}"
+    blobs = DiskBlobStore(state / "blobs")
+
+    async def content():
+        yield encoded(sales(2_000_000), "csv")
+
+    ref = await blobs.put("uploads/p1/big/1", content())
+    requested = DashboardRequested(project_id="p1", aggregate_id="big", payload={
+        "upload": ref, "file_format": "csv", "title": "Big"})
+    first = start_worker(nats_server.url, state, database_url)
+    try:
+        await store.append(requested)
+        for _ in range(1200):
+            if "GenerationProgressed" in (seen := await types_of(store, "big")) and len(seen) >= 4:
+                break  # profiling has begun
+            await asyncio.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        assert "GenerationCompleted" not in await types_of(store, "big"), "the job ended before the kill"
+    finally:
+        if first.poll() is None:
+            first.kill()
+
+    second = start_worker(nats_server.url, state, database_url)
+    try:
+        for _ in range(1500):
+            if "GenerationCompleted" in await types_of(store, "big"):
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(5)  # past another ack_wait: a second completion would show by now
+        seen = await types_of(store, "big")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(20)
+    assert seen.count("GenerationCompleted") == 1
+    assert seen.count("GenerationStarted") == 1  # the rerun's events had the same ids
+    assert "GenerationFailed" not in seen

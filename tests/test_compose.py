@@ -1,0 +1,115 @@
+"""compose.yaml cannot run here (no Docker engine), so each part of it is run as far as a machine allows:
+its NATS config as a real 3-node cluster on local ports, the setup job, and every service's command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from services.eventlog.connection import connect
+from services.runtime.heartbeats import SERVICES, last_heartbeats
+from services.runtime.nats_server import free_port, nats_server_binary
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
+CLUSTER_CONF = (ROOT / "deploy" / "nats-cluster.conf").read_text()
+NODES = ["nats1", "nats2", "nats3"]
+
+
+def local_command(command: list[str]) -> list[str]:
+    """The container's command, run with this checkout's Python and scripts."""
+    scripts = Path(sys.executable).parent
+    program = {"python": sys.executable, "dashloom": str(scripts / "dashloom"),
+               "nats-server": str(nats_server_binary())}[command[0]]
+    return [program, *command[1:]]
+
+
+def test_every_service_is_deployed_replicated_with_a_command_that_exists():
+    services = COMPOSE["services"]
+    for name in SERVICES:
+        assert services[name]["command"] == ["python", "-m", f"services.{name}"]
+        assert services[name]["deploy"]["replicas"] == 2
+        assert (ROOT / "services" / name / "__main__.py").exists()
+    assert services["gateway"]["ports"] == ["8000-8001:8000"]
+    environment = services["gateway"]["environment"]
+    assert environment["DASHLOOM_STREAM_REPLICAS"] == "3"
+    assert environment["DASHLOOM_NATS_URL"].split(",") == [f"nats://{n}:4222" for n in NODES]
+    assert environment["DASHLOOM_DATABASE_URL"].startswith("postgresql")
+    for node in NODES:
+        assert services[node]["command"] == ["nats-server", "-c", "/etc/nats/nats-cluster.conf"]
+        assert services[node]["environment"] == {"NATS_SERVER_NAME": node}
+    assert "sync_interval: always" in CLUSTER_CONF
+    assert all(f"nats://{node}:6222" in CLUSTER_CONF for node in NODES)
+
+
+@pytest.fixture
+def local_cluster(tmp_path):
+    """deploy/nats-cluster.conf on three local port sets instead of three hosts."""
+    ports = {node: (free_port(), free_port(), free_port()) for node in NODES}
+    processes = []
+    for node, (client, cluster, monitor) in ports.items():
+        conf = CLUSTER_CONF.replace("0.0.0.0:4222", f"127.0.0.1:{client}")
+        conf = conf.replace("0.0.0.0:6222", f"127.0.0.1:{cluster}").replace("0.0.0.0:8222", f"127.0.0.1:{monitor}")
+        conf = conf.replace("/data", str(tmp_path / node))
+        for other, (_, other_cluster, _) in ports.items():
+            conf = conf.replace(f"nats://{other}:6222", f"nats://127.0.0.1:{other_cluster}")
+        (tmp_path / f"{node}.conf").write_text(conf)
+        command = local_command(COMPOSE["services"][node]["command"])
+        command[-1] = str(tmp_path / f"{node}.conf")
+        processes.append(subprocess.Popen(command, env={**os.environ, "NATS_SERVER_NAME": node},
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    yield ",".join(f"nats://127.0.0.1:{client}" for client, _, _ in ports.values())
+    for process in processes:
+        process.terminate()
+        process.wait(10)
+
+
+async def stream_replicas(url: str) -> int:
+    nc = await connect(url, "compose-test")
+    info = await nc.jetstream().stream_info("EVENTS")
+    await nc.close()
+    return info.config.num_replicas
+
+
+async def beating_services(url: str) -> set[str]:
+    nc = await connect(url, "compose-test")
+    beats = await last_heartbeats(nc.jetstream())
+    await nc.close()
+    return {name for name, times in beats.items() if times}
+
+
+def test_the_cluster_the_setup_job_and_every_service_command_start(local_cluster, database_url, tmp_path):
+    environment = {**os.environ, **COMPOSE["services"]["setup"]["environment"],
+                   "DASHLOOM_NATS_URL": local_cluster, "DASHLOOM_DATABASE_URL": database_url,
+                   "DASHLOOM_STATE_DIR": str(tmp_path / "state"), "DASHLOOM_HEARTBEAT_SECONDS": "0.5",
+                   "DASHLOOM_HTTP_PORT": str(free_port()), "DASHLOOM_HTTP_HOST": "127.0.0.1"}
+    deadline = time.monotonic() + 60
+    while True:  # compose's restart: on-failure, until the cluster has elected its JetStream leader
+        setup = subprocess.run(local_command(COMPOSE["services"]["setup"]["command"]), env=environment,
+                               capture_output=True, text=True)
+        if setup.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert setup.returncode == 0, setup.stderr
+    assert asyncio.run(stream_replicas(local_cluster)) == 3
+
+    services = [subprocess.Popen(local_command(COMPOSE["services"][name]["command"]), env=environment)
+                for name in SERVICES]
+    try:
+        deadline = time.monotonic() + 40
+        while asyncio.run(beating_services(local_cluster)) != set(SERVICES):
+            assert time.monotonic() < deadline, "not every service started"
+            assert all(s.poll() is None for s in services), "a service exited"
+            time.sleep(0.5)
+    finally:
+        for service in services:
+            service.terminate()
+        for service in services:
+            assert service.wait(20) == 0
