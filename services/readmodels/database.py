@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+import time
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.engine import make_url
 
 
@@ -29,3 +33,23 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=60000")
     cursor.close()
+
+
+def create_tables(engine: Engine, tables: Iterable[Table], attempts: int = 5) -> None:
+    """CREATE TABLE where missing, safe when several processes start at once.
+
+    Two services starting together both see a table missing and both create it; the loser's
+    error ("already exists", or a unique violation in PostgreSQL's catalog) only means the
+    table is there now, which the next checkfirst pass confirms.
+    """
+    tables = list(tables)
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
+                for table in tables:
+                    table.create(conn, checkfirst=True)
+            return
+        except DatabaseError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, MetaData, Table, select, tuple_
 from contracts import Event
 from services.eventlog.reader import StoredEvent
 from services.readmodels.upsert import upsert_rows
+from services.readmodels.database import create_tables
 
 Key = Any
 Row = dict[str, Any]
@@ -111,8 +112,7 @@ class Projection:
         self.handlers: dict[str, Handler] = {}
 
     def create_tables(self, engine) -> None:
-        for table in self._tables.values():
-            table.create(engine, checkfirst=True)
+        create_tables(engine, self._tables.values())
 
     def on(self, event_class: type[Event]) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:

@@ -24,6 +24,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, Table, func, select
 
 from services.eventlog.reader import EventReader
+from services.readmodels.database import create_tables
 from services.readmodels.batches import apply_batch
 from services.readmodels.checkpoints import (
     ProjectionLease,
@@ -95,7 +96,7 @@ class Rebuild:
             return operation(conn)
 
     def _create_fresh_tables(self) -> None:
-        bookkeeping.create_all(self.engine)
+        create_tables(self.engine, bookkeeping.sorted_tables)
         for table in self.tables.values():
             table.drop(self.engine, checkfirst=True)
             table.create(self.engine)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from contracts import STREAM_NAME, STREAM_SUBJECTS
 from services.eventlog.reader import StoredEvent
+from services.readmodels.database import create_tables
 from services.readmodels.batches import LeaseLost, apply_batch
 from services.readmodels.checkpoints import (
     ProjectionLease,
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 def create_read_model_tables(engine: Engine, *projections: Projection) -> None:
-    bookkeeping.create_all(engine)
+    create_tables(engine, bookkeeping.sorted_tables)
     for projection in projections:
         projection.create_tables(engine)
 

@@ -26,7 +26,7 @@ from services.eventlog.reader import EventReader
 from services.eventlog.store import EventStore
 from services.gateway.commands import create_project
 from services.readmodels.checkpoints import bookkeeping, read_checkpoint
-from services.readmodels.database import create_read_model_engine
+from services.readmodels.database import create_read_model_engine, create_tables
 from services.readmodels.rebuild import Rebuild
 from services.runtime.platform import prepare_bus, run_platform
 from services.runtime.projections import ALL_PROJECTIONS
@@ -97,7 +97,7 @@ def replay_status() -> None:
     settings = Settings()
     last_seq = asyncio.run(_with_bus(settings, lambda js: _last_seq(js)))
     engine = create_read_model_engine(settings.resolved_database_url)
-    bookkeeping.create_all(engine)
+    create_tables(engine, bookkeeping.sorted_tables)
     table = Table("projection", "checkpoint", "stream last seq", "lag")
     with engine.connect() as conn:
         for name in ALL_PROJECTIONS:
