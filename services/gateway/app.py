@@ -36,9 +36,11 @@ from services.gateway.routes import (
     integrations,
     metrics,
     project,
+    viewer,
 )
 from services.gateway.specs import DashboardSpecs
 from services.gateway.usage import KeyUsage, usage_bucket
+from services.gateway.viewer.bundle import VegaBundle
 from services.readmodels.versions import VersionReader
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
@@ -89,6 +91,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.state.versions = VersionReader(gateway.engine)
     app.state.blobs = gateway.blobs
     app.state.dashboard_specs = DashboardSpecs(gateway.engine, gateway.blobs)
+    app.state.vega_bundle = VegaBundle()
     app.state.stream = STREAM_NAME
     app.state.stale_after = gateway.settings.heartbeat_seconds * 3
     install_error_handlers(app)
@@ -97,6 +100,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.include_router(project.router, responses=API_ERRORS)
     app.include_router(generate.router, responses=documented(401, 403, 413, 415, 422, 429, 500))
     app.include_router(dashboards.router, responses=API_ERRORS)
+    app.include_router(viewer.router, responses=documented(401, 403, 404, 429, 500))
     app.include_router(metrics.router, responses=API_ERRORS)
     app.include_router(integrations.router, responses=API_ERRORS)
     app.include_router(api_keys.router, responses=ADMIN_ERRORS)

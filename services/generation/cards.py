@@ -13,7 +13,16 @@ MAX_MEASURES = 4
 MAX_BREAKDOWNS = 4
 MAX_DISTRIBUTIONS = 3
 TOP_N = 10
-VEGA_LITE = "https://vega.github.io/schema/vega-lite/v5.json"
+VEGA_LITE = "https://vega.github.io/schema/vega-lite/v6.json"
+TIME_UNITS = {"year": "year", "month": "yearmonth", "week": "yearmonthdate", "day": "yearmonthdate"}
+
+
+class CardSizes:
+    """How much a card holds: a fixed-size card shows the top 10; a scrollable one holds more."""
+
+    def __init__(self, scrollable: bool) -> None:
+        self.top_n = 30 if scrollable else TOP_N
+        self.table_rows = 50 if scrollable else 10
 
 
 def _label(name: str) -> str:
@@ -26,6 +35,19 @@ def _jsonable(value):
     if isinstance(value, float) and value != value:
         return None
     return value
+
+
+def format_value(value) -> str:
+    """A KPI's value as people read it: 1,234,567 or 12.35; the viewer page shows the same."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
+    return str(value)
 
 
 def _values(frame: pl.DataFrame) -> list[dict]:
@@ -53,17 +75,19 @@ def _grain(start, end) -> tuple[str, str]:
     return "1d", "day"
 
 
-def choose_cards(profile: TableProfile, title: str) -> dict:
+def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) -> dict:
     frame, cards, metrics = profile.frame, [], []
+    sizes = CardSizes(scrollable)
     measures = _measures(profile)
-    cards.append({"id": "rows", "kind": "kpi", "title": "Rows", "value": profile.rows, "format": ",",
+    cards.append({"id": "rows", "kind": "kpi", "title": "Rows", "value": profile.rows, "display": format_value(profile.rows),
                   "rule": "kpi.row_count: every dashboard counts its records"})
     for measure in measures:
         series = frame[measure.name].cast(pl.Float64)
         value = series.mean() if measure.aggregation == "mean" else series.sum()
-        cards.append({"id": f"kpi-{measure.name}", "kind": "kpi",
+        value = _jsonable(round(value, 4) if value is not None else None)
+        cards.append({"id": f"kpi-{measure.name}", "kind": "kpi", "display": format_value(value),
                       "title": f"{'Average' if measure.aggregation == 'mean' else 'Total'} {_label(measure.name).lower()}",
-                      "value": _jsonable(round(value, 4) if value is not None else None),
+                      "value": value,
                       "rule": f"kpi.{measure.aggregation}: '{measure.name}' is a measure "
                               f"({'a rate, ratio or price: averaged' if measure.aggregation == 'mean' else 'an amount: summed'})"})
     if profile.time_column:
@@ -82,7 +106,8 @@ def choose_cards(profile: TableProfile, title: str) -> dict:
                                   f"{column.minimum} to {column.maximum}",
                           "vega_lite": {"$schema": VEGA_LITE, "data": {"values": _values(series)},
                                         "mark": {"type": "line", "point": True},
-                                        "encoding": {"x": {"field": "period", "type": "temporal", "title": unit.capitalize()},
+                                        "encoding": {"x": {"field": "period", "type": "temporal", "title": unit.capitalize(),
+                                                           "timeUnit": TIME_UNITS[unit]},
                                                      "y": {"field": "value", "type": "quantitative", "title": _label(name)}}}})
             metrics.append({"metric_id": name, "name": _label(name),
                             "aggregation": "count" if measure is None else measure.aggregation,
@@ -94,11 +119,11 @@ def choose_cards(profile: TableProfile, title: str) -> dict:
                      (pl.col(measure.name).mean() if measure.aggregation == "mean" else pl.col(measure.name).sum()).alias("value"))
         grouped = frame.group_by(category.name).agg(aggregate).sort("value", descending=True)
         top = category.distinct > 12
-        grouped = grouped.head(TOP_N).rename({category.name: "category"}).with_columns(pl.col("category").cast(pl.String))
+        grouped = grouped.head(sizes.top_n).rename({category.name: "category"}).with_columns(pl.col("category").cast(pl.String))
         what = "records" if measure is None else measure.name
         cards.append({"id": f"breakdown-{category.name}", "kind": "chart",
-                      "title": f"{'Top ' + str(TOP_N) + ' ' if top else ''}{_label(category.name)} by {_label(what).lower()}",
-                      "rule": (f"breakdown.top_n: '{category.name}' has {category.distinct} values; the top {TOP_N} are shown"
+                      "title": f"{'Top ' + str(sizes.top_n) + ' ' if top else ''}{_label(category.name)} by {_label(what).lower()}",
+                      "rule": (f"breakdown.top_n: '{category.name}' has {category.distinct} values; the top {sizes.top_n} are shown"
                                if top else f"breakdown.category: '{category.name}' has {category.distinct} values"),
                       "vega_lite": {"$schema": VEGA_LITE, "data": {"values": _values(grouped)}, "mark": "bar",
                                     "encoding": {"y": {"field": "category", "type": "nominal", "sort": "-x",
@@ -118,7 +143,7 @@ def choose_cards(profile: TableProfile, title: str) -> dict:
     top_rows = frame.sort(measures[0].name, descending=True, nulls_last=True) if measures else frame
     cards.append({"id": "top-rows", "kind": "table", "title": "Top rows" if measures else "First rows",
                   "rule": f"table.top_rows: sorted by '{measures[0].name}'" if measures else "table.first_rows",
-                  "columns": shown, "rows": _values(top_rows.select(shown).head(10))})
+                  "columns": shown, "rows": _values(top_rows.select(shown).head(sizes.table_rows))})
     if profile.quality_notes:
         cards.append({"id": "data-quality", "kind": "notes", "title": "Data quality", "notes": profile.quality_notes,
                       "rule": "quality.notes: missing values, constant columns, skew"})

@@ -31,6 +31,7 @@ from services.eventlog.blobs import BlobNotFound, BlobStore
 from services.eventlog.reader import StoredEvent
 from services.eventlog.store import EventStore
 from services.generation.cards import choose_cards
+from services.generation.pdf import dashboard_pdf
 from services.generation.profile import profile_table
 from services.generation.reading import UnreadableFile, read_table
 
@@ -88,11 +89,16 @@ class GenerationWorker:
         except BlobNotFound:
             return await self._fail(requested, "UPLOAD_MISSING", "the uploaded file is gone; upload it again")
         dashboard_id = f"d{requested.aggregate_id}"
+        pdf_ref = None
+        if requested.payload.options.allow_pdf_export:
+            pdf = await asyncio.to_thread(dashboard_pdf, spec)
+            pdf_ref = await self.blobs.put(f"pdfs/{dashboard_id}.pdf", _once(pdf))
+            spec["pdf"] = pdf_ref.name
         spec_ref = await self.blobs.put(f"specs/{dashboard_id}.json", _once(orjson.dumps(spec)))
         metrics = [{**m, "metric_id": f"{dashboard_id}.{m['metric_id']}"} for m in spec["metrics"] if m["points"]]
         await self.store.append(requested.caused(GenerationCompleted, payload={
             "dashboard_id": dashboard_id, "title": spec["title"], "spec": spec_ref,
-            "card_count": len(spec["cards"]), "metrics": metrics[:50]}))
+            "card_count": len(spec["cards"]), "metrics": metrics[:50], "pdf": pdf_ref}))
 
     async def _fail(self, requested: DashboardRequested, code: str, reason: str) -> None:
         await self.store.append(requested.caused(GenerationFailed, payload={"code": code, "reason": reason}))
@@ -111,8 +117,10 @@ class GenerationWorker:
         profile = await asyncio.to_thread(profile_table, frame)
         await progress("choosing", 70)
         title = payload.title or "Dashboard"
-        spec = await asyncio.to_thread(choose_cards, profile, title)
+        scrollable = payload.options.allow_scrollable_cards
+        spec = await asyncio.to_thread(choose_cards, profile, title, scrollable)
         spec["options"] = payload.options.model_dump()
+        spec["layout"] = "scrollable" if scrollable else "grid"
         spec["generated_in_seconds"] = round(time.monotonic() - started, 3)
         await progress("rendering", 90)
         return spec

@@ -1,0 +1,30 @@
+"""The dashboard as an HTML page: KPI cards, charts drawn in the browser, the top rows, notes.
+
+The page holds no inline script: each chart's spec is JSON data in the page, and viewer.js
+(served with the Vega bundle) draws them, so the Content-Security-Policy can forbid inline code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+# Vega compiles its expressions with Function(): 'unsafe-eval' is the price of drawing charts.
+# vega-embed adds a <style> element: hence 'unsafe-inline' for styles (never for scripts).
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+                           "img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; "
+                           "form-action 'none'; frame-ancestors 'none'")
+PAGE_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer", "Cache-Control": "private, no-store"}
+
+
+def render_dashboard_page(spec: dict, bundle_url: str) -> str:
+    cards = spec.get("cards", [])
+    return _templates.get_template("dashboard.html").render(
+        title=spec.get("title", "Dashboard"), layout=spec.get("layout", "grid"), rows=spec.get("rows", 0),
+        columns=len(spec.get("columns", [])), kpis=[c for c in cards if c["kind"] == "kpi"],
+        cards=[c for c in cards if c["kind"] != "kpi"], bundle_url=bundle_url)

@@ -1,0 +1,86 @@
+"""The dashboard as a PDF: the whole page composed as one Vega-Lite spec, drawn by vl-convert.
+
+No browser: vl-convert embeds the same Vega-Lite the viewer page runs, so charts in the PDF
+and on the page come from the same specs. KPIs, tables and notes become text marks.
+The grid layout puts two cards side by side at their fixed size; paper cannot scroll, so the
+scrollable layout gives each card the full width and all of its rows.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import vl_convert
+
+from services.generation.cards import format_value
+
+PAGE_WIDTH = 760
+FONT = "DejaVu Sans"  # Debian's fonts-dejavu-core; the Dockerfile installs it
+
+
+def dashboard_pdf(spec: dict) -> bytes:
+    return vl_convert.vegalite_to_pdf(dashboard_vega_lite(spec))
+
+
+def dashboard_vega_lite(spec: dict) -> dict:
+    scrollable = spec.get("layout") == "scrollable"
+    columns = 1 if scrollable else 2
+    width = PAGE_WIDTH if scrollable else PAGE_WIDTH // 2 - 40
+    cards = [card for card in spec["cards"] if card["kind"] != "kpi"]
+    kpis = [card for card in spec["cards"] if card["kind"] == "kpi"]
+    views = [_card_view(card, width, scrollable) for card in cards]
+    parts = [{"hconcat": [_kpi_view(card) for card in kpis]}] if kpis else []
+    parts.append({"concat": views, "columns": columns, "spacing": 30})
+    return {"$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+            "title": {"text": spec["title"], "anchor": "start", "fontSize": 22, "font": FONT},
+            "vconcat": parts, "spacing": 30,
+            "config": {"font": FONT, "view": {"stroke": "#e5e7eb"}, "background": "white"}}
+
+
+def _card_view(card: dict, width: int, scrollable: bool) -> dict:
+    title = {"text": card["title"], "anchor": "start", "fontSize": 14}
+    if card["kind"] == "chart":
+        view = copy.deepcopy(card["vega_lite"])
+        view.pop("$schema", None)
+        return {**view, "title": title, "width": width, "height": 220}
+    if card["kind"] == "table":
+        return _table_view(card, width, title, rows=None if scrollable else 10)
+    return _notes_view(card, width, title)
+
+
+def _kpi_view(card: dict) -> dict:
+    return {"title": {"text": card["title"], "anchor": "start", "fontSize": 12, "color": "#4b5563"},
+            "width": 150, "height": 40, "data": {"values": [{"value": card.get("display") or format_value(card.get("value"))}]},
+            "mark": {"type": "text", "fontSize": 24, "fontWeight": "bold", "align": "left", "x": 0, "y": 20},
+            "encoding": {"text": {"field": "value"}}}
+
+
+def _table_view(card: dict, width: int, title: dict, rows: int | None) -> dict:
+    columns = card["columns"][:6]
+    shown = card["rows"] if rows is None else card["rows"][:rows]
+    cells = [{"row": i, "column": name, "value": _cell(row.get(name))}
+             for i, row in enumerate(shown) for name in columns]
+    return {"title": title, "width": width, "height": {"step": 18}, "data": {"values": cells},
+            "mark": {"type": "text", "align": "left", "limit": width / max(len(columns), 1) - 8, "fontSize": 10},
+            "encoding": {"y": {"field": "row", "type": "ordinal", "axis": None},
+                         "x": {"field": "column", "type": "nominal", "sort": columns, "title": None,
+                               "bandPosition": 0, "scale": {"paddingInner": 0, "paddingOuter": 0},
+                               "axis": {"orient": "top", "labelAngle": 0, "domain": False, "ticks": False,
+                                        "bandPosition": 0, "labelAlign": "left", "labelFontWeight": "bold",
+                                        "labelLimit": width / max(len(columns), 1) - 8}},
+                         "text": {"field": "value"}}}
+
+
+def _notes_view(card: dict, width: int, title: dict) -> dict:
+    notes = [{"row": i, "note": f"• {note}"} for i, note in enumerate(card.get("notes", []))]
+    return {"title": title, "width": width, "height": {"step": 18}, "data": {"values": notes},
+            "mark": {"type": "text", "align": "left", "x": 0, "limit": width, "fontSize": 11},
+            "encoding": {"y": {"field": "row", "type": "ordinal", "axis": None}, "text": {"field": "note"}}}
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)[:60]
