@@ -39,6 +39,9 @@ class BlobStore(Protocol):
     async def put(self, name: str, chunks: AsyncIterator[bytes]) -> BlobRef: ...
     async def read(self, name: str) -> AsyncIterator[bytes]: ...
     async def copy_to_file(self, name: str, path: Path) -> None: ...
+    async def local_file(self, name: str, directory: Path) -> Path:
+        """A file holding the blob, for readers that want a path: the blob's own file where
+        there is one (disk), else a copy made in `directory`."""
     async def exists(self, name: str) -> bool: ...
     async def delete(self, name: str) -> None: ...
 
@@ -84,6 +87,12 @@ class DiskBlobStore:
         with open(path, "rb") as source:
             while chunk := source.read(CHUNK):
                 yield chunk
+
+    async def local_file(self, name: str, directory: Path) -> Path:
+        path = self._path(name)
+        if not path.exists():
+            raise BlobNotFound(name)
+        return path  # blobs are never rewritten in place (put replaces the file), so reading it is safe
 
     async def copy_to_file(self, name: str, path: Path) -> None:
         source = self._path(name)
@@ -139,6 +148,11 @@ class ObjectStoreBlobStore:
             with open(path, "rb") as source:
                 while chunk := source.read(CHUNK):
                     yield chunk
+
+    async def local_file(self, name: str, directory: Path) -> Path:
+        path = Path(directory) / "blob"
+        await self.copy_to_file(name, path)
+        return path
 
     async def copy_to_file(self, name: str, path: Path) -> None:
         store = await self._object_store()

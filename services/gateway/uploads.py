@@ -98,14 +98,19 @@ class FileChecks:
         if self.decoder is None:
             return
         try:
-            self.decoder.decode(chunk)
+            # ASCII is valid UTF-8: isascii() scans at memory speed, decoding would build a str.
+            # Only when no character is left half-read from the chunk before.
+            if not (chunk.isascii() and self.decoder.getstate()[0] == b"" and self.size > len(chunk)):
+                self.decoder.decode(chunk)
         except UnicodeDecodeError as error:
             raise ApiError(422, f"the file is not valid UTF-8 (near byte {self.size - len(chunk) + error.start}); "
                                 "save it as UTF-8 and upload it again") from None
         newlines = chunk.count(b"\n")
         if newlines:
             self.rows += newlines
-            longest_inside = max((len(line) for line in chunk.split(b"\n")[1:-1]), default=0)
+            # a line wholly inside the chunk is no longer than the chunk: split only long chunks
+            longest_inside = (0 if len(chunk) <= self.limits.max_line_bytes else
+                              max((len(line) for line in chunk.split(b"\n")[1:-1]), default=0))
             first = self.line_bytes + chunk.index(b"\n")
             self.line_bytes = len(chunk) - chunk.rindex(b"\n") - 1
             longest = max(first, longest_inside)

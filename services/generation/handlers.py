@@ -33,7 +33,7 @@ from services.eventlog.store import EventStore
 from services.generation.cards import choose_cards
 from services.generation.pdf import dashboard_pdf
 from services.generation.profile import profile_table
-from services.generation.reading import UnreadableFile, read_table
+from services.generation.reading import UnreadableFile, columnar_table, unreadable_as_such
 
 log = logging.getLogger(__name__)
 DURABLE = "generation-workers"
@@ -77,7 +77,10 @@ class GenerationWorker:
             return  # a redelivery of a job another worker finished
         await self.store.append(requested.caused(GenerationStarted, payload={"worker": self.worker}))
 
+        started = time.monotonic()
+
         async def progress(stage: str, percent: int) -> None:
+            log.info("generation %s: %s at %.2f s", requested.aggregate_id, stage, time.monotonic() - started)
             await msg.in_progress()  # keeps the message ours while the job runs
             await self.store.append(requested.caused(GenerationProgressed, name=f"progress-{stage}",
                                                      payload={"stage": stage, "percent": percent}))
@@ -99,26 +102,27 @@ class GenerationWorker:
         await self.store.append(requested.caused(GenerationCompleted, payload={
             "dashboard_id": dashboard_id, "title": spec["title"], "spec": spec_ref,
             "card_count": len(spec["cards"]), "metrics": metrics[:50], "pdf": pdf_ref}))
+        log.info("generation %s: completed at %.2f s", requested.aggregate_id, time.monotonic() - started)
 
     async def _fail(self, requested: DashboardRequested, code: str, reason: str) -> None:
         await self.store.append(requested.caused(GenerationFailed, payload={"code": code, "reason": reason}))
 
     async def _generate(self, requested: DashboardRequested, progress) -> dict:
         payload = requested.payload
-        with tempfile.TemporaryDirectory() as work:
-            path = Path(work) / "upload"
-            await progress("parsing", 5)
-            await self.blobs.copy_to_file(payload.upload.name, path)
-            frame = await asyncio.to_thread(read_table, path, payload.file_format)
-            if frame.height == 0 or frame.width == 0:
-                raise UnreadableFile("the file has no rows of data")
-        await progress("profiling", 40)
         started = time.monotonic()
-        profile = await asyncio.to_thread(profile_table, frame)
-        await progress("choosing", 70)
-        title = payload.title or "Dashboard"
-        scrollable = payload.options.allow_scrollable_cards
-        spec = await asyncio.to_thread(choose_cards, profile, title, scrollable)
+        with tempfile.TemporaryDirectory() as work:
+            await progress("parsing", 5)
+            path = await self.blobs.local_file(payload.upload.name, Path(work))
+            frame = await asyncio.to_thread(unreadable_as_such, lambda: columnar_table(path, payload.file_format,
+                                                                                     Path(work)), payload.file_format)
+            await progress("profiling", 30)
+            profile = await asyncio.to_thread(unreadable_as_such, lambda: profile_table(frame), payload.file_format)
+            if profile.rows == 0 or not profile.columns:
+                raise UnreadableFile("the file has no rows of data")
+            await progress("choosing", 60)
+            scrollable = payload.options.allow_scrollable_cards
+            spec = await asyncio.to_thread(unreadable_as_such, lambda: choose_cards(profile, payload.title or "Dashboard",
+                                                                                   scrollable), payload.file_format)
         spec["options"] = payload.options.model_dump()
         spec["layout"] = "scrollable" if scrollable else "grid"
         spec["generated_in_seconds"] = round(time.monotonic() - started, 3)

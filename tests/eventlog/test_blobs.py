@@ -35,6 +35,13 @@ async def test_copy_to_file(blobs, tmp_path):
     assert (tmp_path / "copy").read_bytes() == b"hello"
 
 
+async def test_local_file_holds_the_blob(blobs, tmp_path):
+    await blobs.put("c", chunks_of(b"local bytes"))
+    assert (await blobs.local_file("c", tmp_path)).read_bytes() == b"local bytes"
+    with pytest.raises(BlobNotFound):
+        await blobs.local_file("nothing", tmp_path)
+
+
 async def test_missing_and_deleted_blobs(blobs, tmp_path):
     assert not await blobs.exists("nothing")
     with pytest.raises(BlobNotFound):

@@ -89,3 +89,49 @@ def test_palmer_penguins_raw_finds_text_dates_and_sample_numbers():
     assert profile.time_column == "Date Egg"
     cards = [card["id"] for card in choose_cards(profile, "Penguins")["cards"]]
     assert "trend-Body Mass (g)" in cards and not any("Sample Number" in c for c in cards)
+
+
+def vega_dataset(name: str) -> pl.DataFrame:
+    """More real data, as the vega_datasets package ships it (CSV and JSON arrays)."""
+    import vega_datasets
+
+    from services.generation.reading import read_table
+    path = Path(vega_datasets.__file__).parent / "_data" / name
+    return read_table(path, "json" if name.endswith(".json") else "csv")
+
+
+def test_seattle_weather_dates_written_with_slashes_and_temperatures_averaged():
+    profile = profile_table(vega_dataset("seattle-weather.csv"))
+    by_name = {c.name: c for c in profile.columns}
+    assert profile.time_column == "date" and by_name["weather"].role == "category"
+    assert by_name["temp_max"].aggregation == "mean" and by_name["precipitation"].aggregation == "sum"
+    cards = {card["id"]: card for card in choose_cards(profile, "Seattle")["cards"]}
+    assert "breakdown-weather" in cards and any(card_id.startswith("trend-") for card_id in cards)
+    weathers = {row["category"] for row in cards["breakdown-weather"]["vega_lite"]["data"]["values"]}
+    assert weathers == {"drizzle", "rain", "sun", "snow", "fog"}
+
+
+def test_stock_prices_with_month_names_are_averaged_per_symbol():
+    profile = profile_table(vega_dataset("stocks.csv"))
+    assert profile.time_column == "date"
+    cards = {card["id"]: card for card in choose_cards(profile, "Stocks")["cards"]}
+    assert cards["kpi-price"]["rule"].startswith("kpi.mean")
+    symbols = {row["category"] for row in cards["breakdown-symbol"]["vega_lite"]["data"]["values"]}
+    assert symbols == {"MSFT", "AMZN", "IBM", "GOOG", "AAPL"}
+
+
+def test_cars_attributes_of_each_record_are_averaged_and_names_never_charted():
+    profile = profile_table(vega_dataset("cars.json"))
+    by_name = {c.name: c for c in profile.columns}
+    assert profile.time_column == "Year"
+    assert {by_name[m].aggregation for m in ("Miles_per_Gallon", "Horsepower", "Weight_in_lbs")} == {"mean"}
+    cards = {card["id"]: card for card in choose_cards(profile, "Cars")["cards"]}
+    assert "breakdown-Origin" in cards and not any("Name" in card_id for card_id in cards)
+    assert 100 < cards["kpi-Horsepower"]["value"] < 110  # the mean horsepower of 406 cars
+
+
+def test_iowa_electricity_sums_generation_by_source():
+    profile = profile_table(vega_dataset("iowa-electricity.csv"))
+    cards = {card["id"]: card for card in choose_cards(profile, "Iowa")["cards"]}
+    assert profile.time_column == "year" and cards["kpi-net_generation"]["rule"].startswith("kpi.sum")
+    assert "breakdown-source" in cards
