@@ -14,7 +14,8 @@ async def test_validation_errors(client, new_project):
     project = await new_project()
     for path in ["/api/v1/metrics?limit=1001", "/api/v1/metrics?limit=abc", "/api/v1/metrics?offset=-1",
                  "/api/v1/metrics?start_date=yesterday", "/api/v1/metrics?start_date=2024-13-01",
-                 "/api/v1/metrics?start_date=2024-05-01&end_date=2024-04-01", "/api/v1/dashboards?limit=0"]:
+                 "/api/v1/metrics?start_date=2024-05-01&end_date=2024-04-01", "/api/v1/dashboards?limit=0",
+                 "/api/v1/metrics?offset=142859350161269702262784", "/api/v1/dashboards?offset=9223372036854775808"]:
         answer = await client.get(path, headers=project.auth)
         assert answer.status_code == 422, path
         body = answer.json()

@@ -43,7 +43,8 @@ Admin = Annotated[Principal, Depends(admin_principal)]
 ReadModels = Annotated[Engine, Depends(read_models)]
 Store = Annotated[EventStore, Depends(event_store)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Number of results (max 1000)")]
-Offset = Annotated[int, Query(ge=0, description="Number of results to skip")]
+# Bounded: SQLite and PostgreSQL take 64-bit offsets, and no page lies beyond a billion rows.
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Number of results to skip")]
 
 
 async def applied(request: Request, projection: str, seq: int) -> None:

@@ -29,16 +29,19 @@ async def _owned_spec(request: Request, dashboard_id: str, project_id: str) -> d
     return spec
 
 
-@router.get("/api/v1/dashboards/{dashboard_id}/view", response_class=HTMLResponse,
-            responses={200: {"content": {"text/html": {}}, "description": "The dashboard as a web page"}})
+# No response_class here: FastAPI would then document the JSON error answers as text/html too.
+@router.get("/api/v1/dashboards/{dashboard_id}/view", response_model=None,
+            responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
+                             "description": "The dashboard as a web page"}})
 async def view_dashboard(dashboard_id: str, caller: Caller, request: Request):
     spec = await _owned_spec(request, dashboard_id, caller.project_id)
     bundle = request.app.state.vega_bundle
     return HTMLResponse(render_dashboard_page(spec, f"/assets/{bundle.name}"), headers=PAGE_HEADERS)
 
 
-@router.get("/api/v1/dashboards/{dashboard_id}/pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}, "description": "The dashboard as a PDF"}})
+@router.get("/api/v1/dashboards/{dashboard_id}/pdf", response_model=None,
+            responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+                             "description": "The dashboard as a PDF"}})
 async def dashboard_pdf(dashboard_id: str, caller: Caller, request: Request):
     spec = await _owned_spec(request, dashboard_id, caller.project_id)
     if not spec.get("options", {}).get("allow_pdf_export") or caller.plan != "premium":
