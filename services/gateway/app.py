@@ -96,10 +96,10 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.state.stale_after = gateway.settings.heartbeat_seconds * 3
     install_error_handlers(app)
     install_openapi(app)
+    app.include_router(dashboards.router, responses=API_ERRORS)  # first: routes are matched in order
     app.include_router(health.router)
     app.include_router(project.router, responses=API_ERRORS)
     app.include_router(generate.router, responses=documented(401, 403, 413, 415, 422, 429, 500))
-    app.include_router(dashboards.router, responses=API_ERRORS)
     app.include_router(viewer.router, responses=documented(401, 403, 404, 429, 500))
     app.include_router(metrics.router, responses=API_ERRORS)
     app.include_router(integrations.router, responses=API_ERRORS)

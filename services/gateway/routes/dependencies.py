@@ -17,11 +17,15 @@ from services.readmodels.consistency import wait_for_checkpoint
 # envelope.install_openapi, not by a dependency that would parse the header a second time.
 
 
-async def current_principal(request: Request) -> Principal:
-    principal = getattr(request.state, "principal", None)
+def principal_of(request: Request) -> Principal:
+    principal = request.scope.get("state", {}).get("principal")
     if principal is None:
         raise ApiError(401, "missing API key")
     return principal
+
+
+async def current_principal(request: Request) -> Principal:
+    return principal_of(request)
 
 
 async def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
