@@ -36,7 +36,7 @@ def columnar_table(path: Path, file_format: str, work_dir: Path) -> pl.LazyFrame
 
     A text file is parsed once, streaming, into an uncompressed Parquet file beside it: every
     card's query then reads only its own columns instead of tokenising the whole text again
-    (bench/generation.py measured the whole generation 2.6x faster than ten passes over a CSV).
+    (5M rows, 297 MB: profile and cards took 4.2 s over the CSV, 1.6 s with the copy included).
     """
     frame = scan_table(path, file_format)
     if file_format not in ("csv", "tsv", "ndjson"):
