@@ -30,6 +30,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.listening import wait_listening  # noqa: E402
 from services.eventlog.connection import connect  # noqa: E402
 from services.eventlog.store import EventStore  # noqa: E402
 from services.eventlog.stream import ensure_events_stream  # noqa: E402
@@ -63,16 +64,6 @@ def wait_ready(url: str, headers: dict, timeout: float = 60) -> None:
         time.sleep(0.3)
     raise TimeoutError(f"{url} never answered with data")
 
-
-def wait_listening(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise TimeoutError(url)
 
 
 def load(url: str, seconds: float, connections: int, headers: list[str]) -> dict:

@@ -35,6 +35,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.listening import wait_listening  # noqa: E402
 from services.eventlog.connection import connect  # noqa: E402
 from services.eventlog.store import EventStore  # noqa: E402
 from services.gateway.commands import create_project  # noqa: E402
@@ -161,16 +162,6 @@ def upload(gateway: str, key: str, path: Path) -> None:
                             files={"file": ("sales.csv", file, "text/csv")}, data={"title": "Sales"})
     assert answer.status_code in (200, 202), answer.text
 
-
-def wait_listening(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise TimeoutError(url)
 
 
 def main(rows: int, rounds: int, with_ydata: bool) -> None:
