@@ -3,7 +3,7 @@
 No browser: vl-convert embeds the same Vega-Lite the viewer page runs, so charts in the PDF
 and on the page come from the same specs. KPIs, tables and notes become text marks.
 The grid layout puts two cards side by side at their fixed size; paper cannot scroll, so the
-scrollable layout gives each card the full width and all of its rows.
+scrollable layout gives each card the full width and all of its rows (it holds more of them).
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import copy
 
 import vl_convert
-
-from services.generation.cards import format_value
 
 PAGE_WIDTH = 760
 FONT = "DejaVu Sans"  # Debian's fonts-dejavu-core; the Dockerfile installs it
@@ -28,7 +26,7 @@ def dashboard_vega_lite(spec: dict) -> dict:
     width = PAGE_WIDTH if scrollable else PAGE_WIDTH // 2 - 40
     cards = [card for card in spec["cards"] if card["kind"] != "kpi"]
     kpis = [card for card in spec["cards"] if card["kind"] == "kpi"]
-    views = [_card_view(card, width, scrollable) for card in cards]
+    views = [_card_view(card, width) for card in cards]
     parts = [{"hconcat": [_kpi_view(card) for card in kpis]}] if kpis else []
     parts.append({"concat": views, "columns": columns, "spacing": 30})
     return {"$schema": "https://vega.github.io/schema/vega-lite/v6.json",
@@ -37,29 +35,28 @@ def dashboard_vega_lite(spec: dict) -> dict:
             "config": {"font": FONT, "view": {"stroke": "#e5e7eb"}, "background": "white"}}
 
 
-def _card_view(card: dict, width: int, scrollable: bool) -> dict:
+def _card_view(card: dict, width: int) -> dict:
     title = {"text": card["title"], "anchor": "start", "fontSize": 14}
     if card["kind"] == "chart":
         view = copy.deepcopy(card["vega_lite"])
         view.pop("$schema", None)
         return {**view, "title": title, "width": width, "height": 220}
     if card["kind"] == "table":
-        return _table_view(card, width, title, rows=None if scrollable else 10)
+        return _table_view(card, width, title)
     return _notes_view(card, width, title)
 
 
 def _kpi_view(card: dict) -> dict:
     return {"title": {"text": card["title"], "anchor": "start", "fontSize": 12, "color": "#4b5563"},
-            "width": 150, "height": 40, "data": {"values": [{"value": card.get("display") or format_value(card.get("value"))}]},
+            "width": 150, "height": 40, "data": {"values": [{"value": card["display"]}]},
             "mark": {"type": "text", "fontSize": 24, "fontWeight": "bold", "align": "left", "x": 0, "y": 20},
             "encoding": {"text": {"field": "value"}}}
 
 
-def _table_view(card: dict, width: int, title: dict, rows: int | None) -> dict:
-    columns = card["columns"][:6]
-    shown = card["rows"] if rows is None else card["rows"][:rows]
+def _table_view(card: dict, width: int, title: dict) -> dict:
+    columns = card["columns"][:6]  # the card holds as many rows as its layout shows (cards.CardSizes)
     cells = [{"row": i, "column": name, "value": _cell(row.get(name))}
-             for i, row in enumerate(shown) for name in columns]
+             for i, row in enumerate(card["rows"]) for name in columns]
     return {"title": title, "width": width, "height": {"step": 18}, "data": {"values": cells},
             "mark": {"type": "text", "align": "left", "limit": width / max(len(columns), 1) - 8, "fontSize": 10},
             "encoding": {"y": {"field": "row", "type": "ordinal", "axis": None},

@@ -46,10 +46,6 @@ def columnar_table(path: Path, file_format: str, work_dir: Path) -> pl.LazyFrame
     return pl.scan_parquet(parsed)
 
 
-def read_table(path: Path, file_format: str) -> pl.DataFrame:
-    return unreadable_as_such(lambda: scan_table(path, file_format).collect(), file_format)
-
-
 def unreadable_as_such(work, file_format: str):
     """Run `work`; a reader's error becomes an UnreadableFile with words for the user."""
     try:

@@ -64,12 +64,12 @@ def test_quality_notes_name_missing_constant_and_skewed_columns():
     assert "'a' is missing in 30%" in notes and "'same' has the same value" in notes and "'long_tail' is heavily skewed" in notes
 
 
-def penguins(name: str) -> pl.DataFrame:
+def penguins(name: str) -> pl.LazyFrame:
     """Real data nobody prepared for us: the Palmer penguins, as the palmerpenguins package ships them."""
     import palmerpenguins
 
-    from services.generation.reading import read_table
-    return read_table(Path(palmerpenguins.__file__).parent / "data" / name, "csv")
+    from services.generation.reading import scan_table
+    return scan_table(Path(palmerpenguins.__file__).parent / "data" / name, "csv")
 
 
 def test_palmer_penguins_measurements_are_averaged_and_species_broken_down():
@@ -91,13 +91,13 @@ def test_palmer_penguins_raw_finds_text_dates_and_sample_numbers():
     assert "trend-Body Mass (g)" in cards and not any("Sample Number" in c for c in cards)
 
 
-def vega_dataset(name: str) -> pl.DataFrame:
+def vega_dataset(name: str) -> pl.LazyFrame:
     """More real data, as the vega_datasets package ships it (CSV and JSON arrays)."""
     import vega_datasets
 
-    from services.generation.reading import read_table
+    from services.generation.reading import scan_table
     path = Path(vega_datasets.__file__).parent / "_data" / name
-    return read_table(path, "json" if name.endswith(".json") else "csv")
+    return scan_table(path, "json" if name.endswith(".json") else "csv")
 
 
 def test_seattle_weather_dates_written_with_slashes_and_temperatures_averaged():
