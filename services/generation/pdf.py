@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import copy
 
-import vl_convert
-
 PAGE_WIDTH = 760
 FONT = "DejaVu Sans"  # Debian's fonts-dejavu-core; the Dockerfile installs it
 
 
 def dashboard_pdf(spec: dict) -> bytes:
+    import vl_convert  # 9 MB resident once loaded: only workers that draw a PDF pay for it
+
     return vl_convert.vegalite_to_pdf(dashboard_vega_lite(spec))
 
 

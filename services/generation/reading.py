@@ -15,11 +15,16 @@ class UnreadableFile(Exception):
     """The file is not what its first bytes promised; the message is for the user."""
 
 
+INFER_ROWS = 10_000  # rows that decide a column's type; a later row that does not fit becomes null
+DATE_INFER_ROWS = 100
+TEMPORAL = (pl.Date, pl.Datetime)
+
+
 def scan_table(path: Path, file_format: str) -> pl.LazyFrame:
     if file_format in ("csv", "tsv"):
-        return pl.scan_csv(path, separator="\t" if file_format == "tsv" else ",", infer_schema_length=10_000,
-                           try_parse_dates=True, ignore_errors=True, truncate_ragged_lines=True,
-                           encoding="utf8-lossy")
+        options = {"separator": "\t" if file_format == "tsv" else ",", "ignore_errors": True,
+                   "truncate_ragged_lines": True, "encoding": "utf8-lossy"}
+        return pl.scan_csv(path, schema=text_schema(path, options), **options)
     if file_format == "ndjson":
         return pl.scan_ndjson(path, infer_schema_length=10_000)
     if file_format == "parquet":
@@ -29,6 +34,30 @@ def scan_table(path: Path, file_format: str) -> pl.LazyFrame:
     if file_format == "xlsx":
         return pl.read_excel(path, engine="calamine").lazy()
     raise UnreadableFile(f"unsupported format {file_format}")
+
+
+def text_schema(path: Path, options: dict) -> pl.Schema:
+    """Column types from the first INFER_ROWS rows, dates included.
+
+    Polars' own date inference (try_parse_dates) tries every pattern on every text value of the
+    sample: over 10,000 rows it cost 0.2 s, and it ran twice per scan (5M rows: sink 1.6 s -> 1.2 s
+    without it). Here the types come from a plain inference; dates are guessed on the first
+    DATE_INFER_ROWS rows, then confirmed on all INFER_ROWS rows of those columns alone.
+    """
+    schema = pl.scan_csv(path, infer_schema_length=INFER_ROWS, **options).collect_schema()
+    text = [name for name, dtype in schema.items() if dtype == pl.String]
+    if not text:
+        return schema
+    guessed = pl.scan_csv(path, infer_schema_length=DATE_INFER_ROWS, try_parse_dates=True, **options).collect_schema()
+    dated = {name: guessed[name] for name in text if isinstance(guessed.get(name), TEMPORAL)}
+    if dated:
+        names = list(schema)
+        sample = pl.read_csv(path, n_rows=INFER_ROWS, infer_schema=False, columns=[names.index(n) for n in dated],
+                             **options)
+        for (name, dtype), values in zip(dated.items(), sample.iter_columns()):
+            if values.str.strptime(dtype, strict=False).null_count() == values.null_count():
+                schema[name] = dtype
+    return schema
 
 
 def columnar_table(path: Path, file_format: str, work_dir: Path) -> pl.LazyFrame:

@@ -14,21 +14,25 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
+from typing import TYPE_CHECKING
+
 from nats.aio.client import Client
-from sqlalchemy import Engine
 
 from services.eventlog.connection import connect
-from services.readmodels.database import create_read_model_engine
-from services.readmodels.projection import Projection
-from services.readmodels.runner import ProjectionRunner, create_read_model_tables
 from services.runtime.heartbeats import beat, heartbeat_bucket
 from services.runtime.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from services.readmodels.projection import Projection
+    from services.readmodels.runner import ProjectionRunner
 
 log = logging.getLogger(__name__)
 
 
 class ServiceContext:
-    def __init__(self, name: str, settings: Settings, nc: Client, engine: Engine, stop: asyncio.Event) -> None:
+    def __init__(self, name: str, settings: Settings, nc: Client, engine: Engine | None, stop: asyncio.Event) -> None:
         self.name = name
         self.instance = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.settings = settings
@@ -50,11 +54,9 @@ async def serve(name: str, settings: Settings, projections: Sequence[Projection]
     for signum in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     nc = await connect(settings.nats_url, name=f"dashloom-{name}")
-    engine = create_read_model_engine(settings.resolved_database_url)
-    await asyncio.to_thread(create_read_model_tables, engine, *projections)
+    engine = await _read_model_engine(settings, projections) if projections else None
     context = ServiceContext(name, settings, nc, engine, stop)
-    context.runners = [ProjectionRunner(context.js, engine, p, owner=f"{name}:{context.instance}")
-                       for p in projections]
+    context.runners = _runners(context, projections)
     jobs = [asyncio.create_task(r.run(context.stop)) for r in context.runners]
     jobs += [asyncio.create_task(task(context)) for task in tasks]
     jobs.append(asyncio.create_task(_beat_until_stopped(context)))
@@ -62,7 +64,28 @@ async def serve(name: str, settings: Settings, projections: Sequence[Projection]
     await context.stop.wait()
     await asyncio.wait(jobs, timeout=10)
     await nc.close()
-    engine.dispose()
+    if engine is not None:
+        engine.dispose()
+
+
+# SQLAlchemy and the read models are imported only by services that have some: the generation
+# worker has none, and its idle memory counts against its peak (bench/generation.py).
+async def _read_model_engine(settings: Settings, projections: Sequence[Projection]) -> Engine:
+    from services.readmodels.database import create_read_model_engine
+    from services.readmodels.runner import create_read_model_tables
+
+    engine = create_read_model_engine(settings.resolved_database_url)
+    await asyncio.to_thread(create_read_model_tables, engine, *projections)
+    return engine
+
+
+def _runners(context: ServiceContext, projections: Sequence[Projection]) -> list[ProjectionRunner]:
+    if not projections:
+        return []
+    from services.readmodels.runner import ProjectionRunner
+
+    return [ProjectionRunner(context.js, context.engine, p, owner=f"{context.name}:{context.instance}")
+            for p in projections]
 
 
 async def _beat_until_stopped(context: ServiceContext) -> None:

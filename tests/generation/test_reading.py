@@ -1,0 +1,48 @@
+"""Reading uploads: column types, dates included, as Polars' own inference would give them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import palmerpenguins
+import polars as pl
+import pytest
+import vega_datasets
+
+from services.generation.reading import INFER_ROWS, scan_table
+
+PUBLIC_CSVS = [Path(palmerpenguins.__file__).parent / "data" / name for name in ("penguins.csv", "penguins-raw.csv")] + \
+    sorted((Path(vega_datasets.__file__).parent / "_data").glob("*.csv"))
+
+
+@pytest.mark.parametrize("path", PUBLIC_CSVS, ids=lambda p: p.name)
+def test_types_match_polars_own_date_inference_on_public_data(path: Path):
+    ours = scan_table(path, "csv").collect_schema()
+    polars_own = pl.scan_csv(path, infer_schema_length=INFER_ROWS, try_parse_dates=True, ignore_errors=True,
+                             truncate_ragged_lines=True, encoding="utf8-lossy").collect_schema()
+    assert ours == polars_own
+
+
+def test_dates_and_datetimes_in_common_formats_are_typed(tmp_path: Path):
+    path = tmp_path / "d.csv"
+    path.write_text("slashes,day_first,spaced,zoned\n2021/01/31,31-01-2021,2021-01-31 10:00:00,2021-01-31T10:00:00Z\n"
+                    "2021/02/28,28-02-2021,2021-02-28 11:30:00,2021-02-28T10:00:00Z\n")
+    frame = scan_table(path, "csv").collect()
+    assert frame.schema == pl.Schema({"slashes": pl.Date, "day_first": pl.Date, "spaced": pl.Datetime("us"),
+                                      "zoned": pl.Datetime("us", "UTC")})
+    assert frame["day_first"].to_list()[1].isoformat() == "2021-02-28"
+
+
+def test_a_column_with_text_after_its_first_dates_stays_text(tmp_path: Path):
+    """Typing it as a date would silently turn the late 'not a date' into a null."""
+    path = tmp_path / "late.csv"
+    path.write_text("n,when\n" + "".join(f"{i},2021-01-{i % 28 + 1:02d}\n" for i in range(500)) + "500,not a date\n")
+    frame = scan_table(path, "csv").collect()
+    assert frame.schema["when"] == pl.String and frame["when"][-1] == "not a date"
+
+
+def test_duplicate_headers_keep_every_column(tmp_path: Path):
+    path = tmp_path / "dup.csv"
+    path.write_text("a,a,when\n1,x,2021-01-01\n2,y,2021-01-02\n")
+    frame = scan_table(path, "csv").collect()
+    assert frame.columns == ["a", "a_duplicated_0", "when"] and frame["when"].dtype == pl.Date
