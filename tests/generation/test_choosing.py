@@ -135,3 +135,23 @@ def test_iowa_electricity_sums_generation_by_source():
     cards = {card["id"]: card for card in choose_cards(profile, "Iowa")["cards"]}
     assert profile.time_column == "year" and cards["kpi-net_generation"]["rule"].startswith("kpi.sum")
     assert "breakdown-source" in cards
+
+
+def _series(card: dict) -> dict[str, float]:
+    return {point["period"][:10]: point["value"] for point in card["vega_lite"]["data"]["values"]}
+
+
+def test_trends_sum_amounts_and_average_rates_per_period_of_timestamps():
+    """Rows are pre-aggregated per day; the monthly points must equal a direct group-by of the rows."""
+    stamps = pl.datetime_range(pl.datetime(2024, 1, 1), pl.datetime(2024, 8, 31, 23), "7h", eager=True)
+    n = len(stamps)
+    frame = pl.DataFrame({"sold_at": stamps, "amount": [float(i % 97) if i % 11 else None for i in range(n)],
+                          "unit_price": [1.0 + (i % 13) / 4 for i in range(n)]})
+    cards = {card["id"]: card for card in choose_cards(profile_table(frame), "Sales")["cards"]}
+    month = pl.col("sold_at").dt.truncate("1mo").dt.date().cast(pl.String)
+    expected = frame.group_by(month.alias("period")).agg(pl.col("amount").sum(), pl.col("unit_price").mean())
+    assert _series(cards["trend-amount"]) == dict(expected.select("period", "amount").iter_rows())
+    averages = _series(cards["trend-unit_price"])
+    assert averages.keys() == set(expected["period"]) and len(averages) == 8
+    for period, price in expected.select("period", "unit_price").iter_rows():
+        assert abs(averages[period] - price) < 1e-9
