@@ -21,8 +21,8 @@ async def chunks_of(data: bytes, size: int = 100_000):
 
 
 async def test_put_answers_name_digest_and_size_and_read_returns_the_bytes(blobs):
-    data = os.urandom(3 * 1024 * 1024 + 17)  # spans several 1 MB chunks
-    ref = await blobs.put("uploads/a.csv", chunks_of(data))
+    data = os.urandom(12 * 1024 * 1024 + 17)  # more 1 MB batches than the writer thread holds at once
+    ref = await blobs.put("uploads/a.csv", chunks_of(data, 64 * 1024))
     assert ref.name == "uploads/a.csv"
     assert ref.sha256 == hashlib.sha256(data).hexdigest()
     assert ref.size == len(data)
@@ -62,7 +62,8 @@ async def test_an_empty_blob(blobs):
 
 async def test_a_failed_upload_leaves_nothing(blobs):
     async def broken():
-        yield b"partial"
+        async for chunk in chunks_of(os.urandom(5 * 1024 * 1024)):  # some of it already with the writer
+            yield chunk
         raise ConnectionError("client went away")
 
     with pytest.raises(ConnectionError):
