@@ -3,7 +3,7 @@
 Subjects are `events.<aggregate>.<aggregate_id>` in the JetStream stream `EVENTS`.
 """
 
-from contracts.envelope import EVENT_TYPES, Event, derive_event_id, subject_for
+from contracts.envelope import EVENT_TYPES, TYPE_HEADER, VERSION_HEADER, Event, derive_event_id, subject_for
 from contracts.generation import (
     BlobRef,
     DashboardRequested,
@@ -34,5 +34,5 @@ __all__ = [
     "DashboardRequested", "Event", "GenerationCompleted", "GenerationFailed", "GenerationOptions",
     "GenerationProgressed", "GenerationStarted", "ProjectCreated", "ShareLinkIssued",
     "ShareLinkRevoked", "UnknownEventType", "decode_event", "derive_event_id", "encode_event",
-    "subject_for",
+    "subject_for", "TYPE_HEADER", "VERSION_HEADER",
 ]

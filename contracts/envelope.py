@@ -9,6 +9,9 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 SUBJECT_ROOT = "events"
+# Headers of every stored event, beside JetStream's own Nats-Msg-Id (= event_id)
+TYPE_HEADER = "Dashloom-Type"
+VERSION_HEADER = "Dashloom-Version"
 # One NATS subject token: validated by pydantic's compiled pattern (a Python validator here
 # cost more than the rest of decoding an event).
 SubjectToken = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$")]

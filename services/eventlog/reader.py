@@ -12,11 +12,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from contracts import STREAM_NAME, STREAM_SUBJECTS, Event, decode_event
-
-TYPE_HEADER = "Dashloom-Type"
-VERSION_HEADER = "Dashloom-Version"
-
+from contracts import STREAM_NAME, STREAM_SUBJECTS, TYPE_HEADER, VERSION_HEADER, Event, decode_event
 
 @dataclass(frozen=True, slots=False)
 class StoredEvent:

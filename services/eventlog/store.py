@@ -12,13 +12,8 @@ from collections.abc import Iterable
 from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError, NotFoundError
 
-from contracts import STREAM_NAME, Event, encode_event, subject_for
-from services.eventlog.reader import (
-    TYPE_HEADER,
-    VERSION_HEADER,
-    EventReader,
-    StoredEvent,
-)
+from contracts import STREAM_NAME, TYPE_HEADER, VERSION_HEADER, Event, encode_event, subject_for
+from services.eventlog.reader import EventReader, StoredEvent
 
 WRONG_LAST_SEQUENCE = 10071
 

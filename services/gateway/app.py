@@ -30,6 +30,7 @@ from services.gateway.projections import PROJECTIONS
 from services.gateway.ratelimit import RateLimiter, ratelimit_bucket
 from services.gateway.routes import (
     api_keys,
+    asyncapi,
     dashboards,
     generate,
     health,
@@ -98,6 +99,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     install_openapi(app)
     app.include_router(dashboards.router, responses=API_ERRORS)  # first: routes are matched in order
     app.include_router(health.router)
+    app.include_router(asyncapi.router)
     app.include_router(project.router, responses=API_ERRORS)
     app.include_router(generate.router, responses=documented(401, 403, 413, 415, 422, 429, 500))
     app.include_router(viewer.router, responses=documented(401, 403, 404, 429, 500))

@@ -176,6 +176,14 @@ def events_export(
     asyncio.run(_with_bus(settings, export))
 
 
+@events.command("asyncapi")
+def events_asyncapi() -> None:
+    """Print the AsyncAPI 3.0 document of the public events (subjects, headers, payload schemas)."""
+    from contracts.asyncapi import asyncapi_document
+
+    sys.stdout.buffer.write(orjson.dumps(asyncapi_document(), option=orjson.OPT_INDENT_2) + b"\n")
+
+
 @events.command("tail")
 def events_tail(
     last: Annotated[int, typer.Option("--last", "-n", help="Show this many recent events first")] = 10,

@@ -85,3 +85,11 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_spec(gatew
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "passed" in result.stdout.lower()
     assert "Rate limited" not in result.stdout and "Authentication failed" not in result.stdout, result.stdout[-3000:]
+
+
+async def test_the_events_asyncapi_document_is_served_without_a_key(client):
+    answer = await client.get("/asyncapi.json")
+    assert answer.status_code == 200 and "Authorization" not in answer.request.headers
+    document = answer.json()
+    assert document["asyncapi"] == "3.0.0"
+    assert document["channels"]["GenerationCompleted"]["address"] == "events.generation.{aggregate_id}"

@@ -10,6 +10,7 @@ import sys
 import pytest
 from sqlalchemy import inspect
 
+from contracts import EVENT_TYPES
 from services.gateway.keys import is_well_formed, key_digest
 from services.gateway.projections import generation_status, project_access
 from services.readmodels.runner import create_read_model_tables
@@ -90,3 +91,10 @@ async def test_projects_create_prints_a_working_first_key_once(nats_server, stor
     assert created.payload.name == "Acme" and created.payload.plan == "premium"
     assert issued.payload.key_sha256 == key_digest(printed["api_key"]) and "admin" in issued.payload.scopes
     assert printed["api_key"] not in (await store.load("apikey", printed["key_id"]))[0].data.decode()
+
+
+def test_events_asyncapi_prints_the_document_of_every_event_type():
+    result = subprocess.run([sys.executable, "-m", "services.runtime", "events", "asyncapi"], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert set(json.loads(result.stdout)["channels"]) == set(EVENT_TYPES)
