@@ -6,8 +6,13 @@ import nats
 from nats.aio.client import Client
 
 
-async def connect(url: str, name: str) -> Client:
+RECONNECT = {"max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, "connect_timeout": 5}
+
+
+def nats_servers(url: str) -> list[str]:
     """`url` may list several servers, comma-separated (the nodes of a cluster)."""
-    servers = [server.strip() for server in url.split(",") if server.strip()]
-    return await nats.connect(servers, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                              connect_timeout=5)
+    return [server.strip() for server in url.split(",") if server.strip()]
+
+
+async def connect(url: str, name: str) -> Client:
+    return await nats.connect(nats_servers(url), name=name, **RECONNECT)

@@ -12,7 +12,7 @@ async def work(context: ServiceContext) -> None:
     settings = context.settings
     blobs = open_blob_store(settings.blob_backend, settings.blob_dir, context.js, settings.stream_replicas)
     worker = GenerationWorker(EventStore(context.js), blobs, context.instance, settings.generation_ack_wait)
-    await worker.run(context.stop)
+    await worker.run(settings.nats_url, context.stop)
 
 
 def main() -> None:

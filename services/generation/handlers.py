@@ -1,7 +1,7 @@
 """The generation worker: DashboardRequested -> GenerationStarted, GenerationProgressed...,
 GenerationCompleted or GenerationFailed.
 
-Workers share one durable pull consumer, so any number can run. A job is acked only once its
+Workers share one durable pull consumer (a faststream subscriber), so any number can run. A job is acked only once its
 outcome is in the log; a worker killed mid-job leaves the message unacked and another worker
 gets it after `ack_wait`. Every emitted event's id derives from the request's id, so a rerun
 emits the same ids (deduplicated by JetStream), and a job whose outcome is already in the log
@@ -16,9 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import nats.errors
 import orjson
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from faststream import AckPolicy
+from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts import (
     DashboardRequested,
@@ -28,6 +29,7 @@ from contracts import (
     GenerationStarted,
 )
 from services.eventlog.blobs import BlobNotFound, BlobStore
+from services.eventlog.connection import RECONNECT, nats_servers
 from services.eventlog.reader import StoredEvent
 from services.eventlog.store import EventStore
 from services.generation.cards import choose_cards
@@ -44,33 +46,46 @@ MAX_ATTEMPTS = 5
 class GenerationWorker:
     def __init__(self, store: EventStore, blobs: BlobStore, worker: str, ack_wait: float = 60.0) -> None:
         self.store = store
-        self.js = store.js
         self.blobs = blobs
         self.worker = worker
         self.ack_wait = ack_wait
 
-    async def run(self, stop: asyncio.Event) -> None:
-        subscription = await self.js.pull_subscribe(
-            "events.generation.>", durable=DURABLE, stream=self.store.stream,
-            config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait, max_deliver=-1,
-                                  deliver_policy=DeliverPolicy.ALL, max_ack_pending=1000))
-        while not stop.is_set():
+    async def run(self, nats_url: str, stop: asyncio.Event) -> None:
+        broker = NatsBroker(nats_servers(nats_url), name=f"dashloom-generation-{self.worker}", **RECONNECT,
+                            log_level=logging.DEBUG)  # one access line per event seen is noise
+        self.subscribe(broker)
+        await broker.start()
+        try:
+            await stop.wait()
+        finally:
+            await broker.stop()
+
+    def subscribe(self, broker: NatsBroker) -> None:
+        """The shared durable pull consumer of generation events, one message at a time.
+
+        Acks are manual: faststream's default (REJECT_ON_ERROR) would term() a job on one
+        exception, and a job must be acked only once its outcome is in the log.
+        """
+        broker.subscriber(
+            "events.generation.>", stream=JStream(self.store.stream, declare=False), durable=DURABLE,
+            pull_sub=PullSub(batch_size=1, timeout=1.0), ack_policy=AckPolicy.MANUAL,
+            config=ConsumerConfig(ack_wait=self.ack_wait, max_deliver=-1, deliver_policy=DeliverPolicy.ALL,
+                                  max_ack_pending=1000),
+            title="generation-workers", description="DashboardRequested -> the dashboard's generation events",
+        )(self.on_message)
+
+    async def on_message(self, body: object, msg: NatsMessage) -> None:  # body: faststream's decoding, unused
+        stored = StoredEvent.from_msg(msg.raw_message)
+        if stored.type == "DashboardRequested":
             try:
-                [msg] = await subscription.fetch(1, timeout=1.0)
-            except (nats.errors.TimeoutError, TimeoutError):
-                continue
-            stored = StoredEvent.from_msg(msg)
-            if stored.type == "DashboardRequested":
-                try:
-                    await self._handle(stored.event, msg)
-                except Exception:  # a bug or an outage: retry later, give up after a few tries
-                    log.exception("generation %s failed", stored.event.aggregate_id)
-                    if msg.metadata.num_delivered < MAX_ATTEMPTS:
-                        await msg.nak(delay=5.0)
-                        continue
-                    await self._fail(stored.event, "INTERNAL_ERROR",
-                                     f"the generation failed {MAX_ATTEMPTS} times; upload the file again")
-            await msg.ack()
+                await self._handle(stored.event, msg)
+            except Exception:  # a bug or an outage: retry later, give up after a few tries
+                log.exception("generation %s failed", stored.event.aggregate_id)
+                if msg.raw_message.metadata.num_delivered < MAX_ATTEMPTS:
+                    return await msg.nack(delay=5.0)
+                await self._fail(stored.event, "INTERNAL_ERROR",
+                                 f"the generation failed {MAX_ATTEMPTS} times; upload the file again")
+        await msg.ack()
 
     async def _handle(self, requested: DashboardRequested, msg) -> None:
         if any(e.type in FINAL for e in await self.store.load("generation", requested.aggregate_id)):

@@ -11,10 +11,10 @@ from services.generation.handlers import GenerationWorker
 
 
 @pytest.fixture
-async def worker(store, settings):
+async def worker(nats_server, store, settings):
     stop = asyncio.Event()
     blobs = DiskBlobStore(settings.blob_dir)
-    task = asyncio.create_task(GenerationWorker(store, blobs, "test-worker", ack_wait=5).run(stop))
+    task = asyncio.create_task(GenerationWorker(store, blobs, "test-worker", ack_wait=5).run(nats_server.url, stop))
     yield
     stop.set()
     await asyncio.wait_for(task, 15)

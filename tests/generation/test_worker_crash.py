@@ -11,6 +11,7 @@ import sys
 
 from contracts import DashboardRequested
 from services.eventlog.blobs import DiskBlobStore
+from services.generation.handlers import GenerationWorker
 from tests.generation.samples import encoded, sales
 
 
@@ -62,3 +63,60 @@ async def test_a_killed_worker_leaves_exactly_one_completed_generation(nats_serv
     assert seen.count("GenerationCompleted") == 1
     assert seen.count("GenerationStarted") == 1  # the rerun's events had the same ids
     assert "GenerationFailed" not in seen
+
+
+async def test_two_workers_share_the_jobs_and_each_job_completes_once(nats_server, store, settings):
+    blobs = DiskBlobStore(settings.blob_dir)
+
+    async def content():
+        yield encoded(sales(50_000), "csv")
+
+    jobs = []
+    for number in range(8):
+        ref = await blobs.put(f"uploads/p1/job{number}/1", content())
+        jobs.append(DashboardRequested(project_id="p1", aggregate_id=f"job{number}", payload={
+            "upload": ref, "file_format": "csv", "title": f"Job {number}"}))
+    stop = asyncio.Event()
+    workers = [asyncio.create_task(GenerationWorker(store, blobs, name, ack_wait=30).run(nats_server.url, stop))
+               for name in ("w1", "w2")]
+    try:
+        await store.append_many(jobs)
+        for _ in range(1500):
+            seen = {job.aggregate_id: await store.load("generation", job.aggregate_id) for job in jobs}
+            if all(any(e.type == "GenerationCompleted" for e in events) for events in seen.values()):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*workers), 20)
+    for events in seen.values():
+        types = [e.type for e in events]
+        assert types.count("GenerationCompleted") == 1 and types.count("GenerationStarted") == 1, types
+    started_by = {e.event.payload.worker for events in seen.values() for e in events if e.type == "GenerationStarted"}
+    assert started_by == {"w1", "w2"}
+
+
+async def test_a_worker_takes_jobs_again_after_the_nats_server_restarts(nats_server, store, settings):
+    blobs = DiskBlobStore(settings.blob_dir)
+
+    async def content():
+        yield encoded(sales(500), "csv")
+
+    stop = asyncio.Event()
+    worker = asyncio.create_task(GenerationWorker(store, blobs, "w1", ack_wait=30).run(nats_server.url, stop))
+    try:
+        await asyncio.sleep(1)  # subscribed
+        nats_server.kill()
+        await asyncio.sleep(1)
+        nats_server.start()
+        ref = await blobs.put("uploads/p1/after/1", content())
+        await store.append(DashboardRequested(project_id="p1", aggregate_id="after", payload={
+            "upload": ref, "file_format": "csv", "title": "After"}))
+        for _ in range(600):
+            if "GenerationCompleted" in await types_of(store, "after"):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 20)
+    assert (await types_of(store, "after")).count("GenerationCompleted") == 1
