@@ -14,6 +14,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from contracts import STREAM_NAME, STREAM_SUBJECTS, TYPE_HEADER, VERSION_HEADER, Event, decode_event
 
+
 @dataclass(frozen=True, slots=False)
 class StoredEvent:
     """An event as the log holds it: its stream sequence, and its JSON decoded only on demand."""

@@ -1,11 +1,11 @@
 """The generation worker: DashboardRequested -> GenerationStarted, GenerationProgressed...,
 GenerationCompleted or GenerationFailed.
 
-Workers share one durable pull consumer (a faststream subscriber), so any number can run. A job is acked only once its
-outcome is in the log; a worker killed mid-job leaves the message unacked and another worker
-gets it after `ack_wait`. Every emitted event's id derives from the request's id, so a rerun
-emits the same ids (deduplicated by JetStream), and a job whose outcome is already in the log
-is acked without running again: exactly one GenerationCompleted.
+Workers share one durable pull consumer (a faststream subscriber), so any number can run. A job
+is acked only once its outcome is in the log; a worker killed mid-job leaves the message unacked
+and another worker gets it after `ack_wait`. Every emitted event's id derives from the request's
+id, so a rerun emits the same ids (deduplicated by JetStream), and a job whose outcome is already
+in the log is acked without running again: exactly one GenerationCompleted.
 """
 
 from __future__ import annotations

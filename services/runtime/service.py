@@ -13,7 +13,6 @@ import signal
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-
 from typing import TYPE_CHECKING
 
 from nats.aio.client import Client
