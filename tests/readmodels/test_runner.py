@@ -100,3 +100,19 @@ async def test_two_runners_share_one_projection_without_applying_twice(js, store
         await store.append_many(many_generations(10, prefix="more"))
         await caught_up(engine, generation_status, 280)
     assert len(all_rows(engine, generation_status)["generations"]) == 40
+
+
+async def test_a_live_runner_keeps_up_after_the_nats_server_restarts(nats_server, js, store, engine):
+    """Killed like a power cut and started again on its store: the durable consumer resumes."""
+    await store.append_many(generation_lifecycle(new_id()))
+    async with running(js, engine, generation_status, stall_after=1.0):
+        await caught_up(engine, generation_status, 7)
+        nats_server.kill()
+        await asyncio.sleep(1)
+        nats_server.start()
+        later = new_id()
+        seq = (await store.append_many(generation_lifecycle(later)))[-1]
+        await caught_up(engine, generation_status, seq)
+    with engine.connect() as conn:
+        assert conn.execute(select(generations.c.status).where(generations.c.generation_id == later)).scalar_one() \
+            == "completed"
