@@ -26,11 +26,11 @@ def scan_table(path: Path, file_format: str) -> pl.LazyFrame:
                    "truncate_ragged_lines": True, "encoding": "utf8-lossy"}
         return pl.scan_csv(path, schema=text_schema(path, options), **options)
     if file_format == "ndjson":
-        return pl.scan_ndjson(path, infer_schema_length=10_000)
+        return pl.scan_ndjson(path, infer_schema_length=INFER_ROWS)
     if file_format == "parquet":
         return pl.scan_parquet(path)
     if file_format == "json":
-        return pl.read_json(path, infer_schema_length=10_000).lazy()
+        return pl.read_json(path, infer_schema_length=INFER_ROWS).lazy()
     if file_format == "xlsx":
         return pl.read_excel(path, engine="calamine").lazy()
     raise UnreadableFile(f"unsupported format {file_format}")
