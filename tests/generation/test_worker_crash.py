@@ -25,16 +25,19 @@ async def types_of(store, generation_id: str) -> list[str]:
     return [e.type for e in await store.load("generation", generation_id)]
 
 
+async def uploaded_sales(blobs, generation_id: str, rows: int) -> DashboardRequested:
+    """A sales CSV of `rows` rows in the blob store, and the request a gateway would append for it."""
+    async def content():
+        yield encoded(sales(rows), "csv")
+
+    ref = await blobs.put(f"uploads/p1/{generation_id}/1", content())
+    return DashboardRequested(project_id="p1", aggregate_id=generation_id, payload={
+        "upload": ref, "file_format": "csv", "title": generation_id})
+
+
 async def test_a_killed_worker_leaves_exactly_one_completed_generation(nats_server, store, tmp_path):
     state, database_url = tmp_path / "state", f"sqlite:///{tmp_path / 'worker.db'}"
-    blobs = DiskBlobStore(state / "blobs")
-
-    async def content():
-        yield encoded(sales(2_000_000), "csv")
-
-    ref = await blobs.put("uploads/p1/big/1", content())
-    requested = DashboardRequested(project_id="p1", aggregate_id="big", payload={
-        "upload": ref, "file_format": "csv", "title": "Big"})
+    requested = await uploaded_sales(DiskBlobStore(state / "blobs"), "big", 2_000_000)
     first = start_worker(nats_server.url, state, database_url)
     try:
         await store.append(requested)
@@ -67,15 +70,7 @@ async def test_a_killed_worker_leaves_exactly_one_completed_generation(nats_serv
 
 async def test_two_workers_share_the_jobs_and_each_job_completes_once(nats_server, store, settings):
     blobs = DiskBlobStore(settings.blob_dir)
-
-    async def content():
-        yield encoded(sales(50_000), "csv")
-
-    jobs = []
-    for number in range(8):
-        ref = await blobs.put(f"uploads/p1/job{number}/1", content())
-        jobs.append(DashboardRequested(project_id="p1", aggregate_id=f"job{number}", payload={
-            "upload": ref, "file_format": "csv", "title": f"Job {number}"}))
+    jobs = [await uploaded_sales(blobs, f"job{number}", 50_000) for number in range(8)]
     stop = asyncio.Event()
     workers = [asyncio.create_task(GenerationWorker(store, blobs, name, ack_wait=30).run(nats_server.url, stop))
                for name in ("w1", "w2")]
@@ -98,10 +93,6 @@ async def test_two_workers_share_the_jobs_and_each_job_completes_once(nats_serve
 
 async def test_a_worker_takes_jobs_again_after_the_nats_server_restarts(nats_server, store, settings):
     blobs = DiskBlobStore(settings.blob_dir)
-
-    async def content():
-        yield encoded(sales(500), "csv")
-
     stop = asyncio.Event()
     worker = asyncio.create_task(GenerationWorker(store, blobs, "w1", ack_wait=30).run(nats_server.url, stop))
     try:
@@ -109,9 +100,7 @@ async def test_a_worker_takes_jobs_again_after_the_nats_server_restarts(nats_ser
         nats_server.kill()
         await asyncio.sleep(1)
         nats_server.start()
-        ref = await blobs.put("uploads/p1/after/1", content())
-        await store.append(DashboardRequested(project_id="p1", aggregate_id="after", payload={
-            "upload": ref, "file_format": "csv", "title": "After"}))
+        await store.append(await uploaded_sales(blobs, "after", 500))
         for _ in range(600):
             if "GenerationCompleted" in await types_of(store, "after"):
                 break
