@@ -1,8 +1,13 @@
-"""Read models the gateway queries: generations, dashboards, projects, API keys, metrics, integrations."""
+"""Read models the gateway queries: generations, dashboards, projects, API keys, metrics, integrations.
+
+Columns hold whatever the edge accepts: Text for anything a caller or a file names, BigInteger
+for sizes and counts. A bounded column here would turn one long title into a batch PostgreSQL
+refuses (SQLite never does); the bounds live at the edge (services/gateway/bounds.py).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Date, Float, Integer, MetaData, String, Table
+from sqlalchemy import JSON, BigInteger, Column, Date, Float, Integer, MetaData, String, Table, Text
 
 from services.readmodels.types import UtcDateTime
 
@@ -16,15 +21,15 @@ generations = Table(
     Column("status", String(16), nullable=False),  # processing | completed | failed
     Column("stage", String(16), nullable=False),
     Column("percent", Integer, nullable=False, default=0),
-    Column("title", String(500)),
+    Column("title", Text),
     Column("file_format", String(16), nullable=False),
-    Column("upload_size", Integer, nullable=False),
-    Column("idempotency_key", String(200), index=True),
-    Column("tenant_id", String(200)),
-    Column("workspace_id", String(200)),
+    Column("upload_size", BigInteger, nullable=False),
+    Column("idempotency_key", Text, index=True),
+    Column("tenant_id", Text),
+    Column("workspace_id", Text),
     Column("dashboard_id", String(64)),
-    Column("error_code", String(64)),
-    Column("error_reason", String(1000)),
+    Column("error_code", Text),
+    Column("error_reason", Text),
     Column("requested_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
 )
@@ -34,18 +39,18 @@ dashboards = Table(
     Column("dashboard_id", String(64), primary_key=True),
     Column("project_id", String(128), nullable=False, index=True),
     Column("generation_id", String(64), nullable=False),
-    Column("title", String(500), nullable=False),
-    Column("spec_blob", String(300), nullable=False),
-    Column("card_count", Integer, nullable=False),
-    Column("tenant_id", String(200)),
-    Column("workspace_id", String(200)),
+    Column("title", Text, nullable=False),
+    Column("spec_blob", Text, nullable=False),
+    Column("card_count", BigInteger, nullable=False),
+    Column("tenant_id", Text),
+    Column("workspace_id", Text),
     Column("created_at", UtcDateTime(), nullable=False),
 )
 
 projects = Table(
     "projects", metadata,
     Column("project_id", String(128), primary_key=True),
-    Column("name", String(200), nullable=False),
+    Column("name", Text, nullable=False),
     Column("plan", String(16), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
 )
@@ -54,7 +59,7 @@ api_keys = Table(
     "api_keys", metadata,
     Column("key_id", String(64), primary_key=True),
     Column("project_id", String(128), nullable=False, index=True),
-    Column("name", String(200), nullable=False),
+    Column("name", Text, nullable=False),
     Column("prefix", String(32), nullable=False),
     Column("key_sha256", String(64), nullable=False, index=True),
     Column("scopes", JSON, nullable=False),
@@ -66,11 +71,11 @@ api_keys = Table(
 
 metric_points = Table(
     "metric_points", metadata,
-    Column("metric_id", String(200), primary_key=True),
+    Column("metric_id", Text, primary_key=True),
     Column("date", Date, primary_key=True),
     Column("project_id", String(128), nullable=False, index=True),
     Column("dashboard_id", String(64), nullable=False),
-    Column("name", String(300), nullable=False),
+    Column("name", Text, nullable=False),
     Column("aggregation", String(16), nullable=False),
     Column("value", Float, nullable=False),
 )
@@ -79,8 +84,8 @@ data_sources = Table(
     "data_sources", metadata,
     Column("project_id", String(128), primary_key=True),
     Column("file_format", String(16), primary_key=True),
-    Column("uploads", Integer, nullable=False),
-    Column("bytes", Integer, nullable=False),
+    Column("uploads", BigInteger, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
     Column("first_used_at", UtcDateTime(), nullable=False),
     Column("last_used_at", UtcDateTime(), nullable=False),
 )
@@ -89,10 +94,10 @@ webhook_endpoints = Table(
     "webhook_endpoints", metadata,
     Column("endpoint_id", String(64), primary_key=True),
     Column("project_id", String(128), nullable=False, index=True),
-    Column("url", String(2000), nullable=False),
+    Column("url", Text, nullable=False),
     Column("event_types", JSON, nullable=False),
-    Column("description", String(500)),
+    Column("description", Text),
     Column("status", String(16), nullable=False),
-    Column("disabled_reason", String(500)),
+    Column("disabled_reason", Text),
     Column("created_at", UtcDateTime(), nullable=False),
 )

@@ -1,4 +1,8 @@
-"""Applying one batch of events: rows and checkpoint in one transaction, fenced by the lease."""
+"""Applying one batch of events: rows and checkpoint in one transaction, fenced by the lease.
+
+An event the projection cannot apply (a handler's error, a value the database refuses) is
+parked: recorded with its error, the checkpoint moved past it, in one fenced transaction.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from services.readmodels.checkpoints import (
     read_checkpoint,
     write_checkpoint,
 )
+from services.readmodels.parking import park
 from services.readmodels.projection import Projection, Rows
 
 
@@ -35,3 +40,17 @@ def apply_batch(engine: Engine, projection: Projection, tables: dict[str, Table]
         rows.flush()
         write_checkpoint(conn, checkpoint_name, todo[-1].seq)
         return todo[-1].seq
+
+
+def park_event(engine: Engine, projection: Projection, checkpoint_name: str, stored: StoredEvent,
+               error: BaseException, lease: ProjectionLease | None = None) -> int:
+    """Skip `stored` for good, saying why; answer the checkpoint after the commit."""
+    with engine.begin() as conn:
+        if lease is not None and not lease.fence(conn):
+            raise LeaseLost(projection.name)
+        checkpoint = read_checkpoint(conn, checkpoint_name)
+        if stored.seq <= checkpoint:
+            return checkpoint
+        park(conn, projection.name, stored, error)
+        write_checkpoint(conn, checkpoint_name, stored.seq)
+        return stored.seq

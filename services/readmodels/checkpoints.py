@@ -9,13 +9,14 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Connection,
     Float,
-    Integer,
     MetaData,
     String,
     Table,
+    Text,
     select,
     update,
 )
@@ -27,7 +28,7 @@ bookkeeping = MetaData()
 checkpoints = Table(
     "projection_checkpoints", bookkeeping,
     Column("name", String(200), primary_key=True),
-    Column("stream_seq", Integer, nullable=False),
+    Column("stream_seq", BigInteger, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
 
@@ -36,6 +37,19 @@ leases = Table(
     Column("name", String(200), primary_key=True),
     Column("owner", String(200), nullable=True),
     Column("expires_at", Float, nullable=False),
+)
+
+
+# Events a projection could not apply: it skipped them (see batches.park_event) and went on.
+parked_events = Table(
+    "projection_parked_events", bookkeeping,
+    Column("projection", String(200), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", Text, nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("error_class", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("parked_at", Float, nullable=False),
 )
 
 

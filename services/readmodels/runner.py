@@ -3,6 +3,10 @@
 It resumes from its SQL checkpoint (the consumer is recreated there at every start), applies
 ordered batches in one transaction each, and acks only after the commit. A redelivered event
 is skipped by sequence, so a crash anywhere between commit and ack is harmless.
+
+A batch that fails while the database still answers is applied again event by event; an event
+that keeps failing is parked (batches.park_event) and the runner goes on. Logs name the event
+and the error's class, never its message or SQL parameters.
 """
 
 from __future__ import annotations
@@ -15,17 +19,18 @@ import nats.errors
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from contracts import STREAM_NAME, STREAM_SUBJECTS
 from services.eventlog.reader import StoredEvent
 from services.readmodels.database import create_tables
-from services.readmodels.batches import LeaseLost, apply_batch
+from services.readmodels.batches import LeaseLost, apply_batch, park_event
 from services.readmodels.checkpoints import (
     ProjectionLease,
     bookkeeping,
     read_checkpoint,
 )
+from services.readmodels.parking import error_class
 from services.readmodels.projection import Projection
 
 log = logging.getLogger(__name__)
@@ -40,7 +45,7 @@ def create_read_model_tables(engine: Engine, *projections: Projection) -> None:
 class ProjectionRunner:
     def __init__(self, js: JetStreamContext, engine: Engine, projection: Projection, owner: str,
                  batch_size: int = 500, lease_ttl: float = 15.0, stall_after: float = 5.0,
-                 stream: str = STREAM_NAME) -> None:
+                 stream: str = STREAM_NAME, attempts: int = 3, retry_delay: float = 0.2) -> None:
         self.js = js
         self.engine = engine
         self.projection = projection
@@ -48,6 +53,8 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.stall_after = stall_after
         self.stream = stream
+        self.attempts = attempts
+        self.retry_delay = retry_delay
         self.checkpoint = 0
         self.last_error: str | None = None
 
@@ -64,9 +71,9 @@ class ProjectionRunner:
                 await self._follow(stop)
             except LeaseLost:
                 log.info("%s: lease taken over; waiting for it", self.projection.name)
-            except Exception as error:  # a failing handler or a lost connection: retry from the checkpoint
-                self.last_error = repr(error)
-                log.exception("%s: batch failed; retrying from checkpoint", self.projection.name)
+            except Exception as error:  # a lost connection, to the bus or the database: retry from the checkpoint
+                self.last_error = error_class(error)
+                log.warning("%s: %s; retrying from checkpoint", self.projection.name, error_class(error))
                 await _wait(stop, 1.0)
         await asyncio.to_thread(self._in_transaction, self.lease.release)
 
@@ -84,6 +91,8 @@ class ProjectionRunner:
                 try:
                     msgs = await subscription.fetch(self.batch_size, timeout=1.0)
                 except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
+                    msgs = []
+                if not msgs:  # nats-py can also answer an empty list
                     await self._renew_lease()
                     if time.monotonic() - idle_since > self.stall_after and await self._lagging():
                         # a pull subscription can stall after a server restart: start it again
@@ -92,14 +101,56 @@ class ProjectionRunner:
                         idle_since = time.monotonic()
                     continue
                 idle_since = time.monotonic()
-                events = [StoredEvent.from_msg(m) for m in msgs]
-                self.checkpoint = await asyncio.to_thread(
-                    apply_batch, self.engine, self.projection, self.projection.tables(),
-                    self.projection.name, events, self.lease)
+                self.checkpoint = await self._apply([StoredEvent.from_msg(m) for m in msgs])
                 self.last_error = None
                 await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
         finally:
             await _quietly(subscription.unsubscribe())
+
+    async def _apply(self, events: list[StoredEvent]) -> int:
+        try:
+            return await self._apply_batch(events)
+        except LeaseLost:
+            raise
+        except Exception as error:
+            if not await asyncio.to_thread(self._database_answers):
+                raise
+            log.warning("%s: batch of seq %d-%d failed (%s); applying its events one by one",
+                        self.projection.name, events[0].seq, events[-1].seq, error_class(error))
+        for stored in events:
+            checkpoint = await self._apply_or_park(stored)
+        return checkpoint
+
+    async def _apply_or_park(self, stored: StoredEvent) -> int:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await self._apply_batch([stored])
+            except LeaseLost:
+                raise
+            except Exception as error:
+                if not await asyncio.to_thread(self._database_answers):
+                    raise
+                failure = error
+            if attempt < self.attempts:
+                await asyncio.sleep(self.retry_delay * attempt)
+        checkpoint = await asyncio.to_thread(park_event, self.engine, self.projection, self.projection.name,
+                                             stored, failure, self.lease)
+        log.warning("%s: parked event %s (seq %d, %s) after %d attempts: %s", self.projection.name,
+                    stored.event_id, stored.seq, stored.type, self.attempts, error_class(failure))
+        return checkpoint
+
+    async def _apply_batch(self, events: list[StoredEvent]) -> int:
+        return await asyncio.to_thread(apply_batch, self.engine, self.projection, self.projection.tables(),
+                                       self.projection.name, events, self.lease)
+
+    def _database_answers(self) -> bool:
+        """An error with the database up is the event's own; with it down, anyone's."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
 
     async def _renew_lease(self) -> None:
         if not await asyncio.to_thread(self._in_transaction, self.lease.fence):
