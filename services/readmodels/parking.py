@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from nats.js import JetStreamContext
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from services.eventlog.reader import EventReader, StoredEvent
@@ -41,7 +41,6 @@ def park(conn: Connection, projection: str, stored: StoredEvent, error: BaseExce
 
 
 def parked_counts(conn: Connection) -> dict[str, int]:
-    from sqlalchemy import func
     query = select(parked_events.c.projection, func.count()).group_by(parked_events.c.projection)
     return dict(conn.execute(query).all())
 

@@ -27,6 +27,7 @@ from services.eventlog.store import EventStore
 from services.gateway.commands import create_project
 from services.readmodels.checkpoints import bookkeeping, read_checkpoint
 from services.readmodels.database import create_read_model_engine, create_tables
+from services.readmodels.parking import list_parked, retry_parked
 from services.readmodels.rebuild import Rebuild
 from services.runtime.platform import prepare_bus, run_platform
 from services.runtime.projections import ALL_PROJECTIONS
@@ -103,6 +104,28 @@ def replay_status() -> None:
         for name in ALL_PROJECTIONS:
             seq = read_checkpoint(conn, name)
             table.add_row(name, str(seq), str(last_seq), str(last_seq - seq))
+    Console().print(table)
+
+
+@replay.command("parked")
+def replay_parked(
+    name: Annotated[str | None, typer.Argument(help="Only this projection's parked events")] = None,
+    retry: Annotated[bool, typer.Option("--retry", help="Apply them again (after fixing the cause)")] = False,
+) -> None:
+    """Events a projection could not apply and skipped: list them, or retry them."""
+    settings = Settings()
+    engine = create_read_model_engine(settings.resolved_database_url)
+    create_tables(engine, bookkeeping.sorted_tables)
+    if retry:
+        results = asyncio.run(_with_bus(settings, lambda js: retry_parked(js, engine, ALL_PROJECTIONS, name)))
+        for result in results:
+            outcome = "applied" if result.applied else f"still parked ({result.error_class})"
+            console.print(f"{result.projection} seq {result.seq}: {outcome}")
+        console.print(f"{sum(r.applied for r in results)} of {len(results)} parked events applied")
+        return
+    table = Table("projection", "seq", "event id", "type", "error", "message")
+    for row in list_parked(engine, name):
+        table.add_row(row.projection, str(row.seq), row.event_id, row.event_type, row.error_class, row.message)
     Console().print(table)
 
 

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     generation_ack_wait: float = 60.0
     max_upload_bytes: int = 512 * 1024 * 1024
     max_line_bytes: int = 1024 * 1024
+    # Uploads are kept this long after their generation completed or failed, then deleted.
+    upload_retention_seconds: float = 3600.0
+    # Health turns "degraded" when a projection lags by more events, or has more parked events.
+    health_max_lag: int = 1000
+    health_max_parked: int = 0
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -9,13 +9,16 @@ from sqlalchemy import Column, MetaData, String, Table, Text, select
 
 from contracts import DashboardRequested, GenerationCompleted
 from services.gateway.models import data_sources, generations, metric_points
+from services.eventlog.reader import EventReader
 from services.gateway.projections import generation_status, integrations, metrics
+from services.readmodels.batches import park_event
 from services.readmodels.checkpoints import parked_events
 from services.readmodels.parking import retry_parked
 from services.readmodels.projection import Projection
 from services.readmodels.runner import create_read_model_tables
 from tests.factories import SHA, generation_lifecycle, requested
 from tests.readmodels.running import caught_up, running
+from tests.runtime.test_cli import dashloom
 
 HUGE = 3 * 1024 ** 3  # more than a 4-byte integer holds
 
@@ -147,3 +150,23 @@ async def test_an_empty_fetch_is_not_a_failed_batch(js, store, engine, caplog, m
         assert runner.last_error is None
     assert not [r for r in caplog.records if "failed" in r.getMessage()]
     await asyncio.sleep(0)
+
+
+async def test_the_cli_lists_parked_events_and_retries_them(nats_server, js, store, engine, database_url):
+    create_read_model_tables(engine, generation_status)
+    seq = await store.append(requested("g1"))
+    park_event(engine, generation_status, "generations", await _one_stored(js, seq), ValueError("refused"))
+    listed = dashloom("replay", "parked", nats_url=nats_server.url, database_url=database_url)
+    assert listed.returncode == 0, listed.stderr
+    assert "generations" in listed.stdout and "ValueError" in listed.stdout and str(seq) in listed.stdout
+    retried = dashloom("replay", "parked", "--retry", nats_url=nats_server.url, database_url=database_url)
+    assert retried.returncode == 0, retried.stderr
+    assert "1 of 1 parked events applied" in retried.stderr
+    with engine.connect() as conn:
+        assert conn.execute(select(parked_events)).all() == []
+        assert conn.execute(select(generations.c.title).where(generations.c.generation_id == "g1")).scalar() == "Sales"
+
+
+async def _one_stored(js, seq):
+    async for batch in EventReader(js).batches(start_seq=seq, end_seq=seq):
+        return batch[0]

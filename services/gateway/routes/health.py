@@ -1,4 +1,5 @@
-"""GET /api/v1/health: the bus, the database, each service's heartbeat and each projection's lag."""
+"""GET /api/v1/health: the bus, the database, each service's heartbeat, each projection's lag and
+parked events. "degraded" when a service is down, or a projection lags or parks above its threshold."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
 from services.readmodels.checkpoints import checkpoints
+from services.readmodels.parking import parked_counts
 from services.runtime.heartbeats import SERVICES, last_heartbeats
 
 router = APIRouter()
@@ -19,12 +21,12 @@ router = APIRouter()
 async def health(request: Request) -> JSONResponse:
     state = request.app.state
     bus, last_seq = await _bus(state.js, state.stream)
-    database, positions = await asyncio.to_thread(_database, state.engine)
+    database, positions, parked = await asyncio.to_thread(_database, state.engine)
     services = await _services(state.js, state.stale_after) if bus["status"] == "up" else {}
-    projections = {name: {"checkpoint": seq, "lag": max(last_seq - seq, 0) if last_seq is not None else None}
-                   for name, seq in positions.items()}
+    projections = _projections(positions, parked, last_seq, state.settings)
     healthy = bus["status"] == "up" and database["status"] == "up"
-    degraded = any(s["status"] != "up" for s in services.values())
+    degraded = (any(s["status"] != "up" for s in services.values())
+                or any(p["status"] != "up" for p in projections.values()))
     body = {"status": "ok" if healthy and not degraded else ("degraded" if healthy else "down"),
             "bus": bus, "database": database, "services": services, "projections": projections}
     if not healthy:
@@ -41,14 +43,26 @@ async def _bus(js, stream: str) -> tuple[dict, int | None]:
     return {"status": "up", "stream": stream, "last_seq": info.state.last_seq}, info.state.last_seq
 
 
-def _database(engine) -> tuple[dict, dict[str, int]]:
+def _database(engine) -> tuple[dict, dict[str, int], dict[str, int]]:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
             positions = dict(conn.execute(select(checkpoints.c.name, checkpoints.c.stream_seq)).all())
+            parked = parked_counts(conn)
     except Exception as error:
-        return {"status": "down", "error": type(error).__name__}, {}
-    return {"status": "up", "backend": engine.dialect.name}, positions
+        return {"status": "down", "error": type(error).__name__}, {}, {}
+    return {"status": "up", "backend": engine.dialect.name}, positions, parked
+
+
+def _projections(positions: dict[str, int], parked: dict[str, int], last_seq: int | None, settings) -> dict:
+    report = {}
+    for name, seq in positions.items():
+        lag = max(last_seq - seq, 0) if last_seq is not None else None
+        behind = lag is not None and lag > settings.health_max_lag
+        stuck = parked.get(name, 0) > settings.health_max_parked
+        report[name] = {"status": "degraded" if behind or stuck else "up", "checkpoint": seq, "lag": lag,
+                        "parked": parked.get(name, 0)}
+    return report
 
 
 async def _services(js, stale_after: float) -> dict[str, dict]:
