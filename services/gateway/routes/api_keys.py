@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from services.eventlog.store import ConcurrencyError
 from services.gateway import commands
+from services.gateway.bounds import Name, ResourceId
 from services.gateway.envelope import ApiError, Success, ok
 from services.gateway.models import api_keys
 from services.gateway.routes.dependencies import Admin, ReadModels, Store, applied
@@ -20,13 +21,15 @@ Scope = Literal["admin", "read", "write"]
 
 
 class ApiKeyCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    scopes: list[Scope] = Field(default=["read", "write"], min_length=1)
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    scopes: list[Scope] = Field(default=["read", "write"], min_length=1, max_length=3)
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650, strict=True)
 
 
 class ApiKeyRotate(BaseModel):
-    grace_period_hours: int = Field(default=24, ge=0, le=720)
+    model_config = ConfigDict(extra="forbid")
+    grace_period_hours: int = Field(default=24, ge=0, le=720, strict=True)
 
 
 class ApiKeyOut(BaseModel):
@@ -85,7 +88,7 @@ async def list_api_keys(caller: Admin, engine: ReadModels, request: Request):
 
 
 @router.post("/{key_id}/rotate", status_code=201, response_model=Success[ApiKeyCreated])
-async def rotate_api_key(key_id: str, caller: Admin, store: Store, engine: ReadModels, request: Request,
+async def rotate_api_key(key_id: ResourceId, caller: Admin, store: Store, engine: ReadModels, request: Request,
                          body: ApiKeyRotate | None = None):
     old = _find(engine, caller.project_id, key_id)
     if old.revoked_at is not None or old.replaced_by is not None:
@@ -100,7 +103,7 @@ async def rotate_api_key(key_id: str, caller: Admin, store: Store, engine: ReadM
 
 
 @router.delete("/{key_id}", response_model=Success[ApiKeyOut])
-async def revoke_api_key(key_id: str, caller: Admin, store: Store, engine: ReadModels, request: Request):
+async def revoke_api_key(key_id: ResourceId, caller: Admin, store: Store, engine: ReadModels, request: Request):
     if _find(engine, caller.project_id, key_id).revoked_at is not None:
         raise ApiError(404, "no such active API key")
     try:

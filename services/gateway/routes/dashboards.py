@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import bindparam, func, select
 
+from services.gateway.bounds import ResourceId
 from services.gateway.envelope import ApiError, JsonAnswer, Page, Success, ok, page
 from services.gateway.models import dashboards, generations
 from services.gateway.projections import generation_status
@@ -82,7 +83,7 @@ async def list_dashboards(request: Request, limit: Limit = 100, offset: Offset =
 
 
 @router.get("/dashboards/{dashboard_id}", response_model=Success[DashboardWithSpec])
-async def get_dashboard(dashboard_id: str, caller: Caller, engine: ReadModels, request: Request):
+async def get_dashboard(dashboard_id: ResourceId, caller: Caller, engine: ReadModels, request: Request):
     with engine.connect() as conn:
         row = conn.execute(select(dashboards).where(dashboards.c.dashboard_id == dashboard_id,
                                                     dashboards.c.project_id == caller.project_id)).first()
@@ -100,7 +101,7 @@ def generation_row(engine, project_id: str, generation_id: str):
 
 
 @router.get("/generations/{generation_id}", response_model=Success[GenerationOut])
-async def get_generation(generation_id: str, caller: Caller, engine: ReadModels):
+async def get_generation(generation_id: ResourceId, caller: Caller, engine: ReadModels):
     row = generation_row(engine, caller.project_id, generation_id)
     if row is None:
         raise ApiError(404, "no such generation")

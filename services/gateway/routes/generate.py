@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from contracts import DashboardRequested
 from services.eventlog.store import ConcurrencyError
+from services.gateway import bounds
 from services.gateway.envelope import ApiError
 from services.gateway.routes.dashboards import generation_row
 from services.gateway.routes.dependencies import Caller
@@ -30,7 +31,8 @@ UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-dat
     "type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary",
                  "description": "CSV, TSV, JSON (array of records), NDJSON, Parquet or XLSX"},
-        "title": {"type": "string"}, "tenant_id": {"type": "string"}, "workspace_id": {"type": "string"},
+        "title": {"type": "string", "maxLength": 200},
+        "tenant_id": {"type": "string", "maxLength": 128}, "workspace_id": {"type": "string", "maxLength": 128},
         "allow_pdf_export": {"type": "boolean"}, "allow_scrollable_cards": {"type": "boolean"}}}}}}}
 
 
@@ -53,7 +55,7 @@ async def generate_dashboard(request: Request, caller: Caller):
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limits.max_bytes + 64 * 1024:
         raise ApiError(413, f"the upload is larger than {limits.max_bytes} bytes")
-    idempotency_key = request.headers.get("idempotency-key")
+    idempotency_key = bounds.idempotency_key(request.headers.get("idempotency-key"))
     generation_id = generation_id_for(caller.project_id, idempotency_key)
     if idempotency_key and await state.store.aggregate_version("generation", generation_id):
         return await _answer(state, caller.project_id, generation_id, wait=0)
@@ -68,9 +70,10 @@ async def generate_dashboard(request: Request, caller: Caller):
         if any(options.values()) and caller.plan != "premium":
             raise ApiError(403, "allow_pdf_export and allow_scrollable_cards need a premium plan")
         requested = DashboardRequested(project_id=caller.project_id, aggregate_id=generation_id, payload={
-            "upload": ref, "file_format": upload.file_format, "title": upload.fields.get("title") or None,
-            "tenant_id": upload.fields.get("tenant_id") or None,
-            "workspace_id": upload.fields.get("workspace_id") or None,
+            "upload": ref, "file_format": upload.file_format,
+            "title": bounds.form_line(upload.fields, "title", bounds.TITLE_CHARS),
+            "tenant_id": bounds.form_line(upload.fields, "tenant_id", bounds.SCOPE_ID_CHARS),
+            "workspace_id": bounds.form_line(upload.fields, "workspace_id", bounds.SCOPE_ID_CHARS),
             "options": options, "idempotency_key": idempotency_key})
         await state.store.append(requested, expected_last_seq=0)
     except ConcurrencyError:  # the same Idempotency-Key, sent twice at once: the first one stands

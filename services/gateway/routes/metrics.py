@@ -9,12 +9,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
+from services.gateway.bounds import IsoDateText, MetricIdQuery
 from services.gateway.envelope import ApiError, Page, page
 from services.gateway.models import metric_points
 from services.gateway.routes.dependencies import Caller, Limit, Offset, ReadModels
 
 router = APIRouter(prefix="/api/v1", tags=["Metrics"])
-IsoDate = Annotated[date | None, Query(description="ISO 8601 date, e.g. 2024-01-01 (a datetime's date is used)")]
+IsoDate = Annotated[date | datetime | None, IsoDateText,
+                    Query(description="ISO 8601 date, e.g. 2024-01-01 (a datetime's date is used)")]
 
 
 class MetricPointOut(BaseModel):
@@ -32,7 +34,7 @@ def _as_date(value: date | datetime | None) -> date | None:
 
 @router.get("/metrics", response_model=Page[MetricPointOut])
 async def list_metrics(caller: Caller, engine: ReadModels, limit: Limit = 100, offset: Offset = 0,
-                       metric_id: Annotated[str | None, Query(max_length=200)] = None,
+                       metric_id: MetricIdQuery = None,
                        start_date: IsoDate = None, end_date: IsoDate = None):
     start, end = _as_date(start_date), _as_date(end_date)
     if start and end and start > end:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from services.eventlog.blobs import BlobNotFound
+from services.gateway.bounds import ResourceId
 from services.gateway.envelope import ApiError
 from services.gateway.routes.dependencies import Caller
 from services.gateway.viewer.page import PAGE_HEADERS, render_dashboard_page
@@ -33,7 +34,7 @@ async def _owned_spec(request: Request, dashboard_id: str, project_id: str) -> d
 @router.get("/api/v1/dashboards/{dashboard_id}/view", response_model=None,
             responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
                              "description": "The dashboard as a web page"}})
-async def view_dashboard(dashboard_id: str, caller: Caller, request: Request):
+async def view_dashboard(dashboard_id: ResourceId, caller: Caller, request: Request):
     spec = await _owned_spec(request, dashboard_id, caller.project_id)
     bundle = request.app.state.vega_bundle
     return HTMLResponse(render_dashboard_page(spec, f"/assets/{bundle.name}"), headers=PAGE_HEADERS)
@@ -42,7 +43,7 @@ async def view_dashboard(dashboard_id: str, caller: Caller, request: Request):
 @router.get("/api/v1/dashboards/{dashboard_id}/pdf", response_model=None,
             responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
                              "description": "The dashboard as a PDF"}})
-async def dashboard_pdf(dashboard_id: str, caller: Caller, request: Request):
+async def dashboard_pdf(dashboard_id: ResourceId, caller: Caller, request: Request):
     spec = await _owned_spec(request, dashboard_id, caller.project_id)
     if not spec.get("options", {}).get("allow_pdf_export") or caller.plan != "premium":
         raise ApiError(403, "PDF export is a premium option: generate with allow_pdf_export=true")
