@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import zipfile
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,9 @@ from pathlib import Path
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from services.gateway.bounds import COLUMN_NAME_BYTES
 from services.gateway.envelope import ApiError
+from services.gateway.workbooks import UnreadableEntry, inflated_size
 
 SNIFF_BYTES = 4096
 
@@ -29,6 +32,7 @@ class UploadLimits:
     max_line_bytes: int = 1024 * 1024
     max_rows: int = 10_000_000
     max_columns: int = 1000
+    max_column_name_bytes: int = COLUMN_NAME_BYTES
     max_xlsx_entries: int = 10_000
     max_xlsx_uncompressed: int = 1024 * 1024 * 1024
     max_xlsx_ratio: int = 200
@@ -45,6 +49,7 @@ class FileChecks:
     rows: int = 0
     line_bytes: int = 0
     decoder: codecs.IncrementalDecoder | None = None
+    header: HeaderScan | None = None
 
     def feed(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -56,6 +61,8 @@ class FileChecks:
                 self._decide(self.head)
                 self._check_text(self.head)
             return
+        if self.header is not None and not self.header.done:
+            self.header.feed(chunk)
         self._check_text(chunk)
 
     def finish(self) -> str:
@@ -89,9 +96,8 @@ class FileChecks:
             else:
                 first_line = text.split(b"\n", 1)[0]
                 self.file_format = "tsv" if first_line.count(b"\t") > first_line.count(b",") else "csv"
-                columns = first_line.count(b"\t" if self.file_format == "tsv" else b",") + 1
-                if columns > self.limits.max_columns:
-                    raise ApiError(413, f"the file has {columns} columns; the limit is {self.limits.max_columns}")
+                self.header = HeaderScan(b"\t" if self.file_format == "tsv" else b",", self.limits)
+                self.header.feed(text)
             self.decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
 
     def _check_text(self, chunk: bytes) -> None:
@@ -123,8 +129,37 @@ class FileChecks:
             raise ApiError(413, f"the file has more than {self.limits.max_rows} rows")
 
 
+class HeaderScan:
+    """Counts the header line's columns and measures their names, however the line is chunked.
+
+    Approximate on purpose: a delimiter inside a quoted name counts as one more column.
+    """
+
+    def __init__(self, delimiter: bytes, limits: UploadLimits) -> None:
+        self.delimiter = delimiter
+        self.limits = limits
+        self.columns = 1
+        self.name_bytes = 0
+        self.done = False
+
+    def feed(self, chunk: bytes) -> None:
+        end = chunk.find(b"\n")
+        line = chunk if end < 0 else chunk[:end]
+        names = line.split(self.delimiter)
+        self.columns += len(names) - 1
+        if self.columns > self.limits.max_columns:
+            raise ApiError(413, f"the file has more than {self.limits.max_columns} columns")
+        self.name_bytes += len(names[0])
+        longest = max([self.name_bytes] + [len(name) for name in names[1:]])
+        if longest > self.limits.max_column_name_bytes + 3:  # quotes and a carriage return
+            raise ApiError(422, f"a column name is longer than {self.limits.max_column_name_bytes} bytes")
+        if len(names) > 1:
+            self.name_bytes = len(names[-1])
+        self.done = end >= 0
+
+
 def check_xlsx(path: Path, limits: UploadLimits) -> None:
-    """A zip is opened only after its directory says it is small enough (zip bombs)."""
+    """A zip bomb is refused: first by what its directory declares, then by what it really inflates to."""
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
@@ -139,6 +174,17 @@ def check_xlsx(path: Path, limits: UploadLimits) -> None:
     packed = max(sum(entry.compress_size for entry in entries), 1)
     if unpacked > limits.max_xlsx_uncompressed or unpacked / packed > limits.max_xlsx_ratio:
         raise ApiError(413, f"the workbook unpacks to {unpacked} bytes from {packed}: refused as a zip bomb")
+    file_bytes = max(path.stat().st_size, 1)
+    budget = min(limits.max_xlsx_uncompressed, limits.max_xlsx_ratio * file_bytes)
+    try:
+        inflated = inflated_size(path, entries, budget)
+    except (UnreadableEntry, zlib.error):
+        raise ApiError(422, "the file starts like XLSX but is not a readable zip archive") from None
+    if inflated > budget:
+        raise ApiError(413, f"the workbook unpacks to more than {budget} bytes from {file_bytes}: "
+                            "refused as a zip bomb")
+    if inflated != unpacked:
+        raise ApiError(422, "the workbook's declared sizes do not match its contents")
 
 
 @dataclass
@@ -159,6 +205,7 @@ class MultipartUpload:
         self.checks = FileChecks(self.limits)
         pending: list[bytes] = []
         part: dict = {}
+        ended: list[bool] = []
 
         def on_part_begin() -> None:
             part.clear()
@@ -176,8 +223,10 @@ class MultipartUpload:
 
         def on_headers_finished() -> None:
             _, disposition = parse_options_header(part["headers"].get(b"content-disposition", b""))
-            part["name"] = disposition.get(b"name", b"").decode()
+            part["name"] = disposition.get(b"name", b"").decode("utf-8", "replace")
             if part["name"] == "file":
+                if self.saw_file:
+                    raise ApiError(422, "file: send one part named 'file', not several")
                 self.saw_file = True
 
         def on_part_data(data: bytes, start: int, end: int) -> None:
@@ -190,11 +239,14 @@ class MultipartUpload:
             if part.get("name") and part["name"] != "file":
                 self.fields[part["name"]] = b"".join(part["data"]).decode("utf-8", "replace")
 
+        def on_end() -> None:
+            ended.append(True)
+
         parser = MultipartParser(boundary, {
             "on_part_begin": on_part_begin, "on_header_field": on_header_field,
             "on_header_value": on_header_value, "on_header_end": on_header_end,
             "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
-            "on_part_end": on_part_end})
+            "on_part_end": on_part_end, "on_end": on_end})
         async for chunk in body:
             try:
                 parser.write(chunk)
@@ -205,6 +257,8 @@ class MultipartUpload:
                 yield piece
             pending.clear()
         parser.finalize()
+        if not ended:
+            raise ApiError(400, "the multipart body ends without its closing boundary")
         if not self.saw_file:
             raise ApiError(422, "no part named 'file' in the upload")
         self.file_format = self.checks.finish()

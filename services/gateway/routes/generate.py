@@ -89,7 +89,7 @@ async def _check_workbook(blobs, name: str, limits: UploadLimits) -> None:
     with tempfile.TemporaryDirectory() as spool:
         path = Path(spool) / "workbook.xlsx"
         await blobs.copy_to_file(name, path)
-        check_xlsx(path, limits)
+        await asyncio.to_thread(check_xlsx, path, limits)
 
 
 async def _answer(state, project_id: str, generation_id: str, wait: float) -> JSONResponse:
