@@ -47,6 +47,8 @@ class BlobStore(Protocol):
         there is one (disk), else a copy made in `directory`."""
     async def exists(self, name: str) -> bool: ...
     async def delete(self, name: str) -> None: ...
+    async def names(self, prefix: str) -> list[str]:
+        """The names of the blobs under `prefix` (a folder, ending in "/")."""
 
 
 SPOOL_BATCH = 1024 * 1024
@@ -143,6 +145,13 @@ class DiskBlobStore:
     async def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
 
+    async def names(self, prefix: str) -> list[str]:
+        folder = self._path(prefix.rstrip("/"))
+        if not folder.is_dir():
+            return []
+        return sorted(path.relative_to(self.root).as_posix() for path in folder.rglob("*")
+                      if path.is_file() and not path.name.startswith(".incoming-"))
+
 
 class ObjectStoreBlobStore:
     """JetStream Object Store with 1 MB chunks (2.6x faster puts than the 128 KB default).
@@ -213,6 +222,14 @@ class ObjectStoreBlobStore:
             await store.delete(check_name(name))
         except (ObjectNotFoundError, NotFoundError):
             pass
+
+    async def names(self, prefix: str) -> list[str]:
+        store = await self._object_store()
+        try:
+            infos = await store.list(ignore_deletes=True)
+        except NotFoundError:  # nats-py's answer for an empty bucket
+            return []
+        return sorted(info.name for info in infos if info.name.startswith(prefix))
 
 
 def open_blob_store(backend: str, root: Path, js: JetStreamContext, replicas: int = 1) -> BlobStore:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from contracts import STREAM_NAME
 from services.eventlog.blobs import BlobStore, open_blob_store
+from services.gateway.retention import sweep_uploads
 from services.eventlog.store import EventStore
 from services.gateway.auth import ApiKeyAuthenticator
 from services.gateway.cache import AnswerCache
@@ -129,7 +130,7 @@ async def serve_http(context: ServiceContext) -> None:
 
 
 def main() -> None:
-    run_service("gateway", projections=PROJECTIONS, tasks=[serve_http])
+    run_service("gateway", projections=PROJECTIONS, tasks=[serve_http, sweep_uploads])
 
 
 if __name__ == "__main__":

@@ -75,3 +75,12 @@ async def test_a_failed_upload_leaves_nothing(blobs):
 async def test_names_cannot_escape(blobs, name):
     with pytest.raises(ValueError):
         await blobs.put(name, chunks_of(b"x"))
+
+
+async def test_names_lists_the_blobs_under_a_prefix(blobs):
+    assert await blobs.names("uploads/") == []
+    for name in ("uploads/p1/g1/a", "uploads/p1/g2/b", "specs/s.json"):
+        await blobs.put(name, chunks_of(b"x"))
+    await blobs.delete("uploads/p1/g2/b")
+    assert await blobs.names("uploads/") == ["uploads/p1/g1/a"]
+    assert await blobs.names("uploads/p1/g1/") == ["uploads/p1/g1/a"]
