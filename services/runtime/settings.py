@@ -30,13 +30,24 @@ class Settings(BaseSettings):
     rate_limit_window: int = 3600
     failed_auth_limit: int = 30
     failed_auth_window: int = 600
-    api_key_cache_seconds: float = 30.0
+    # A backstop only: revocations and rotations reach every gateway's cache as events at once.
+    api_key_cache_seconds: float = 5.0
     api_key_usage_interval: float = 300.0
     # Generation: how long the upload POST waits for a small file's dashboard before answering 202.
     generation_sync_seconds: float = 5.0
     generation_ack_wait: float = 60.0
     max_upload_bytes: int = 512 * 1024 * 1024
     max_line_bytes: int = 1024 * 1024
+    # The gateway's HTTP edge (gateway/http_server.py) and the platform's supervision.
+    # Proxies whose X-Forwarded-For/-Proto are believed, comma-separated IPs or CIDRs; empty: none.
+    trusted_proxies: str = ""
+    max_header_bytes: int = 32 * 1024
+    header_timeout_seconds: float = 10.0
+    keep_alive_seconds: int = 5
+    max_connections: int = 1000
+    # A service's task that dies is restarted after this, doubling up to the maximum.
+    restart_backoff_seconds: float = 0.5
+    restart_backoff_max_seconds: float = 15.0
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -20,7 +20,7 @@ from contracts import DashboardRequested
 from services.eventlog.store import ConcurrencyError
 from services.gateway.envelope import ApiError
 from services.gateway.routes.dashboards import generation_row
-from services.gateway.routes.dependencies import Caller
+from services.gateway.routes.dependencies import Caller, tenant_of
 from services.gateway.uploads import MultipartUpload, UploadLimits, check_xlsx
 
 router = APIRouter(prefix="/api/v1", tags=["Generation"])
@@ -69,7 +69,7 @@ async def generate_dashboard(request: Request, caller: Caller):
             raise ApiError(403, "allow_pdf_export and allow_scrollable_cards need a premium plan")
         requested = DashboardRequested(project_id=caller.project_id, aggregate_id=generation_id, payload={
             "upload": ref, "file_format": upload.file_format, "title": upload.fields.get("title") or None,
-            "tenant_id": upload.fields.get("tenant_id") or None,
+            "tenant_id": tenant_of(caller, upload.fields.get("tenant_id") or None),
             "workspace_id": upload.fields.get("workspace_id") or None,
             "options": options, "idempotency_key": idempotency_key})
         await state.store.append(requested, expected_last_seq=0)
