@@ -84,8 +84,11 @@ class Gateway:
         window = max(settings.rate_limit_window, settings.failed_auth_window)
         authenticator = ApiKeyAuthenticator(engine, settings.api_key_cache_seconds)
         await authenticator.follow_revocations(nc)
-        return cls(settings, nc, engine, authenticator,
-                   RateLimiter(await ratelimit_bucket(js, settings.stream_replicas, window)),
+
+        def ratelimits():
+            return ratelimit_bucket(js, settings.stream_replicas, window)
+
+        return cls(settings, nc, engine, authenticator, RateLimiter(await ratelimits(), reopen=ratelimits),
                    KeyUsage(await usage_bucket(js, settings.stream_replicas), settings.api_key_usage_interval),
                    open_blob_store(settings.blob_backend, settings.blob_dir, js, settings.stream_replicas))
 
@@ -115,7 +118,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.state.stream = STREAM_NAME
     app.state.stale_after = gateway.settings.heartbeat_seconds * 3
     install_error_handlers(app)
-    install_openapi(app)
+    install_openapi(app, route_scopes())
     for router, scope, responses in ROUTERS:
         _include(app, router, scope, responses)
     app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, limiter=gateway.limiter,
@@ -124,19 +127,20 @@ def create_app(gateway: Gateway) -> FastAPI:
 
 
 def _include(app: FastAPI, router: APIRouter, scope: Scope | None, responses: dict) -> None:
-    """Include a router; its /api/v1 routes need `scope`, checked by one dependency and documented.
+    """Include a router; its /api/v1 routes need `scope`, checked by one dependency.
 
     Routes outside /api/v1 (the viewer's assets) are public: the auth layer does not see them."""
     public = APIRouter(routes=[r for r in router.routes if not _authenticated(r)])
     guarded = APIRouter(routes=[r for r in router.routes if _authenticated(r)])
     app.include_router(public, responses=responses)
-    if not guarded.routes:
-        return
     app.include_router(guarded, responses=responses, dependencies=[needs(scope)] if scope else [])
-    for route in app.routes:
-        if scope and isinstance(route, APIRoute) and route.endpoint in {r.endpoint for r in guarded.routes}:
-            route.openapi_extra = {**(route.openapi_extra or {}), "x-required-scope": scope.value}
-            route.description = f"{route.description}\n\nNeeds an API key with the `{scope}` scope.".strip()
+
+
+def route_scopes() -> dict[tuple[str, str], Scope]:
+    """(path, method) -> the scope it needs, for the OpenAPI document."""
+    return {(route.path, method): scope for router, scope, _ in ROUTERS if scope
+            for route in router.routes if isinstance(route, APIRoute) and _authenticated(route)
+            for method in route.methods}
 
 
 def _authenticated(route) -> bool:

@@ -113,10 +113,16 @@ def _allowed_methods(request: Request) -> str:
     """Every method some route answers at this path: Starlette names only the first route whose
     path matched, so `/dashboards/generate` (POST) said `Allow: GET` after `/dashboards/{id}`."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    for route in _each_route(request.app.router.routes):
         if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE:
             methods |= route.methods
     return ", ".join(sorted(methods))
+
+
+def _each_route(routes):
+    for route in routes:
+        included = getattr(route, "original_router", None)  # FastAPI keeps an included router whole
+        yield from _each_route(included.routes) if included is not None else (route,)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -175,9 +181,9 @@ def documented(*statuses: int) -> dict[int | str, dict]:
     return responses
 
 
-def install_openapi(app: FastAPI) -> None:
-    """The generated spec, with the bearer scheme and the rate-limit headers on every /api/v1
-    operation but health."""
+def install_openapi(app: FastAPI, scopes: dict[tuple[str, str], str]) -> None:
+    """The generated spec, with the bearer scheme, the rate-limit headers on every /api/v1
+    operation but health, and the API-key scope each operation needs (`x-required-scope`)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -189,12 +195,20 @@ def install_openapi(app: FastAPI) -> None:
             for path, operations in schema["paths"].items():
                 if not path.startswith("/api/v1/") or path == "/api/v1/health":
                     continue
-                for operation in operations.values():
-                    operation["security"] = [{"HTTPBearer": []}]
-                    for status, response in operation["responses"].items():
-                        if status.startswith("2"):
-                            response["headers"] = RATE_LIMIT_HEADERS
+                for method, operation in operations.items():
+                    _document_operation(operation, scopes.get((path, method.upper())))
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi
+
+
+def _document_operation(operation: dict[str, Any], scope: str | None) -> None:
+    operation["security"] = [{"HTTPBearer": []}]
+    for status, response in operation["responses"].items():
+        if status.startswith("2"):
+            response["headers"] = RATE_LIMIT_HEADERS
+    if scope:
+        operation["x-required-scope"] = str(scope)
+        needs = f"Needs an API key with the `{scope}` scope."
+        operation["description"] = f"{operation.get('description', '')}\n\n{needs}".strip()

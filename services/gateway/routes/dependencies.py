@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.params import Depends as DependsParam
-from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from starlette.requests import HTTPConnection
 
@@ -45,13 +44,6 @@ class RequiredScope:
 
 def needs(scope: Scope) -> DependsParam:
     return Depends(RequiredScope(scope))
-
-
-def required_scope(route: APIRoute) -> Scope | None:
-    for dependency in route.dependencies:
-        if isinstance(dependency.dependency, RequiredScope):
-            return dependency.dependency.scope
-    return None
 
 
 async def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
