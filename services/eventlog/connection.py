@@ -5,7 +5,7 @@ from __future__ import annotations
 import nats
 from nats import errors
 from nats.aio.client import Client
-from nats.js.errors import ServiceUnavailableError
+from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
 RECONNECT = {"max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, "connect_timeout": 5}
 
@@ -14,7 +14,7 @@ RECONNECT = {"max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, "connect_
 BUS_UNAVAILABLE: tuple[type[Exception], ...] = (
     errors.ConnectionClosedError, errors.ConnectionReconnectingError, errors.NoRespondersError,
     errors.NoServersError, errors.OutboundBufferLimitError, errors.StaleConnectionError,
-    errors.TimeoutError, ServiceUnavailableError,
+    errors.TimeoutError, NoStreamResponseError, ServiceUnavailableError,
 )
 
 

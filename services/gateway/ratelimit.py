@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
 from nats.errors import NoRespondersError
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoStreamResponseError, NotFoundError
 
 from services.eventlog.buckets import key_value_bucket
 
@@ -120,7 +120,7 @@ class RateLimiter:
             except KeyWrongLastSequenceError:
                 seen = await self._read(counter.key)
                 continue
-            except (NoRespondersError, NotFoundError):
+            except (NoRespondersError, NoStreamResponseError, NotFoundError):
                 if self.reopen is None:
                     raise
                 self.kv, seen = await self.reopen(), None
