@@ -7,11 +7,10 @@ appended) or models.py (read models) -> envelope.py (the answer's shape).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 
-import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from nats.aio.client import Client
 from sqlalchemy import Engine
 
@@ -19,20 +18,22 @@ from contracts import STREAM_NAME
 from services.eventlog.blobs import BlobStore, open_blob_store
 from services.gateway.retention import sweep_uploads
 from services.eventlog.store import EventStore
-from services.gateway.auth import ApiKeyAuthenticator
+from services.gateway.auth import ApiKeyAuthenticator, Scope
 from services.gateway.cache import AnswerCache
 from services.gateway.envelope import (
     documented,
     install_error_handlers,
     install_openapi,
 )
-from services.gateway.middleware import AuthAndRateLimit, Budgets
+from services.gateway.http_server import HttpServer, http_server_config
+from services.gateway.middleware import OPEN_PATHS, AuthAndRateLimit, Budgets
 from services.gateway.projections import PROJECTIONS
 from services.gateway.ratelimit import RateLimiter, ratelimit_bucket
 from services.gateway.routes import (
     api_keys,
     asyncapi,
     dashboards,
+    docs,
     generate,
     health,
     integrations,
@@ -40,6 +41,7 @@ from services.gateway.routes import (
     project,
     viewer,
 )
+from services.gateway.routes.dependencies import needs
 from services.gateway.specs import DashboardSpecs
 from services.gateway.usage import KeyUsage, usage_bucket
 from services.gateway.viewer.bundle import VegaBundle
@@ -47,8 +49,22 @@ from services.readmodels.versions import VersionReader
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
 
-API_ERRORS = documented(401, 404, 422, 429, 500)
-ADMIN_ERRORS = documented(401, 403, 404, 409, 422, 429, 500)
+API_ERRORS = documented(401, 403, 404, 422, 429, 500, 503)
+ADMIN_ERRORS = documented(401, 403, 404, 409, 422, 429, 500, 503)
+# Every router, in matching order, with the scope its routes need (None: no key asked) and the
+# errors it documents. The one place scopes are decided; the README's API section lists them.
+ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
+    (dashboards.router, Scope.READ, API_ERRORS),
+    (health.router, None, {}),
+    (asyncapi.router, None, {}),
+    (docs.router, None, {}),
+    (project.router, Scope.READ, API_ERRORS),
+    (generate.router, Scope.WRITE, documented(401, 403, 413, 415, 422, 429, 500, 503)),
+    (viewer.router, Scope.READ, documented(401, 403, 404, 429, 500, 503)),
+    (metrics.router, Scope.READ, API_ERRORS),
+    (integrations.router, Scope.READ, API_ERRORS),
+    (api_keys.router, Scope.ADMIN, ADMIN_ERRORS),
+]
 
 
 @dataclass
@@ -69,8 +85,11 @@ class Gateway:
         window = max(settings.rate_limit_window, settings.failed_auth_window)
         authenticator = ApiKeyAuthenticator(engine, settings.api_key_cache_seconds)
         await authenticator.follow_revocations(nc)
-        return cls(settings, nc, engine, authenticator,
-                   RateLimiter(await ratelimit_bucket(js, settings.stream_replicas, window)),
+
+        def ratelimits():
+            return ratelimit_bucket(js, settings.stream_replicas, window)
+
+        return cls(settings, nc, engine, authenticator, RateLimiter(await ratelimits(), reopen=ratelimits),
                    KeyUsage(await usage_bucket(js, settings.stream_replicas), settings.api_key_usage_interval),
                    open_blob_store(settings.blob_backend, settings.blob_dir, js, settings.stream_replicas))
 
@@ -81,8 +100,11 @@ class Gateway:
 
 
 def create_app(gateway: Gateway) -> FastAPI:
-    app = FastAPI(title="Dashloom API", version="1.0.0", docs_url="/docs",
-                  description="Every JSON answer is `{success, data}` or `{success: false, error, code}`.")
+    # No slash redirects: Starlette builds their Location from the Host header, so `Host:
+    # evil.example` would send a client there. Docs are served by routes/docs.py, not a CDN.
+    app = FastAPI(title="Dashloom API", version="1.0.0", docs_url=None, redoc_url=None, redirect_slashes=False,
+                  description="Every JSON answer is `{success, data}` or `{success: false, error, code}`. "
+                              "Each operation names the API-key scope it needs (`x-required-scope`).")
     app.state.js = gateway.nc.jetstream()
     app.state.store = EventStore(app.state.js)
     app.state.engine = gateway.engine
@@ -97,32 +119,39 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.state.stream = STREAM_NAME
     app.state.stale_after = gateway.settings.heartbeat_seconds * 3
     install_error_handlers(app)
-    install_openapi(app)
-    app.include_router(dashboards.router, responses=API_ERRORS)  # first: routes are matched in order
-    app.include_router(health.router)
-    app.include_router(asyncapi.router)
-    app.include_router(project.router, responses=API_ERRORS)
-    app.include_router(generate.router, responses=documented(401, 403, 413, 415, 422, 429, 500))
-    app.include_router(viewer.router, responses=documented(401, 403, 404, 429, 500))
-    app.include_router(metrics.router, responses=API_ERRORS)
-    app.include_router(integrations.router, responses=API_ERRORS)
-    app.include_router(api_keys.router, responses=ADMIN_ERRORS)
+    install_openapi(app, route_scopes())
+    for router, scope, responses in ROUTERS:
+        _include(app, router, scope, responses)
     app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, limiter=gateway.limiter,
-                       budgets=gateway.budgets, usage=gateway.usage)
+                       budgets=gateway.budgets, usage=gateway.usage, bus=gateway.nc)
     return app
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self):  # the service process owns SIGINT/SIGTERM, not uvicorn
-        yield
+def _include(app: FastAPI, router: APIRouter, scope: Scope | None, responses: dict) -> None:
+    """Include a router; its /api/v1 routes need `scope`, checked by one dependency.
+
+    Routes outside /api/v1 (the viewer's assets) are public: the auth layer does not see them."""
+    public = APIRouter(routes=[r for r in router.routes if not _authenticated(r)])
+    guarded = APIRouter(routes=[r for r in router.routes if _authenticated(r)])
+    app.include_router(public, responses=responses)
+    app.include_router(guarded, responses=responses, dependencies=[needs(scope)] if scope else [])
+
+
+def route_scopes() -> dict[tuple[str, str], Scope]:
+    """(path, method) -> the scope it needs, for the OpenAPI document."""
+    return {(route.path, method): scope for router, scope, _ in ROUTERS if scope
+            for route in router.routes if isinstance(route, APIRoute) and _authenticated(route)
+            for method in route.methods}
+
+
+def _authenticated(route) -> bool:
+    return route.path.startswith("/api/v1/") and route.path not in OPEN_PATHS
 
 
 async def serve_http(context: ServiceContext) -> None:
     settings = context.settings
     gateway = await Gateway.connect(settings, context.nc, context.engine)
-    server = _Server(uvicorn.Config(create_app(gateway), host=settings.http_host, port=settings.http_port,
-                                    log_level="warning", lifespan="off"))
+    server = HttpServer(http_server_config(create_app(gateway), settings))
     task = asyncio.create_task(server.serve())
     await context.stop.wait()
     server.should_exit = True

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.errors import NoRespondersError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoStreamResponseError, NotFoundError
 
 from services.eventlog.buckets import key_value_bucket
 
@@ -67,9 +69,11 @@ class _Counter:
 
 
 class RateLimiter:
-    def __init__(self, kv, max_attempts: int = 100) -> None:
+    def __init__(self, kv, max_attempts: int = 100, reopen: Callable[[], Awaitable] | None = None) -> None:
         self.kv = kv
         self.max_attempts = max_attempts
+        # The bucket is in memory: a restarted nats-server has lost it, and `reopen` declares it again.
+        self.reopen = reopen
         self._seen: dict[str, tuple[int, int]] = {}  # counter key -> (revision, count)
         self._waiting: dict[str, list[asyncio.Future]] = {}
         self._writing: set[str] = set()
@@ -115,6 +119,11 @@ class RateLimiter:
                                                 last=seen[0] if seen else 0)
             except KeyWrongLastSequenceError:
                 seen = await self._read(counter.key)
+                continue
+            except (NoRespondersError, NoStreamResponseError, NotFoundError):
+                if self.reopen is None:
+                    raise
+                self.kv, seen = await self.reopen(), None
                 continue
             self._remember(counter.key, (revision, count + granted))
             return count

@@ -24,10 +24,10 @@ async def beat(kv, service: str, instance: str, detail: dict) -> None:
     await kv.put(f"{service}.{instance}", orjson.dumps({"at": time.time(), **detail}))
 
 
-async def last_heartbeats(js: JetStreamContext) -> dict[str, list[float]]:
-    """Per service: when each of its instances last beat (unix seconds)."""
+async def last_heartbeats(js: JetStreamContext) -> dict[str, list[dict]]:
+    """Per service: each instance's last beat (`at`, unix seconds, and what it reported)."""
     kv = await heartbeat_bucket(js)
-    found: dict[str, list[float]] = {}
+    found: dict[str, list[dict]] = {}
     try:
         keys = await kv.keys()
     except NoKeysError:
@@ -35,5 +35,5 @@ async def last_heartbeats(js: JetStreamContext) -> dict[str, list[float]]:
     for key in keys:
         entry = await kv.get(key)
         service = key.split(".", 1)[0]
-        found.setdefault(service, []).append(orjson.loads(entry.value)["at"])
+        found.setdefault(service, []).append(orjson.loads(entry.value))
     return found

@@ -83,6 +83,14 @@ class NatsServer:
                 time.sleep(0.02)
         raise TimeoutError(f"nats-server did not listen on {self.url} within {timeout}s")
 
+    def exited(self) -> bool:
+        """It ran and is gone (and is reaped, so no zombie is left behind)."""
+        return self.process is not None and self.process.poll() is not None
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode if self.process else None
+
     def stop(self, timeout: float = 10.0) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)

@@ -2,7 +2,9 @@
 
 nats-server from the wheel (JetStream, `sync_interval: always`, data under the state folder),
 the EVENTS stream and buckets, then every service as its own process, as compose.yaml runs
-them. Ctrl-C (or SIGTERM) stops the services, then the server.
+them. A service or the nats-server that dies is started again (the server on the same port and
+store, the bus's stream and buckets declared again), with a backoff that doubles while it keeps
+dying. Ctrl-C (or SIGTERM) stops the services, then the server.
 """
 
 from __future__ import annotations
@@ -49,11 +51,35 @@ def service_command(name: str) -> list[str]:
     return [sys.executable, "-m", f"services.{name}"]
 
 
+class Backoff:
+    """When a child that died may start again: at once the first time, then after a delay that
+    doubles up to `longest`, and back to the start once it stayed up for `longest`."""
+
+    def __init__(self, first: float, longest: float) -> None:
+        self.first, self.longest = first, longest
+        self.delay = 0.0
+        self.not_before = 0.0
+        self.started_at = 0.0
+
+    def died(self) -> None:
+        now = time.monotonic()
+        self.delay = 0.0 if now - self.started_at > self.longest else min(max(self.delay * 2, self.first), self.longest)
+        self.not_before = now + self.delay
+
+    def due(self) -> bool:
+        return time.monotonic() >= self.not_before
+
+    def started(self) -> None:
+        self.started_at = time.monotonic()
+
+
 class Platform:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.nats: NatsServer | None = None
         self.children: dict[str, subprocess.Popen] = {}
+        self.backoffs: dict[str, Backoff] = {}
+        self.nats_down = False
         self.stopping = False
 
     def start(self) -> None:
@@ -64,6 +90,7 @@ class Platform:
             self.nats = NatsServer(settings.nats_store_dir, settings.nats_port,
                                    settings.nats_sync_interval).start()
             url = self.nats.url
+        self.url = url
         (settings.state_dir / "nats-url").write_text(url)
         asyncio.run(prepare_bus(url, settings.stream_replicas))
         self.environment = {**os.environ, **settings_environment(settings),
@@ -74,19 +101,50 @@ class Platform:
             self._spawn(name)
         log.info("nats %s, gateway http://%s:%s", url, settings.http_host, settings.http_port)
 
+    def _backoff(self, name: str) -> Backoff:
+        return self.backoffs.setdefault(name, Backoff(self.settings.restart_backoff_seconds,
+                                                      self.settings.restart_backoff_max_seconds))
+
     def _spawn(self, name: str) -> None:
         self.children[name] = subprocess.Popen(service_command(name), env=self.environment,
                                                preexec_fn=die_with_parent)
+        self._backoff(name).started()
 
     def watch(self) -> None:
-        """Restart a service that dies, until asked to stop."""
+        """Restart the nats-server or a service that dies, until asked to stop."""
         while not self.stopping:
+            self._watch_nats()
             for name, child in list(self.children.items()):
-                if child.poll() is not None and not self.stopping:
+                if child.returncode is None and child.poll() is not None:
                     log.warning("%s exited with %s; restarting", name, child.returncode)
-                    time.sleep(1)
+                    self._backoff(name).died()
+                if child.returncode is not None and self._backoff(name).due() and not self.stopping:
                     self._spawn(name)
             time.sleep(0.2)
+
+    def _watch_nats(self) -> None:
+        nats, backoff = self.nats, self._backoff("nats-server")
+        if nats is None:
+            return
+        if nats.exited() and not self.nats_down:
+            log.warning("nats-server exited with %s; restarting it on %s", nats.returncode, nats.url)
+            self.nats_down = True
+            backoff.died()
+        if not self.nats_down or not backoff.due():
+            return
+        try:
+            nats.start()
+        except Exception:
+            log.exception("nats-server did not come back; trying again")
+            nats.kill()
+            backoff.died()
+            return
+        self.nats_down = False
+        backoff.started()
+        try:  # the stream and file buckets are on disk; the memory bucket died with the server
+            asyncio.run(prepare_bus(self.url, self.settings.stream_replicas))
+        except Exception:
+            log.exception("could not declare the stream and buckets again; the services declare what they use")
 
     def stop(self, *_args) -> None:
         self.stopping = True

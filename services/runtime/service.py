@@ -1,18 +1,22 @@
 """What every service process does the same way: connect, beat, run its projections, stop on a signal.
 
 A service's app.py hands `run_service` its name, its projections, and its own long-running
-tasks (consumers, an HTTP server).
+tasks (consumers, an HTTP server). Every task is supervised: restarted with backoff when it
+fails, and shown in the heartbeat (so in health) with its state and restart count.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from nats.aio.client import Client
@@ -40,25 +44,88 @@ class ServiceContext:
         self.engine = engine
         self.stop = stop
         self.runners: list[ProjectionRunner] = []
+        self.supervisor: Supervisor | None = None
 
 
 Task = Callable[[ServiceContext], Awaitable[None]]
 
 
+@dataclass
+class TaskState:
+    """What health shows of one long-running task of a service instance."""
+
+    status: str = "running"  # running | restarting | stopped
+    restarts: int = 0
+    last_error: str | None = None
+
+
+class Supervisor:
+    """Runs each task until the service stops; one that fails or returns early is restarted after
+    a backoff that doubles up to a maximum (and starts again from the minimum once a run lasted
+    longer than the maximum). A dead task never hides behind a live heartbeat: its state is in
+    every beat."""
+
+    def __init__(self, stop: asyncio.Event, backoff: float, max_backoff: float) -> None:
+        self.stop = stop
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.states: dict[str, TaskState] = {}
+
+    def start(self, name: str, run: Callable[[], Awaitable[None]]) -> asyncio.Task:
+        self.states[name] = TaskState()
+        return asyncio.create_task(self._keep_running(name, run), name=name)
+
+    async def _keep_running(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
+        state, wait = self.states[name], self.backoff
+        while not self.stop.is_set():
+            started = time.monotonic()
+            try:
+                await run()
+                if self.stop.is_set():
+                    break
+                state.last_error = "returned before the service stopped"
+            except Exception as error:
+                state.last_error = type(error).__name__
+                log.exception("task %s failed", name)
+            if time.monotonic() - started > self.max_backoff:
+                wait = self.backoff
+            state.status, state.restarts = "restarting", state.restarts + 1
+            log.warning("task %s restarts in %.1fs (restart %d)", name, wait, state.restarts)
+            await _wait(self.stop, wait)
+            wait = min(wait * 2, self.max_backoff)
+            state.status = "running"
+        state.status = "stopped"
+
+    def report(self) -> dict[str, dict]:
+        return {name: asdict(state) for name, state in self.states.items()}
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
+
+
 async def serve(name: str, settings: Settings, projections: Sequence[Projection] = (),
-                tasks: Sequence[Task] = ()) -> None:
+                tasks: Sequence[Task] = (), stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM, or until `stop` is set when the caller hands one in."""
     if not settings.nats_url:
         raise SystemExit("DASHLOOM_NATS_URL is not set: start the platform with `dashloom up`")
-    stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     nc = await connect(settings.nats_url, name=f"dashloom-{name}")
     engine = await _read_model_engine(settings, projections) if projections else None
     context = ServiceContext(name, settings, nc, engine, stop)
     context.runners = _runners(context, projections)
-    jobs = [asyncio.create_task(r.run(context.stop)) for r in context.runners]
-    jobs += [asyncio.create_task(task(context)) for task in tasks]
-    jobs.append(asyncio.create_task(_beat_until_stopped(context)))
+    supervisor = context.supervisor = Supervisor(stop, settings.restart_backoff_seconds,
+                                                 settings.restart_backoff_max_seconds)
+    jobs = [supervisor.start(f"projection:{r.projection.name}", functools.partial(r.run, stop))
+            for r in context.runners]
+    jobs += [supervisor.start(task.__name__, functools.partial(task, context)) for task in tasks]
+    jobs.append(supervisor.start("heartbeat", functools.partial(_beat_until_stopped, context)))
     log.info("%s %s started", name, context.instance)
     await context.stop.wait()
     await asyncio.wait(jobs, timeout=10)
@@ -91,11 +158,9 @@ async def _beat_until_stopped(context: ServiceContext) -> None:
     kv = await heartbeat_bucket(context.js, context.settings.stream_replicas)
     while not context.stop.is_set():
         await beat(kv, context.name, context.instance,
-                   {"pid": os.getpid(), "projections": {r.projection.name: r.checkpoint for r in context.runners}})
-        try:
-            await asyncio.wait_for(context.stop.wait(), context.settings.heartbeat_seconds)
-        except TimeoutError:
-            pass
+                   {"pid": os.getpid(), "projections": {r.projection.name: r.checkpoint for r in context.runners},
+                    "tasks": context.supervisor.report()})
+        await _wait(context.stop, context.settings.heartbeat_seconds)
 
 
 def run_service(name: str, projections: Sequence[Projection] = (), tasks: Sequence[Task] = ()) -> None:

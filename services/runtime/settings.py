@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     rate_limit_window: int = 3600
     failed_auth_limit: int = 30
     failed_auth_window: int = 600
-    api_key_cache_seconds: float = 30.0
+    # A backstop only: revocations and rotations reach every gateway's cache as events at once.
+    api_key_cache_seconds: float = 5.0
     api_key_usage_interval: float = 300.0
     # Generation: how long the upload POST waits for a small file's dashboard before answering 202.
     generation_sync_seconds: float = 5.0
@@ -42,6 +43,16 @@ class Settings(BaseSettings):
     # Health turns "degraded" when a projection lags by more events, or has more parked events.
     health_max_lag: int = 1000
     health_max_parked: int = 0
+    # The gateway's HTTP edge (gateway/http_server.py) and the platform's supervision.
+    # Proxies whose X-Forwarded-For/-Proto are believed, comma-separated IPs or CIDRs; empty: none.
+    trusted_proxies: str = ""
+    max_header_bytes: int = 32 * 1024
+    header_timeout_seconds: float = 10.0
+    keep_alive_seconds: int = 5
+    max_connections: int = 1000
+    # A service's task that dies is restarted after this, doubling up to the maximum.
+    restart_backoff_seconds: float = 0.5
+    restart_backoff_max_seconds: float = 15.0
 
     @cached_property
     def resolved_database_url(self) -> str:

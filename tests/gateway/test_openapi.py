@@ -28,7 +28,7 @@ async def test_the_spec_declares_envelope_codes_and_headers(client):
     assert schemas["Failure"]["properties"]["code"]["enum"] == [
         "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "METHOD_NOT_ALLOWED", "CONFLICT", "GONE",
         "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_ERROR", "RATE_LIMITED", "SERVER_ERROR",
-        "UNAVAILABLE"]
+        "SERVICE_UNAVAILABLE"]
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     for path in API_ROUTES:
         operation = spec["paths"][path]["get"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.params import Depends as DependsParam
 from sqlalchemy import Engine
+from starlette.requests import HTTPConnection
 
 from services.eventlog.store import EventStore
-from services.gateway.auth import Principal
+from services.gateway.auth import Principal, Scope
 from services.gateway.envelope import ApiError
 from services.readmodels.consistency import wait_for_checkpoint
 
@@ -17,19 +20,34 @@ from services.readmodels.consistency import wait_for_checkpoint
 # envelope.install_openapi, not by a dependency that would parse the header a second time.
 
 
-def principal_of(request: Request) -> Principal:
-    principal = request.scope.get("state", {}).get("principal")
+def principal_of(connection: HTTPConnection) -> Principal:
+    principal = connection.scope.get("state", {}).get("principal")
     if principal is None:
         raise ApiError(401, "missing API key")
     return principal
 
 
-async def current_principal(request: Request) -> Principal:
-    return principal_of(request)
+async def current_principal(connection: HTTPConnection) -> Principal:
+    return principal_of(connection)
+
+
+@dataclass(frozen=True)
+class RequiredScope:
+    """The scope a route needs; app.py attaches one to every authenticated router."""
+
+    scope: Scope
+
+    async def __call__(self, connection: HTTPConnection) -> None:
+        if not principal_of(connection).has_scope(self.scope):
+            raise ApiError(403, f"this key lacks the {self.scope} scope")
+
+
+def needs(scope: Scope) -> DependsParam:
+    return Depends(RequiredScope(scope))
 
 
 async def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-    if "admin" not in principal.scopes:
+    if not principal.has_scope(Scope.ADMIN):
         raise ApiError(403, "this key lacks the admin scope")
     return principal
 
@@ -49,6 +67,13 @@ Store = Annotated[EventStore, Depends(event_store)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Number of results (max 1000)")]
 # Bounded: SQLite and PostgreSQL take 64-bit offsets, and no page lies beyond a billion rows.
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Number of results to skip")]
+
+
+def tenant_of(principal: Principal, requested: str | None) -> str | None:
+    """The tenant a request may act for: the one asked for, if the Principal allows it."""
+    if not principal.may_use_tenant(requested):
+        raise ApiError(403, "this credential may not act for that tenant")
+    return requested
 
 
 async def applied(request: Request, projection: str, seq: int) -> None:

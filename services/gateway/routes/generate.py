@@ -21,7 +21,7 @@ from services.eventlog.store import ConcurrencyError
 from services.gateway import bounds
 from services.gateway.envelope import ApiError
 from services.gateway.routes.dashboards import generation_row
-from services.gateway.routes.dependencies import Caller
+from services.gateway.routes.dependencies import Caller, tenant_of
 from services.gateway.uploads import MultipartUpload, UploadLimits, check_xlsx
 
 router = APIRouter(prefix="/api/v1", tags=["Generation"])
@@ -72,7 +72,7 @@ async def generate_dashboard(request: Request, caller: Caller):
         requested = DashboardRequested(project_id=caller.project_id, aggregate_id=generation_id, payload={
             "upload": ref, "file_format": upload.file_format,
             "title": bounds.form_line(upload.fields, "title", bounds.TITLE_CHARS),
-            "tenant_id": bounds.form_line(upload.fields, "tenant_id", bounds.SCOPE_ID_CHARS),
+            "tenant_id": tenant_of(caller, bounds.form_line(upload.fields, "tenant_id", bounds.SCOPE_ID_CHARS)),
             "workspace_id": bounds.form_line(upload.fields, "workspace_id", bounds.SCOPE_ID_CHARS),
             "options": options, "idempotency_key": idempotency_key})
         await state.store.append(requested, expected_last_seq=0)

@@ -1,5 +1,6 @@
-"""GET /api/v1/health: the bus, the database, each service's heartbeat, each projection's lag and
-parked events. "degraded" when a service is down, or a projection lags or parks above its threshold."""
+"""GET /api/v1/health: the bus, the database, each service's heartbeat and tasks, each projection's
+lag and parked events. "degraded" when a service is down, or a projection lags or parks above its
+threshold."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
+from services.gateway.envelope import BUS_RETRY_AFTER_SECONDS, ERROR_CODES
 from services.readmodels.checkpoints import checkpoints
 from services.readmodels.parking import parked_counts
 from services.runtime.heartbeats import SERVICES, last_heartbeats
@@ -30,8 +32,8 @@ async def health(request: Request) -> JSONResponse:
     body = {"status": "ok" if healthy and not degraded else ("degraded" if healthy else "down"),
             "bus": bus, "database": database, "services": services, "projections": projections}
     if not healthy:
-        return JSONResponse({"success": False, "error": "a dependency is down", "code": "UNAVAILABLE",
-                             "data": body}, status_code=503)
+        return JSONResponse({"success": False, "error": "a dependency is down", "code": ERROR_CODES[503],
+                             "data": body}, status_code=503, headers={"Retry-After": str(BUS_RETRY_AFTER_SECONDS)})
     return JSONResponse({"success": True, "data": body})
 
 
@@ -70,9 +72,24 @@ async def _services(js, stale_after: float) -> dict[str, dict]:
     now = time.time()
     report = {}
     for name in SERVICES:
-        ages = [now - at for at in beats.get(name, [])]
-        age = min(ages, default=None)
-        report[name] = {"status": "up" if age is not None and age <= stale_after else "down",
+        live = [beat for beat in beats.get(name, []) if now - beat["at"] <= stale_after]
+        age = min((now - beat["at"] for beat in beats.get(name, [])), default=None)
+        tasks = _tasks(live)
+        up = bool(live) and all(task["status"] == "running" for task in tasks.values())
+        report[name] = {"status": "up" if up else ("degraded" if live else "down"),
                         "last_heartbeat_age_seconds": round(age, 1) if age is not None else None,
-                        "instances": sum(a <= stale_after for a in ages)}
+                        "instances": len(live), "tasks": tasks}
     return report
+
+
+def _tasks(live_beats: list[dict]) -> dict[str, dict]:
+    """Each task over the live instances: running only if it runs on every one of them."""
+    tasks: dict[str, dict] = {}
+    for beat in live_beats:
+        for name, state in beat.get("tasks", {}).items():
+            seen = tasks.setdefault(name, {"status": "running", "restarts": 0, "last_error": None})
+            seen["restarts"] += state["restarts"]
+            seen["last_error"] = state["last_error"] or seen["last_error"]
+            if state["status"] != "running":
+                seen["status"] = state["status"]
+    return tasks
