@@ -17,10 +17,10 @@ from services.eventlog.store import EventStore
 from services.runtime.nats_server import free_port
 
 
-def start_platform(state_dir: Path, port: int) -> subprocess.Popen:
+def start_platform(state_dir: Path, port: int, environment: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "services.runtime", "up", "--state-dir", str(state_dir),
                              "--http-port", str(port)],
-                            env={**os.environ, "DASHLOOM_HEARTBEAT_SECONDS": "0.5"})
+                            env={**os.environ, "DASHLOOM_HEARTBEAT_SECONDS": "0.5", **(environment or {})})
 
 
 def wait_for_health(port: int, check, timeout: float = 40.0) -> dict:
