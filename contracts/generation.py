@@ -35,6 +35,9 @@ class DashboardRequestedPayload(BaseModel):
     workspace_id: str | None = None
     options: GenerationOptions = GenerationOptions()
     idempotency_key: str | None = None
+    column_types: dict[str, str] | None = Field(default=None, description=(
+        "Overrules the inferred type of named columns: identifier, category, code, time, flag, text, weight, "
+        "ignore, measure, measure:sum, measure:mean, measure:median, measure:last"))
 
 
 class DashboardRequested(Event):

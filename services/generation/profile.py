@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from services.generation.reading import UnreadableFile
 from services.generation.semantics import Semantic, TableModel, apply_override, classify, table_model
 from services.generation.time_axis import TIME, CalendarParts, calendar_parts, decimal_year, text_date
 
@@ -53,6 +54,7 @@ class TableProfile:
     frame: pl.LazyFrame  # with text dates and numbers parsed, and calendar parts joined into `__time`
     model: TableModel
     quality_notes: list[str]
+    sample: pl.DataFrame  # the first rows, parsed: what the semantic rules read beside the statistics
 
     @property
     def time_column(self) -> str | None:
@@ -171,10 +173,10 @@ def profile_table(source: pl.DataFrame | pl.LazyFrame, column_types: dict[str, s
             column.semantic.detail = ",".join(parts.columns)
     model = table_model(columns, sample, rows)
     notes = [note for column in columns if not column.name.startswith("__") for note in _quality_notes(column, rows)]
-    return TableProfile(rows, columns, frame, model, notes)
+    return TableProfile(rows, columns, frame, model, notes, sample)
 
 
-class UnknownColumns(ValueError):
+class UnknownColumns(UnreadableFile):
     """column_types names columns the file does not have."""
 
     def __init__(self, names: list[str]) -> None:

@@ -152,7 +152,7 @@ def grain(start, end, step_days: float) -> str:
     """The finest unit no finer than the data's own step that gives at most MAX_POINTS periods."""
     span = (_as_datetime(end) - _as_datetime(start)).total_seconds() / 86400 if start and end else 0
     for unit in UNITS:
-        if UNIT_DAYS[unit] * 1.01 < step_days:
+        if UNIT_DAYS[unit] < step_days * 0.85:  # finer than the data: months are 28 to 31 days
             continue
         if span / UNIT_DAYS[unit] <= MAX_POINTS:
             return unit
