@@ -23,6 +23,7 @@ MAX_BREAKDOWNS = 4
 MAX_DISTRIBUTIONS = 2
 MAX_GROUPS = 1000  # a category of more values is a name or a key, not a breakdown
 MAX_TABLE_COLUMNS = 10
+ENTITY_ID_WORDS = frozenset({"id", "uuid", "guid", "key", "sku"})  # keys of things worth counting (orders, customers)
 WIDE = 30  # columns from which a file is wide: only the measures people look for are headlines
 MODIFIERS = {"high", "low", "avg", "average", "mean", "min", "max", "minimum", "maximum", "median", "total", "med"}
 
@@ -81,7 +82,7 @@ def headline_kpis(profile: TableProfile, key_columns: list[ColumnProfile]) -> li
         return [Measure(model.long_key, "distinct")]
     kpis = [Measure(model.weight, "sum")] if model.weight else []
     repeated = [col for col in profile.of_kind("identifier") if model.shape in ("event_log", "table")
-                and col.distinct < 0.9 * (profile.rows - col.nulls)]
+                and col.distinct < 0.9 * (profile.rows - col.nulls) and has_word(col.name, ENTITY_ID_WORDS)]
     kpis += [Measure(col.name, "distinct") for col in repeated[:1]]
     return kpis + [kpi_measure(col, profile) for col in key_columns]
 

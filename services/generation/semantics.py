@@ -251,7 +251,7 @@ def _sequence(facts: Facts) -> Semantic | None:
     if not facts.whole or low is None or low not in (0, 1) or high - low + 1 != facts.distinct or facts.distinct < 10:
         return None
     monotone = bool((facts.values.diff().drop_nulls() >= 0).all())
-    if has_word(facts.name, INDEX_WORDS) or monotone:
+    if has_word(facts.name, INDEX_WORDS) or monotone and not has_word(facts.name, ADDITIVE_WORDS | LEVEL_WORDS):
         return Semantic("calendar", detail="index", evidence=[f"a counter {low}..{high}"
                                                               + (", rising row by row" if monotone else "")])
     return None
@@ -405,7 +405,7 @@ def _per_entity_figures(columns: list, model: TableModel) -> None:
 def _dummies(columns: list, sample: pl.DataFrame) -> None:
     """A 0/1 column that one category decides (IndDelta = airline is Delta) repeats that category."""
     groups = [c for c in columns if c.semantic.kind in ("category", "code") and c.name in sample.columns
-              and 2 <= c.distinct <= 50]
+              and 2 <= c.distinct <= min(50, sample.height // 20) and sample[c.name].null_count() == 0]
     for column in columns:
         if column.semantic.kind != "flag" or column.semantic.overridden or column.name not in sample.columns:
             continue
