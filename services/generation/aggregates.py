@@ -2,8 +2,8 @@
 
 Every aggregate is kept as a numerator and a denominator summed per group, so that days combine
 into months, and groups outside the top N combine into "Other", without reading the rows again:
-count = sum of weights; sum = sum of values (times weights); mean and share = weighted sum over
-the weights of the rows that have a value.
+num = the sum of values (times weights; of weights for a count), den = the weight of the rows
+that have a value. A total (count, sum) is num; a mean or a share is num / den.
 """
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ class Measure:
     positive: str | None = None  # a flag's value that counts as yes
 
     @property
+    def aggregate_word(self) -> str:
+        return {"sum": "total", "mean": "average", "share": "share"}.get(self.aggregate, self.aggregate)
+
+    @property
+    def is_total(self) -> bool:
+        return self.aggregate in ("count", "sum")
+
+    @property
     def name(self) -> str:
         return self.column or "records"
 
@@ -49,26 +57,31 @@ def values_of(measure: Measure, schema: pl.Schema) -> pl.Expr:
 
 
 def partials(measure: Measure, schema: pl.Schema, weight: str | None, prefix: str) -> list[pl.Expr]:
-    """`prefix.num` and `prefix.den` for one group: value = num / den (den absent for counts and sums)."""
+    """`prefix.num` and `prefix.den` of one group."""
     rows = pl.col(weight).cast(pl.Float64) if weight else pl.lit(1.0)
     if measure.column is None:
-        return [rows.sum().alias(f"{prefix}.num"), pl.lit(1.0).alias(f"{prefix}.den")]
+        return [rows.sum().alias(f"{prefix}.num"), rows.sum().alias(f"{prefix}.den")]
     value = values_of(measure, schema)
-    if measure.aggregate == "sum":
-        return [(value * rows).sum().alias(f"{prefix}.num"), pl.lit(1.0).alias(f"{prefix}.den")]
     return [(value * rows).sum().alias(f"{prefix}.num"),
             pl.when(value.is_not_null()).then(rows).otherwise(0.0).sum().alias(f"{prefix}.den")]
 
 
-def combined(prefix: str) -> pl.Expr:
+def combined(prefix: str, measure: Measure) -> pl.Expr:
     """The value of partials summed over several groups (days into a month, small groups into Other)."""
     num, den = pl.col(f"{prefix}.num").sum(), pl.col(f"{prefix}.den").sum()
-    return pl.when(den > 0).then(num / den).otherwise(None)
+    return pl.when(den > 0).then(num if measure.is_total else num / den).otherwise(None)
 
 
-def ratio(prefix: str) -> pl.Expr:
+def ratio(prefix: str, measure: Measure) -> pl.Expr:
+    """The value of one group's partials; None where no row had a value."""
     num, den = pl.col(f"{prefix}.num"), pl.col(f"{prefix}.den")
-    return pl.when(den > 0).then(num / den).otherwise(None)
+    return pl.when(den > 0).then(num if measure.is_total else num / den).otherwise(None)
+
+
+def value_of(num: float | None, den: float | None, measure: Measure) -> float | None:
+    if num is None or not den:
+        return None
+    return num if measure.is_total else num / den
 
 
 def query(measure: Measure | None, *, by: list[str] | None = None, time: dict | None = None,

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import polars as pl
 
-from services.generation.aggregates import Measure, combined, partials, query, ratio
+from services.generation.aggregates import Measure, combined, partials, query, ratio, value_of
 from services.generation.naming import label
 from services.generation.semantics import TimeAxis
 from services.generation.time_axis import TRUNCATE, partial_periods
@@ -64,9 +64,22 @@ def values(frame: pl.DataFrame) -> list[dict]:
     return [{k: jsonable(v) for k, v in row.items()} for row in frame.to_dicts()]
 
 
-def axis_of(measure: Measure) -> dict:
-    """Compact tick labels (1.2M, 34k) on a value axis; shares as percentages."""
-    return {"format": ".0%"} if measure.aggregate == "share" else {"format": "~s"}
+def axis_of(measure: Measure, numbers: list) -> dict:
+    """Compact tick labels (1.2M, 34k) on an axis of large values; shares as percentages."""
+    if measure.aggregate == "share":
+        return {"format": ".0%"}
+    return {"format": "~s"} if _largest(numbers) >= 10_000 else {}
+
+
+def _largest(numbers: list) -> float:
+    return max((abs(n) for n in numbers if isinstance(n, (int, float))), default=0)
+
+
+def _cell(value):
+    """A table cell as people read it: 20517.71, not 20517.710000000003."""
+    if isinstance(value, float):
+        return round(value, 2) if abs(value) >= 1 else float(f"{value:.4g}")
+    return jsonable(value)
 
 
 def _spec(data: list[dict], mark, encoding: dict, **more) -> dict:
@@ -93,15 +106,17 @@ def kpi_value(measure: Measure, index: int, totals: dict, latest: dict | None):
         return totals.get(f"k{index}.{measure.aggregate}")
     if measure.aggregate == "last":
         return latest.get(measure.name) if latest else None
-    num, den = totals.get(f"k{index}.num"), totals.get(f"k{index}.den")
-    return None if num is None or not den else num / den
+    return value_of(totals.get(f"k{index}.num"), totals.get(f"k{index}.den"), measure)
 
 
-def kpi_card(measure: Measure, value, rule: str, card_query: dict, title: str | None = None) -> dict:
+def kpi_card(measure: Measure, value, rule: str, card_query: dict, title: str | None = None,
+             note: str | None = None) -> dict:
+    """A headline number; `note` says what the number is of (the period of a latest value)."""
     value = jsonable(round(value, 4) if isinstance(value, float) else value)
-    return {"id": "rows" if measure.column is None else f"kpi-{measure.column}", "kind": "kpi",
+    card = {"id": "rows" if measure.column is None else f"kpi-{measure.column}", "kind": "kpi",
             "title": title or measure.title(card_query.get("weight")), "value": value,
             "display": format_value(value, measure.aggregate), "rule": rule, "query": card_query}
+    return {**card, "note": note} if note else card
 
 
 # -- time ----------------------------------------------------------------------------------------
@@ -155,7 +170,7 @@ def latest_values(periods: pl.DataFrame, measures: list[Measure]) -> tuple[dict,
         filled = periods.filter(pl.col(f"m{i}.den") > 0)  # the latest period where it has a value
         if filled.height:
             last = filled.row(-1, named=True)
-            found[measure.name] = last[f"m{i}.num"] / last[f"m{i}.den"]
+            found[measure.name] = value_of(last[f"m{i}.num"], last[f"m{i}.den"], measure)
             when = last["period"] if when is None else max(when, last["period"])
     return found, when
 
@@ -169,10 +184,11 @@ def _period_words(partial: list, unit: str) -> str:
 
 def trend_card(periods: pl.DataFrame, index: int, measure: Measure, series: Series, partial: list,
                weight: str | None, split: str | None = None, rule: str = "") -> dict:
-    frame = periods.select("period", *([split] if split else []), ratio(f"m{index}").alias("value"))
+    frame = periods.select("period", *([split] if split else []), ratio(f"m{index}", measure).alias("value"))
     title = f"{measure.title(weight)}, {ADVERBS[series.unit]}" + (f", per {label(split).lower()}" if split else "")
     x = {"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit], "title": None}
-    y = {"field": "value", "type": "quantitative", "title": measure.title(weight), "axis": axis_of(measure)}
+    y = {"field": "value", "type": "quantitative", "title": measure.title(weight),
+         "axis": axis_of(measure, frame["value"].to_list())}
     tooltip = [{"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit], "title": series.unit},
                {"field": "value", "type": "quantitative", "title": label(measure.name), "format": ",.4~g"}]
     encoding = {"x": x, "y": y, "tooltip": tooltip}
@@ -186,16 +202,16 @@ def trend_card(periods: pl.DataFrame, index: int, measure: Measure, series: Seri
             "vega_lite": _spec(values(frame), {"type": "line", "point": frame.height <= 40}, encoding)}
 
 
-def top_entities(periods: pl.DataFrame, split: str, count: int) -> list:
+def top_entities(periods: pl.DataFrame, split: str, measure: Measure, count: int) -> list:
     """The entities with the largest values over the whole span, for a panel of many."""
-    ranked = periods.group_by(split).agg(combined("m0").alias("value")).sort("value", descending=True, nulls_last=True)
+    ranked = periods.group_by(split).agg(combined("m0", measure).alias("value")).sort("value", descending=True, nulls_last=True)
     return ranked[split].head(count).to_list()
 
 
 def small_multiples_card(periods: pl.DataFrame, measure: Measure, series: Series, key: str, partial: list,
                          rule: str) -> dict:
     """A long table: one small line per variable, each on its own scale (dollars beside percentages)."""
-    frame = periods.select("period", key, ratio("m0").alias("value"))
+    frame = periods.select("period", key, ratio("m0", measure).alias("value"))
     encoding = {"x": {"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit], "title": None},
                 "y": {"field": "value", "type": "quantitative", "title": None, "axis": {"format": "~s", "tickCount": 3}},
                 "row": {"field": key, "type": "nominal", "title": None,
@@ -212,7 +228,7 @@ def small_multiples_card(periods: pl.DataFrame, measure: Measure, series: Series
 def metric_of(periods: pl.DataFrame, index: int, measure: Measure) -> dict:
     aggregation = {"count": "count", "sum": "sum"}.get(measure.aggregate, "mean")
     points = [{"date": str(jsonable(p))[:10], "value": v}
-              for p, v in periods.select("period", ratio(f"m{index}")).iter_rows() if v is not None]
+              for p, v in periods.select("period", ratio(f"m{index}", measure)).iter_rows() if v is not None]
     return {"metric_id": measure.name, "name": label(measure.name), "aggregation": aggregation, "points": points}
 
 
@@ -226,17 +242,18 @@ def breakdown_query(frame: pl.LazyFrame, by: str, measure: Measure, schema: pl.S
 def breakdown_card(groups: pl.DataFrame, by: str, measure: Measure, order: list | None, top_n: int,
                    weight: str | None, rule: str) -> dict:
     """Bars per category: in their natural order when there is one, else the top N and "Other"."""
-    groups = groups.with_columns(ratio("b").alias("value"), pl.col(by).cast(pl.String).alias("category"))
+    groups = groups.with_columns(ratio("b", measure).alias("value"), pl.col(by).cast(pl.String).alias("category"))
     shown, other = _ordered_groups(groups, by, order, top_n)
     data = [{"category": "(missing)" if c is None else c, "value": jsonable(v)}
             for c, v in shown.select("category", "value").iter_rows()]
     if other is not None and other.height:
-        rest = other.select(combined("b")).item()
+        rest = other.select(combined("b", measure)).item()
         data.append({"category": f"Other ({other.height})", "value": jsonable(rest)})
     sort = [d["category"] for d in data]
     encoding = {"y": {"field": "category", "type": "nominal", "sort": sort, "title": None,
                       "axis": {"labelLimit": LABEL_LIMIT}},
-                "x": {"field": "value", "type": "quantitative", "title": measure.title(weight), "axis": axis_of(measure)},
+                "x": {"field": "value", "type": "quantitative", "title": measure.title(weight),
+                      "axis": {**axis_of(measure, [d["value"] for d in data]), "labelOverlap": True}},
                 "tooltip": [{"field": "category", "type": "nominal", "title": label(by)},
                             {"field": "value", "type": "quantitative", "title": measure.title(weight),
                              "format": ".1%" if measure.aggregate == "share" else ",.4~g"}]}
@@ -271,10 +288,12 @@ def histogram_query(frame: pl.LazyFrame, column, bins: int = HISTOGRAM_BINS) -> 
 
 
 def histogram_card(bins: pl.DataFrame, column, measure: Measure, rule: str) -> dict:
+    numbers = Measure(column.name, "count")
     encoding = {"x": {"field": "start", "type": "quantitative", "bin": {"binned": True}, "title": label(column.name),
-                      "axis": {"format": "~s"}},
+                      "axis": axis_of(numbers, bins["end"].to_list())},
                 "x2": {"field": "end"},
-                "y": {"field": "rows", "type": "quantitative", "title": "Records", "axis": {"format": "~s"}},
+                "y": {"field": "rows", "type": "quantitative", "title": "Records",
+                      "axis": axis_of(numbers, bins["rows"].to_list())},
                 "tooltip": [{"field": "start", "format": ",.4~g"}, {"field": "end", "format": ",.4~g"},
                             {"field": "rows", "format": ","}]}
     return {"id": f"distribution-{column.name}", "kind": "chart", "title": f"Distribution of {label(column.name).lower()}",
@@ -291,4 +310,4 @@ def table_query(frame: pl.LazyFrame, columns: list[str], sort_by: str | None, ro
 def table_card(rows: pl.DataFrame, columns: list[str], sort_by: str | None) -> dict:
     return {"id": "top-rows", "kind": "table", "title": f"Top rows by {label(sort_by).lower()}" if sort_by else "First rows",
             "rule": f"table.top_rows: sorted by '{sort_by}'" if sort_by else "table.first_rows",
-            "columns": columns, "rows": values(rows)}
+            "columns": columns, "rows": [{k: _cell(v) for k, v in row.items()} for row in rows.to_dicts()]}

@@ -206,6 +206,7 @@ def _order_of(column: ColumnProfile) -> list | None:
 def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers: dict, series,
                weight: str | None) -> list[dict]:
     """KPI cards; the periods' partials m0.. hold the trend measures, then (from `offset`) the KPIs."""
+    model = profile.model
     totals = answers["totals"].row(0, named=True)
     latest, period = ({}, None)
     if "periods" in answers and series is not None:
@@ -224,12 +225,13 @@ def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers:
         column = by_name.get(measure.column)
         when = str(c.jsonable(period))[:10] if period is not None else None
         if measure.aggregate == "last":
-            inner = measure_of(column).aggregate if column else "mean"
-            title = f"{label(measure.column)}, {_period_label(period, series.unit)}" + (
-                " (average)" if inner != "sum" else " (total)")
+            inner = Measure(measure.column, measure_of(column).aggregate if column else "mean")
             card_query = c.query(measure, time=series.query_time, weight=weight)
             rule = f"kpi.last: {_why(column)}; its value in the latest complete {series.unit} ({when})"
-            cards.append(c.kpi_card(measure, value, rule, card_query, title))
+            every = f" across {profile.column(model.entity).distinct} {_plural(label(model.entity).lower())}" \
+                if model.shape == "panel" and model.entity else ""
+            note = f"in {_period_label(period, series.unit)}" + (f", {inner.aggregate_word}{every}" if every else "")
+            cards.append(c.kpi_card(measure, value, rule, card_query, inner.title(weight), note))
             continue
         rule = f"kpi.{measure.aggregate}: {_why(column)}"
         card_query = c.query(measure, weight=None if measure.column == weight else weight)
@@ -237,11 +239,16 @@ def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers:
     return cards
 
 
+def _plural(noun: str) -> str:
+    return noun if noun.endswith("s") else noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+
+
 def _period_label(period, unit: str) -> str:
+    """A period as people name it: 1999, 2010 Q1, Dec 2017, 2017-12-04."""
     if period is None:
         return "latest"
-    text = str(c.jsonable(period))
-    return {"year": text[:4], "quarter": f"{text[:4]} Q{(int(text[5:7]) - 1) // 3 + 1}", "month": text[:7]}.get(unit, text[:10])
+    labels = {"year": "%Y", "month": "%b %Y", "quarter": f"%Y Q{(period.month - 1) // 3 + 1}"}
+    return period.strftime(labels.get(unit, "%Y-%m-%d"))
 
 
 def _trend_cards(profile: TableProfile, series, trend_measures: list[Measure], kpis: list[Measure], answers: dict,
@@ -258,7 +265,7 @@ def _trend_cards(profile: TableProfile, series, trend_measures: list[Measure], k
     if split_answer is not None:
         kept, dropped = c.complete(split_answer, series)
         entities = profile.column(model.entity).distinct
-        top = c.top_entities(kept, model.entity, c.TOP_ENTITIES)
+        top = c.top_entities(kept, model.entity, trend_measures[0], c.TOP_ENTITIES)
         shown = kept.filter(pl.col(model.entity).is_in(top)) if entities > c.TOP_ENTITIES else kept
         which = f"the top {len(top)} of {entities} by {trend_measures[0].title(weight).lower()}" \
             if entities > c.TOP_ENTITIES else f"all {entities}"
