@@ -240,7 +240,7 @@ def _code(facts: Facts) -> Semantic | None:
         return Semantic("code", evidence=[f"named a code or place, whole numbers {low}..{high}"])
     if low > 0 and _digits(low) == _digits(high) >= 5 and facts.unique_share > 0.1 and not measure_named:
         return Semantic("code", evidence=[f"fixed-width {_digits(low)}-digit numbers (a zip, FIPS or other code)"])
-    if facts.distinct <= 10 and 0 <= low and high <= 20 and not has_word(facts.name, ADDITIVE_WORDS):
+    if facts.distinct <= 10 and 0 <= low and high <= 20 and not measure_named and not facts.dtype.is_float():
         return Semantic("code", evidence=[f"{facts.distinct} small whole numbers: a category code"])
     return None
 
