@@ -59,10 +59,12 @@ def measure_of(column: ColumnProfile) -> Measure:
 
 
 def kpi_measure(column: ColumnProfile, profile: TableProfile) -> Measure:
-    """A KPI's aggregate: amounts total; levels the latest period's value where there is time,
-    else a mean (a median when the values are heavily skewed); flags a share."""
+    """A KPI's aggregate: amounts total; flags a share; levels of things observed over time (a panel,
+    or one series: a row per moment) the latest period's value; attributes of each event or record
+    a mean (a median when heavily skewed)."""
     measure = measure_of(column)
-    timed = profile.model.time is not None
+    time = profile.model.time
+    timed = time is not None and (profile.model.shape == "panel" or time.distinct >= 0.9 * profile.rows)
     if measure.aggregate == "last":
         return measure if timed else Measure(column.name, "mean")
     if measure.aggregate != "mean" or column.semantic.overridden:
