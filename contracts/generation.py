@@ -27,6 +27,11 @@ class GenerationOptions(BaseModel):
     allow_scrollable_cards: bool = False
 
 
+# What an upload's column_types may say of a column; the generation's semantic model obeys it.
+COLUMN_TYPES = ("identifier", "category", "code", "time", "flag", "text", "weight", "ignore",
+                "measure", "measure:sum", "measure:mean", "measure:median", "measure:last")
+
+
 class DashboardRequestedPayload(BaseModel):
     upload: BlobRef
     file_format: str
@@ -35,6 +40,8 @@ class DashboardRequestedPayload(BaseModel):
     workspace_id: str | None = None
     options: GenerationOptions = GenerationOptions()
     idempotency_key: str | None = None
+    column_types: dict[str, Literal[COLUMN_TYPES]] | None = Field(  # type: ignore[valid-type]
+        default=None, description="Overrules the inferred type of named columns")
 
 
 class DashboardRequested(Event):

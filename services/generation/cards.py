@@ -1,27 +1,30 @@
-"""Choosing what to show, and the Vega-Lite spec of each card. Every card names the rule that chose it.
+"""The cards themselves: each card's Polars query, its answer turned into a Vega-Lite spec, its
+`query` (what it computes, as the datasets README defines it) and the rule that chose it.
 
-Each chart is a small query on the profiled LazyFrame (a group-by, a histogram, the top rows);
-they run together, streaming, so a file of millions of rows never sits whole in memory.
+The queries run together, streaming (choosing.py collects them), so a file of millions of rows
+never sits whole in memory; every one groups to a bounded answer (periods, categories, bins).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import polars as pl
 
-from services.generation.profile import ColumnProfile, TableProfile
+from services.generation.aggregates import Measure, combined, partials, query, ratio, value_of
+from services.generation.naming import label
+from services.generation.semantics import TimeAxis
+from services.generation.time_axis import TRUNCATE, partial_periods
 
-MAX_MEASURES = 4
-MAX_BREAKDOWNS = 4
-MAX_DISTRIBUTIONS = 3
+VEGA_LITE = "https://vega.github.io/schema/vega-lite/v6.json"
 HISTOGRAM_BINS = 30
 TOP_N = 10
-VEGA_LITE = "https://vega.github.io/schema/vega-lite/v6.json"
-TIME_UNITS = {"year": "year", "month": "yearmonth", "week": "yearmonthdate", "day": "yearmonthdate"}
+TOP_ENTITIES = 6  # lines a panel's chart draws, when it has more entities
+TIME_UNITS = {"year": "year", "quarter": "yearquarter", "month": "yearmonth", "week": "yearmonthdate",
+              "day": "yearmonthdate"}
+ADVERBS = {"day": "daily", "week": "weekly", "month": "monthly", "quarter": "quarterly", "year": "yearly"}
+LABEL_LIMIT = 150  # pixels of a category's name on an axis; the tooltip holds all of it
 
 
 class CardSizes:
@@ -32,11 +35,7 @@ class CardSizes:
         self.table_rows = 50 if scrollable else 10
 
 
-def _label(name: str) -> str:
-    return "Date" if name == "__date" else re.sub(r"[_\s]+", " ", name).strip().capitalize()
-
-
-def _jsonable(value):
+def jsonable(value):
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, float) and value != value:
@@ -44,190 +43,271 @@ def _jsonable(value):
     return value
 
 
-def format_value(value) -> str:
-    """A KPI's value as people read it: 1,234,567 or 12.35; the viewer page shows the same."""
+def format_value(value, aggregate: str | None = None) -> str:
+    """A KPI's value as people read it: 1.2M, 34.5k, 1,234, 12.35, 81%."""
     if value is None:
         return "–"
     if isinstance(value, bool):
         return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
+    if aggregate == "share":
+        return f"{value:.0%}" if abs(value) >= 0.1 else f"{value:.1%}"
+    number = abs(value)
+    for size, suffix, least in ((1e12, "T", 1e12), (1e9, "B", 1e9), (1e6, "M", 1e6), (1e3, "k", 1e4)):
+        if number >= least:
+            return f"{value / size:,.1f}".rstrip("0").rstrip(".") + suffix
+    if isinstance(value, int) or float(value).is_integer() and number >= 100:
+        return f"{int(value):,}"
+    return f"{value:,.2f}" if number < 100 else f"{value:,.1f}"
+
+
+def values(frame: pl.DataFrame) -> list[dict]:
+    return [{k: jsonable(v) for k, v in row.items()} for row in frame.to_dicts()]
+
+
+def axis_of(measure: Measure, numbers: list) -> dict:
+    """Compact tick labels (1.2M, 34k) on an axis of large values; shares as percentages."""
+    if measure.aggregate == "share":
+        return {"format": ".0%"}
+    return {"format": "~s"} if _largest(numbers) >= 10_000 else {}
+
+
+def _largest(numbers: list) -> float:
+    return max((abs(n) for n in numbers if isinstance(n, (int, float))), default=0)
+
+
+def _cell(value):
+    """A table cell as people read it: 20517.71, not 20517.710000000003."""
     if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
-    return str(value)
+        return round(value, 2) if abs(value) >= 1 else float(f"{value:.4g}")
+    return jsonable(value)
 
 
-def _values(frame: pl.DataFrame) -> list[dict]:
-    return [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dicts()]
+def _spec(data: list[dict], mark, encoding: dict, **more) -> dict:
+    return {"$schema": VEGA_LITE, "data": {"values": data}, "mark": mark, "encoding": encoding, **more}
 
 
-def _measures(profile: TableProfile) -> list[ColumnProfile]:
-    def spread(column: ColumnProfile) -> float:
-        return (column.std or 0.0) / (abs(column.mean or 0.0) or 1.0)
-    # amounts (summed) lead, then the measures that vary most; stable ones say little
-    return sorted(profile.by_role("measure"), key=lambda c: (c.aggregation == "sum", spread(c)),
-                  reverse=True)[:MAX_MEASURES]
+# -- KPIs ----------------------------------------------------------------------------------------
+
+def totals_query(frame: pl.LazyFrame, measures: list[Measure], schema: pl.Schema, weight: str | None) -> pl.LazyFrame:
+    """Every KPI that needs no time axis, in one pass: totals, means, shares, medians."""
+    parts = [pl.len().alias("rows")]
+    for i, measure in enumerate(measures):
+        if measure.aggregate == "median":
+            parts.append(pl.col(measure.column).cast(pl.Float64, strict=False).median().alias(f"k{i}.median"))
+        elif measure.aggregate == "distinct":
+            parts.append(pl.col(measure.column).drop_nulls().n_unique().alias(f"k{i}.distinct"))
+        elif measure.aggregate != "last":
+            parts += partials(measure, schema, None if measure.column == weight else weight, f"k{i}")
+    return frame.select(parts)
 
 
-def _grain(start, end) -> tuple[str, str]:
-    days = (end - start).days if start and end else 0
-    if days > 3 * 365:
-        return "1y", "year"
-    if days > 120:
-        return "1mo", "month"
-    if days > 21:
-        return "1w", "week"
-    return "1d", "day"
+def kpi_value(measure: Measure, index: int, totals: dict, latest: dict | None):
+    if measure.aggregate in ("median", "distinct"):
+        return totals.get(f"k{index}.{measure.aggregate}")
+    if measure.aggregate == "last":
+        return latest.get(measure.name) if latest else None
+    return value_of(totals.get(f"k{index}.num"), totals.get(f"k{index}.den"), measure)
 
 
-def _aggregate(measure: ColumnProfile | None) -> pl.Expr:
-    if measure is None:
-        return pl.len().alias("value")
-    column = pl.col(measure.name)
-    return (column.mean() if measure.aggregation == "mean" else column.sum()).alias("value")
+def kpi_card(measure: Measure, value, rule: str, card_query: dict, title: str | None = None,
+             note: str | None = None) -> dict:
+    """A headline number; `note` says what the number is of (the period of a latest value)."""
+    value = jsonable(round(value, 4) if isinstance(value, float) else value)
+    card = {"id": "rows" if measure.column is None else f"kpi-{measure.column}", "kind": "kpi",
+            "title": title or measure.title(card_query.get("weight")), "value": value,
+            "display": format_value(value, measure.aggregate), "rule": rule, "query": card_query}
+    return {**card, "note": note} if note else card
 
+
+# -- time ----------------------------------------------------------------------------------------
 
 @dataclass
-class CardPlan:
-    """A card waiting for its query's answer."""
+class Series:
+    """A time axis at one grain, and the file's columns it reads."""
 
-    query: pl.LazyFrame
-    card: Callable[[pl.DataFrame], dict]
-    metric: Callable[[pl.DataFrame], dict] | None = None
+    axis: TimeAxis
+    unit: str
 
-
-def _kpi_cards(profile: TableProfile, measures: list[ColumnProfile]) -> list[dict]:
-    cards = [{"id": "rows", "kind": "kpi", "title": "Rows", "value": profile.rows,
-              "display": format_value(profile.rows), "rule": "kpi.row_count: every dashboard counts its records"}]
-    for measure in measures:
-        value = measure.mean if measure.aggregation == "mean" else measure.total
-        value = _jsonable(round(value, 4) if value is not None else None)
-        averaged = measure.aggregation == "mean"
-        cards.append({"id": f"kpi-{measure.name}", "kind": "kpi", "display": format_value(value),
-                      "title": f"{'Average' if averaged else 'Total'} {_label(measure.name).lower()}", "value": value,
-                      "rule": f"kpi.{measure.aggregation}: '{measure.name}' is a measure "
-                              f"({'a rate, ratio or price: averaged' if averaged else 'an amount: summed'})"})
-    return cards
+    @property
+    def query_time(self) -> dict:
+        return {"columns": self.axis.sources, "unit": self.unit}
 
 
-def _trend_plans(profile: TableProfile, measures: list[ColumnProfile]) -> list[CardPlan]:
-    if not profile.time_column:
-        return []
-    time = next(c for c in profile.columns if c.name == profile.time_column)
-    every, unit = _grain(time.minimum, time.maximum)
-    shown = measures[:2]
-    # Rows are summed per day first, then the few days per period: truncating each of millions of
-    # rows to a calendar month cost 0.13 s per measure (5M rows), the daily group-by 0.05 s for all.
-    day = pl.col(time.name).cast(pl.Date).alias("day")
-    daily = (profile.frame.filter(pl.col(time.name).is_not_null()).group_by(day)
-             .agg(pl.len().alias("records"), *[pl.col(m.name).sum().alias(f"sum-{i}") for i, m in enumerate(shown)],
-                  *[pl.col(m.name).count().alias(f"count-{i}") for i, m in enumerate(shown)]))
-    by_period = daily.group_by(pl.col("day").cast(pl.Datetime).dt.truncate(every).alias("period"))
-    plans = []
-    for i, measure in enumerate(shown or [None]):
-        name = "records" if measure is None else measure.name
-        if measure is None:
-            value = pl.col("records").sum()
-        elif measure.aggregation == "mean":
-            value = pl.col(f"sum-{i}").sum() / pl.col(f"count-{i}").sum()
-        else:
-            value = pl.col(f"sum-{i}").sum()
-        query = by_period.agg(value.alias("value")).sort("period")
-
-        def card(series: pl.DataFrame, name=name) -> dict:
-            return {"id": f"trend-{name}", "kind": "chart", "title": f"{_label(name)} by {unit}",
-                    "rule": f"time.series: '{_label(time.name)}' is time; {unit}ly because the data spans "
-                            f"{time.minimum} to {time.maximum}",
-                    "vega_lite": {"$schema": VEGA_LITE, "data": {"values": _values(series)},
-                                  "mark": {"type": "line", "point": True},
-                                  "encoding": {"x": {"field": "period", "type": "temporal", "title": unit.capitalize(),
-                                                     "timeUnit": TIME_UNITS[unit]},
-                                               "y": {"field": "value", "type": "quantitative", "title": _label(name)}}}}
-
-        def metric(series: pl.DataFrame, name=name, measure=measure) -> dict:
-            return {"metric_id": name, "name": _label(name), "aggregation": "count" if measure is None else measure.aggregation,
-                    "points": [{"date": _jsonable(p)[:10], "value": v} for p, v in series.iter_rows() if v is not None]}
-
-        plans.append(CardPlan(query, card, metric))
-    return plans
+def periods_query(frame: pl.LazyFrame, series: Series, measures: list[Measure], schema: pl.Schema,
+                  weight: str | None, split: str | None = None) -> pl.LazyFrame:
+    """Partials per period (and per entity): rows are summed per day first, then per period, since
+    truncating millions of rows to a calendar month costs more than grouping the few days."""
+    moment = pl.col(series.axis.column).cast(pl.Datetime)
+    keys = [split] if split else []
+    parts = [p for i, m in enumerate(measures) for p in partials(m, schema, weight, f"m{i}")]
+    summed = [pl.col(p.meta.output_name()).sum() for p in parts]
+    bounds = [moment.min().alias("earliest"), moment.max().alias("latest")]
+    rows = frame.filter(moment.is_not_null())
+    if series.axis.step_days >= 1:
+        daily = rows.group_by(*keys, moment.dt.truncate("1d").alias("day")).agg(*parts, *bounds)
+        periods = daily.group_by(*keys, pl.col("day").dt.truncate(TRUNCATE[series.unit]).alias("period"))
+        return periods.agg(*summed, pl.col("earliest").min(), pl.col("latest").max()).sort(*keys, "period")
+    grouped = rows.group_by(*keys, moment.dt.truncate(TRUNCATE[series.unit]).alias("period"))
+    return grouped.agg(*parts, *bounds).sort(*keys, "period")
 
 
-def _breakdown_plans(profile: TableProfile, measures: list[ColumnProfile], sizes: CardSizes) -> list[CardPlan]:
-    categories = sorted(profile.by_role("category") + profile.by_role("boolean"), key=lambda c: c.distinct)
-    measure = measures[0] if measures else None
-    what = "records" if measure is None else measure.name
-    plans = []
-    for category in [c for c in categories if c.distinct >= 2][:MAX_BREAKDOWNS]:
-        top = category.distinct > 12
-        query = (profile.frame.group_by(category.name).agg(_aggregate(measure)).sort("value", descending=True)
-                 .head(sizes.top_n).select(pl.col(category.name).cast(pl.String).alias("category"), "value"))
-
-        def card(grouped: pl.DataFrame, category=category, top=top) -> dict:
-            return {"id": f"breakdown-{category.name}", "kind": "chart",
-                    "title": f"{'Top ' + str(sizes.top_n) + ' ' if top else ''}{_label(category.name)} by {_label(what).lower()}",
-                    "rule": (f"breakdown.top_n: '{category.name}' has {category.distinct} values; the top {sizes.top_n} are shown"
-                             if top else f"breakdown.category: '{category.name}' has {category.distinct} values"),
-                    "vega_lite": {"$schema": VEGA_LITE, "data": {"values": _values(grouped)}, "mark": "bar",
-                                  "encoding": {"y": {"field": "category", "type": "nominal", "sort": "-x",
-                                                     "title": _label(category.name)},
-                                               "x": {"field": "value", "type": "quantitative", "title": _label(what)}}}}
-
-        plans.append(CardPlan(query, card))
-    return plans
+def complete(periods: pl.DataFrame, series: Series) -> tuple[pl.DataFrame, list]:
+    """The periods without a partial first or last one (a month the data covers only in part)."""
+    overall = periods.group_by("period").agg(pl.col("earliest").min(), pl.col("latest").max()).sort("period")
+    if overall.height < 4:
+        return periods, []
+    partial = partial_periods(overall.row(0, named=True), overall.row(-1, named=True), series.unit,
+                              series.axis.step_days)
+    return periods.filter(~pl.col("period").is_in(partial)), partial
 
 
-def _distribution_plans(profile: TableProfile, measures: list[ColumnProfile]) -> list[CardPlan]:
-    plans = []
-    for measure in measures[:MAX_DISTRIBUTIONS]:
-        low, high = float(measure.minimum), float(measure.maximum)
-        width = (high - low) / HISTOGRAM_BINS or 1.0
-        bin_index = ((pl.col(measure.name).cast(pl.Float64) - low) / width).floor().clip(0, HISTOGRAM_BINS - 1)
-        query = (profile.frame.select(bin_index.alias("bin")).drop_nulls().group_by("bin").agg(pl.len().alias("rows"))
-                 .sort("bin").select((low + pl.col("bin") * width).alias("start"),
-                                     (low + (pl.col("bin") + 1) * width).alias("end"), "rows"))
-
-        def card(bins: pl.DataFrame, measure=measure) -> dict:
-            return {"id": f"distribution-{measure.name}", "kind": "chart",
-                    "title": f"Distribution of {_label(measure.name).lower()}",
-                    "rule": f"distribution.histogram: '{measure.name}' is a measure"
-                            + (f"; skewed ({measure.skew:.1f})" if measure.skew and abs(measure.skew) > 2 else ""),
-                    "vega_lite": {"$schema": VEGA_LITE, "data": {"values": _values(bins)}, "mark": "bar",
-                                  "encoding": {"x": {"field": "start", "type": "quantitative", "bin": {"binned": True},
-                                                     "title": _label(measure.name)},
-                                               "x2": {"field": "end"},
-                                               "y": {"field": "rows", "type": "quantitative", "title": "Rows"}}}}
-
-        plans.append(CardPlan(query, card))
-    return plans
+def latest_values(periods: pl.DataFrame, measures: list[Measure]) -> tuple[dict, object]:
+    """Each measure's value in the last complete period."""
+    if periods.height == 0:
+        return {}, None
+    found, when = {}, None
+    for i, measure in enumerate(measures):
+        filled = periods.filter(pl.col(f"m{i}.den") > 0)  # the latest period where it has a value
+        if filled.height:
+            last = filled.row(-1, named=True)
+            found[measure.name] = value_of(last[f"m{i}.num"], last[f"m{i}.den"], measure)
+            when = last["period"] if when is None else max(when, last["period"])
+    return found, when
 
 
-def _table_plan(profile: TableProfile, measures: list[ColumnProfile], sizes: CardSizes) -> CardPlan:
-    shown = [c.name for c in profile.columns if c.role not in ("empty",) and not c.name.startswith("__")][:12]
-    query = profile.frame
-    if measures:
-        query = query.sort(measures[0].name, descending=True, nulls_last=True)
-    query = query.head(sizes.table_rows).select(shown)
-
-    def card(rows: pl.DataFrame) -> dict:
-        return {"id": "top-rows", "kind": "table", "title": "Top rows" if measures else "First rows",
-                "rule": f"table.top_rows: sorted by '{measures[0].name}'" if measures else "table.first_rows",
-                "columns": shown, "rows": _values(rows)}
-
-    return CardPlan(query, card)
+def _period_words(partial: list, unit: str) -> str:
+    if not partial:
+        return ""
+    shown = ", ".join(str(jsonable(p))[:10] for p in partial)
+    return f"; partial {unit}{'s' if len(partial) > 1 else ''} left out ({shown})"
 
 
-def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) -> dict:
-    sizes = CardSizes(scrollable)
-    measures = _measures(profile)
-    plans = [*_trend_plans(profile, measures), *_breakdown_plans(profile, measures, sizes),
-             *_distribution_plans(profile, measures), _table_plan(profile, measures, sizes)]
-    answers = pl.collect_all([plan.query for plan in plans], engine="streaming")
-    cards = _kpi_cards(profile, measures) + [plan.card(answer) for plan, answer in zip(plans, answers, strict=True)]
-    metrics = [plan.metric(answer) for plan, answer in zip(plans, answers, strict=True) if plan.metric]
-    if profile.quality_notes:
-        cards.append({"id": "data-quality", "kind": "notes", "title": "Data quality", "notes": profile.quality_notes,
-                      "rule": "quality.notes: missing values, constant columns, skew"})
-    return {"title": title, "rows": profile.rows,
-            "columns": [{"name": c.name, "role": c.role, "type": c.dtype, "nulls": c.nulls, "distinct": c.distinct}
-                        for c in profile.columns if not c.name.startswith("__")],
-            "cards": cards, "metrics": metrics}
+def trend_card(periods: pl.DataFrame, index: int, measure: Measure, series: Series, partial: list,
+               weight: str | None, split: str | None = None, rule: str = "") -> dict:
+    frame = periods.select("period", *([split] if split else []), ratio(f"m{index}", measure).alias("value"))
+    title = f"{measure.title(weight)}, {ADVERBS[series.unit]}" + (f", per {label(split).lower()}" if split else "")
+    x = {"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit], "title": None}
+    y = {"field": "value", "type": "quantitative", "title": measure.title(weight),
+         "axis": axis_of(measure, frame["value"].to_list())}
+    tooltip = [{"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit], "title": series.unit},
+               {"field": "value", "type": "quantitative", "title": label(measure.name), "format": ",.4~g"}]
+    encoding = {"x": x, "y": y, "tooltip": tooltip}
+    if split:
+        encoding["color"] = {"field": split, "type": "nominal", "title": label(split),
+                             "legend": {"labelLimit": LABEL_LIMIT}}
+        tooltip.insert(0, {"field": split, "type": "nominal"})
+    return {"id": f"trend-{measure.name}" + (f"-by-{split}" if split else ""), "kind": "chart", "title": title,
+            "rule": rule + _period_words(partial, series.unit),
+            "query": query(measure, time=series.query_time, split=split, weight=weight),
+            "vega_lite": _spec(values(frame), {"type": "line", "point": frame.height <= 40}, encoding)}
+
+
+def top_entities(periods: pl.DataFrame, split: str, measure: Measure, count: int) -> list:
+    """The entities with the largest values over the whole span, for a panel of many."""
+    ranked = periods.group_by(split).agg(combined("m0", measure).alias("value")).sort("value", descending=True, nulls_last=True)
+    return ranked[split].head(count).to_list()
+
+
+def small_multiples_card(periods: pl.DataFrame, measure: Measure, series: Series, key: str, partial: list,
+                         rule: str) -> dict:
+    """A long table: one small line per variable, each on its own scale (dollars beside percentages)."""
+    frame = periods.select("period", key, ratio("m0", measure).alias("value"))
+    encoding = {"x": {"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit], "title": None},
+                "y": {"field": "value", "type": "quantitative", "title": None, "axis": {"format": "~s", "tickCount": 3}},
+                "row": {"field": key, "type": "nominal", "title": None,
+                        "header": {"labelAngle": 0, "labelAlign": "left", "labelLimit": 90}},
+                "tooltip": [{"field": key, "type": "nominal"}, {"field": "period", "type": "temporal"},
+                            {"field": "value", "type": "quantitative", "format": ",.4~g"}]}
+    spec = _spec(values(frame), "line", encoding, height=60, resolve={"scale": {"y": "independent"}})
+    return {"id": f"trend-{measure.name}-by-{key}", "kind": "chart",
+            "title": f"{measure.title()}, {ADVERBS[series.unit]}, one line per {label(key).lower()}",
+            "rule": rule + _period_words(partial, series.unit),
+            "query": query(measure, time=series.query_time, split=key), "vega_lite": spec}
+
+
+def metric_of(periods: pl.DataFrame, index: int, measure: Measure) -> dict:
+    aggregation = {"count": "count", "sum": "sum"}.get(measure.aggregate, "mean")
+    points = [{"date": str(jsonable(p))[:10], "value": v}
+              for p, v in periods.select("period", ratio(f"m{index}", measure)).iter_rows() if v is not None]
+    return {"metric_id": measure.name, "name": label(measure.name), "aggregation": aggregation, "points": points}
+
+
+# -- breakdowns, distributions, the table -----------------------------------------------------------
+
+def breakdown_query(frame: pl.LazyFrame, by: str, measure: Measure, schema: pl.Schema,
+                    weight: str | None) -> pl.LazyFrame:
+    return frame.group_by(by).agg(*partials(measure, schema, weight, "b"))
+
+
+def breakdown_card(groups: pl.DataFrame, by: str, measure: Measure, order: list | None, top_n: int,
+                   weight: str | None, rule: str) -> dict:
+    """Bars per category: in their natural order when there is one, else the top N and "Other"."""
+    groups = groups.with_columns(ratio("b", measure).alias("value"), pl.col(by).cast(pl.String).alias("category"))
+    shown, other = _ordered_groups(groups, by, order, top_n)
+    data = [{"category": "(missing)" if c is None else c, "value": jsonable(v)}
+            for c, v in shown.select("category", "value").iter_rows()]
+    if other is not None and other.height:
+        rest = other.select(combined("b", measure)).item()
+        data.append({"category": f"Other ({other.height})", "value": jsonable(rest)})
+    sort = [d["category"] for d in data]
+    encoding = {"y": {"field": "category", "type": "nominal", "sort": sort, "title": None,
+                      "axis": {"labelLimit": LABEL_LIMIT}},
+                "x": {"field": "value", "type": "quantitative", "title": measure.title(weight),
+                      "axis": {**axis_of(measure, [d["value"] for d in data]), "labelOverlap": True}},
+                "tooltip": [{"field": "category", "type": "nominal", "title": label(by)},
+                            {"field": "value", "type": "quantitative", "title": measure.title(weight),
+                             "format": ".1%" if measure.aggregate == "share" else ",.4~g"}]}
+    many = other is not None and other.height > 0
+    return {"id": f"breakdown-{by}", "kind": "chart",
+            "title": f"{measure.title(weight)} by {label(by).lower()}" + (f" (top {top_n})" if many else ""),
+            "rule": rule, "query": query(measure, by=[by], weight=weight),
+            "vega_lite": _spec(data, "bar", encoding)}
+
+
+def _ordered_groups(groups: pl.DataFrame, by: str, order: list | None, top_n: int):
+    if order is not None:  # months, weekdays, sizes: every value, in order
+        rank = {value: i for i, value in enumerate(order)}
+        keyed = groups.with_columns(pl.col("category").str.to_lowercase().str.strip_chars()
+                                    .replace_strict(rank, default=len(rank)).alias("rank"))
+        return keyed.sort("rank", "category"), None
+    if groups[by].dtype.is_numeric() and groups.height <= max(top_n, 24):  # codes, hours: in numeric order
+        return groups.sort(by), None
+    ranked = groups.sort("value", descending=True, nulls_last=True)
+    if ranked.height <= top_n + 1:
+        return ranked, None
+    return ranked.head(top_n), ranked.slice(top_n)
+
+
+def histogram_query(frame: pl.LazyFrame, column, bins: int = HISTOGRAM_BINS) -> pl.LazyFrame:
+    low, high = float(column.minimum), float(column.maximum)
+    width = (high - low) / bins or 1.0
+    index = ((pl.col(column.name).cast(pl.Float64) - low) / width).floor().clip(0, bins - 1)
+    return (frame.select(index.alias("bin")).drop_nulls().group_by("bin").agg(pl.len().alias("rows")).sort("bin")
+            .select((low + pl.col("bin") * width).alias("start"), (low + (pl.col("bin") + 1) * width).alias("end"),
+                    "rows"))
+
+
+def histogram_card(bins: pl.DataFrame, column, measure: Measure, rule: str) -> dict:
+    numbers = Measure(column.name, "count")
+    encoding = {"x": {"field": "start", "type": "quantitative", "bin": {"binned": True}, "title": label(column.name),
+                      "axis": axis_of(numbers, bins["end"].to_list())},
+                "x2": {"field": "end"},
+                "y": {"field": "rows", "type": "quantitative", "title": "Records",
+                      "axis": axis_of(numbers, bins["rows"].to_list())},
+                "tooltip": [{"field": "start", "format": ",.4~g"}, {"field": "end", "format": ",.4~g"},
+                            {"field": "rows", "format": ","}]}
+    return {"id": f"distribution-{column.name}", "kind": "chart", "title": f"Distribution of {label(column.name).lower()}",
+            "rule": rule, "query": query(measure, binned=True),
+            "vega_lite": _spec(values(bins), "bar", encoding)}
+
+
+def table_query(frame: pl.LazyFrame, columns: list[str], sort_by: str | None, rows: int) -> pl.LazyFrame:
+    if sort_by:
+        frame = frame.sort(sort_by, descending=True, nulls_last=True)
+    return frame.head(rows).select(columns)
+
+
+def table_card(rows: pl.DataFrame, columns: list[str], sort_by: str | None) -> dict:
+    return {"id": "top-rows", "kind": "table", "title": f"Top rows by {label(sort_by).lower()}" if sort_by else "First rows",
+            "rule": f"table.top_rows: sorted by '{sort_by}'" if sort_by else "table.first_rows",
+            "columns": columns, "rows": [{k: _cell(v) for k, v in row.items()} for row in rows.to_dicts()]}

@@ -32,7 +32,7 @@ from services.eventlog.blobs import BlobNotFound, BlobStore
 from services.eventlog.connection import RECONNECT, nats_servers
 from services.eventlog.reader import StoredEvent
 from services.eventlog.store import EventStore
-from services.generation.cards import choose_cards
+from services.generation.choosing import choose_cards
 from services.generation.pdf import dashboard_pdf
 from services.generation.profile import profile_table
 from services.generation.reading import UnreadableFile, columnar_table, unreadable_as_such
@@ -131,7 +131,7 @@ class GenerationWorker:
             frame = await asyncio.to_thread(unreadable_as_such, lambda: columnar_table(path, payload.file_format,
                                                                                      Path(work)), payload.file_format)
             await progress("profiling", 30)
-            profile = await asyncio.to_thread(unreadable_as_such, lambda: profile_table(frame), payload.file_format)
+            profile = await asyncio.to_thread(unreadable_as_such, lambda: profile_table(frame, payload.column_types), payload.file_format)
             if profile.rows == 0 or not profile.columns:
                 raise UnreadableFile("the file has no rows of data")
             await progress("choosing", 60)

@@ -1,8 +1,7 @@
-"""Profiling every column: what it is (time, measure, category, identifier, text) and its numbers.
+"""Profiling every column: its numbers, then what it means (semantics.py) and the table's shape.
 
-Time is found wherever it hides: date/datetime columns, dates written as text, and year + month
-(+ day) split across integer columns. Identifiers (unique or near-unique keys, row numbers) are
-recognised so that nothing charts them.
+Text holding dates (time_axis.py) or numbers is parsed, and calendar parts spread over columns are
+joined into `__time`, on a bounded sample first, then as expressions the statistics pass reads.
 
 The file is never loaded whole: one streaming pass over a LazyFrame gathers every column's
 numbers (distinct counts are HyperLogLog estimates above EXACT_DISTINCT_ROWS rows, as in
@@ -11,32 +10,22 @@ every profiler that scales), so memory stays near the size of one chunk, not of 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import polars as pl
 
-ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|guid|key|code|number|no|nr|num|ref|sku|zip|postal|phone|email)$|^id", re.I)
-# Words, not substrings: "generation" holds "ratio", "usage" holds "age".
-RATE_NAME = re.compile(r"(?<![a-z])(rate|ratio|pct|percent|share|avg|average|mean|score|price|age|temp|margin)|%|"
-                       r"(^|[_\s])per([_\s]|$)", re.I)  # miles per gallon, cost per unit
-# Physical measurements of each record (a penguin's bill, a parcel's weight) average; they never add up.
-MEASUREMENT_NAME = re.compile(r"(^|[_\s(])(mm|cm|km|kg|g|lbs?|oz|in|ft|m)\)?$|length|width|depth|height|mass|weight|"
-                              r"temperature|duration|speed|latitude|longitude|delta|power|acceleration|displacement|cylinders", re.I)
-YEAR, MONTH, DAY = re.compile(r"^(year|yr|yyyy|jahr|annee|año)$", re.I), re.compile(r"^(month|mon|mm|monat|mois|mes)$", re.I), re.compile(r"^(day|dd|tag|jour|dia|día)$", re.I)
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
-                "%d-%m-%Y", "%b %d %Y", "%d %b %Y", "%Y%m%d"]
-
+from services.generation.reading import UnreadableFile
+from services.generation.semantics import Semantic, TableModel, apply_override, classify, table_model
+from services.generation.time_axis import TIME, CalendarParts, calendar_parts, decimal_year, text_date
 
 EXACT_DISTINCT_ROWS = 200_000
-SAMPLE_ROWS = 2000
+SAMPLE_ROWS = 5000  # the sample the semantic rules read beside the statistics
 
 
 @dataclass
 class ColumnProfile:
     name: str
     dtype: str
-    role: str  # time | measure | category | identifier | text | boolean | constant | empty
     nulls: int
     distinct: int
     minimum: object = None
@@ -45,30 +34,37 @@ class ColumnProfile:
     mean: float | None = None
     total: float | None = None
     std: float | None = None
-    aggregation: str = "sum"
+    semantic: Semantic = field(default_factory=lambda: Semantic("text"))
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def role(self) -> str:
+        """The column's kind in one word, as the dashboard's column list shows it."""
+        return "measure" if self.semantic.is_measure else self.semantic.kind
+
+    @property
+    def aggregation(self) -> str | None:
+        return self.semantic.aggregate
 
 
 @dataclass
 class TableProfile:
     rows: int
     columns: list[ColumnProfile]
-    frame: pl.LazyFrame  # with text dates and numbers parsed, and split dates joined into `__date`
-    time_column: str | None
+    frame: pl.LazyFrame  # with text dates and numbers parsed, and calendar parts joined into `__time`
+    model: TableModel
     quality_notes: list[str]
+    sample: pl.DataFrame  # the first rows, parsed: what the semantic rules read beside the statistics
 
-    def by_role(self, role: str) -> list[ColumnProfile]:
-        return [c for c in self.columns if c.role == role]
+    @property
+    def time_column(self) -> str | None:
+        return self.model.time.column if self.model.time else None
 
+    def column(self, name: str) -> ColumnProfile:
+        return next(c for c in self.columns if c.name == name)
 
-def _text_date_format(sample: pl.Series) -> str | None:
-    sample = sample.drop_nulls()
-    if sample.len() == 0:
-        return None
-    for fmt in DATE_FORMATS:
-        if sample.str.strptime(pl.Datetime, fmt, strict=False).null_count() <= sample.len() * 0.05:
-            return fmt
-    return None
+    def of_kind(self, *kinds: str) -> list[ColumnProfile]:
+        return [c for c in self.columns if c.semantic.kind in kinds and not c.name.startswith("__")]
 
 
 def _text_number(column: str | pl.Expr) -> pl.Expr:
@@ -79,39 +75,43 @@ def _text_number(column: str | pl.Expr) -> pl.Expr:
 
 def _is_text_number(sample: pl.Series) -> bool:
     present = sample.drop_nulls()
-    parsed = present.to_frame().select(_text_number(present.name)).to_series().drop_nulls()
-    return present.len() > 0 and parsed.len() >= present.len() * 0.95
+    parsed = present.to_frame().select(_text_number(present.name)).to_series()
+    if present.len() == 0 or parsed.null_count() > present.len() * 0.2:
+        return False
+    # a few markers among the numbers ("T" for a trace of rain, "NA", "-") read as missing
+    return present.filter(parsed.is_null()).n_unique() <= 3
 
 
-def _split_date(sample: pl.DataFrame) -> pl.Expr | None:
-    year = next((c for c in sample.columns if YEAR.match(c.strip())), None)
-    month = next((c for c in sample.columns if MONTH.match(c.strip())), None)
-    if year is None or month is None:
-        return None
-    day = next((c for c in sample.columns if DAY.match(c.strip())), None)
-    parts = [pl.col(c).cast(pl.Int32, strict=False) for c in (year, month)]
-    y, m = sample.select(parts[0]).to_series(), sample.select(parts[1]).to_series()
-    if not (y.min() or 0) >= 1800 or not (y.max() or 0) <= 2200 or not 1 <= (m.min() or 0) <= (m.max() or 13) <= 12:
-        return None
-    d = pl.col(day).cast(pl.Int32, strict=False) if day else pl.lit(1, pl.Int32)
-    valid = parts[0].is_between(1800, 2200) & parts[1].is_between(1, 12) & d.is_between(1, 31)
-    return pl.when(valid).then(pl.date(parts[0], parts[1], d)).alias("__date")
-
-
-def _parsed(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Text that holds dates or numbers becomes dates or numbers; split dates are joined."""
-    sample = frame.head(SAMPLE_ROWS).collect()
+def _parsing(sample: pl.DataFrame) -> list[pl.Expr]:
+    """Text that holds dates or numbers becomes dates or numbers; decimal years become dates."""
     parsed = []
     for name, dtype in sample.schema.items():
-        if dtype != pl.String:
-            continue
-        fmt = _text_date_format(sample[name])
-        if fmt is not None:
-            parsed.append(pl.col(name).str.strptime(pl.Datetime, fmt, strict=False))
-        elif _is_text_number(sample[name]):
-            parsed.append(_text_number(name).alias(name))
-    split = _split_date(sample)
-    return frame.with_columns(*parsed, *([split] if split is not None else []))
+        if dtype == pl.String:
+            as_date = text_date(sample[name])
+            if as_date is not None:
+                parsed.append(as_date)
+            elif _is_text_number(sample[name]):
+                parsed.append(_text_number(name).alias(name))
+        elif dtype.is_float() and (as_date := decimal_year(sample[name])) is not None:
+            parsed.append(as_date)
+    return parsed
+
+
+def _parsed(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.DataFrame, CalendarParts | None]:
+    """The frame with dates and numbers parsed and calendar parts joined, and its parsed sample."""
+    sample = frame.head(SAMPLE_ROWS).collect()
+    parsing = _parsing(sample)
+    sample = sample.with_columns(parsing)
+    parts = calendar_parts(sample)
+    if parts is not None:
+        years = sample[parts.year].drop_nulls()
+        moment = parts.expression(int(years.min()), int(years.max())) if years.len() else None
+        if moment is not None:
+            parsing.append(moment)
+            sample = sample.with_columns(moment)
+        else:
+            parts = None
+    return frame.with_columns(*parsing), sample, parts
 
 
 def _statistics(frame: pl.LazyFrame, schema: pl.Schema) -> dict:
@@ -133,50 +133,12 @@ def _statistics(frame: pl.LazyFrame, schema: pl.Schema) -> dict:
     return found
 
 
-def _is_identifier(name: str, dtype: pl.DataType, column: ColumnProfile, rows: int) -> bool:
-    if rows < 2:
-        return bool(ID_NAME.search(name))
-    present = max(rows - column.nulls, 1)
-    unique_share = min(column.distinct / present, 1.0)
-    # a named key or number, even when it restarts per group (a sample number per study)
-    if ID_NAME.search(name) and unique_share > 0.3 and not dtype.is_float():
-        return True
-    if dtype.is_integer() and unique_share > 0.98 and column.minimum is not None:
-        return column.maximum - column.minimum + 1 == present  # a row number: every integer in its range
-    return dtype == pl.String and unique_share > 0.95 and rows > 20
-
-
-def _role(name: str, dtype: pl.DataType, column: ColumnProfile, rows: int) -> str:
-    if column.nulls == rows:
-        return "empty"
-    if column.distinct - (1 if column.nulls else 0) <= 1 and rows > 1:
-        return "constant"
-    if dtype.is_temporal() or name == "__date":
-        return "time"
-    if dtype == pl.Boolean:
-        return "boolean"
-    if _is_identifier(name, dtype, column, rows):
-        return "identifier"
-    if dtype.is_numeric():
-        return "category" if YEAR.match(name) or MONTH.match(name) or DAY.match(name) else "measure"
-    if dtype in (pl.String, pl.Categorical, pl.Enum):
-        return "category" if column.distinct <= max(50, rows // 10) else "text"
-    return "text"
-
-
-def _column(n: int, name: str, dtype: pl.DataType, found: dict, rows: int) -> ColumnProfile:
-    column = ColumnProfile(name, str(dtype), "text", found[f"{n}.nulls"], found[f"{n}.distinct"],
+def _column(n: int, name: str, dtype: pl.DataType, found: dict) -> ColumnProfile:
+    column = ColumnProfile(name, str(dtype), found[f"{n}.nulls"], found[f"{n}.distinct"],
                            found.get(f"{n}.min"), found.get(f"{n}.max"))
-    column.role = _role(name, dtype, column, rows)
-    if column.role == "measure":
+    if dtype.is_numeric():
         column.skew, column.mean = found[f"{n}.skew"], found[f"{n}.mean"]
         column.total, column.std = found[f"{n}.total"], found[f"{n}.std"]
-        low, high = column.minimum, column.maximum
-        if (RATE_NAME.search(name) or MEASUREMENT_NAME.search(name)
-                or (low is not None and high is not None and 0 <= low and high <= 1)):
-            column.aggregation = "mean"
-    elif column.role != "time":
-        column.minimum = column.maximum = None
     return column
 
 
@@ -194,13 +156,29 @@ def _quality_notes(column: ColumnProfile, rows: int) -> list[str]:
     return notes
 
 
-def profile_table(source: pl.DataFrame | pl.LazyFrame) -> TableProfile:
-    frame = _parsed(source.lazy())
+def profile_table(source: pl.DataFrame | pl.LazyFrame, column_types: dict[str, str] | None = None) -> TableProfile:
+    """The one statistics pass, then the semantic model of every column and of the table."""
+    frame, sample, parts = _parsed(source.lazy())
     schema = frame.collect_schema()
+    unknown = sorted(set(column_types or {}) - set(schema))
+    if unknown:
+        raise UnknownColumns(unknown)
     found = _statistics(frame, schema)
     rows = found["rows"]
-    columns = [_column(n, name, dtype, found, rows) for n, (name, dtype) in enumerate(schema.items())]
-    notes = [note for column in columns for note in _quality_notes(column, rows)]
-    times = [c for c in columns if c.role == "time"]
-    time_column = max(times, key=lambda c: (c.distinct, c.name == "__date")).name if times else None
-    return TableProfile(rows, columns, frame, time_column, notes)
+    columns = [_column(n, name, dtype, found) for n, (name, dtype) in enumerate(schema.items())]
+    for column in columns:
+        kind = (column_types or {}).get(column.name)
+        column.semantic = apply_override(kind) if kind else classify(column, sample, rows)
+        if column.name == TIME and parts is not None:
+            column.semantic.detail = ",".join(parts.columns)
+    model = table_model(columns, sample, rows)
+    notes = [note for column in columns if not column.name.startswith("__") for note in _quality_notes(column, rows)]
+    return TableProfile(rows, columns, frame, model, notes, sample)
+
+
+class UnknownColumns(UnreadableFile):
+    """column_types names columns the file does not have."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(f"column_types names columns the file does not have: {', '.join(names)}")
+        self.names = names

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     blob_backend: Literal["disk", "nats"] = "disk"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # The address people reach the gateway at (https://dash.example.com), for the links in answers;
+    # empty: each request's own base URL.
+    public_url: str = ""
     heartbeat_seconds: float = 5.0
     read_your_writes_timeout: float = 3.0
     # Requests per project per window, by plan (JSON in the environment: {"free": 1000, ...}).

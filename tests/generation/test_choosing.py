@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
-from services.generation.cards import choose_cards
+from services.generation.choosing import choose_cards
 from services.generation.profile import profile_table
 
 
@@ -18,7 +19,7 @@ def test_year_and_month_split_across_columns_become_time():
     frame = pl.DataFrame({"Year": [2022, 2022, 2023, 2023] * 5, "Month": [1, 6, 1, 6] * 5,
                           "revenue": [float(n) for n in range(20)]})
     profile = profile_table(frame)
-    assert profile.time_column == "__date"
+    assert profile.time_column == "__time"
     spec = choose_cards(profile, "t")
     assert any(card["id"] == "trend-revenue" for card in spec["cards"])
     assert spec["metrics"][0]["metric_id"] == "revenue" and spec["metrics"][0]["points"]
@@ -35,8 +36,9 @@ def test_identifiers_and_row_numbers_are_never_charted():
                           "spend": [float(n % 13) for n in range(100)], "segment": ["a", "b"] * 50})
     assert roles(frame)["row"] == "identifier" and roles(frame)["customer_id"] == "identifier"
     cards = choose_cards(profile_table(frame), "t")["cards"]
-    charted = " ".join(card["id"] for card in cards if card["kind"] == "chart")
-    assert "row" not in charted and "customer_id" not in charted and "spend" in charted
+    queries = [card["query"] for card in cards if card["kind"] in ("kpi", "chart")]
+    used = {q["measure"] for q in queries} | {col for q in queries for col in q["by"]} | {q["split"] for q in queries}
+    assert "row" not in used and "customer_id" not in used and "spend" in used
 
 
 def test_numbers_written_as_text_are_measures():
@@ -115,7 +117,9 @@ def test_stock_prices_with_month_names_are_averaged_per_symbol():
     profile = profile_table(vega_dataset("stocks.csv"))
     assert profile.time_column == "date"
     cards = {card["id"]: card for card in choose_cards(profile, "Stocks")["cards"]}
-    assert cards["kpi-price"]["rule"].startswith("kpi.mean")
+    assert profile.model.shape == "panel" and profile.model.entity == "symbol"
+    assert cards["kpi-price"]["rule"].startswith("kpi.last") and cards["kpi-price"]["query"]["aggregate"] == "last"
+    assert cards["trend-price-by-symbol"]["query"]["split"] == "symbol"
     symbols = {row["category"] for row in cards["breakdown-symbol"]["vega_lite"]["data"]["values"]}
     assert symbols == {"MSFT", "AMZN", "IBM", "GOOG", "AAPL"}
 
@@ -127,7 +131,10 @@ def test_cars_attributes_of_each_record_are_averaged_and_names_never_charted():
     assert {by_name[m].aggregation for m in ("Miles_per_Gallon", "Horsepower", "Weight_in_lbs")} == {"mean"}
     cards = {card["id"]: card for card in choose_cards(profile, "Cars")["cards"]}
     assert "breakdown-Origin" in cards and not any("Name" in card_id for card_id in cards)
-    assert 100 < cards["kpi-Horsepower"]["value"] < 110  # the mean horsepower of 406 cars
+    everyone = vega_dataset("cars.json").collect()["Horsepower"].mean()
+    assert cards["kpi-Horsepower"]["value"] == pytest.approx(everyone)  # an attribute of each car: their mean
+    assert cards["kpi-Horsepower"]["query"] == {"measure": "Horsepower", "aggregate": "mean", "by": [], "time": None,
+                                                "split": None, "bin": False, "weight": None}
 
 
 def test_iowa_electricity_sums_generation_by_source():
@@ -142,16 +149,18 @@ def _series(card: dict) -> dict[str, float]:
 
 
 def test_trends_sum_amounts_and_average_rates_per_period_of_timestamps():
-    """Rows are pre-aggregated per day; the monthly points must equal a direct group-by of the rows."""
+    """Rows are pre-aggregated per day; the weekly points must equal a direct group-by of the rows,
+    without the last week, which the data covers only in part (it ends on a Saturday)."""
     stamps = pl.datetime_range(pl.datetime(2024, 1, 1), pl.datetime(2024, 8, 31, 23), "7h", eager=True)
     n = len(stamps)
     frame = pl.DataFrame({"sold_at": stamps, "amount": [float(i % 97) if i % 11 else None for i in range(n)],
                           "unit_price": [1.0 + (i % 13) / 4 for i in range(n)]})
     cards = {card["id"]: card for card in choose_cards(profile_table(frame), "Sales")["cards"]}
-    month = pl.col("sold_at").dt.truncate("1mo").dt.date().cast(pl.String)
-    expected = frame.group_by(month.alias("period")).agg(pl.col("amount").sum(), pl.col("unit_price").mean())
+    week = pl.col("sold_at").dt.truncate("1w").dt.date().cast(pl.String)
+    expected = (frame.group_by(week.alias("period")).agg(pl.col("amount").sum(), pl.col("unit_price").mean())
+                .filter(pl.col("period") != "2024-08-26"))
     assert _series(cards["trend-amount"]) == dict(expected.select("period", "amount").iter_rows())
     averages = _series(cards["trend-unit_price"])
-    assert averages.keys() == set(expected["period"]) and len(averages) == 8
+    assert averages.keys() == set(expected["period"]) and len(averages) == 34
     for period, price in expected.select("period", "unit_price").iter_rows():
         assert abs(averages[period] - price) < 1e-9

@@ -170,3 +170,56 @@ async def test_a_missing_upload_fails_the_generation_with_a_reason(store, worker
         await asyncio.sleep(0.05)
     failed = (await store.load("generation", "ghost"))[-1].event
     assert failed.type == "GenerationFailed" and failed.payload.code == "UPLOAD_MISSING"
+
+
+async def test_column_types_overrule_the_inference_end_to_end(client, new_project, worker):
+    project = await new_project()
+    types = '{"discount_rate": "measure:sum", "region": "identifier"}'
+    answer = await generate(client, project, encoded(sales(), "csv"), column_types=types)
+    assert answer.status_code == 200, answer.text
+    dashboard = answer.json()["data"]["dashboard"]
+    cards = {card["id"]: card for card in dashboard["cards"]}
+    assert cards["kpi-discount_rate"]["query"]["aggregate"] == "sum"
+    assert "column_types says measure:sum" in cards["kpi-discount_rate"]["rule"]
+    assert cards["kpi-discount_rate"]["value"] == pytest.approx(sum(sales()["discount_rate"]))
+    assert not any("region" in card["query"]["by"] for card in dashboard["cards"] if "query" in card)
+    assert {c["name"]: c["role"] for c in dashboard["columns"]}["region"] == "identifier"
+
+
+@pytest.mark.parametrize(("types", "named"), [
+    ('{"amount": "sideways"}', "'sideways' for column 'amount'"),
+    ('["amount"]', "JSON object"),
+    ("{not json", "not JSON"),
+])
+async def test_column_types_of_unknown_types_are_a_422_and_leave_nothing(client, new_project, worker, store,
+                                                                         settings, types, named):
+    project = await new_project()
+    before = await store.last_sequence()
+    answer = await generate(client, project, encoded(sales(), "csv"), column_types=types)
+    assert answer.status_code == 422 and answer.json()["code"] == "VALIDATION_ERROR"
+    assert named in answer.json()["error"]
+    assert await store.last_sequence() == before and uploads_left(settings) == []
+
+
+async def test_column_types_naming_a_column_the_file_lacks_is_a_422_naming_it(client, new_project, worker):
+    project = await new_project()
+    answer = await generate(client, project, encoded(sales(), "csv"), column_types='{"stationid": "identifier"}')
+    assert answer.status_code == 422 and answer.json()["code"] == "VALIDATION_ERROR"
+    assert "stationid" in answer.json()["error"]
+
+
+async def test_answers_carry_absolute_links_from_the_public_url(gateway_client, new_project, worker):
+    own = await gateway_client()
+    project = await new_project()
+    answer = (await generate(own, project, encoded(sales(), "csv"))).json()["data"]
+    dashboard_id = answer["dashboard_id"]
+    assert answer["links"] == {"view": f"http://gateway.test/api/v1/dashboards/{dashboard_id}/view",
+                               "spec": f"http://gateway.test/api/v1/dashboards/{dashboard_id}"}
+    assert answer["dashboard"]["links"] == answer["links"]
+    public = await gateway_client(public_url="https://dash.example.com/")
+    got = (await public.get(f"/api/v1/dashboards/{dashboard_id}", headers=project.auth)).json()["data"]
+    assert got["links"]["view"] == f"https://dash.example.com/api/v1/dashboards/{dashboard_id}/view"
+    assert got["spec"]["links"] == got["links"] and "pdf" not in got["links"]
+    premium = await new_project(plan="premium")
+    with_pdf = (await generate(public, premium, encoded(sales(), "csv"), allow_pdf_export="true")).json()["data"]
+    assert with_pdf["links"]["pdf"] == f"https://dash.example.com/api/v1/dashboards/{with_pdf['dashboard_id']}/pdf"

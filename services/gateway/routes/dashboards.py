@@ -28,6 +28,7 @@ class DashboardOut(BaseModel):
 
 
 class DashboardWithSpec(DashboardOut):
+    links: dict[str, str]
     spec: dict | None
 
 
@@ -90,7 +91,18 @@ async def get_dashboard(dashboard_id: ResourceId, caller: Caller, engine: ReadMo
     if row is None:  # another project's dashboard is as absent as a missing one
         raise ApiError(404, "no such dashboard")
     spec = await request.app.state.dashboard_specs.load(dashboard_id, caller.project_id)
-    return ok({**_dashboard(row), "spec": spec})
+    links = dashboard_links(request, dashboard_id, spec)
+    return ok({**_dashboard(row), "links": links, "spec": {**spec, "links": links} if spec else spec})
+
+
+def dashboard_links(request: Request, dashboard_id: str, spec: dict | None) -> dict[str, str]:
+    """Absolute URLs of the dashboard: its page, its JSON and, when it was made with one, its PDF."""
+    base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
+    own = f"{base}/api/v1/dashboards/{dashboard_id}"
+    links = {"view": f"{own}/view", "spec": own}
+    if spec and spec.get("options", {}).get("allow_pdf_export"):
+        links["pdf"] = f"{own}/pdf"
+    return links
 
 
 def generation_row(engine, project_id: str, generation_id: str):

@@ -1,0 +1,283 @@
+"""Choosing what to show from the semantic model: scored candidates, a diverse set.
+
+Headline KPIs (the records, then the 2-4 measures people look for, each with its right aggregate),
+the time series (one line per entity for panels, the top few when there are many; one series per
+variable for long tables), breakdowns with the right aggregate, distributions of continuous
+measures only, and the top rows. Coordinates go on no card: a map needs a base map we do not serve.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from services.generation import cards as c
+from services.generation.aggregates import Measure
+from services.generation.naming import has_word, label, tokens
+from services.generation.profile import ColumnProfile, TableProfile
+from services.generation.semantics import KEY_WORDS, key_score
+from services.generation.time_axis import grain
+
+MAX_KEY_MEASURES = 4
+MAX_TRENDS = 2
+MAX_BREAKDOWNS = 4
+MAX_DISTRIBUTIONS = 2
+MAX_GROUPS = 1000  # a category of more values is a name or a key, not a breakdown
+MAX_TABLE_COLUMNS = 10
+ENTITY_ID_WORDS = frozenset({"id", "uuid", "guid", "key", "sku"})  # keys of things worth counting (orders, customers)
+WIDE = 30  # columns from which a file is wide: only the measures people look for are headlines
+MODIFIERS = {"high", "low", "avg", "average", "mean", "min", "max", "minimum", "maximum", "median", "total", "med"}
+
+
+def key_measures(profile: TableProfile) -> list[ColumnProfile]:
+    """The measures people look for, most wanted first, no two of the same thing (high/avg/low temp)."""
+    model = profile.model
+    if model.shape == "long":
+        return [profile.column(model.long_value)]
+    candidates = [col for col in profile.columns if (col.semantic.is_measure or col.semantic.kind == "flag")
+                  and not col.name.startswith("__")]
+    width = len(profile.columns)
+    scored = sorted(candidates, key=lambda col: -key_score(col, profile.rows, profile.columns.index(col), width))
+    if width >= WIDE:  # a wide file: the measures its names say people look for, not the first ones
+        named = [col for col in scored if has_word(col.name, KEY_WORDS)]
+        scored = named + [col for col in scored if col not in named][:max(0, 2 - len(named))]
+    chosen: list[ColumnProfile] = []
+    for column in scored:
+        words = set(tokens(column.name)) - MODIFIERS
+        if any(words and words == set(tokens(other.name)) - MODIFIERS for other in chosen):
+            continue
+        chosen.append(column)
+        if len(chosen) == MAX_KEY_MEASURES:
+            break
+    return chosen
+
+
+def measure_of(column: ColumnProfile) -> Measure:
+    semantic = column.semantic
+    if semantic.kind == "flag":
+        return Measure(column.name, "share", semantic.detail)
+    return Measure(column.name, semantic.aggregate or "mean")
+
+
+def kpi_measure(column: ColumnProfile, profile: TableProfile) -> Measure:
+    """A KPI's aggregate: amounts total; flags a share; levels of things observed over time (a panel,
+    or one series: a row per moment) the latest period's value; attributes of each event or record
+    a mean (a median when heavily skewed)."""
+    measure = measure_of(column)
+    time = profile.model.time
+    timed = time is not None and (profile.model.shape == "panel" or time.distinct >= 0.9 * profile.rows)
+    if measure.aggregate == "last":
+        return measure if timed else Measure(column.name, "mean")
+    if measure.aggregate != "mean" or column.semantic.overridden:
+        return measure
+    if timed:
+        return Measure(column.name, "last")
+    if column.skew is not None and abs(column.skew) > 2 and not profile.model.weight:
+        return Measure(column.name, "median")
+    return measure
+
+
+def headline_kpis(profile: TableProfile, key_columns: list[ColumnProfile]) -> list[Measure]:
+    """Beside the count of records: the weight's total, distinct keys that repeat (orders in a table
+    of order lines), the variables of a long table, then the key measures."""
+    model = profile.model
+    if model.shape == "long":
+        return [Measure(model.long_key, "distinct")]
+    kpis = [Measure(model.weight, "sum")] if model.weight else []
+    repeated = [col for col in profile.of_kind("identifier") if model.shape in ("event_log", "table")
+                and col.distinct < 0.9 * (profile.rows - col.nulls) and has_word(col.name, ENTITY_ID_WORDS)]
+    kpis += [Measure(col.name, "distinct") for col in repeated[:1]]
+    return kpis + [kpi_measure(col, profile) for col in key_columns]
+
+
+def _why(column: ColumnProfile) -> str:
+    return f"'{column.name}' is {column.semantic.kind}: {'; '.join(column.semantic.evidence)}"
+
+
+def breakdown_dimensions(profile: TableProfile, measure_columns: set[str]) -> list[ColumnProfile]:
+    """Columns worth grouping by: categories, ordered ones, codes and flags of few values; calendar
+    parts that are not the time axis; the panel's entity. Never identifiers or names."""
+    model = profile.model
+    def fits(col: ColumnProfile) -> bool:
+        semantic = col.semantic
+        if col.name in measure_columns or col.name.startswith("__") or col.distinct < 2:
+            return False
+        if semantic.kind in ("category", "ordered", "flag"):
+            return col.distinct <= MAX_GROUPS
+        if semantic.kind == "code":
+            return col.distinct <= 60
+        parts = ("month", "quarter", "weekday", "hour") + (() if model.time else ("year",))  # seasons, not the axis
+        return semantic.kind == "calendar" and semantic.detail in parts and col.distinct <= 24
+    def score(col: ColumnProfile) -> float:
+        semantic = col.semantic
+        value = 2.0 if col.name == model.entity else 0.0
+        value += 1.0 if semantic.kind in ("ordered", "calendar") else 0.0
+        value += 0.5 if semantic.kind in ("category", "flag") else 0.0
+        value -= 1.0 if col.distinct > 60 else 0.0
+        value -= col.nulls / max(profile.rows, 1)
+        value -= 1.5 if _dominated(profile.sample, col.name) else 0.0
+        return value - profile.columns.index(col) / (10 * len(profile.columns))
+    return sorted([col for col in profile.columns if fits(col)], key=score, reverse=True)[:MAX_BREAKDOWNS]
+
+
+def _dominated(sample: pl.DataFrame, name: str) -> bool:
+    """One value in nine rows of ten (a paved street, a single utility): a breakdown says little."""
+    values = sample[name].drop_nulls() if name in sample.columns else None
+    if values is None or values.len() == 0:
+        return False
+    return values.value_counts(sort=True)["count"][0] > 0.9 * values.len()
+
+
+def _continuous(column: ColumnProfile) -> bool:
+    return (column.semantic.is_measure and column.distinct > 20 and column.minimum is not None
+            and column.maximum is not None and column.maximum > column.minimum)
+
+
+def table_columns(profile: TableProfile, measures: list[ColumnProfile], dims: list[ColumnProfile]) -> list[str]:
+    model = profile.model
+    names = [col.name for col in profile.of_kind("identifier") if col.dtype == "String"][:1]
+    names += model.time.sources if model.time else []
+    names += [x for x in (model.entity, model.long_key) if x]
+    names += [col.name for col in measures] + [col.name for col in dims]
+    names += [col.name for col in profile.columns if col.semantic.kind not in ("empty", "constant")]
+    seen = []
+    for name in names:
+        if name not in seen and not name.startswith("__"):
+            seen.append(name)
+    return seen[:MAX_TABLE_COLUMNS]
+
+
+def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) -> dict:
+    sizes = c.CardSizes(scrollable)
+    model = profile.model
+    schema = profile.frame.collect_schema()
+    weight = model.weight
+    key_columns = key_measures(profile)
+    kpis = headline_kpis(profile, key_columns)
+    trend_measures = [measure_of(col) for col in key_columns if col.semantic.is_measure or col.semantic.kind
+                      in ("flag", "long_value")]
+    trend_measures = trend_measures[:MAX_TRENDS] or [Measure(None, "count")]
+    headline = trend_measures[0] if key_columns else Measure(None, "count")
+    dims = breakdown_dimensions(profile, {col.name for col in key_columns} | ({weight} if weight else set()))
+    distributions = [col for col in key_columns if _continuous(col)][:MAX_DISTRIBUTIONS]
+    sort_by = next((col.name for col in key_columns if col.semantic.is_measure), None)
+    shown = table_columns(profile, key_columns, dims)
+
+    queries: dict[str, pl.LazyFrame] = {"totals": c.totals_query(profile.frame, kpis, schema, weight)}
+    series = None
+    if model.time:
+        series = c.Series(model.time, grain(model.time.start, model.time.end, model.time.step_days))
+        queries["periods"] = c.periods_query(profile.frame, series, [*trend_measures, *kpis], schema, weight)
+        split = model.entity if model.shape == "panel" else model.long_key
+        if split and profile.column(split).semantic.kind not in ("identifier", "text") and profile.column(split).distinct <= MAX_GROUPS:
+            queries["split"] = c.periods_query(profile.frame, series, trend_measures[:1], schema, weight, split)
+    for dim in dims:
+        queries[f"by:{dim.name}"] = c.breakdown_query(profile.frame, dim.name, headline, schema, weight)
+    for col in distributions:
+        queries[f"bins:{col.name}"] = c.histogram_query(profile.frame, col)
+    queries["table"] = c.table_query(profile.frame, shown, sort_by, sizes.table_rows)
+    answers = dict(zip(queries, pl.collect_all(list(queries.values()), engine="streaming"), strict=True))
+
+    cards = _kpi_cards(profile, kpis, len(trend_measures), answers, series, weight)
+    metrics: list[dict] = []
+    if series is not None:
+        trend_cards, metrics = _trend_cards(profile, series, trend_measures, kpis, answers, weight)
+        cards += trend_cards
+    for dim in dims:
+        rule = f"breakdown: {_why(dim)}; {headline.title(weight).lower()} per value"
+        cards.append(c.breakdown_card(answers[f"by:{dim.name}"], dim.name, headline, _order_of(dim), sizes.top_n,
+                                      weight, rule))
+    for col in distributions:
+        cards.append(c.histogram_card(answers[f"bins:{col.name}"], col, Measure(col.name, "count"),
+                                      f"distribution.histogram: {_why(col)}"))
+    cards.append(c.table_card(answers["table"], shown, sort_by))
+    if profile.quality_notes:
+        cards.append({"id": "data-quality", "kind": "notes", "title": "Data quality", "notes": profile.quality_notes,
+                      "rule": "quality.notes: missing values, constant columns, skew"})
+    return {"title": title, "rows": profile.rows, "shape": model.shape, "shape_evidence": model.evidence,
+            "columns": [{"name": col.name, "role": col.role, "semantic": col.semantic.kind,
+                         "detail": col.semantic.detail, "aggregate": col.semantic.aggregate,
+                         "evidence": col.semantic.evidence, "type": col.dtype, "nulls": col.nulls,
+                         "distinct": col.distinct} for col in profile.columns if not col.name.startswith("__")],
+            "cards": cards, "metrics": metrics}
+
+
+def _order_of(column: ColumnProfile) -> list | None:
+    return column.semantic.order if column.semantic.kind == "ordered" else None
+
+
+def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers: dict, series,
+               weight: str | None) -> list[dict]:
+    """KPI cards; the periods' partials m0.. hold the trend measures, then (from `offset`) the KPIs."""
+    model = profile.model
+    totals = answers["totals"].row(0, named=True)
+    latest, period = ({}, None)
+    if "periods" in answers and series is not None:
+        periods, _ = c.complete(answers["periods"], series)
+        named = periods.select("period", *[pl.col(f"m{offset + i}.{part}").alias(f"m{i}.{part}")
+                                           for i in range(len(kpis)) for part in ("num", "den")])
+        latest, period = c.latest_values(named, kpis)
+    cards = []
+    if not weight:
+        counted = Measure(None, "count")
+        cards.append(c.kpi_card(counted, totals["rows"], "kpi.count: every dashboard counts its records",
+                                c.query(counted)))
+    by_name = {col.name: col for col in profile.columns}
+    for i, measure in enumerate(kpis):
+        value = c.kpi_value(measure, i, totals, latest)
+        column = by_name.get(measure.column)
+        when = str(c.jsonable(period))[:10] if period is not None else None
+        if measure.aggregate == "last":
+            inner = Measure(measure.column, measure_of(column).aggregate if column else "mean")
+            card_query = c.query(measure, time=series.query_time, weight=weight)
+            rule = f"kpi.last: {_why(column)}; its value in the latest complete {series.unit} ({when})"
+            every = f" across {profile.column(model.entity).distinct} {_plural(label(model.entity).lower())}" \
+                if model.shape == "panel" and model.entity else ""
+            note = f"in {_period_label(period, series.unit)}" + (f", {inner.aggregate_word}{every}" if every else "")
+            cards.append(c.kpi_card(measure, value, rule, card_query, inner.title(weight), note))
+            continue
+        rule = f"kpi.{measure.aggregate}: {_why(column)}"
+        card_query = c.query(measure, weight=None if measure.column == weight else weight)
+        cards.append(c.kpi_card(measure, value, rule, card_query))
+    return cards
+
+
+def _plural(noun: str) -> str:
+    return noun if noun.endswith("s") else noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+
+
+def _period_label(period, unit: str) -> str:
+    """A period as people name it: 1999, 2010 Q1, Dec 2017, 2017-12-04."""
+    if period is None:
+        return "latest"
+    labels = {"year": "%Y", "month": "%b %Y", "quarter": f"%Y Q{(period.month - 1) // 3 + 1}"}
+    return period.strftime(labels.get(unit, "%Y-%m-%d"))
+
+
+def _trend_cards(profile: TableProfile, series, trend_measures: list[Measure], kpis: list[Measure], answers: dict,
+                 weight: str | None) -> tuple[list[dict], list[dict]]:
+    model = profile.model
+    periods, partial = c.complete(answers["periods"], series)
+    time_words = f"'{'+'.join(series.axis.sources)}' is the time axis; by {series.unit} for a readable line"
+    cards, metrics = [], []
+    split_answer = answers.get("split")
+    if model.shape == "long" and split_answer is not None:
+        kept, dropped = c.complete(split_answer, series)
+        rule = f"time.long: {'; '.join(model.evidence)}; {time_words}"
+        return [c.small_multiples_card(kept, trend_measures[0], series, model.long_key, dropped, rule)], []
+    if split_answer is not None:
+        kept, dropped = c.complete(split_answer, series)
+        entities = profile.column(model.entity).distinct
+        top = c.top_entities(kept, model.entity, trend_measures[0], c.TOP_ENTITIES)
+        shown = kept.filter(pl.col(model.entity).is_in(top)) if entities > c.TOP_ENTITIES else kept
+        which = f"the top {len(top)} of {entities} by {trend_measures[0].title(weight).lower()}" \
+            if entities > c.TOP_ENTITIES else f"all {entities}"
+        rule = f"time.panel: {'; '.join(model.evidence)}; one line per '{model.entity}' ({which}); {time_words}"
+        cards.append(c.trend_card(shown, 0, trend_measures[0], series, dropped, weight, model.entity, rule))
+    for i, measure in enumerate(trend_measures):
+        if split_answer is not None and i == 0:
+            rule = f"time.series: {time_words}; every {label(model.entity).lower()} together"
+        else:
+            rule = f"time.series: {time_words}"
+        cards.append(c.trend_card(periods, i, measure, series, partial, weight, rule=rule))
+        metrics.append(c.metric_of(periods, i, measure))
+    return cards, metrics

@@ -1,0 +1,430 @@
+"""The semantic model between the profile and the cards: what each column means, and the shape
+of the table, each with the evidence that decided it (names AND values).
+
+Decided from the one statistics pass (rows, nulls, distinct counts, min, max, mean, std) plus a
+bounded sample of the first rows; nothing here reads the file again.
+
+Kinds of column: time, calendar (year, quarter, month, weekday, day, hour, minute, clock, index),
+identifier, code, coordinate, long_key, long_value, weight, additive, level, flag, dummy, ordered,
+category, text, derived, constant, empty. Shapes of table: long, weighted, panel, event_log, table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from services.generation.naming import has_word, tokens
+from services.generation.time_axis import (
+    DAY_WORDS, HOUR_WORDS, MONTH_WORDS, TIME, YEAR_WORDS, full_year, is_time_name_for_end, step_days,
+)
+
+MEASURES = ("additive", "level")
+GROUPABLE = ("category", "ordered", "code", "flag", "calendar")
+ID_WORDS = frozenset({"id", "uuid", "guid", "key", "sku", "ref", "no", "nr", "num", "number", "rownames", "row",
+                      "index", "idx", "isbn", "ssn", "phone", "email", "url", "hash"})
+NAME_WORDS = frozenset({"name", "title", "label", "description", "desc", "comment", "comments", "text", "address"})
+CODE_WORDS = frozenset({"zip", "zipcode", "postal", "postcode", "fips", "code", "state", "county", "country",
+                        "district", "region", "province", "municipality", "category", "type", "class", "group",
+                        "kind", "cat", "segment", "status", "naics", "sic", "isic", "icd"})
+LAT_WORDS, LONG_WORDS = frozenset({"lat", "latitude"}), frozenset({"lon", "long", "lng", "longitude"})
+QUARTER_WORDS = frozenset({"quarter", "qtr"})
+MINUTE_WORDS = frozenset({"minute", "minutes", "mins"})
+WEEKDAY_WORDS = frozenset({"weekday", "dow", "wday"})
+CLOCK_WORDS = frozenset({"time", "dep", "arr", "hhmm", "clock", "departure", "arrival"})
+INDEX_WORDS = frozenset({"t", "trend", "period", "seq", "sequence", "step", "tick", "obs"})
+WEIGHT_NAMES = frozenset({"freq", "frequency", "n", "count", "counts", "cnt", "weight", "weights", "wt", "wgt",
+                          "cases", "nobs"})
+# counts, amounts, flows: they add up over every dimension
+ADDITIVE_WORDS = frozenset({
+    "count", "counts", "cnt", "total", "sum", "qty", "quantity", "units", "items", "item", "pieces", "orders",
+    "visits", "visitors", "sessions", "clicks", "views", "impressions", "downloads", "calls", "students",
+    "teachers", "employees", "staff", "workers", "passengers", "deaths", "births", "cases", "incidents",
+    "accidents", "trips", "flights", "sales", "sold", "revenue", "amount", "amnt", "amt", "cost", "costs",
+    "spend", "spent", "expense", "expenses", "profit", "paid", "payment", "payments", "funded", "traffic",
+    "volume", "precip", "precipitation", "rain", "rainfall", "snow", "snowfall", "bookings", "donations",
+    "tickets", "emissions", "consumption", "production", "output", "exports", "imports", "gross", "net"})
+# stocks, rates, ratios, prices, scores, per-record attributes: they average, never add up
+LEVEL_WORDS = frozenset({
+    "rate", "rates", "ratio", "pct", "percent", "percentage", "share", "avg", "average", "mean", "median",
+    "score", "scores", "price", "prices", "index", "cpi", "temp", "temperature", "humidity", "pressure", "speed",
+    "height", "weight", "mass", "length", "width", "depth", "age", "income", "inc", "salary", "wage", "wages",
+    "density", "util", "utilization", "population", "pop", "balance", "bal", "inventory", "stock", "level",
+    "per", "capita", "margin", "mag", "magnitude", "grade", "gpa", "bmi", "dewpt", "vis", "visibility", "hg",
+    "wind", "distance", "duration", "delay", "time", "lifetime", "capacity", "size", "area", "value", "values",
+    "earnings", "yield", "interest", "util", "unemployment", "inflation", "gdp", "rank", "rating", "probability"})
+# what people look for first (price, sales, amount, delay, score)
+KEY_WORDS = frozenset({
+    "price", "sales", "sale", "revenue", "amount", "amnt", "amt", "cost", "profit", "earnings", "income",
+    "salary", "score", "scores", "read", "reading", "math", "delay", "duration", "delivery", "traffic", "temp",
+    "temperature", "precip", "precipitation", "value", "mag", "magnitude", "rate", "violent", "murder",
+    "robbery", "crime", "deaths", "cases", "funded", "spend", "quantity", "qty", "units", "rating", "height",
+    "mass"})
+YES = frozenset({"yes", "y", "true", "t", "1", "1.0"})
+NO = frozenset({"no", "n", "false", "f", "0", "0.0"})
+ORDERS = [
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"],
+    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+    ["xxs", "xs", "s", "m", "l", "xl", "xxl", "xxxl"],
+    ["strongly disagree", "disagree", "neutral", "agree", "strongly agree"],
+    ["very low", "low", "medium", "high", "very high"],
+    ["poor", "fair", "good", "very good", "excellent"],
+    ["child", "adult"],
+]
+OVERRIDES = {"identifier": "identifier", "category": "category", "time": "time", "flag": "flag", "text": "text",
+             "weight": "weight", "code": "code", "ignore": "ignored", "measure": None, "measure:sum": "sum",
+             "measure:mean": "mean", "measure:median": "median", "measure:last": "last"}
+
+
+@dataclass
+class Semantic:
+    kind: str
+    aggregate: str | None = None  # sum | mean | share | distinct | None (not a measure)
+    detail: str | None = None  # the calendar part, the coordinate axis, the natural order...
+    evidence: list[str] = field(default_factory=list)
+    order: list[str] | None = None  # an ordered category's values in their natural order
+    overridden: bool = False
+
+    @property
+    def is_measure(self) -> bool:
+        return self.kind in MEASURES
+
+
+@dataclass
+class TimeAxis:
+    column: str  # the frame's column holding each row's moment
+    sources: list[str]  # the file's columns it is read from
+    start: object
+    end: object
+    step_days: float
+    distinct: int
+
+
+@dataclass
+class TableModel:
+    shape: str  # long | weighted | panel | event_log | table
+    time: TimeAxis | None = None
+    entity: str | None = None
+    long_key: str | None = None
+    long_value: str | None = None
+    weight: str | None = None
+    evidence: list[str] = field(default_factory=list)
+
+
+class Facts:
+    """What the statistics pass and the sample say of one column."""
+
+    def __init__(self, column, sample: pl.DataFrame, rows: int) -> None:
+        self.column, self.rows = column, rows
+        self.name = column.name
+        self.values = sample[column.name].drop_nulls() if column.name in sample.columns else pl.Series([])
+        self.dtype = self.values.dtype
+        self.present = max(rows - column.nulls, 1)
+        self.distinct = column.distinct - (1 if column.nulls else 0)
+        self.unique_share = min(max(self.distinct, 0) / self.present, 1.0)
+
+    @property
+    def numeric(self) -> bool:
+        return self.dtype.is_numeric()
+
+    @property
+    def whole(self) -> bool:
+        """Integer values, whatever the dtype says (CSV floats like 4.0 count)."""
+        return self.numeric and self.values.len() > 0 and bool((self.values == self.values.round(0)).all())
+
+    def within(self, low: float, high: float) -> bool:
+        low_seen, high_seen = self.column.minimum, self.column.maximum
+        return self.numeric and low_seen is not None and low <= low_seen and high_seen <= high
+
+    def lowered(self) -> set[str]:
+        return {str(v).strip().lower() for v in self.values.unique().to_list()[:50]}
+
+
+def classify(column, sample: pl.DataFrame, rows: int) -> Semantic:
+    """The semantic type of one column, before the table's shape refines it."""
+    facts = Facts(column, sample, rows)
+    if column.nulls >= rows:
+        return Semantic("empty", evidence=["every value is missing"])
+    if facts.distinct <= 1 and rows > 1:
+        return Semantic("constant", evidence=["one value in every row"])
+    if column.dtype.startswith(("Date", "Datetime")) or column.name == TIME:
+        return Semantic("time", evidence=["dates" if column.name != TIME else "calendar parts assembled"])
+    for rule in (_flag, _coordinate, _calendar, _identifier, _code, _sequence, _weight, _ordered):
+        found = rule(facts)
+        if found is not None:
+            return found
+    if facts.numeric:
+        return _measure(facts)
+    if facts.distinct <= max(50, rows // 10) and facts.distinct <= 1000:
+        return Semantic("category", evidence=[f"{facts.distinct} distinct values"])
+    return Semantic("text", evidence=[f"{facts.distinct} distinct values in {rows} rows"])
+
+
+def _flag(facts: Facts) -> Semantic | None:
+    if facts.dtype == pl.Boolean:
+        return Semantic("flag", "share", evidence=["true/false"])
+    if facts.distinct == 2 and facts.values.len() > 0:
+        seen = facts.lowered()
+        if seen <= YES | NO and seen & YES and seen & NO:
+            return Semantic("flag", "share", detail=sorted(seen & YES)[0], evidence=[f"two values {sorted(seen)}"])
+    return None
+
+
+def _coordinate(facts: Facts) -> Semantic | None:
+    if not facts.numeric:
+        return None
+    if has_word(facts.name, LAT_WORDS) and facts.within(-90, 90):
+        return Semantic("coordinate", detail="latitude", evidence=["named latitude, within -90..90"])
+    if has_word(facts.name, LONG_WORDS) and facts.within(-180, 360):
+        return Semantic("coordinate", detail="longitude", evidence=["named longitude, within -180..360"])
+    return None
+
+
+def _calendar(facts: Facts) -> Semantic | None:
+    name = facts.name
+    if not facts.numeric:
+        seen = facts.lowered()
+        weekdays = [o for o in ORDERS[2:4] if seen and seen <= set(o)]
+        if weekdays or (has_word(name, WEEKDAY_WORDS) and seen):
+            order = weekdays[0] if weekdays else None
+            return Semantic("ordered", detail="weekday", order=order, evidence=["weekday names"])
+        return None
+    checks = [(YEAR_WORDS, "year", None), (QUARTER_WORDS, "quarter", (1, 4)), (MONTH_WORDS, "month", (1, 12)),
+              (DAY_WORDS, "day", (1, 31)), (HOUR_WORDS, "hour", (0, 24)), (MINUTE_WORDS, "minute", (0, 59)),
+              (WEEKDAY_WORDS, "weekday", (0, 7))]
+    for words, part, bounds in checks:
+        if not has_word(name, words):
+            continue
+        if part == "year":
+            low, high = facts.column.minimum, facts.column.maximum
+            if facts.whole and low is not None and full_year(pl.lit(0), int(low), int(high)) is not None:
+                return Semantic("calendar", detail="year", evidence=[f"named a year, whole numbers {low}..{high}"])
+            continue
+        if facts.within(*bounds):  # hours may be decimal (11.9 = 11:54)
+            return Semantic("calendar", detail=part, evidence=[f"named a {part}, within {bounds[0]}..{bounds[1]}"])
+    if has_word(name, CLOCK_WORDS) and facts.whole and facts.within(0, 2400) and (facts.column.maximum or 0) >= 100:
+        if bool(((facts.values % 100) < 60).all()):
+            return Semantic("calendar", detail="clock", evidence=["HHMM clock times: 0..2400, last two digits < 60"])
+    return None
+
+
+def _identifier(facts: Facts) -> Semantic | None:
+    name, column = facts.name, facts.column
+    named_id = has_word(name, ID_WORDS) or name.lower().endswith("id") and len(name) > 3
+    if facts.numeric and not facts.dtype.is_float() and facts.unique_share > 0.98 and column.minimum is not None:
+        if column.maximum - column.minimum + 1 == facts.present:
+            return Semantic("identifier", "distinct", evidence=["a row number: every integer of its range once"])
+    if named_id and facts.unique_share > 0.3 and not facts.dtype.is_float():
+        return Semantic("identifier", "distinct", evidence=["named an id, many distinct values"])
+    if not facts.numeric and facts.rows >= 10 and facts.unique_share >= 0.95 and facts.distinct > 10:
+        return Semantic("identifier", "distinct", evidence=[f"text unique in {facts.unique_share:.0%} of rows"])
+    if not facts.numeric and has_word(name, NAME_WORDS) and (facts.distinct > 1000 or facts.unique_share >= 0.8):
+        return Semantic("identifier", "distinct", evidence=[f"names of {facts.distinct} things"])
+    return None
+
+
+def _digits(value) -> int:
+    return len(str(abs(int(value))))
+
+
+def _code(facts: Facts) -> Semantic | None:
+    if not facts.numeric or not facts.whole or facts.column.minimum is None:
+        return None
+    low, high = facts.column.minimum, facts.column.maximum
+    measure_named = has_word(facts.name, ADDITIVE_WORDS | LEVEL_WORDS)
+    if has_word(facts.name, CODE_WORDS) and not measure_named:
+        return Semantic("code", evidence=[f"named a code or place, whole numbers {low}..{high}"])
+    if low > 0 and _digits(low) == _digits(high) >= 5 and facts.unique_share > 0.1 and not measure_named:
+        return Semantic("code", evidence=[f"fixed-width {_digits(low)}-digit numbers (a zip, FIPS or other code)"])
+    if facts.distinct <= 10 and 0 <= low and high <= 20 and not measure_named and not facts.dtype.is_float():
+        return Semantic("code", evidence=[f"{facts.distinct} small whole numbers: a category code"])
+    return None
+
+
+def _sequence(facts: Facts) -> Semantic | None:
+    """A counter of periods (t = 1, 2, 3...): an index, not an amount."""
+    low, high = facts.column.minimum, facts.column.maximum
+    if not facts.whole or low is None or low not in (0, 1) or high - low + 1 != facts.distinct or facts.distinct < 10:
+        return None
+    monotone = bool((facts.values.diff().drop_nulls() >= 0).all())
+    if has_word(facts.name, INDEX_WORDS) or monotone and not has_word(facts.name, ADDITIVE_WORDS | LEVEL_WORDS):
+        return Semantic("calendar", detail="index", evidence=[f"a counter {low}..{high}"
+                                                              + (", rising row by row" if monotone else "")])
+    return None
+
+
+def _weight(facts: Facts) -> Semantic | None:
+    if facts.numeric and set(tokens(facts.name)) <= WEIGHT_NAMES and tokens(facts.name) and (facts.column.minimum or 0) >= 0:
+        return Semantic("weight", "sum", evidence=["named a count or weight, never negative"])
+    return None
+
+
+def _ordered(facts: Facts) -> Semantic | None:
+    if facts.numeric or facts.values.len() == 0:
+        return None
+    seen = facts.lowered()
+    for order in ORDERS:
+        if len(seen) >= 2 and seen <= set(order):
+            return Semantic("ordered", detail="natural", order=order, evidence=["values of a known order"])
+    return None
+
+
+def _measure(facts: Facts) -> Semantic:
+    name = facts.name
+    if has_word(name, LEVEL_WORDS):
+        return Semantic("level", "mean", evidence=["named a level, rate, price or per-record attribute"])
+    if has_word(name, ADDITIVE_WORDS):
+        return Semantic("additive", "sum", evidence=["named a count, amount or flow"])
+    if facts.within(0, 1) and not facts.whole:
+        return Semantic("level", "mean", evidence=["a fraction within 0..1"])
+    return Semantic("level", "mean", evidence=["a per-record figure (no name says it adds up)"])
+
+
+def apply_override(kind: str) -> Semantic:
+    target = OVERRIDES[kind]
+    if kind.startswith("measure"):
+        aggregate = target or "mean"
+        chosen = "additive" if aggregate == "sum" else "level"
+        return Semantic(chosen, aggregate, evidence=[f"column_types says {kind}"], overridden=True)
+    aggregate = {"identifier": "distinct", "flag": "share", "weight": "sum"}.get(target)
+    return Semantic(target, aggregate, evidence=[f"column_types says {kind}"], overridden=True)
+
+
+# -- the table's shape -------------------------------------------------------------------------
+
+KEY_NAMES = frozenset({"variable", "variables", "series", "indicator", "metric", "measure", "key", "var",
+                       "parameter", "statistic", "item", "concept"})
+VALUE_NAMES = frozenset({"value", "values", "val", "obs", "observation", "estimate", "amount", "figure"})
+
+
+def table_model(columns: list, sample: pl.DataFrame, rows: int) -> TableModel:
+    """The table's shape and time axis; refines the columns' kinds in place (entity, long, weight)."""
+    by_name = {c.name: c for c in columns}
+    time = _time_axis(columns, sample)
+    model = TableModel("table", time)
+    if time:
+        model.evidence.append(f"time axis {time.sources}")
+    if _long(columns, sample, model) or _weighted(columns, model) or _panel(columns, sample, rows, model):
+        pass
+    elif time:
+        model.shape = "event_log"
+        model.evidence.append("one row per event or observation in time")
+    else:
+        model.evidence.append("one row per record, no time")
+    _dummies(columns, sample)
+    if model.shape == "panel":
+        _per_entity_figures(columns, model)
+    for source in time.sources if time else []:
+        if source in by_name and source != time.column and not by_name[source].semantic.overridden:
+            by_name[source].semantic = Semantic("calendar", detail="time part", evidence=["part of the time axis"])
+    return model
+
+
+def _time_axis(columns: list, sample: pl.DataFrame) -> TimeAxis | None:
+    candidates = [c for c in columns if c.semantic.kind == "time" and c.distinct >= 3 and c.minimum is not None]
+    if not candidates:
+        return None
+    def preference(c) -> tuple:
+        overridden = c.semantic.overridden
+        return (overridden, not is_time_name_for_end(c.name), c.name != TIME, -columns.index(c))
+    chosen = max(candidates, key=preference)
+    step = step_days(sample[chosen.name]) if chosen.name in sample.columns else None
+    if step is None:  # the sample holds one moment: the average gap over the whole span
+        step = (chosen.maximum - chosen.minimum).total_seconds() / 86400 / max(chosen.distinct - 1, 1)
+    sources = chosen.semantic.detail.split(",") if chosen.name == TIME and chosen.semantic.detail else [chosen.name]
+    return TimeAxis(chosen.name, sources, chosen.minimum, chosen.maximum, step, chosen.distinct)
+
+
+def _long(columns: list, sample: pl.DataFrame, model: TableModel) -> bool:
+    keys = [c for c in columns if c.semantic.kind in ("category", "code") and has_word(c.name, KEY_NAMES)
+            and 2 <= c.distinct <= 100]
+    values = [c for c in columns if c.semantic.is_measure and has_word(c.name, VALUE_NAMES)]
+    if not keys or not values:
+        return False
+    key, value = keys[0], values[0]
+    if model.time and model.time.column in sample.columns and sample.select(model.time.column, key.name).is_duplicated().any():
+        return False
+    model.shape, model.long_key, model.long_value = "long", key.name, value.name
+    key.semantic = Semantic("long_key", evidence=[f"names the variable each '{value.name}' is of"])
+    value.semantic = Semantic("long_value", "mean", evidence=[f"one variable per '{key.name}': never added across them"])
+    for other in columns:
+        if other.semantic.is_measure:
+            other.semantic = Semantic("derived", evidence=[f"a figure beside '{value.name}' in a long table"])
+    model.evidence.append(f"long format: '{key.name}' names the variable, '{value.name}' holds its value")
+    return True
+
+
+def _weighted(columns: list, model: TableModel) -> bool:
+    weights = [c for c in columns if c.semantic.kind == "weight"]
+    others = [c for c in columns if c not in weights and c.semantic.kind not in ("constant", "empty")]
+    if len(weights) != 1 or not others or any(c.semantic.kind not in GROUPABLE + ("ordered",) for c in others):
+        for weight in weights:  # a count beside measures is an additive measure, not a weight
+            weight.semantic = Semantic("additive", "sum", evidence=["a count column beside other measures"])
+        return False
+    model.shape, model.weight = "weighted", weights[0].name
+    model.evidence.append(f"pre-aggregated: each row stands for '{weights[0].name}' records")
+    return True
+
+
+def _panel(columns: list, sample: pl.DataFrame, rows: int, model: TableModel) -> bool:
+    time = model.time
+    if not time or time.column not in sample.columns or rows < 1.5 * time.distinct:
+        return False  # a panel has several entities in each period
+    entities = [c for c in columns if c.semantic.kind in ("category", "code", "identifier", "text")
+                and c.name in sample.columns and c.distinct >= 2]
+    for entity in sorted(entities, key=lambda c: c.distinct):
+        cells = entity.distinct * time.distinct
+        if not 0.5 * cells <= rows <= 1.05 * cells:
+            continue
+        if sample.select(entity.name, time.column).drop_nulls().is_duplicated().any():
+            continue
+        model.shape, model.entity = "panel", entity.name
+        model.evidence.append(f"panel: one row per '{entity.name}' ({entity.distinct}) and period"
+                              f" ({time.distinct}): {rows} of {cells} cells")
+        return True
+    return False
+
+
+def _per_entity_figures(columns: list, model: TableModel) -> None:
+    """In a panel, a figure of similar size in every row is per entity (per capita, per store):
+    it does not add up across entities even when its name says sales."""
+    for column in columns:
+        semantic = column.semantic
+        if semantic.kind != "additive" or semantic.overridden or column.mean in (None, 0):
+            continue
+        spread = (column.std or 0) / abs(column.mean)
+        if spread < 0.5 and not column.dtype.startswith(("Int", "UInt")):
+            column.semantic = Semantic("level", "mean", evidence=semantic.evidence + [
+                f"similar in every row of the panel (spread {spread:.2f}): a per-entity figure"])
+
+
+def _dummies(columns: list, sample: pl.DataFrame) -> None:
+    """A 0/1 column that one category decides (IndDelta = airline is Delta) repeats that category."""
+    groups = [c for c in columns if c.semantic.kind in ("category", "code") and c.name in sample.columns
+              and 2 <= c.distinct <= min(50, sample.height // 20) and sample[c.name].null_count() == 0]
+    for column in columns:
+        if column.semantic.kind != "flag" or column.semantic.overridden or column.name not in sample.columns:
+            continue
+        if sample.height < 20:
+            continue
+        for group in groups:
+            decided = sample.group_by(group.name).agg(pl.col(column.name).n_unique().alias("n"))["n"].max()
+            if decided == 1:
+                column.semantic = Semantic("dummy", evidence=[f"a 0/1 copy of '{group.name}'"])
+                break
+
+
+def key_score(column, rows: int, position: int, width: int) -> float:
+    """How much people look for this measure: its name, how filled it is, where it stands."""
+    score = 3.0 if has_word(column.name, KEY_WORDS) else 0.0
+    score += 1.0 - column.nulls / max(rows, 1)
+    score -= position / max(width, 1)
+    if column.semantic.kind == "flag":
+        score -= 0.5
+    if column.semantic.overridden:
+        score += 5.0
+    return score

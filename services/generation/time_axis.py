@@ -1,0 +1,200 @@
+"""Time wherever it hides: dates in any common spelling, calendar parts spread over columns,
+two-digit and decimal years; then a grain that draws a readable line, and partial periods.
+
+Everything here is decided on the bounded sample and turned into Polars expressions that the
+one statistics pass and the card queries evaluate; nothing reads the file again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import polars as pl
+
+from services.generation.naming import tokens
+
+TIME = "__time"  # the assembled time axis, when calendar parts are spread over columns
+# (format, suffix appended before parsing): "1939 Jan" and "Mar-2018" name no day, chrono needs one
+TEXT_DATE_FORMATS = [
+    ("%Y-%m-%d", ""), ("%Y/%m/%d", ""), ("%Y-%m-%d %H:%M:%S", ""), ("%Y-%m-%dT%H:%M:%S", ""),
+    ("%Y-%m-%d %H:%M", ""), ("%d/%m/%Y", ""), ("%m/%d/%Y", ""), ("%d.%m.%Y", ""), ("%d-%m-%Y", ""),
+    ("%m/%d/%Y %H:%M", ""), ("%d/%m/%Y %H:%M", ""),
+    ("%b %d %Y", ""), ("%b %d, %Y", ""), ("%B %d %Y", ""), ("%B %d, %Y", ""), ("%d %b %Y", ""), ("%d %B %Y", ""),
+    ("%d-%b-%Y", ""), ("%d-%b-%y", ""), ("%m/%d/%y", ""), ("%d/%m/%y", ""), ("%y-%m-%d", ""),
+    ("%Y %b %d", " 1"), ("%Y %B %d", " 1"), ("%b %Y %d", " 1"), ("%B %Y %d", " 1"),
+    ("%b-%Y-%d", "-1"), ("%b-%y-%d", "-1"), ("%Y-%m-%d", "-1"), ("%Y/%m/%d", "/1"), ("%Y%m%d", ""),
+]
+YEAR_WORDS = {"year", "yr", "yyyy", "yy", "jahr", "annee", "ano", "año", "fy"}
+MONTH_WORDS = {"month", "mo", "mon", "mm", "monat", "mois", "mes", "mth"}
+DAY_WORDS = {"day", "dd", "dom", "tag", "jour", "dia", "día"}
+HOUR_WORDS = {"hour", "hr", "hh", "hours", "stunde"}
+UNITS = ["day", "week", "month", "quarter", "year"]
+UNIT_DAYS = {"day": 1, "week": 7, "month": 30.44, "quarter": 91.3, "year": 365.25}
+TRUNCATE = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
+MAX_POINTS = 60  # a line of more periods than this reads as noise on a card
+
+
+def text_date(sample: pl.Series) -> pl.Expr | None:
+    """The expression that parses a text column as dates, if one format reads 95% of the sample."""
+    present = sample.drop_nulls()
+    if present.len() == 0 or present.str.len_chars().max() > 40:
+        return None
+    if present.str.contains(r"^\d+(\.\d+)?$").all():  # plain numbers are not dates, even as %Y%m%d
+        return None
+    for fmt, suffix in TEXT_DATE_FORMATS:
+        text = present + suffix if suffix else present
+        parsed = text.str.strptime(pl.Datetime, fmt, strict=False)
+        if parsed.null_count() <= present.len() * 0.05 and 1000 <= parsed.dt.year().min() <= parsed.dt.year().max() <= 2200:
+            column = pl.col(sample.name)
+            source = column + pl.lit(suffix) if suffix else column
+            return _with_century(source.str.strptime(pl.Datetime, fmt, strict=False), fmt).alias(sample.name)
+    return None
+
+
+def _with_century(parsed: pl.Expr, fmt: str) -> pl.Expr:
+    """A two-digit year that lands in the future belongs to the last century (63 -> 1963)."""
+    if "%y" not in fmt:
+        return parsed
+    future = parsed.dt.year() > date.today().year
+    return pl.when(future).then(parsed.dt.offset_by("-100y")).otherwise(parsed)
+
+
+def full_year(column: pl.Expr, low: int, high: int) -> pl.Expr | None:
+    """A year column as four digits: 1977 stays; 63..92 becomes 1963..1992; None if not years."""
+    if 1700 <= low and high <= 2200:
+        return column
+    if 0 <= low and high <= 99:
+        this_year = date.today().year % 100
+        return column + pl.when(column > this_year).then(1900).otherwise(2000)
+    return None
+
+
+@dataclass
+class CalendarParts:
+    """Columns that together name a moment: a year, maybe a month, a day, an hour."""
+
+    year: str
+    month: str | None = None
+    day: str | None = None
+    hour: str | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in (self.year, self.month, self.day, self.hour) if c]
+
+    def expression(self, year_low: int, year_high: int) -> pl.Expr | None:
+        year = full_year(pl.col(self.year).cast(pl.Int32, strict=False), year_low, year_high)
+        if year is None:
+            return None
+        month = pl.col(self.month).cast(pl.Int32, strict=False) if self.month else pl.lit(1)
+        day = pl.col(self.day).cast(pl.Int32, strict=False) if self.day else pl.lit(1)
+        valid = month.is_between(1, 12) & day.is_between(1, 31)
+        moment = pl.datetime(year, month.clip(1, 12), day.clip(1, 28 if self.day is None else 31),
+                             pl.col(self.hour).cast(pl.Int32, strict=False).clip(0, 23) if self.hour else 0)
+        return pl.when(valid).then(moment).alias(TIME)
+
+
+def _part(name: str, words: set[str]) -> list[str]:
+    """The other words of a calendar part's name: 'Year_Sold' -> ['sold']; None if not that part."""
+    found = tokens(name)
+    return [t for t in found if t not in words] if any(t in words for t in found) else None
+
+
+def _in_range(sample: pl.DataFrame, name: str, low: int, high: int) -> bool:
+    values = sample[name].drop_nulls()
+    if values.len() == 0 or not values.dtype.is_numeric():
+        return False
+    return bool((values == values.round(0)).all()) and low <= values.min() and values.max() <= high
+
+
+def _year_like(sample: pl.DataFrame, name: str) -> bool:
+    values = sample[name].drop_nulls()
+    return (_part(name, YEAR_WORDS) is not None and values.dtype.is_integer() and values.len() > 0
+            and full_year(pl.lit(0), int(values.min()), int(values.max())) is not None)
+
+
+def calendar_parts(sample: pl.DataFrame) -> CalendarParts | None:
+    """Year + month (+ day (+ hour)) whose names agree ('Year_Sold' + 'Mo_Sold'); or a lone year."""
+    years = [n for n in sample.columns if _year_like(sample, n)]
+    best = None
+    for year in years:
+        rest = _part(year, YEAR_WORDS)
+        same = [n for n in sample.columns if n != year]
+        month = next((n for n in same if _part(n, MONTH_WORDS) == rest and _in_range(sample, n, 1, 12)), None)
+        if month is None:
+            continue
+        day = next((n for n in same if _part(n, DAY_WORDS) == rest and _in_range(sample, n, 1, 31)), None)
+        hour = next((n for n in same if _part(n, HOUR_WORDS) == rest and _in_range(sample, n, 0, 23)), None) if day else None
+        parts = CalendarParts(year, month, day, hour)
+        if best is None or len(parts.columns) > len(best.columns):
+            best = parts
+    if best is None:
+        plain = [n for n in years if _part(n, YEAR_WORDS) == []]  # a column named just 'year'
+        best = CalendarParts(plain[0]) if len(plain) == 1 else None
+    return best
+
+
+def decimal_year(sample: pl.Series) -> pl.Expr | None:
+    """1959.25 as a date: a float column named like time, holding years with fractions."""
+    values = sample.drop_nulls()
+    if not values.dtype.is_float() or values.len() < 3 or not {"year", "time", "date"} & set(tokens(sample.name)):
+        return None
+    if not (1700 <= values.min() and values.max() <= 2200) or (values == values.round(0)).all():
+        return None
+    column = pl.col(sample.name)
+    whole = column.floor().cast(pl.Int32)
+    start = pl.datetime(whole, 1, 1)
+    return (start + pl.duration(days=((column - whole) * 365.25).round(0).cast(pl.Int64))).alias(sample.name)
+
+
+def grain(start, end, step_days: float) -> str:
+    """The finest unit no finer than the data's own step that gives at most MAX_POINTS periods."""
+    span = (_as_datetime(end) - _as_datetime(start)).total_seconds() / 86400 if start and end else 0
+    for unit in UNITS:
+        if UNIT_DAYS[unit] < step_days * 0.85:  # finer than the data: months are 28 to 31 days
+            continue
+        if span / UNIT_DAYS[unit] <= MAX_POINTS:
+            return unit
+    return "year"
+
+
+def period_end(start: datetime, unit: str) -> datetime:
+    if unit == "day":
+        return start + timedelta(days=1)
+    if unit == "week":
+        return start + timedelta(days=7)
+    months = {"month": 1, "quarter": 3, "year": 12}[unit]
+    month = start.month - 1 + months
+    return start.replace(year=start.year + month // 12, month=month % 12 + 1, day=1)
+
+
+def partial_periods(first: dict, last: dict, unit: str, step_days: float) -> list[datetime]:
+    """The first and last periods the data covers only in part (their data starts late or ends early)."""
+    partial = []
+    step = timedelta(days=max(step_days, 1 / 24))
+    if first["earliest"] is not None and _as_datetime(first["earliest"]) - _as_datetime(first["period"]) >= step:
+        partial.append(first["period"])
+    end = period_end(_as_datetime(last["period"]), unit)
+    if last["latest"] is not None and end - _as_datetime(last["latest"]) > step * 1.5:
+        partial.append(last["period"])
+    return partial
+
+
+def _as_datetime(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+
+
+def step_days(sample: pl.Series) -> float | None:
+    """The data's own step: the commonest gap between its distinct moments (daily, monthly, yearly)."""
+    moments = sample.drop_nulls().cast(pl.Datetime).unique().sort()
+    gaps = moments.diff().drop_nulls().dt.total_seconds() / 86400
+    gaps = gaps.filter(gaps > 0)
+    return float(gaps.mode().min()) if gaps.len() else None
+
+
+def is_time_name_for_end(name: str) -> bool:
+    """'end', 'closed_at', 'updated': the moment an event stopped or was edited, not when it happened."""
+    return bool({"end", "ended", "ends", "finish", "finished", "close", "closed", "until", "expiry", "expires",
+                 "updated", "modified", "birth", "dob", "born", "due"} & set(tokens(name)))
+

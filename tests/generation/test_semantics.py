@@ -1,0 +1,229 @@
+"""One small frame per semantic rule and table shape, written for the rule, with its traps:
+a year column, a 0/1 flag, a FIPS code, HHMM times, a Freq column, a long table, a panel,
+a partial last month."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+
+from services.generation.choosing import choose_cards
+from services.generation.profile import UnknownColumns, profile_table
+
+
+def kinds(frame: pl.DataFrame, **types) -> dict[str, str]:
+    return {c.name: c.semantic.kind for c in profile_table(frame, types or None).columns}
+
+
+def queries(frame: pl.DataFrame, **types) -> list[dict]:
+    spec = choose_cards(profile_table(frame, types or None), "t")
+    return [card["query"] for card in spec["cards"] if card["kind"] in ("kpi", "chart")]
+
+
+def cards(frame: pl.DataFrame, **types) -> dict[str, dict]:
+    return {card["id"]: card for card in choose_cards(profile_table(frame, types or None), "t")["cards"]}
+
+
+def measured(frame: pl.DataFrame, **types) -> dict[str, set[str]]:
+    """Each column used as a measure, with the aggregates applied to it."""
+    found: dict[str, set[str]] = {}
+    for q in queries(frame, **types):
+        if q["measure"]:
+            found.setdefault(q["measure"], set()).add(q["aggregate"])
+    return found
+
+
+def test_a_plain_year_column_is_the_time_axis_never_a_measure():
+    frame = pl.DataFrame({"year": list(range(2001, 2013)), "revenue": [float(n * 10) for n in range(12)]})
+    profile = profile_table(frame)
+    assert profile.model.time.sources == ["year"] and profile.column("year").semantic.kind == "calendar"
+    assert "year" not in measured(frame)
+    trend = cards(frame)["trend-revenue"]
+    assert trend["query"]["time"] == {"columns": ["year"], "unit": "year"}
+
+
+def test_two_digit_years_are_last_century_and_two_years_are_no_time_axis():
+    frame = pl.DataFrame({"year": [63, 64, 65, 66] * 3, "price": [1.0 + n for n in range(12)]})
+    axis = profile_table(frame).model.time
+    assert axis.start.year == 1963 and axis.end.year == 1966
+    compared = pl.DataFrame({"year": [1999, 2008] * 10, "hwy": [float(20 + n % 7) for n in range(20)]})
+    assert profile_table(compared).model.time is None
+    assert all(q["time"] is None for q in queries(compared)) and "year" not in measured(compared)
+
+
+@pytest.mark.parametrize(("spelling", "first"), [
+    (["2016-01-01", "2016-02-01", "2016-03-01"], date(2016, 1, 1)),
+    (["2013/01/31", "2013/02/28", "2013/03/31"], date(2013, 1, 31)),
+    (["Jan 1 2000", "Feb 1 2000", "Mar 1 2000"], date(2000, 1, 1)),
+    (["1939 Jan", "1939 Feb", "1939 Mar"], date(1939, 1, 1)),
+    (["Mar-2018", "Apr-2018", "May-2018"], date(2018, 3, 1)),
+    (["01/15/99", "02/15/99", "03/15/99"], date(1999, 1, 15)),
+])
+def test_every_common_date_spelling_is_time(spelling, first):
+    frame = pl.DataFrame({"when": spelling * 4, "amount": [float(n) for n in range(12)]})
+    axis = profile_table(frame).model.time
+    assert axis.sources == ["when"] and axis.start.date() == first
+
+
+def test_decimal_years_are_time():
+    frame = pl.DataFrame({"time": [1959 + n / 4 for n in range(12)], "co2": [315.0 + n for n in range(12)]})
+    axis = profile_table(frame).model.time
+    assert axis.sources == ["time"] and axis.start.year == 1959 and axis.end.year == 1961
+
+
+def test_year_and_month_that_belong_together_are_assembled_and_other_years_are_attributes():
+    frame = pl.DataFrame({"Year_Built": [1950 + n for n in range(24)], "Mo_Sold": [n % 12 + 1 for n in range(24)],
+                          "Year_Sold": [2006 + n // 12 for n in range(24)], "Sale_Price": [1e5 + n for n in range(24)]})
+    profile = profile_table(frame)
+    assert profile.model.time.sources == ["Year_Sold", "Mo_Sold"]
+    assert profile.column("Year_Built").semantic.kind == "calendar"
+    assert not {"Year_Built", "Mo_Sold", "Year_Sold"} & set(measured(frame))
+
+
+def test_the_events_own_time_is_chosen_over_its_end():
+    start = date(2020, 1, 1)
+    frame = pl.DataFrame({"ended": [start + timedelta(days=40 + n) for n in range(30)],
+                          "started": [start + timedelta(days=n) for n in range(30)], "party": ["a", "b", "c"] * 10})
+    assert profile_table(frame).model.time.sources == ["started"]
+
+
+def test_a_zero_one_flag_is_a_share_never_a_sum():
+    frame = pl.DataFrame({"shop": ["a", "b", "c", "d"] * 10, "returned": [1, 0, 0, 0, 1] * 8})
+    assert kinds(frame)["returned"] == "flag"
+    kpi = cards(frame)["kpi-returned"]
+    assert kpi["query"]["aggregate"] == "share" and kpi["value"] == pytest.approx(0.4) and kpi["display"] == "40%"
+    assert measured(frame)["returned"] == {"share"}
+
+
+def test_yes_no_text_is_a_flag_and_a_zero_one_copy_of_a_category_is_left_alone():
+    frame = pl.DataFrame({"airline": ["Delta", "United"] * 20, "is_delta": [1, 0] * 20,
+                          "on_time": ["yes", "no", "yes", "yes"] * 10})
+    found = kinds(frame)
+    assert found["on_time"] == "flag" and found["is_delta"] == "dummy"
+    assert "is_delta" not in measured(frame)
+    by_airline = cards(frame)["breakdown-airline"]["vega_lite"]["data"]["values"]
+    assert {row["category"]: row["value"] for row in by_airline} == {"Delta": 1.0, "United": 0.5}
+
+
+def test_fips_and_zip_codes_are_codes_never_measures():
+    frame = pl.DataFrame({"state_fips": [1, 2, 4, 5, 6] * 8, "zip": [10001 + 37 * n for n in range(40)],
+                          "sales": [float(n % 9) for n in range(40)]})
+    found = kinds(frame)
+    assert found["state_fips"] == "code" and found["zip"] == "code"
+    assert set(measured(frame)) == {"sales"}
+
+
+def test_a_numeric_category_code_groups_and_is_never_averaged():
+    frame = pl.DataFrame({"degree": [1, 2, 3] * 10, "earnings": [30000.0 + 100 * n for n in range(30)]})
+    assert kinds(frame)["degree"] == "code"
+    assert "degree" not in measured(frame) and cards(frame)["breakdown-degree"]["query"]["by"] == ["degree"]
+
+
+def test_hhmm_clock_times_and_decimal_hours_are_calendar_parts():
+    frame = pl.DataFrame({"dep_time": [517, 533, 542, 1544, 2359, 13, 1200, 905] * 5,
+                          "hour": [11.9, 19.2, 7.5, 12.0, 22.9, 0.5, 13.1, 9.9] * 5,
+                          "delay": [float(n % 17) for n in range(40)]})
+    found = profile_table(frame)
+    assert found.column("dep_time").semantic.detail == "clock" and found.column("hour").semantic.detail == "hour"
+    assert set(measured(frame)) == {"delay"}
+
+
+def test_coordinates_go_on_no_card():
+    frame = pl.DataFrame({"lat": [-20.4 + n / 10 for n in range(50)], "long": [181.6 - n / 10 for n in range(50)],
+                          "mag": [4.0 + (n % 10) / 10 for n in range(50)]})
+    assert kinds(frame)["lat"] == kinds(frame)["long"] == "coordinate"
+    used = {q["measure"] for q in queries(frame)} | {b for q in queries(frame) for b in q["by"]}
+    assert "lat" not in used and "long" not in used and "mag" in used
+
+
+def test_row_numbers_named_ids_and_unique_names_are_identifiers_never_grouped():
+    frame = pl.DataFrame({"rownames": list(range(1, 61)), "customer_id": [f"C{n % 20}" for n in range(60)],
+                          "name": [f"Person {n}" for n in range(60)], "spend": [float(n % 13) for n in range(60)],
+                          "segment": ["a", "b", "c"] * 20})
+    found = kinds(frame)
+    assert found["rownames"] == found["customer_id"] == found["name"] == "identifier"
+    for q in queries(frame):
+        assert not {"rownames", "name"} & ({q["measure"], q["split"]} | set(q["by"]))
+    assert cards(frame)["kpi-customer_id"]["query"]["aggregate"] == "distinct"  # customers, counted once
+
+
+def test_a_freq_column_weighs_every_count_and_share():
+    frame = pl.DataFrame({"Class": ["1st", "2nd", "1st", "2nd"], "Survived": ["No", "No", "Yes", "Yes"],
+                          "Freq": [100, 300, 200, 100]})
+    profile = profile_table(frame)
+    assert profile.model.shape == "weighted" and profile.model.weight == "Freq"
+    found = cards(frame)
+    assert found["kpi-Freq"]["value"] == 700 and "rows" not in found
+    by_class = found["breakdown-Class"]
+    assert by_class["query"]["weight"] == "Freq"
+    shares = {row["category"]: row["value"] for row in by_class["vega_lite"]["data"]["values"]}
+    assert shares == {"1st": pytest.approx(200 / 300), "2nd": pytest.approx(100 / 400)}
+
+
+def test_a_long_table_draws_one_series_per_variable_and_never_adds_them_up():
+    months = [date(2000 + n // 12, n % 12 + 1, 1) for n in range(36)]
+    frame = pl.DataFrame({"date": months * 2, "variable": ["pop"] * 36 + ["rate"] * 36,
+                          "value": [300000.0 + n for n in range(36)] + [5.0 + n / 10 for n in range(36)]})
+    profile = profile_table(frame)
+    assert profile.model.shape == "long" and (profile.model.long_key, profile.model.long_value) == ("variable", "value")
+    trend = cards(frame)["trend-value-by-variable"]
+    assert trend["query"]["split"] == "variable" and trend["vega_lite"]["resolve"]["scale"]["y"] == "independent"
+    assert "sum" not in measured(frame).get("value", set())
+
+
+def test_a_panel_draws_one_line_per_entity_and_its_kpis_are_the_latest_period():
+    states = [f"S{n}" for n in range(4)]
+    frame = pl.DataFrame({"state": [s for s in states for _ in range(10)], "year": list(range(1990, 2000)) * 4,
+                          "rate": [float(i * 10 + y) for i in range(4) for y in range(10)]})
+    profile = profile_table(frame)
+    assert profile.model.shape == "panel" and profile.model.entity == "state"
+    found = cards(frame)
+    assert found["trend-rate-by-state"]["query"]["split"] == "state"
+    kpi = found["kpi-rate"]
+    assert kpi["query"]["aggregate"] == "last" and kpi["value"] == pytest.approx((9 + 19 + 29 + 39) / 4)
+    assert kpi["note"].startswith("in 1999")
+
+
+def test_a_per_entity_figure_in_a_panel_is_never_summed_even_when_named_sales():
+    frame = pl.DataFrame({"state": [f"S{n}" for n in range(5) for _ in range(8)], "year": list(range(1980, 1988)) * 5,
+                          "sales": [100.0 + (n * 7) % 23 for n in range(40)]})
+    assert profile_table(frame).column("sales").semantic.kind == "level"
+    assert "sum" not in measured(frame)["sales"]
+
+
+def test_a_partial_last_month_is_left_out_of_the_line():
+    days = [date(2022, 5, 1) + timedelta(days=n) for n in range((date(2024, 4, 10) - date(2022, 5, 1)).days + 1)]
+    frame = pl.DataFrame({"day": days, "amount": [10.0 + n % 2 for n in range(len(days))]})
+    spec = cards(frame)
+    points = {row["period"][:7]: row["value"] for row in spec["trend-amount"]["vega_lite"]["data"]["values"]}
+    expected = frame.group_by(pl.col("day").dt.strftime("%Y-%m")).agg(pl.col("amount").sum())
+    assert points == {month: total for month, total in expected.iter_rows() if month != "2024-04"}  # ends 10 April
+    assert "partial" in spec["trend-amount"]["rule"] and "2024-04-01" in spec["trend-amount"]["rule"]
+
+
+def test_weekdays_keep_their_order_and_many_values_become_top_n_and_other():
+    frame = pl.DataFrame({"day": ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] * 6,
+                          "city": [f"City {n % 21}" for n in range(42)], "minutes": [float(n) for n in range(42)]})
+    found = cards(frame)
+    days = [row["category"] for row in found["breakdown-day"]["vega_lite"]["data"]["values"]]
+    assert days == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    cities = [row["category"] for row in found["breakdown-city"]["vega_lite"]["data"]["values"]]
+    assert len(cities) == 11 and cities[-1] == "Other (11)"
+
+
+def test_amounts_sum_and_prices_average():
+    frame = pl.DataFrame({"amount": [10.0, 20.0, 30.0] * 5, "unit_price": [2.0, 4.0, 6.0] * 5})
+    found = cards(frame)
+    assert found["kpi-amount"]["query"]["aggregate"] == "sum" and found["kpi-amount"]["value"] == 300
+    assert found["kpi-unit_price"]["query"]["aggregate"] == "mean" and found["kpi-unit_price"]["value"] == 4
+
+
+def test_column_types_overrule_the_inference_and_the_rules_say_so():
+    frame = pl.DataFrame({"station": [101, 102, 103, 104] * 5, "pop": [float(n) for n in range(20)]})
+    found = cards(frame, station="identifier", pop="measure:sum")
+    assert found["kpi-pop"]["query"]["aggregate"] == "sum" and "column_types says measure:sum" in found["kpi-pop"]["rule"]
+    assert "station" not in {b for q in queries(frame, station="identifier") for b in q["by"]}
+    with pytest.raises(UnknownColumns, match="nope"):
+        profile_table(frame, {"nope": "identifier"})
