@@ -131,7 +131,8 @@ _ERROR_TEXT = {401: "Missing, invalid, expired or revoked API key", 403: "The ke
                413: "Too large: file size, line length, rows, columns or unpacked size",
                415: "Not a format we read (CSV, TSV, JSON, NDJSON, Parquet, XLSX)",
                404: "No such resource in this project", 409: "Conflicting change", 422: "Invalid parameters",
-               429: "Rate limit reached", 500: "Unexpected error (no detail is given)"}
+               429: "Rate limit reached", 500: "Unexpected error (no detail is given)",
+               503: "A service behind the gateway is not answering; try again shortly"}
 
 
 def documented(*statuses: int) -> dict[int | str, dict]:
