@@ -24,6 +24,7 @@ from services.webhooks.secrets import SecretBox, secrets_key
 from services.webhooks.sender import RetryPolicy, Sender, SenderOptions
 
 log = logging.getLogger(__name__)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per attempt is the event log's job
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:

@@ -27,6 +27,7 @@ from services.webhooks.public_events import PUBLIC, public_body
 
 log = logging.getLogger(__name__)
 DURABLE = "webhook-fanout"
+ACK_WAIT = 30.0
 
 
 def delivery_id(source_event_id: str, endpoint_id: str) -> str:
@@ -59,8 +60,10 @@ class FanOut:
 
     async def _follow(self, stop: asyncio.Event) -> None:
         # DeliverPolicy.ALL on first start is safe: endpoints registered later match no old event.
-        config = ConsumerConfig(ack_policy=AckPolicy.ALL, ack_wait=60.0, max_deliver=-1, max_ack_pending=-1,
-                                deliver_policy=DeliverPolicy.ALL)
+        # Each message is acked on its own (EXPLICIT): with AckPolicy.ALL, a restarted process's
+        # ack would also cover the batch a killed process had fetched and never handled.
+        config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT, max_deliver=-1,
+                                max_ack_pending=10_000, deliver_policy=DeliverPolicy.ALL)
         subscription = await self.js.pull_subscribe(STREAM_SUBJECTS[0], durable=DURABLE, stream=STREAM_NAME,
                                                     config=config)
         try:
@@ -70,19 +73,21 @@ class FanOut:
                 except (nats.errors.TimeoutError, TimeoutError):
                     continue
                 for msg in msgs:
-                    if await self.schedule(StoredEvent.from_msg(msg), stop) is None:
-                        return  # stopping: the batch stays unacked and comes again
-                await msgs[-1].ack()
+                    if await self.schedule(StoredEvent.from_msg(msg), stop, msg.in_progress) is None:
+                        return  # stopping: the rest of the batch stays unacked and comes again
+                    await msg.ack()
         finally:
             await subscription.unsubscribe()
 
-    async def schedule(self, stored: StoredEvent, stop: asyncio.Event) -> int | None:
+    async def schedule(self, stored: StoredEvent, stop: asyncio.Event, still_working=None) -> int | None:
         """Append the deliveries of one stored event: how many endpoints want it (None: stopped first)."""
         if stored.type not in PUBLIC:
             return 0
         while not await wait_for_checkpoint(self.engine, "webhooks", stored.seq, timeout=1.0):
             if stop.is_set():
                 return None
+            if still_working is not None:
+                await still_working()  # the projection is behind (a rebuild holds it): keep the message
         event, body = stored.event, public_body(stored.event)
         endpoints = await asyncio.to_thread(subscribers_at, self.engine, event.project_id, stored.seq, body["type"])
         for endpoint_id in endpoints:

@@ -98,9 +98,12 @@ def _attempted(stored: StoredEvent, rows: Rows) -> None:
     event: WebhookDeliveryAttempted = stored.event
     attempt = event.payload
     rows["webhook_attempts"].put({"delivery_id": event.aggregate_id, **attempt.model_dump()})
+    # The attempt decides the outcome; Succeeded or Failed follows it in a second append, which a
+    # crash between the two can leave out: the row must not wait for it.
+    outcome = "succeeded" if attempt.error is None else "pending" if attempt.next_attempt_at else "failed"
     rows["webhook_deliveries"].update(event.aggregate_id, attempts=attempt.attempt, version=stored.seq,
-                                      next_attempt_at=attempt.next_attempt_at, last_status_code=attempt.status_code,
-                                      last_error=attempt.error)
+                                      status=outcome, next_attempt_at=attempt.next_attempt_at,
+                                      last_status_code=attempt.status_code, last_error=attempt.error)
     endpoint = rows["webhook_subscriptions"].get(attempt.endpoint_id)
     if endpoint is None:
         return
