@@ -23,14 +23,26 @@ from contracts.projects import (
 )
 from contracts.sharing import ShareLinkIssued, ShareLinkRevoked
 from contracts.upcasting import UnknownEventType, decode_event, encode_event
-from contracts.webhooks import WebhookEndpointDisabled, WebhookEndpointRegistered
+from contracts.webhooks import (
+    WebhookDeliveryAttempted,
+    WebhookDeliveryFailed,
+    WebhookDeliveryScheduled,
+    WebhookDeliverySucceeded,
+    WebhookEndpointDeleted,
+    WebhookEndpointDisabled,
+    WebhookEndpointRegistered,
+    WebhookEndpointSecretRotated,
+    WebhookEndpointUpdated,
+)
 
 STREAM_NAME = "EVENTS"
 STREAM_SUBJECTS = ["events.>"]
 
 __all__ = [
     "EVENT_TYPES", "STREAM_NAME", "STREAM_SUBJECTS", "ApiKeyIssued", "ApiKeyRevoked", "ApiKeyRotated",
-    "BlobRef", "MetricPoint", "MetricSeries", "WebhookEndpointDisabled", "WebhookEndpointRegistered",
+    "BlobRef", "MetricPoint", "MetricSeries", "WebhookDeliveryAttempted", "WebhookDeliveryFailed",
+    "WebhookDeliveryScheduled", "WebhookDeliverySucceeded", "WebhookEndpointDeleted", "WebhookEndpointDisabled",
+    "WebhookEndpointRegistered", "WebhookEndpointSecretRotated", "WebhookEndpointUpdated",
     "DashboardRequested", "Event", "GenerationCompleted", "GenerationFailed", "GenerationOptions",
     "GenerationProgressed", "GenerationStarted", "ProjectCreated", "ShareLinkIssued",
     "ShareLinkRevoked", "UnknownEventType", "decode_event", "derive_event_id", "encode_event",

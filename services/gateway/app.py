@@ -40,6 +40,7 @@ from services.gateway.routes import (
     metrics,
     project,
     viewer,
+    webhooks,
 )
 from services.gateway.routes.dependencies import needs
 from services.gateway.specs import DashboardSpecs
@@ -64,6 +65,7 @@ ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
     (metrics.router, Scope.READ, API_ERRORS),
     (integrations.router, Scope.READ, API_ERRORS),
     (api_keys.router, Scope.ADMIN, ADMIN_ERRORS),
+    (webhooks.router, Scope.WRITE, documented(401, 403, 404, 409, 422, 429, 500, 503)),
 ]
 
 
@@ -105,6 +107,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     app = FastAPI(title="Dashloom API", version="1.0.0", docs_url=None, redoc_url=None, redirect_slashes=False,
                   description="Every JSON answer is `{success, data}` or `{success: false, error, code}`. "
                               "Each operation names the API-key scope it needs (`x-required-scope`).")
+    app.state.nc = gateway.nc
     app.state.js = gateway.nc.jetstream()
     app.state.store = EventStore(app.state.js)
     app.state.engine = gateway.engine

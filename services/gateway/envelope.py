@@ -169,7 +169,7 @@ _ERROR_TEXT = {401: "Missing, invalid, expired or revoked API key", 403: "The ke
                415: "Not a format we read (CSV, TSV, JSON, NDJSON, Parquet, XLSX)",
                404: "No such resource in this project", 409: "Conflicting change", 422: "Invalid parameters",
                429: "Rate limit reached", 500: "Unexpected error (no detail is given)",
-               503: "The event bus is away for a moment: nothing was done, send it again after Retry-After"}
+               503: "A service behind the gateway is away for a moment: nothing was done, send it again after Retry-After"}
 
 
 def documented(*statuses: int) -> dict[int | str, dict]:

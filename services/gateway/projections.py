@@ -12,8 +12,10 @@ from contracts import (
     GenerationProgressed,
     GenerationStarted,
     ProjectCreated,
+    WebhookEndpointDeleted,
     WebhookEndpointDisabled,
     WebhookEndpointRegistered,
+    WebhookEndpointUpdated,
 )
 from services.gateway.models import (
     api_keys,
@@ -142,6 +144,19 @@ def _endpoint_registered(event: WebhookEndpointRegistered, rows: Rows) -> None:
 def _endpoint_disabled(event: WebhookEndpointDisabled, rows: Rows) -> None:
     rows["webhook_endpoints"].update(event.aggregate_id, status="disabled",
                                      disabled_reason=event.payload.reason)
+
+
+@integrations.on(WebhookEndpointUpdated)
+def _endpoint_updated(event: WebhookEndpointUpdated, rows: Rows) -> None:
+    change = event.payload.model_dump(exclude_none=True)
+    if "enabled" in change:
+        change["status"] = "enabled" if change.pop("enabled") else "disabled"
+    rows["webhook_endpoints"].update(event.aggregate_id, **change)
+
+
+@integrations.on(WebhookEndpointDeleted)
+def _endpoint_deleted(event: WebhookEndpointDeleted, rows: Rows) -> None:
+    rows["webhook_endpoints"].delete(event.aggregate_id)
 
 
 PROJECTIONS = [generation_status, project_access, metrics, integrations]

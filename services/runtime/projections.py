@@ -5,5 +5,6 @@ from __future__ import annotations
 from services.gateway.projections import PROJECTIONS as GATEWAY
 from services.readmodels.projection import Projection
 from services.sharing.projections import PROJECTIONS as SHARING
+from services.webhooks.projections import PROJECTIONS as WEBHOOKS
 
-ALL_PROJECTIONS: dict[str, Projection] = {p.name: p for p in (*GATEWAY, *SHARING)}
+ALL_PROJECTIONS: dict[str, Projection] = {p.name: p for p in (*GATEWAY, *SHARING, *WEBHOOKS)}

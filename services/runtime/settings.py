@@ -70,3 +70,14 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.state_dir / "blobs"
+
+    # Webhooks (services/webhooks). secrets_key: base64 of 32 bytes sealing endpoint secrets; empty:
+    # generated once into <state_dir>/secrets.key (set it, the same, on every replica of a cluster).
+    secrets_key: str = ""
+    # Local and private receivers, and plain http: for development and tests only.
+    webhooks_allow_private: bool = False
+    webhooks_timeout: float = 15.0
+    # Seconds before attempt 1, 2, ... (Svix's schedule); a delivery fails after the last.
+    webhooks_retry_schedule: list[float] = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+    webhooks_disable_after: float = 5 * 24 * 3600
+    webhooks_endpoint_concurrency: int = 4

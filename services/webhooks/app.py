@@ -1,14 +1,63 @@
-"""The webhooks service: delivers events to customer URLs, signed, retried, logged.
+"""The webhooks service: endpoints and their secrets, the fan-out of public events into
+deliveries, and the sender that signs, retries and records every attempt.
 
-Its delivery consumer arrives with the webhooks feature; today it joins the platform and beats."""
+request-reply commands (commands.py -> endpoints.py) -> events -> projections.py (read models)
+public events -> fanout.py (WebhookDeliveryScheduled) -> sender.py (attempts) -> sending.py (HTTP)
+"""
 
 from __future__ import annotations
 
-from services.runtime.service import run_service
+import asyncio
+import logging
+
+from faststream.nats import NatsBroker
+
+from services.eventlog.connection import RECONNECT, nats_servers
+from services.eventlog.store import EventStore
+from services.runtime.service import ServiceContext, run_service
+from services.runtime.settings import Settings
+from services.webhooks.commands import serve_commands
+from services.webhooks.endpoints import WebhookCommands
+from services.webhooks.fanout import FanOut
+from services.webhooks.projections import PROJECTIONS
+from services.webhooks.secrets import SecretBox, secrets_key
+from services.webhooks.sender import RetryPolicy, Sender, SenderOptions
+
+log = logging.getLogger(__name__)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per attempt is the event log's job
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(tuple(settings.webhooks_retry_schedule), settings.webhooks_disable_after)
+
+
+def sender_options(settings: Settings) -> SenderOptions:
+    return SenderOptions(settings.webhooks_allow_private, settings.webhooks_timeout,
+                         settings.webhooks_endpoint_concurrency)
+
+
+async def deliver(context: ServiceContext) -> None:
+    settings = context.settings
+    if settings.webhooks_allow_private:
+        log.warning("DASHLOOM_WEBHOOKS_ALLOW_PRIVATE=1: webhooks may go to private and loopback addresses "
+                    "and over plain http. Never in production.")
+    box = SecretBox(secrets_key(settings.secrets_key, settings.state_dir))
+    store = EventStore(context.js)
+    broker = NatsBroker(nats_servers(settings.nats_url), name=f"dashloom-webhooks-{context.instance}",
+                        **RECONNECT, log_level=logging.DEBUG)
+    serve_commands(broker, WebhookCommands(store, context.engine, box, settings.webhooks_allow_private,
+                                           settings.read_your_writes_timeout))
+    await broker.start()
+    sender = Sender(store, context.engine, box, retry_policy(settings), sender_options(settings),
+                    owner=f"webhooks:{context.instance}")
+    try:
+        await asyncio.gather(FanOut(context.js, context.engine).run(context.stop), sender.run(context.stop))
+    finally:
+        await broker.stop()
 
 
 def main() -> None:
-    run_service("webhooks")
+    run_service("webhooks", projections=PROJECTIONS, tasks=[deliver])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,90 @@
+"""SSRF guard: where a webhook may be sent, decided at send time from the resolved address.
+
+The host is resolved once per attempt; the request then goes to the address that was checked
+(sending.py connects to it by IP, with the host name only in Host and SNI), so a DNS answer that
+changes between the check and the connection (rebinding) cannot reach an internal address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+CGNAT = ipaddress.ip_network("100.64.0.0/10")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class AddressRefused(Exception):
+    """The URL or the address it resolves to may not be called."""
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    address: str  # the checked IP the request is sent to
+
+
+def url_problem(url: str, allow_private: bool) -> str | None:
+    """What is wrong with a URL before any lookup, or None."""
+    parts = urlsplit(url)
+    allowed = ("https", "http") if allow_private else ("https",)
+    if parts.scheme not in allowed:
+        return "the URL must use https"
+    if not parts.hostname:
+        return "the URL has no host"
+    if parts.username is not None or parts.password is not None:
+        return "the URL may not carry credentials"
+    try:
+        parts.port
+    except ValueError:
+        return "the URL's port is not a number from 0 to 65535"
+    try:
+        literal = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        return None
+    reason = refusal(literal)
+    return None if allow_private or reason is None else f"the URL's address is {reason}"
+
+
+def refusal(address: IpAddress) -> str | None:
+    """Why an address is not a public one, or None when it is."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return refusal(address.ipv4_mapped)
+        if address in NAT64:
+            return refusal(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    for label, matches in (("unspecified", address.is_unspecified), ("loopback", address.is_loopback),
+                           ("link-local", address.is_link_local), ("multicast", address.is_multicast),
+                           ("CGNAT", isinstance(address, ipaddress.IPv4Address) and address in CGNAT),
+                           ("private", address.is_private), ("reserved", address.is_reserved),
+                           ("not global", not address.is_global)):
+        if matches:
+            return label
+    return None
+
+
+async def resolve_target(url: str, allow_private: bool) -> Target:
+    """The address to send to: the first the host resolves to that passes the check."""
+    problem = url_problem(url, allow_private)
+    if problem:
+        raise AddressRefused(problem)
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        answers = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise AddressRefused(f"{parts.hostname} does not resolve: {error.strerror}") from None
+    reasons = []
+    for _family, _type, _proto, _name, sockaddr in answers:
+        address = ipaddress.ip_address(sockaddr[0].split("%")[0])
+        reason = None if allow_private else refusal(address)
+        if reason is None:
+            return Target(parts.scheme, parts.hostname, port, str(address))
+        reasons.append(f"{address} is {reason}")
+    raise AddressRefused(f"{parts.hostname} resolves only to refused addresses ({', '.join(reasons)})")

@@ -1,0 +1,48 @@
+"""The webhooks service's commands over NATS request-reply: `commands.webhooks.<name>`.
+
+The gateway sends `{"project_id": ..., <arguments>}` and gets `{"ok": true, "data": ...}` or
+`{"ok": false, "status": <HTTP status>, "error": "..."}`. A queue group spreads the requests
+over the service's replicas.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from faststream.nats import NatsBroker
+
+from services.webhooks.endpoints import CommandRefused, WebhookCommands
+
+log = logging.getLogger(__name__)
+SUBJECT = "commands.webhooks"
+COMMANDS = ("register", "update", "delete", "rotate_secret", "send_test", "redeliver")
+
+
+def command_subject(name: str) -> str:
+    return f"{SUBJECT}.{name}"
+
+
+async def answer(commands: WebhookCommands, name: str, request: dict) -> bytes:
+    try:
+        data = await getattr(commands, name)(**request)
+        reply = {"ok": True, "data": data}
+    except CommandRefused as refused:
+        reply = {"ok": False, "status": refused.status, "error": refused.error}
+    except Exception:
+        log.exception("webhook command %s failed", name)
+        reply = {"ok": False, "status": 500, "error": "the webhooks service failed on this request"}
+    return orjson.dumps(reply)
+
+
+def _handler(commands: WebhookCommands, name: str):
+    async def handle(body: dict) -> bytes:
+        return await answer(commands, name, body)
+    return handle
+
+
+def serve_commands(broker: NatsBroker, commands: WebhookCommands) -> None:
+    for name in COMMANDS:
+        broker.subscriber(command_subject(name), queue="webhooks", title=f"webhooks-{name}",
+                          description=f"the {name} command on webhook endpoints (request-reply)",
+                          )(_handler(commands, name))

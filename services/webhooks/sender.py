@@ -1,0 +1,211 @@
+"""The sender: attempts due deliveries, records each attempt, schedules the next or gives up.
+
+One sender at a time holds the lease `webhook-sender` (replicas stand by). Every endpoint has
+its own lane, a bounded number of attempts at once, so a slow or dead endpoint only ever waits
+on itself. Before an attempt the delivery's row is compared with the log (the sequence of the
+aggregate's last event): a row the projection has not caught up on is left for the next round,
+so nothing is sent twice because the read model lagged. An attempt whose outcome was not
+recorded (a crash between the POST and the append) is sent again with the same webhook-id:
+at least once, as the spec expects receivers to handle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import orjson
+from sqlalchemy import Engine, select
+
+from contracts import (
+    Event,
+    WebhookDeliveryAttempted,
+    WebhookDeliveryFailed,
+    WebhookDeliverySucceeded,
+    WebhookEndpointDisabled,
+    derive_event_id,
+)
+from services.eventlog.store import ConcurrencyError, EventStore
+from services.readmodels.checkpoints import ProjectionLease
+from services.webhooks.models import webhook_deliveries, webhook_subscriptions
+from services.webhooks.secrets import SecretBox
+from services.webhooks.sending import Response, post_webhook
+from services.webhooks.signing import webhook_headers
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+LANE_QUEUE = 100  # attempts waiting per endpoint; more wait in the table for the next round
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    schedule: tuple[float, ...]  # seconds before attempt 1, 2, ...
+    disable_after: float
+    jitter: float = 0.1
+
+    def next_delay(self, attempts_done: int, retry_after: float | None) -> float | None:
+        """Seconds until the next attempt, None when the schedule is spent."""
+        if attempts_done >= len(self.schedule):
+            return None
+        delay = self.schedule[attempts_done] * random.uniform(1 - self.jitter, 1 + self.jitter)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, max(self.schedule)))
+        return delay
+
+
+@dataclass(frozen=True)
+class SenderOptions:
+    allow_private: bool = False
+    timeout: float = 15.0
+    endpoint_concurrency: int = 4
+    poll_seconds: float = 0.1
+
+
+class Lane:
+    """One endpoint's attempts: at most `concurrency` at once."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.slots = asyncio.Semaphore(concurrency)
+        self.queued = 0
+
+
+def _due(engine: Engine, now: datetime, limit: int = 500):
+    d, s = webhook_deliveries.c, webhook_subscriptions.c
+    query = (select(d.delivery_id, d.project_id, d.endpoint_id, d.message_id, d.body, d.attempts, d.version,
+                    s.url, s.status.label("endpoint_status"), s.sealed_secret, s.previous_sealed_secret,
+                    s.previous_valid_until, s.failing_since)
+             .join(webhook_subscriptions, s.endpoint_id == d.endpoint_id, isouter=True)
+             .where(d.status == "pending", d.next_attempt_at <= now)
+             .order_by(d.next_attempt_at).limit(limit))
+    with engine.connect() as conn:
+        return conn.execute(query).all()
+
+
+class Sender:
+    def __init__(self, store: EventStore, engine: Engine, box: SecretBox, policy: RetryPolicy,
+                 options: SenderOptions, owner: str, clock: Clock = wall_clock) -> None:
+        self.store = store
+        self.engine = engine
+        self.box = box
+        self.policy = policy
+        self.options = options
+        self.clock = clock
+        self.lease = ProjectionLease("webhook-sender", owner, ttl=15.0)
+        self.lanes: dict[str, Lane] = defaultdict(lambda: Lane(options.endpoint_concurrency))
+        self.in_flight: dict[str, asyncio.Task] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
+        async with httpx.AsyncClient(follow_redirects=False, limits=limits, trust_env=False) as client:
+            while not stop.is_set():
+                if await asyncio.to_thread(self._hold_lease):
+                    for row in await asyncio.to_thread(_due, self.engine, self.clock()):
+                        self._dispatch(client, row)
+                try:
+                    await asyncio.wait_for(stop.wait(), self.options.poll_seconds)
+                except TimeoutError:
+                    pass
+            pending = list(self.in_flight.values())
+            if pending:
+                await asyncio.wait(pending, timeout=5)
+            for task in pending:
+                task.cancel()
+        await asyncio.to_thread(self._in_transaction, self.lease.release)
+
+    def _in_transaction(self, operation):
+        with self.engine.begin() as conn:
+            return operation(conn)
+
+    def _hold_lease(self) -> bool:
+        return self._in_transaction(lambda conn: self.lease.fence(conn) or self.lease.try_acquire(conn))
+
+    def _dispatch(self, client: httpx.AsyncClient, row) -> None:
+        lane = self.lanes[row.endpoint_id]
+        if row.delivery_id in self.in_flight or lane.queued >= LANE_QUEUE:
+            return
+        lane.queued += 1
+
+        async def in_lane() -> None:
+            try:
+                async with lane.slots:
+                    await self.attempt(client, row)
+            except Exception:
+                log.exception("delivery %s: attempt failed to run; it stays due", row.delivery_id)
+            finally:
+                lane.queued -= 1
+                self.in_flight.pop(row.delivery_id, None)
+
+        self.in_flight[row.delivery_id] = asyncio.create_task(in_lane())
+
+    async def attempt(self, client: httpx.AsyncClient, row) -> None:
+        version = await self.store.aggregate_version("webhookdelivery", row.delivery_id)
+        if version != row.version:
+            return  # the read model has not caught up with this delivery yet
+        if row.endpoint_status != "enabled":
+            await self._append(row, WebhookDeliveryFailed, "failed", version, {
+                "attempts": row.attempts, "reason": f"the endpoint is {row.endpoint_status or 'gone'}"})
+            return
+        body = orjson.dumps(row.body)
+        headers = webhook_headers(self._secrets(row), row.message_id, int(time.time()), body)
+        response = await post_webhook(client, row.url, headers, body, self.options.allow_private, self.options.timeout)
+        await self._record(row, version, response)
+
+    def _secrets(self, row) -> list[str]:
+        secrets = [self.box.open(row.sealed_secret, row.endpoint_id)]
+        if row.previous_sealed_secret and row.previous_valid_until and row.previous_valid_until > self.clock():
+            secrets.append(self.box.open(row.previous_sealed_secret, row.endpoint_id))
+        return secrets
+
+    async def _record(self, row, version: int, response: Response) -> None:
+        now, attempt = self.clock(), row.attempts + 1
+        gone = response.status_code == 410
+        failing_too_long = (response.error is not None and row.failing_since is not None
+                            and (now - row.failing_since).total_seconds() >= self.policy.disable_after)
+        next_at = None
+        if response.error is not None and not gone and not failing_too_long:
+            delay = self.policy.next_delay(attempt, response.retry_after)
+            next_at = None if delay is None else now + timedelta(seconds=delay)
+        seq = await self._append(row, WebhookDeliveryAttempted, f"attempt-{attempt}", version, {
+            "attempt": attempt, "attempted_at": now, "status_code": response.status_code,
+            "latency_ms": response.latency_ms, "error": response.error, "next_attempt_at": next_at})
+        if seq is None:
+            return
+        if response.error is None:
+            await self._append(row, WebhookDeliverySucceeded, "succeeded", seq, {"attempts": attempt})
+        elif next_at is None:
+            await self._append(row, WebhookDeliveryFailed, "failed", seq, {"attempts": attempt, "reason": response.error})
+        if gone or failing_too_long:
+            reason = "the endpoint answered 410 Gone" if gone else "no successful delivery for 5 days"
+            await self._disable(row, reason)
+
+    async def _append(self, row, event_class: type[Event], name: str, expected: int, payload: dict) -> int | None:
+        event = event_class(event_id=derive_event_id(uuid.UUID(row.delivery_id), name), project_id=row.project_id,
+                            aggregate_id=row.delivery_id, payload={"endpoint_id": row.endpoint_id, **payload})
+        try:
+            return await self.store.append(event, expected_last_seq=expected)
+        except ConcurrencyError:
+            log.warning("delivery %s changed under the sender; leaving it to the next round", row.delivery_id)
+            return None
+
+    async def _disable(self, row, reason: str) -> None:
+        version = await self.store.aggregate_version("webhook", row.endpoint_id)
+        event = WebhookEndpointDisabled(event_id=derive_event_id(uuid.UUID(row.delivery_id), "disable-endpoint"),
+                                        project_id=row.project_id, aggregate_id=row.endpoint_id,
+                                        payload={"reason": reason})
+        try:
+            await self.store.append(event, expected_last_seq=version)
+        except ConcurrencyError:
+            pass  # the endpoint changed meanwhile; its next failure decides again
+        log.warning("webhook endpoint %s disabled: %s", row.endpoint_id, reason)
