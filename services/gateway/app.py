@@ -37,6 +37,8 @@ from services.gateway.routes import (
     integrations,
     metrics,
     project,
+    share_links,
+    share_pages,
     viewer,
 )
 from services.gateway.specs import DashboardSpecs
@@ -82,6 +84,7 @@ class Gateway:
 def create_app(gateway: Gateway) -> FastAPI:
     app = FastAPI(title="Dashloom API", version="1.0.0", docs_url="/docs",
                   description="Every JSON answer is `{success, data}` or `{success: false, error, code}`.")
+    app.state.nc = gateway.nc
     app.state.js = gateway.nc.jetstream()
     app.state.store = EventStore(app.state.js)
     app.state.engine = gateway.engine
@@ -106,6 +109,8 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.include_router(metrics.router, responses=API_ERRORS)
     app.include_router(integrations.router, responses=API_ERRORS)
     app.include_router(api_keys.router, responses=ADMIN_ERRORS)
+    app.include_router(share_links.router, responses=documented(401, 403, 404, 409, 422, 429, 500))
+    app.include_router(share_pages.router)
     app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, limiter=gateway.limiter,
                        budgets=gateway.budgets, usage=gateway.usage)
     return app
