@@ -21,7 +21,15 @@ from contracts.projects import (
     ApiKeyRotated,
     ProjectCreated,
 )
-from contracts.sharing import ShareLinkIssued, ShareLinkRevoked
+from contracts.sharing import (
+    ShareLinkCodeRejected,
+    ShareLinkCodeSent,
+    ShareLinkErased,
+    ShareLinkIssued,
+    ShareLinkRevoked,
+    ShareLinkSessionOpened,
+    ShareLinkViewed,
+)
 from contracts.upcasting import UnknownEventType, decode_event, encode_event
 from contracts.webhooks import (
     WebhookDeliveryAttempted,
@@ -44,7 +52,8 @@ __all__ = [
     "WebhookDeliveryScheduled", "WebhookDeliverySucceeded", "WebhookEndpointDeleted", "WebhookEndpointDisabled",
     "WebhookEndpointRegistered", "WebhookEndpointSecretRotated", "WebhookEndpointUpdated",
     "DashboardRequested", "Event", "GenerationCompleted", "GenerationFailed", "GenerationOptions",
-    "GenerationProgressed", "GenerationStarted", "ProjectCreated", "ShareLinkIssued",
-    "ShareLinkRevoked", "UnknownEventType", "decode_event", "derive_event_id", "encode_event",
+    "GenerationProgressed", "GenerationStarted", "ProjectCreated", "ShareLinkCodeRejected",
+    "ShareLinkCodeSent", "ShareLinkErased", "ShareLinkIssued", "ShareLinkRevoked", "ShareLinkSessionOpened",
+    "ShareLinkViewed", "UnknownEventType", "decode_event", "derive_event_id", "encode_event",
     "subject_for", "TYPE_HEADER", "VERSION_HEADER",
 ]

@@ -39,6 +39,8 @@ from services.gateway.routes import (
     integrations,
     metrics,
     project,
+    share_links,
+    share_pages,
     viewer,
     webhooks,
 )
@@ -65,6 +67,8 @@ ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
     (metrics.router, Scope.READ, API_ERRORS),
     (integrations.router, Scope.READ, API_ERRORS),
     (api_keys.router, Scope.ADMIN, ADMIN_ERRORS),
+    (share_links.router, Scope.WRITE, documented(401, 403, 404, 409, 422, 429, 500, 503)),
+    (share_pages.router, None, {}),
     (webhooks.router, Scope.WRITE, documented(401, 403, 404, 409, 422, 429, 500, 503)),
 ]
 

@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     restart_backoff_seconds: float = 0.5
     restart_backoff_max_seconds: float = 15.0
 
+    # Sharing: SMTP for the private links' codes ("smtp://user:password@host:587" uses STARTTLS,
+    # "smtps://..." TLS from the start). Empty: each message is written to
+    # <state_dir>/outbox/ as an .eml file.
+    smtp_url: str = ""
+    smtp_from: str = "Dashloom <no-reply@dashloom.localhost>"
+    smtp_timeout: float = 15.0
+    sharing_request_timeout: float = 10.0
+    share_code_requests_per_link: int = 20  # per hour, whatever the address
+    share_code_requests_per_address: int = 10  # per hour, per client address, whatever the link
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:

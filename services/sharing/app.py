@@ -1,13 +1,65 @@
-"""The sharing service: share links, private-link viewers and iframe embed tokens."""
+"""The sharing service: share links, private-link viewers and their codes, the view log.
+
+It answers the gateway's commands over NATS request-reply (responder.py), decides on each from
+the link's own events (handlers.py, viewers.py), and projects its read models (projections.py).
+"""
 
 from __future__ import annotations
 
-from services.runtime.service import run_service
+import asyncio
+from dataclasses import dataclass
+
+from nats.js import JetStreamContext
+from sqlalchemy import Engine
+
+from services.eventlog.store import EventStore
+from services.runtime.service import ServiceContext, run_service
+from services.runtime.settings import Settings
+from services.sharing.clock import Clock, SystemClock
+from services.sharing.handlers import ShareLinkCommands
+from services.sharing.limits import CodeRequestLimits, limits_bucket
+from services.sharing.mail import mailer_for
+from services.sharing.personal import PersonalData
 from services.sharing.projections import PROJECTIONS
+from services.sharing.queries import ShareLinkQueries
+from services.sharing.responder import answer_commands, routes
+from services.sharing.viewers import LinkViewers
+
+
+@dataclass
+class Sharing:
+    commands: ShareLinkCommands
+    queries: ShareLinkQueries
+    viewers: LinkViewers
+
+    @classmethod
+    async def assemble(cls, js: JetStreamContext, engine: Engine, settings: Settings,
+                       clock: Clock | None = None) -> Sharing:
+        clock = clock or SystemClock()
+        store = EventStore(js)
+        personal = await asyncio.to_thread(PersonalData, engine)
+        wait = settings.read_your_writes_timeout
+        queries = ShareLinkQueries(store, engine, personal, clock, wait)
+        limits = CodeRequestLimits(await limits_bucket(js, settings.stream_replicas), clock,
+                                   settings.share_code_requests_per_link, settings.share_code_requests_per_address)
+        mailer = mailer_for(settings.smtp_url, settings.state_dir / "outbox", settings.smtp_timeout)
+        return cls(ShareLinkCommands(store, engine, personal, queries, clock, wait), queries,
+                   LinkViewers(store, engine, personal, queries, limits, mailer, settings.smtp_from, clock))
+
+    async def serve(self, nats_url: str, stop: asyncio.Event) -> None:
+        try:
+            await answer_commands(nats_url, routes(self.commands, self.queries, self.viewers), stop)
+        finally:
+            await self.viewers.drain()
+
+
+async def serve_commands(context: ServiceContext) -> None:
+    sharing = await Sharing.assemble(context.js, context.engine, context.settings)
+    await sharing.serve(context.settings.nats_url, context.stop)
 
 
 def main() -> None:
-    run_service("sharing", projections=PROJECTIONS)
+    run_service("sharing", projections=PROJECTIONS, tasks=[serve_commands])
 
 
 if __name__ == "__main__":

@@ -1,22 +1,37 @@
-"""How share-link events change the share_links read model."""
+"""How the log changes the sharing read models: links and their views, and shareable dashboards.
+
+Handlers only change rows: rebuilding them from the log sends no email.
+"""
 
 from __future__ import annotations
 
-from contracts import ShareLinkIssued, ShareLinkRevoked
+from contracts import (
+    GenerationCompleted,
+    ShareLinkErased,
+    ShareLinkIssued,
+    ShareLinkRevoked,
+    ShareLinkViewed,
+)
 from services.readmodels.projection import Projection, Rows
-from services.sharing.models import share_links
+from services.sharing.models import shareable_dashboards, share_link_views, share_links
 
-share_link_state = Projection("share_links", share_links)
+share_link_state = Projection("share_links", share_links, share_link_views)
+dashboards_to_share = Projection("sharing_dashboards", shareable_dashboards)
+
+
+def issued_row(event: ShareLinkIssued) -> dict:
+    """The share_links row of a link just issued (also how the issuing command describes it)."""
+    payload = event.payload
+    return {"link_id": event.aggregate_id, "project_id": event.project_id, "dashboard_id": payload.dashboard_id,
+            "visibility": payload.visibility, "allowed_email_hashes": payload.allowed_email_hashes,
+            "token_sha256": payload.token_sha256, "token_prefix": payload.token_prefix,
+            "expires_at": payload.expires_at, "issued_at": event.occurred_at, "revoked_at": None,
+            "erased_at": None, "view_count": 0, "last_viewed_at": None}
 
 
 @share_link_state.on(ShareLinkIssued)
 def _issued(event: ShareLinkIssued, rows: Rows) -> None:
-    rows["share_links"].put({
-        "link_id": event.aggregate_id, "project_id": event.project_id,
-        "dashboard_id": event.payload.dashboard_id, "visibility": event.payload.visibility,
-        "allowed_emails": event.payload.allowed_emails, "token_sha256": event.payload.token_sha256,
-        "expires_at": event.payload.expires_at, "issued_at": event.occurred_at,
-    })
+    rows["share_links"].put(issued_row(event))
 
 
 @share_link_state.on(ShareLinkRevoked)
@@ -24,4 +39,27 @@ def _revoked(event: ShareLinkRevoked, rows: Rows) -> None:
     rows["share_links"].update(event.aggregate_id, revoked_at=event.occurred_at)
 
 
-PROJECTIONS = [share_link_state]
+@share_link_state.on(ShareLinkErased)
+def _erased(event: ShareLinkErased, rows: Rows) -> None:
+    rows["share_links"].update(event.aggregate_id, erased_at=event.occurred_at)
+
+
+@share_link_state.on(ShareLinkViewed)
+def _viewed(event: ShareLinkViewed, rows: Rows) -> None:
+    link = rows["share_links"].get(event.aggregate_id)
+    if link is None:
+        return
+    rows["share_links"].update(event.aggregate_id, view_count=link["view_count"] + 1,
+                               last_viewed_at=event.occurred_at)
+    rows["share_link_views"].put({
+        "view_id": str(event.event_id), "link_id": event.aggregate_id, "viewed_at": event.occurred_at,
+        "viewer_email_hash": event.payload.viewer_email_hash, "user_agent": event.payload.user_agent})
+
+
+@dashboards_to_share.on(GenerationCompleted)
+def _completed(event: GenerationCompleted, rows: Rows) -> None:
+    rows["sharing_dashboards"].put({"dashboard_id": event.payload.dashboard_id, "project_id": event.project_id,
+                                    "title": event.payload.title[:500]})
+
+
+PROJECTIONS = [share_link_state, dashboards_to_share]

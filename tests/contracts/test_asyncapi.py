@@ -8,7 +8,19 @@ import jsonschema_rs
 import orjson
 import pytest
 
-from contracts import EVENT_TYPES, STREAM_NAME, ShareLinkIssued, ShareLinkRevoked, WebhookEndpointDisabled, WebhookEndpointRegistered
+from contracts import (
+    EVENT_TYPES,
+    STREAM_NAME,
+    ShareLinkCodeRejected,
+    ShareLinkCodeSent,
+    ShareLinkErased,
+    ShareLinkIssued,
+    ShareLinkRevoked,
+    ShareLinkSessionOpened,
+    ShareLinkViewed,
+    WebhookEndpointDisabled,
+    WebhookEndpointRegistered,
+)
 from contracts.asyncapi import asyncapi_document
 from contracts.envelope import CURRENT_VERSIONS
 from services.gateway.commands import create_project, revoke_api_key, rotate_api_key
@@ -42,13 +54,22 @@ async def appended_by_the_services(store) -> None:
     successor, _ = await rotate_api_key(store, project_id, first.key_id, "rotated", ["read"], timedelta(hours=1))
     await revoke_api_key(store, project_id, successor.key_id)
     expires = datetime.now(UTC) + timedelta(days=7)
+    digest = "0" * 64
     link = ShareLinkIssued(project_id=project_id, aggregate_id="l1", payload={
-        "dashboard_id": "d1", "visibility": "private", "allowed_emails": ["ana@example.com"],
-        "expires_at": expires, "token_sha256": "0" * 64})
+        "dashboard_id": "d1", "visibility": "private", "allowed_email_hashes": [digest],
+        "expires_at": expires, "token_sha256": digest, "token_prefix": "sl_abcdefg"})
+    code = {"email_hash": digest, "code_hash": digest}
+    link_events = [
+        link, link.caused(ShareLinkCodeSent, payload={**code, "expires_at": expires}),
+        link.caused(ShareLinkCodeRejected, payload=code),
+        link.caused(ShareLinkSessionOpened, payload={**code, "session_sha256": digest, "expires_at": expires}),
+        link.caused(ShareLinkViewed, payload={"viewer_email_hash": digest, "user_agent": "Firefox"}),
+        link.caused(ShareLinkRevoked, payload={"reason": "leaked"}),
+        link.caused(ShareLinkErased, payload={"reason": "asked to"})]
     hook = WebhookEndpointRegistered(project_id=project_id, aggregate_id="w1", payload={
         "url": "https://example.com/hook", "event_types": ["GenerationCompleted"]})
-    await store.append_many([link, link.caused(ShareLinkRevoked, payload={"reason": "leaked"}),
-                             hook, hook.caused(WebhookEndpointDisabled, payload={"reason": "410 Gone"})])
+    await store.append_many([*link_events, hook,
+                             hook.caused(WebhookEndpointDisabled, payload={"reason": "410 Gone"})])
 
 
 async def test_every_event_in_the_log_validates_against_its_published_schema(document, store, js):

@@ -35,7 +35,11 @@ async def _owned_spec(request: Request, dashboard_id: str, project_id: str) -> d
             responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
                              "description": "The dashboard as a web page"}})
 async def view_dashboard(dashboard_id: ResourceId, caller: Caller, request: Request):
-    spec = await _owned_spec(request, dashboard_id, caller.project_id)
+    return dashboard_page(request, await _owned_spec(request, dashboard_id, caller.project_id))
+
+
+def dashboard_page(request: Request, spec: dict) -> HTMLResponse:
+    """The one viewer page, for /view and for share links alike."""
     bundle = request.app.state.vega_bundle
     return HTMLResponse(render_dashboard_page(spec, f"/assets/{bundle.name}"), headers=PAGE_HEADERS)
 

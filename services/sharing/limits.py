@@ -1,0 +1,50 @@
+"""How often codes may be asked for: fixed-window counters in JetStream KV, shared by every
+sharing replica and changed by compare-and-set, so two replicas cannot both take the last slot."""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig, StorageType
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+
+from services.eventlog.buckets import key_value_bucket
+from services.sharing.clock import Clock
+
+BUCKET = "sharing-limits"
+WINDOW_SECONDS = 3600
+
+
+async def limits_bucket(js: JetStreamContext, replicas: int = 1):
+    return await key_value_bucket(js, KeyValueConfig(bucket=BUCKET, history=1, ttl=float(WINDOW_SECONDS * 2),
+                                                     storage=StorageType.MEMORY, replicas=replicas))
+
+
+class CodeRequestLimits:
+    def __init__(self, kv, clock: Clock, per_link: int, per_address: int) -> None:
+        self.kv = kv
+        self.clock = clock
+        self.per_link = per_link
+        self.per_address = per_address
+
+    async def allow(self, link_id: str, address_token: str) -> bool:
+        """Spend one request of the link's budget and one of the address's; False when either is gone."""
+        link_ok = await self._take(f"link.{link_id}", self.per_link)
+        address_ok = await self._take(f"address.{address_token}", self.per_address)
+        return link_ok and address_ok
+
+    async def _take(self, subject: str, limit: int) -> bool:
+        window = int(self.clock.now().timestamp()) // WINDOW_SECONDS
+        key = f"{subject}.{window}"
+        while True:
+            try:
+                entry = await self.kv.get(key)
+                count, revision = int(entry.value), entry.revision
+            except KeyNotFoundError:
+                count, revision = 0, 0
+            if count >= limit:
+                return False
+            try:
+                await self.kv.update(key, str(count + 1).encode(), last=revision)
+                return True
+            except KeyWrongLastSequenceError:
+                continue

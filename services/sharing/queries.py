@@ -1,0 +1,114 @@
+"""What the gateway may read about a project's links: from the read models, addresses from the
+deletable store (an erased link's addresses are gone, its hashes name nobody)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+
+from contracts.sharing_commands import DashboardLinks, LinkQuery
+from services.eventlog.store import EventStore
+from services.readmodels.consistency import wait_for_checkpoint
+from services.sharing.clock import Clock
+from services.sharing.links import Refusal
+from services.sharing.models import shareable_dashboards, share_link_views, share_links
+from services.sharing.personal import PersonalData
+from services.sharing.projections import dashboards_to_share
+
+
+def link_out(row, addresses: dict[str, str], now: datetime) -> dict:
+    if row["revoked_at"] is not None:
+        status = "revoked"
+    else:
+        status = "expired" if now >= row["expires_at"] else "active"
+    return {"id": row["link_id"], "dashboard_id": row["dashboard_id"], "visibility": row["visibility"],
+            "allowed_emails": sorted(addresses[h] for h in row["allowed_email_hashes"] if h in addresses),
+            "token_prefix": row["token_prefix"], "status": status, "expires_at": row["expires_at"],
+            "created_at": row["issued_at"], "revoked_at": row["revoked_at"],
+            "erased": row["erased_at"] is not None, "view_count": row["view_count"],
+            "last_viewed_at": row["last_viewed_at"]}
+
+
+class ShareLinkQueries:
+    def __init__(self, store: EventStore, engine: Engine, personal: PersonalData, clock: Clock,
+                 catch_up_seconds: float) -> None:
+        self.store = store
+        self.engine = engine
+        self.personal = personal
+        self.clock = clock
+        self.catch_up_seconds = catch_up_seconds
+
+    async def dashboard_title(self, project_id: str, dashboard_id: str) -> str:
+        """The title of one of the project's dashboards; 404 for another project's or a missing one."""
+        title = await asyncio.to_thread(self.dashboard_title_now, project_id, dashboard_id)
+        if title is None:  # perhaps generated a moment ago: let the projection catch up once
+            await wait_for_checkpoint(self.engine, dashboards_to_share.name, await self.store.last_sequence(),
+                                      self.catch_up_seconds)
+            title = await asyncio.to_thread(self.dashboard_title_now, project_id, dashboard_id)
+        if title is None:
+            raise Refusal(404, "no such dashboard")
+        return title
+
+    def dashboard_title_now(self, project_id: str, dashboard_id: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(shareable_dashboards.c.title).where(
+                shareable_dashboards.c.dashboard_id == dashboard_id,
+                shareable_dashboards.c.project_id == project_id)).scalar()
+
+    async def links_of_dashboard(self, query: DashboardLinks) -> dict:
+        await self.dashboard_title(query.caller.project_id, query.dashboard_id)
+        mine = (share_links.c.project_id == query.caller.project_id) & (share_links.c.dashboard_id == query.dashboard_id)
+        return await asyncio.to_thread(self._links_page, mine, query.limit, query.offset)
+
+    def _links_page(self, condition, limit: int, offset: int) -> dict:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(share_links).where(condition)
+                                .order_by(share_links.c.issued_at.desc(), share_links.c.link_id)
+                                .limit(limit).offset(offset)).mappings().all()
+            total = conn.execute(select(func.count()).select_from(share_links).where(condition)).scalar_one()
+        return {"items": self.described(rows), "total": total}
+
+    def described(self, rows) -> list[dict]:
+        addresses = self.personal.addresses_of([row["link_id"] for row in rows])
+        now = self.clock.now()
+        return [link_out(row, addresses.get(row["link_id"], {}), now) for row in rows]
+
+    async def link(self, query: LinkQuery) -> dict:
+        return (await asyncio.to_thread(self._described_link, query.caller.project_id, query.link_id))
+
+    def _described_link(self, project_id: str, link_id: str) -> dict:
+        return self.described([self._row(project_id, link_id)])[0]
+
+    def _row(self, project_id: str, link_id: str):
+        with self.engine.connect() as conn:
+            row = conn.execute(select(share_links).where(share_links.c.link_id == link_id,
+                                                         share_links.c.project_id == project_id)).mappings().first()
+        if row is None:  # another project's link is as absent as a missing one
+            raise Refusal(404, "no such share link")
+        return row
+
+    async def views(self, query: LinkQuery) -> dict:
+        return await asyncio.to_thread(self._views_page, query)
+
+    def _views_page(self, query: LinkQuery) -> dict:
+        link = self._row(query.caller.project_id, query.link_id)
+        addresses = self.personal.addresses_of([link["link_id"]]).get(link["link_id"], {})
+        condition = share_link_views.c.link_id == link["link_id"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(share_link_views).where(condition)
+                                .order_by(share_link_views.c.viewed_at.desc(), share_link_views.c.view_id)
+                                .limit(query.limit).offset(query.offset)).mappings().all()
+            total = conn.execute(select(func.count()).select_from(share_link_views).where(condition)).scalar_one()
+        return {"items": [_view_out(row, addresses) for row in rows], "total": total}
+
+
+def _view_out(row, addresses: dict[str, str]) -> dict:
+    email_hash = row["viewer_email_hash"]
+    if email_hash is None:
+        viewer, email = "anonymous", None
+    else:
+        email = addresses.get(email_hash)
+        viewer = "email" if email else "erased"
+    return {"viewed_at": row["viewed_at"], "viewer": viewer, "email": email, "user_agent": row["user_agent"]}

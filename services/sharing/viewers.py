@@ -1,0 +1,164 @@
+"""The people who open a link: opening it, asking for a code, proving an address with it.
+
+No answer tells whether an address is allowed: a code request answers the same either way (the
+code is decided, stored and emailed after the answer, in the background), and a wrong address
+fails a code check exactly like a wrong code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import Engine, select
+
+from contracts import ShareLinkCodeRejected, ShareLinkCodeSent, ShareLinkSessionOpened, ShareLinkViewed
+from contracts.sharing_commands import OpenLink, RequestCode, VerifyCode
+from services.eventlog.store import ConcurrencyError, EventStore
+from services.sharing.clock import Clock
+from services.sharing.handlers import normalized_email, token_digest
+from services.sharing.limits import CodeRequestLimits
+from services.sharing.links import Refusal, ShareLink, load_link
+from services.sharing.mail import code_message
+from services.sharing.models import share_links
+from services.sharing.personal import LinkKey, PersonalData
+from services.sharing.queries import ShareLinkQueries
+
+log = logging.getLogger(__name__)
+CODE_LIFETIME = timedelta(minutes=10)
+SESSION_LIFETIME = timedelta(hours=12)
+WRONG_CODE = ("That code is wrong or no longer valid. A code works once, for 10 minutes and 5 tries: "
+              "ask for a new one if needed.")
+APPEND_ATTEMPTS = 5
+
+
+class LinkViewers:
+    def __init__(self, store: EventStore, engine: Engine, personal: PersonalData, queries: ShareLinkQueries,
+                 limits: CodeRequestLimits, mailer, sender: str, clock: Clock) -> None:
+        self.store = store
+        self.engine = engine
+        self.personal = personal
+        self.queries = queries
+        self.limits = limits
+        self.mailer = mailer
+        self.sender = sender
+        self.clock = clock
+        self.background: set[asyncio.Task] = set()
+
+    async def open(self, command: OpenLink) -> dict:
+        link = await self._live_link(command.token)
+        now = self.clock.now()
+        viewer = None
+        if link.private:
+            session = link.session(token_digest(command.session), now) if command.session else None
+            if session is None:
+                return {"outcome": "sign_in"}
+            viewer = session.email_hash
+        await self.store.append(ShareLinkViewed(project_id=link.project_id, aggregate_id=link.link_id, occurred_at=now,
+                                                payload={"viewer_email_hash": viewer,
+                                                         "user_agent": command.user_agent[:512]}))
+        return {"outcome": "view", "dashboard_id": link.issued.payload.dashboard_id, "project_id": link.project_id}
+
+    async def request_code(self, command: RequestCode) -> dict:
+        link = await self._live_link(command.token)
+        email = normalized_email(command.email)
+        address = hashlib.sha256(command.client_address.encode()).hexdigest()[:32]
+        if not await self.limits.allow(link.link_id, address):
+            raise Refusal(429, "Too many codes were asked for; try again in an hour.")
+        if link.private:
+            task = asyncio.create_task(self._send_code(link.link_id, email))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+        return {"outcome": "code_requested"}
+
+    async def _send_code(self, link_id: str, email: str) -> None:
+        try:
+            key = await asyncio.to_thread(self.personal.key_of, link_id)
+            if key is None:
+                return
+            email_hash, code = key.email_hash(email), f"{secrets.randbelow(1_000_000):06d}"
+            if not await self._append_code(link_id, key, email_hash, code):
+                return
+            link = await load_link(self.store, link_id)
+            title = await asyncio.to_thread(self.queries.dashboard_title_now, link.project_id,
+                                            link.issued.payload.dashboard_id)
+            minutes = int(CODE_LIFETIME.total_seconds() // 60)
+            await self.mailer.send(code_message(self.sender, email, title or "shared with you", code, minutes))
+            log.info("share link %s: a code was emailed", link_id)  # never the address, never the code
+        except Exception:
+            log.exception("share link %s: the code could not be sent", link_id)
+
+    async def _append_code(self, link_id: str, key: LinkKey, email_hash: str, code: str) -> bool:
+        """Stored before it is emailed; False when the address is not allowed (nothing is sent)."""
+        for _ in range(APPEND_ATTEMPTS):
+            link = await load_link(self.store, link_id)
+            if link is None or link.gone_because(self.clock.now()) or not link.allows(email_hash):
+                return False
+            now = self.clock.now()
+            sent = ShareLinkCodeSent(project_id=link.project_id, aggregate_id=link_id, occurred_at=now, payload={
+                "email_hash": email_hash, "code_hash": key.code_hash(email_hash, code),
+                "expires_at": now + CODE_LIFETIME})
+            try:
+                await self.store.append(sent, expected_last_seq=link.version)
+                return True
+            except ConcurrencyError:
+                continue
+        return False
+
+    async def verify_code(self, command: VerifyCode) -> dict:
+        for _ in range(APPEND_ATTEMPTS):
+            link = await self._live_link(command.token)
+            key = await asyncio.to_thread(self.personal.key_of, link.link_id) if link.private else None
+            if key is None:
+                raise Refusal(422, WRONG_CODE)
+            try:
+                email_hash = key.email_hash(normalized_email(command.email))
+            except Refusal:
+                raise Refusal(422, WRONG_CODE) from None
+            try:
+                return await self._try_code(link, key, email_hash, command.code.strip())
+            except ConcurrencyError:  # another try on this link landed first: count again
+                continue
+        raise Refusal(409, "This link is busy; try again.")
+
+    async def _try_code(self, link: ShareLink, key: LinkKey, email_hash: str, attempt: str) -> dict:
+        now, code = self.clock.now(), link.codes.get(email_hash)
+        if code is None or not code.usable(now):
+            raise Refusal(422, WRONG_CODE)
+        if not hmac.compare_digest(key.code_hash(email_hash, attempt), code.code_hash):
+            await self.store.append(ShareLinkCodeRejected(
+                project_id=link.project_id, aggregate_id=link.link_id, occurred_at=now,
+                payload={"email_hash": email_hash, "code_hash": code.code_hash}), expected_last_seq=link.version)
+            raise Refusal(422, WRONG_CODE)
+        session = secrets.token_urlsafe(32)
+        expires_at = min(now + SESSION_LIFETIME, link.issued.payload.expires_at)
+        await self.store.append(ShareLinkSessionOpened(
+            project_id=link.project_id, aggregate_id=link.link_id, occurred_at=now, payload={
+                "email_hash": email_hash, "code_hash": code.code_hash, "session_sha256": token_digest(session),
+                "expires_at": expires_at}), expected_last_seq=link.version)
+        return {"outcome": "session", "session": session, "expires_at": expires_at,
+                "max_age": int((expires_at - now).total_seconds())}
+
+    async def _live_link(self, token: str) -> ShareLink:
+        """The link a token opens, as its events say now: 404 unknown, 410 expired or revoked."""
+        link_id = await asyncio.to_thread(self._link_id_of, token_digest(token))
+        link = await load_link(self.store, link_id) if link_id else None
+        if link is None:
+            raise Refusal(404, "There is no such link. Check that it was copied whole.")
+        gone = link.gone_because(self.clock.now())
+        if gone:
+            raise Refusal(410, gone)
+        return link
+
+    def _link_id_of(self, token_sha256: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(share_links.c.link_id).where(share_links.c.token_sha256 == token_sha256)).scalar()
+
+    async def drain(self) -> None:
+        """Let codes being sent finish (on shutdown)."""
+        if self.background:
+            await asyncio.wait(self.background, timeout=30)
