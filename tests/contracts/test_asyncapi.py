@@ -18,8 +18,15 @@ from contracts import (
     ShareLinkRevoked,
     ShareLinkSessionOpened,
     ShareLinkViewed,
+    WebhookDeliveryAttempted,
+    WebhookDeliveryFailed,
+    WebhookDeliveryScheduled,
+    WebhookDeliverySucceeded,
+    WebhookEndpointDeleted,
     WebhookEndpointDisabled,
     WebhookEndpointRegistered,
+    WebhookEndpointSecretRotated,
+    WebhookEndpointUpdated,
 )
 from contracts.asyncapi import asyncapi_document
 from contracts.envelope import CURRENT_VERSIONS
@@ -68,8 +75,22 @@ async def appended_by_the_services(store) -> None:
         link.caused(ShareLinkErased, payload={"reason": "asked to"})]
     hook = WebhookEndpointRegistered(project_id=project_id, aggregate_id="w1", payload={
         "url": "https://example.com/hook", "event_types": ["GenerationCompleted"]})
-    await store.append_many([*link_events, hook,
-                             hook.caused(WebhookEndpointDisabled, payload={"reason": "410 Gone"})])
+    hook_events = [
+        hook, hook.caused(WebhookEndpointUpdated, payload={"enabled": False}),
+        hook.caused(WebhookEndpointSecretRotated, payload={"sealed_secret": "sealed", "previous_valid_until": expires}),
+        hook.caused(WebhookEndpointDisabled, payload={"reason": "410 Gone"}),
+        hook.caused(WebhookEndpointDeleted, payload={})]
+    delivery = WebhookDeliveryScheduled(project_id=project_id, aggregate_id="wd1", payload={
+        "endpoint_id": "w1", "message_id": "msg_1", "event_type": "generation.completed",
+        "source_event_id": "e1", "body": {"type": "generation.completed", "timestamp": "2026-01-01T00:00:00Z",
+                                          "data": {}}})
+    attempt = {"endpoint_id": "w1", "attempt": 1, "attempted_at": expires, "status_code": 500, "latency_ms": 12,
+               "error": "HTTP 500", "next_attempt_at": expires}
+    delivery_events = [
+        delivery, delivery.caused(WebhookDeliveryAttempted, payload=attempt),
+        delivery.caused(WebhookDeliverySucceeded, payload={"endpoint_id": "w1", "attempts": 2}),
+        delivery.caused(WebhookDeliveryFailed, payload={"endpoint_id": "w1", "attempts": 8, "reason": "gave up"})]
+    await store.append_many([*link_events, *hook_events, *delivery_events])
 
 
 async def test_every_event_in_the_log_validates_against_its_published_schema(document, store, js):
