@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import pytest
 from sqlalchemy import Column, MetaData, String, Table, Text, select
+from sqlalchemy.exc import IntegrityError
 
 from contracts import DashboardRequested, GenerationCompleted
 from services.gateway.models import data_sources, generations, metric_points
@@ -170,3 +172,14 @@ async def test_the_cli_lists_parked_events_and_retries_them(nats_server, js, sto
 async def _one_stored(js, seq):
     async for batch in EventReader(js).batches(start_seq=seq, end_seq=seq):
         return batch[0]
+
+
+def test_a_failed_statement_never_shows_its_parameters(engine):
+    """hide_parameters on every read-model engine: an error's text carries no row values into a log."""
+    table = Table("secrets_test", MetaData(), Column("id", String(64), primary_key=True), Column("note", Text))
+    table.create(engine)
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [{"id": "k1", "note": "first"}])
+    with pytest.raises(IntegrityError) as refused, engine.begin() as conn:
+        conn.execute(table.insert(), [{"id": "k1", "note": "secret-value-of-another-project"}])
+    assert "secret-value" not in str(refused.value)
