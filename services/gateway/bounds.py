@@ -16,7 +16,6 @@ from pydantic import AfterValidator, BeforeValidator, StringConstraints
 from services.gateway.envelope import ApiError
 
 TITLE_CHARS = 200
-DESCRIPTION_CHARS = 2000
 NAME_CHARS = 100
 SCOPE_ID_CHARS = 128  # tenant and workspace ids
 IDEMPOTENCY_KEY_CHARS = 200
@@ -26,22 +25,13 @@ RESOURCE_ID = r"^[A-Za-z0-9_-]{1,128}$"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.+\-Z]*)?$")
 
 
-def control_character_in(value: str, allowed: str = "") -> str | None:
-    for character in value:
-        if unicodedata.category(character) == "Cc" and character not in allowed:
-            return character
-    return None
+def control_character_in(value: str) -> bool:
+    return any(unicodedata.category(character) == "Cc" for character in value)
 
 
-def _plain_line(value: str) -> str:
-    if control_character_in(value) is not None:
+def plain_line(value: str) -> str:
+    if control_character_in(value):
         raise ValueError("must not contain control characters")
-    return value
-
-
-def _plain_text(value: str) -> str:
-    if control_character_in(value, allowed="\n\t") is not None:
-        raise ValueError("must not contain control characters other than line breaks and tabs")
     return value
 
 
@@ -51,22 +41,21 @@ def _iso_date(value: object) -> object:
     return value
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_CHARS), AfterValidator(_plain_line)]
-Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_CHARS), AfterValidator(_plain_text)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_CHARS), AfterValidator(plain_line)]
 IsoDateText = BeforeValidator(_iso_date)
 MetricIdQuery = Annotated[str | None, Query(max_length=METRIC_ID_CHARS), AfterValidator(
-    lambda value: value if value is None else _plain_line(value))]
+    lambda value: value if value is None else plain_line(value))]
 ResourceId = Annotated[str, Path(pattern=RESOURCE_ID)]
 
 
 def form_line(fields: dict[str, str], name: str, max_chars: int) -> str | None:
-    """A multipart form field, bounded like a PlainLine; absent or empty is None."""
+    """A multipart form field: one line of at most `max_chars` characters; absent or empty is None."""
     value = fields.get(name) or None
     if value is None:
         return None
     if len(value) > max_chars:
         raise ApiError(422, f"{name}: at most {max_chars} characters")
-    if control_character_in(value) is not None:
+    if control_character_in(value):
         raise ApiError(422, f"{name}: must not contain control characters")
     return value
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import pytest
 from sqlalchemy import Column, MetaData, String, Table, Text, select
+from sqlalchemy.exc import IntegrityError
 
 from contracts import DashboardRequested, GenerationCompleted
 from services.gateway.models import data_sources, generations, metric_points
 from services.eventlog.reader import EventReader
 from services.gateway.projections import generation_status, integrations, metrics
 from services.readmodels.batches import park_event
-from services.readmodels.checkpoints import parked_events
+from services.readmodels.checkpoints import parked_events, read_checkpoint
 from services.readmodels.parking import retry_parked
 from services.readmodels.projection import Projection
-from services.readmodels.runner import create_read_model_tables
+from services.readmodels.runner import ProjectionRunner, create_read_model_tables
 from tests.factories import SHA, generation_lifecycle, requested
 from tests.readmodels.running import caught_up, running
 from tests.runtime.test_cli import dashloom
@@ -170,3 +172,31 @@ async def test_the_cli_lists_parked_events_and_retries_them(nats_server, js, sto
 async def _one_stored(js, seq):
     async for batch in EventReader(js).batches(start_seq=seq, end_seq=seq):
         return batch[0]
+
+
+def test_a_failed_statement_never_shows_its_parameters(engine):
+    """hide_parameters on every read-model engine: an error's text carries no row values into a log."""
+    table = Table("secrets_test", MetaData(), Column("id", String(64), primary_key=True), Column("note", Text))
+    table.create(engine)
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [{"id": "k1", "note": "first"}])
+    with pytest.raises(IntegrityError) as refused, engine.begin() as conn:
+        conn.execute(table.insert(), [{"id": "k1", "note": "secret-value-of-another-project"}])
+    assert "secret-value" not in str(refused.value)
+
+
+async def test_nothing_is_parked_while_the_database_does_not_answer(js, store, engine, monkeypatch):
+    """A failure with the database away is everyone's, not the event's: retry, never park."""
+    answers = {"now": False}
+    monkeypatch.setattr(ProjectionRunner, "_database_answers", lambda self: answers["now"])
+    seq = await store.append(requested("g1", title="poison"))
+    async with running(js, engine, poison, retry_delay=0.01) as runner:
+        await asyncio.sleep(2.5)
+        with engine.connect() as conn:
+            assert conn.execute(select(parked_events)).all() == []
+            assert read_checkpoint(conn, "poison_test") == 0
+        assert runner.last_error == "ValueError"
+        answers["now"] = True
+        await caught_up(engine, poison, seq, timeout=15)
+    with engine.connect() as conn:
+        assert [p.seq for p in conn.execute(select(parked_events))] == [seq]
