@@ -7,7 +7,7 @@ changes the version, so a hit is exactly what a fresh query would have answered.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 
 from services.readmodels.versions import Version
 
@@ -17,12 +17,14 @@ class AnswerCache:
         self.size = size
         self._entries: OrderedDict[Hashable, tuple[Version, bytes]] = OrderedDict()
 
-    def get_or_build(self, key: Hashable, version: Version, build: Callable[[], bytes]) -> bytes:
+    def get(self, key: Hashable, version: Version) -> bytes | None:
         entry = self._entries.get(key)
-        if entry is not None and entry[0] == version:
-            self._entries.move_to_end(key)
-            return entry[1]
-        body = build()
+        if entry is None or entry[0] != version:
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
+    def put(self, key: Hashable, version: Version, body: bytes) -> bytes:
         self._entries[key] = (version, body)
         self._entries.move_to_end(key)
         if len(self._entries) > self.size:

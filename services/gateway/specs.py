@@ -5,6 +5,7 @@ A spec never changes once written, so each instance keeps the recent ones in mem
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 
 import orjson
@@ -21,10 +22,13 @@ class DashboardSpecs:
         self.size = size
         self._recent: OrderedDict[str, dict] = OrderedDict()
 
-    async def load(self, dashboard_id: str, project_id: str) -> dict | None:
+    def _spec_blob(self, dashboard_id: str, project_id: str) -> str | None:
         with self.engine.connect() as conn:
-            blob = conn.execute(select(dashboards.c.spec_blob).where(
+            return conn.execute(select(dashboards.c.spec_blob).where(
                 dashboards.c.dashboard_id == dashboard_id, dashboards.c.project_id == project_id)).scalar()
+
+    async def load(self, dashboard_id: str, project_id: str) -> dict | None:
+        blob = await asyncio.to_thread(self._spec_blob, dashboard_id, project_id)
         if blob is None:
             return None
         if blob not in self._recent:

@@ -22,6 +22,7 @@ from services.eventlog.connection import connect
 from services.eventlog.stream import ensure_events_stream
 from services.gateway.ratelimit import ratelimit_bucket
 from services.gateway.usage import usage_bucket
+from services.runtime.backoff import Backoff
 from services.runtime.children import die_with_parent
 from services.runtime.heartbeats import SERVICES, heartbeat_bucket
 from services.runtime.nats_server import NatsServer
@@ -49,28 +50,6 @@ def settings_environment(settings: Settings) -> dict[str, str]:
 
 def service_command(name: str) -> list[str]:
     return [sys.executable, "-m", f"services.{name}"]
-
-
-class Backoff:
-    """When a child that died may start again: at once the first time, then after a delay that
-    doubles up to `longest`, and back to the start once it stayed up for `longest`."""
-
-    def __init__(self, first: float, longest: float) -> None:
-        self.first, self.longest = first, longest
-        self.delay = 0.0
-        self.not_before = 0.0
-        self.started_at = 0.0
-
-    def died(self) -> None:
-        now = time.monotonic()
-        self.delay = 0.0 if now - self.started_at > self.longest else min(max(self.delay * 2, self.first), self.longest)
-        self.not_before = now + self.delay
-
-    def due(self) -> bool:
-        return time.monotonic() >= self.not_before
-
-    def started(self) -> None:
-        self.started_at = time.monotonic()
 
 
 class Platform:

@@ -13,7 +13,6 @@ import logging
 import os
 import signal
 import socket
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING
 from nats.aio.client import Client
 
 from services.eventlog.connection import connect
+from services.runtime.backoff import Backoff
 from services.runtime.heartbeats import beat, heartbeat_bucket
 from services.runtime.settings import Settings
 
@@ -61,9 +61,8 @@ class TaskState:
 
 class Supervisor:
     """Runs each task until the service stops; one that fails or returns early is restarted after
-    a backoff that doubles up to a maximum (and starts again from the minimum once a run lasted
-    longer than the maximum). A dead task never hides behind a live heartbeat: its state is in
-    every beat."""
+    a backoff (runtime/backoff.py). A dead task never hides behind a live heartbeat: its state is
+    in every beat."""
 
     def __init__(self, stop: asyncio.Event, backoff: float, max_backoff: float) -> None:
         self.stop = stop
@@ -76,9 +75,9 @@ class Supervisor:
         return asyncio.create_task(self._keep_running(name, run), name=name)
 
     async def _keep_running(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
-        state, wait = self.states[name], self.backoff
+        state, backoff = self.states[name], Backoff(self.backoff, self.max_backoff)
         while not self.stop.is_set():
-            started = time.monotonic()
+            backoff.started()
             try:
                 await run()
                 if self.stop.is_set():
@@ -87,12 +86,10 @@ class Supervisor:
             except Exception as error:
                 state.last_error = type(error).__name__
                 log.exception("task %s failed", name)
-            if time.monotonic() - started > self.max_backoff:
-                wait = self.backoff
+            wait = backoff.died()
             state.status, state.restarts = "restarting", state.restarts + 1
             log.warning("task %s restarts in %.1fs (restart %d)", name, wait, state.restarts)
             await _wait(self.stop, wait)
-            wait = min(wait * 2, self.max_backoff)
             state.status = "running"
         state.status = "stopped"
 

@@ -3,21 +3,11 @@ back by itself (its connection, the revocation follower, the rate limiter's memo
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 
+from tests.polling import until
+
 CSV = {"files": {"file": ("sales.csv", b"region,amount\nnorth,1\nsouth,2\n")}}
-
-
-async def until(check, seconds: float):
-    deadline = time.monotonic() + seconds
-    while True:
-        result = await check()
-        if result or time.monotonic() > deadline:
-            return result
-        await asyncio.sleep(0.2)
 
 
 @pytest.mark.timeout(120)
@@ -44,7 +34,7 @@ async def test_the_gateway_answers_503_while_the_bus_is_away_and_recovers(client
     async def serving() -> bool:
         return (await client.get("/api/v1/project", headers=project.auth)).status_code == 200
 
-    assert await until(serving, 30), "the gateway did not recover by itself"
+    assert await until(serving, 30, interval=0.2), "the gateway did not recover by itself"
     answers = [(await client.get("/api/v1/project", headers=project.auth)) for _ in range(3)]
     assert [a.status_code for a in answers] == [200] * 3
     assert int(answers[-1].headers["X-RateLimit-Remaining"]) < int(answers[0].headers["X-RateLimit-Remaining"])

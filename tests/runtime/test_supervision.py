@@ -10,15 +10,7 @@ import pytest
 
 from services.runtime.heartbeats import last_heartbeats
 from services.runtime.service import ServiceContext, serve
-
-
-async def until(check, seconds: float):
-    deadline = time.monotonic() + seconds
-    while True:
-        result = await check()
-        if result or time.monotonic() > deadline:
-            return result
-        await asyncio.sleep(0.1)
+from tests.polling import until
 
 
 @pytest.mark.timeout(60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -12,7 +13,7 @@ from services.gateway.bounds import ResourceId
 from services.gateway.envelope import ApiError, JsonAnswer, Page, Success, ok, page
 from services.gateway.models import dashboards, generations
 from services.gateway.projections import generation_status
-from services.gateway.routes.dependencies import Caller, Limit, Offset, ReadModels, principal_of
+from services.gateway.routes.dependencies import Caller, Limit, Offset, ReadModels, off_the_loop, principal_of
 
 router = APIRouter(prefix="/api/v1", tags=["Dashboards"])
 
@@ -78,16 +79,17 @@ async def list_dashboards(request: Request, limit: Limit = 100, offset: Offset =
         return page([dict(zip(_DASHBOARD_FIELDS, row, strict=False)) for row in rows], total, limit, offset).body
 
     state = request.app.state
-    version = state.versions.version(generation_status.name)  # first: the rows are then at least that new
-    body = state.answers.get_or_build(("dashboards", caller.project_id, limit, offset), version, build)
+    # The version first: the rows are then at least that new. Both reads leave the event loop.
+    version = await asyncio.to_thread(state.versions.version, generation_status.name)
+    key = ("dashboards", caller.project_id, limit, offset)
+    body = state.answers.get(key, version) or state.answers.put(key, version, await asyncio.to_thread(build))
     return JsonAnswer(body)
 
 
 @router.get("/dashboards/{dashboard_id}", response_model=Success[DashboardWithSpec])
 async def get_dashboard(dashboard_id: ResourceId, caller: Caller, engine: ReadModels, request: Request):
-    with engine.connect() as conn:
-        row = conn.execute(select(dashboards).where(dashboards.c.dashboard_id == dashboard_id,
-                                                    dashboards.c.project_id == caller.project_id)).first()
+    row = await off_the_loop(engine, lambda conn: conn.execute(select(dashboards).where(
+        dashboards.c.dashboard_id == dashboard_id, dashboards.c.project_id == caller.project_id)).first())
     if row is None:  # another project's dashboard is as absent as a missing one
         raise ApiError(404, "no such dashboard")
     spec = await request.app.state.dashboard_specs.load(dashboard_id, caller.project_id)
@@ -114,7 +116,7 @@ def generation_row(engine, project_id: str, generation_id: str):
 
 @router.get("/generations/{generation_id}", response_model=Success[GenerationOut])
 async def get_generation(generation_id: ResourceId, caller: Caller, engine: ReadModels):
-    row = generation_row(engine, caller.project_id, generation_id)
+    row = await asyncio.to_thread(generation_row, engine, caller.project_id, generation_id)
     if row is None:
         raise ApiError(404, "no such generation")
     return ok({

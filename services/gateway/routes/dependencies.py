@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.params import Depends as DependsParam
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from starlette.requests import HTTPConnection
 
 from services.eventlog.store import EventStore
 from services.gateway.auth import Principal, Scope
 from services.gateway.envelope import ApiError
 from services.readmodels.consistency import wait_for_checkpoint
+
+T = TypeVar("T")
 
 # Dependencies are `async def` so FastAPI runs them inline rather than in its thread pool. The
 # middleware has already checked the key; the bearer scheme is declared in OpenAPI by
@@ -74,6 +78,15 @@ def tenant_of(principal: Principal, requested: str | None) -> str | None:
     if not principal.may_use_tenant(requested):
         raise ApiError(403, "this credential may not act for that tenant")
     return requested
+
+
+async def off_the_loop(engine: Engine, read: Callable[[Connection], T]) -> T:
+    """Run `read` on a connection in a worker thread: the event loop never waits on the database."""
+    def run() -> T:
+        with engine.connect() as conn:
+            return read(conn)
+
+    return await asyncio.to_thread(run)
 
 
 async def applied(request: Request, projection: str, seq: int) -> None:

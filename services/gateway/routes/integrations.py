@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from services.gateway.envelope import Success, ok
 from services.gateway.models import data_sources, webhook_endpoints
-from services.gateway.routes.dependencies import Caller, ReadModels
+from services.gateway.routes.dependencies import Caller, ReadModels, off_the_loop
 
 router = APIRouter(prefix="/api/v1", tags=["Integrations"])
 
@@ -39,11 +39,13 @@ class WebhookEndpointOut(BaseModel):
 
 @router.get("/integrations", response_model=Success[list[DataSourceOut | WebhookEndpointOut]])
 async def list_integrations(caller: Caller, engine: ReadModels):
-    with engine.connect() as conn:
-        sources = conn.execute(select(data_sources).where(data_sources.c.project_id == caller.project_id)
-                               .order_by(data_sources.c.file_format)).all()
-        endpoints = conn.execute(select(webhook_endpoints).where(webhook_endpoints.c.project_id == caller.project_id)
-                                 .order_by(webhook_endpoints.c.created_at)).all()
+    def read(conn):
+        return (conn.execute(select(data_sources).where(data_sources.c.project_id == caller.project_id)
+                             .order_by(data_sources.c.file_format)).all(),
+                conn.execute(select(webhook_endpoints).where(webhook_endpoints.c.project_id == caller.project_id)
+                             .order_by(webhook_endpoints.c.created_at)).all())
+
+    sources, endpoints = await off_the_loop(engine, read)
     items: list[dict] = [{"type": "data_source", "id": f"upload-{s.file_format}", "kind": "file_upload",
                           "file_format": s.file_format, "uploads": s.uploads, "bytes": s.bytes,
                           "first_used_at": s.first_used_at, "last_used_at": s.last_used_at} for s in sources]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from services.gateway.bounds import IsoDateText, MetricIdQuery
 from services.gateway.envelope import ApiError, Page, page
 from services.gateway.models import metric_points
-from services.gateway.routes.dependencies import Caller, Limit, Offset, ReadModels
+from services.gateway.routes.dependencies import Caller, Limit, Offset, ReadModels, off_the_loop
 
 router = APIRouter(prefix="/api/v1", tags=["Metrics"])
 IsoDate = Annotated[date | datetime | None, IsoDateText,
@@ -46,11 +46,13 @@ async def list_metrics(caller: Caller, engine: ReadModels, limit: Limit = 100, o
         conditions.append(metric_points.c.date >= start)
     if end is not None:
         conditions.append(metric_points.c.date <= end)
-    with engine.connect() as conn:
+    def read(conn):
         total = conn.execute(select(func.count()).select_from(metric_points).where(*conditions)).scalar_one()
-        rows = conn.execute(select(metric_points).where(*conditions)
-                            .order_by(metric_points.c.metric_id, metric_points.c.date)
-                            .limit(limit).offset(offset)).all()
+        return total, conn.execute(select(metric_points).where(*conditions)
+                                   .order_by(metric_points.c.metric_id, metric_points.c.date)
+                                   .limit(limit).offset(offset)).all()
+
+    total, rows = await off_the_loop(engine, read)
     items = [{"metric_id": r.metric_id, "name": r.name, "dashboard_id": r.dashboard_id,
               "aggregation": r.aggregation, "date": r.date, "value": r.value} for r in rows]
     return page(items, total, limit, offset)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from services.gateway.envelope import ApiError, Success, ok
 from services.gateway.models import projects
-from services.gateway.routes.dependencies import Caller, ReadModels
+from services.gateway.routes.dependencies import Caller, ReadModels, off_the_loop
 
 router = APIRouter(prefix="/api/v1", tags=["Project"])
 
@@ -30,8 +30,8 @@ class ProjectOut(BaseModel):
 
 @router.get("/project", response_model=Success[ProjectOut])
 async def get_project(caller: Caller, engine: ReadModels, request: Request):
-    with engine.connect() as conn:
-        row = conn.execute(select(projects).where(projects.c.project_id == caller.project_id)).first()
+    row = await off_the_loop(engine, lambda conn: conn.execute(
+        select(projects).where(projects.c.project_id == caller.project_id)).first())
     if row is None:
         raise ApiError(404, "no such project")
     budgets = request.app.state.budgets
