@@ -31,6 +31,7 @@ from services.sharing.viewers import LinkViewers
 
 log = logging.getLogger(__name__)
 QUEUE = "sharing"
+CONCURRENT_COMMANDS = 16  # per subject and replica; the link's versioned appends keep them apart
 Handler = Callable[[BaseModel], Awaitable[dict]]
 
 
@@ -64,7 +65,8 @@ async def answer_commands(nats_url: str, handlers: dict, stop: asyncio.Event) ->
     broker = NatsBroker(nats_servers(nats_url), name="dashloom-sharing", **RECONNECT,
                         log_level=logging.DEBUG)  # one access line per request is noise
     for name, (model, handle) in handlers.items():
-        broker.subscriber(command_subject(name), queue=QUEUE, title=f"sharing-{name}")(responder(name, model, handle))
+        broker.subscriber(command_subject(name), queue=QUEUE, max_workers=CONCURRENT_COMMANDS,
+                          title=f"sharing-{name}")(responder(name, model, handle))
     await broker.start()
     try:
         await stop.wait()

@@ -33,7 +33,7 @@ CODE_LIFETIME = timedelta(minutes=10)
 SESSION_LIFETIME = timedelta(hours=12)
 WRONG_CODE = ("That code is wrong or no longer valid. A code works once, for 10 minutes and 5 tries: "
               "ask for a new one if needed.")
-APPEND_ATTEMPTS = 5
+APPEND_ATTEMPTS = 10  # each conflict is another append that landed; wrong codes stop after 5
 
 
 class LinkViewers:

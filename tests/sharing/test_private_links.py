@@ -10,7 +10,7 @@ from datetime import timedelta
 from contracts import STREAM_NAME
 from services.eventlog.reader import EventReader
 from tests.generation.test_viewer import dashboard_of
-from tests.sharing.test_share_links import assert_page_headers, path_of, share
+from tests.sharing.test_share_links import assert_page_headers, path_of, share, views_of
 
 ANA = "ana@example.com"
 
@@ -70,7 +70,7 @@ async def test_the_right_code_opens_a_session_that_revocation_ends(client, new_p
     assert page.status_code == 200 and 'class="chart"' in page.text
     assert (await try_code(client, link, ANA, code)).status_code == 422  # a code works once
 
-    views = (await client.get(f"/api/v1/share-links/{link['id']}/views", headers=premium.auth)).json()["data"]
+    views = await views_of(client, premium, link, 1)
     assert [(v["viewer"], v["email"], v["user_agent"]) for v in views] == [("email", ANA, "ana-browser")]
 
     await client.delete(f"/api/v1/share-links/{link['id']}", headers=premium.auth)

@@ -3,6 +3,7 @@ the /s/ page opened with no API key. Time moves by the sharing service's clock, 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from tests.generation.test_viewer import dashboard_of
@@ -16,6 +17,16 @@ async def share(client, project, dashboard_id: str, **body):
 
 def path_of(url: str) -> str:
     return url[url.index("/s/"):]
+
+
+async def views_of(client, project, link: dict, count: int) -> list[dict]:
+    """The link's view log once it holds `count` views (views reach the read model a moment later)."""
+    async with asyncio.timeout(10):
+        while True:
+            views = (await client.get(f"/api/v1/share-links/{link['id']}/views", headers=project.auth)).json()
+            if len(views["data"]) >= count:
+                return views["data"]
+            await asyncio.sleep(0.05)
 
 
 def assert_page_headers(answer) -> None:
@@ -47,8 +58,8 @@ async def test_a_free_link_is_public_lasts_seven_days_and_opens_without_a_key(cl
     listed = (await client.get(f"/api/v1/dashboards/{dashboard_id}/share-links", headers=project.auth)).json()
     assert [item["id"] for item in listed["data"]] == [link["id"]] and listed["pagination"]["total"] == 1
     assert "url" not in listed["data"][0] and token not in str(listed)  # the URL was shown once
-    views = (await client.get(f"/api/v1/share-links/{link['id']}/views", headers=project.auth)).json()
-    assert [(v["viewer"], v["email"], v["user_agent"]) for v in views["data"]] == [("anonymous", None, "pytest-browser")]
+    views = await views_of(client, project, link, 1)
+    assert [(v["viewer"], v["email"], v["user_agent"]) for v in views] == [("anonymous", None, "pytest-browser")]
 
     clock.advance(timedelta(days=7, seconds=-5))
     assert (await client.get(path_of(link["url"]))).status_code == 200
