@@ -39,6 +39,7 @@ from services.gateway.routes import (
     project,
     viewer,
     webhooks,
+    websocket,
 )
 from services.gateway.specs import DashboardSpecs
 from services.gateway.usage import KeyUsage, usage_bucket
@@ -84,6 +85,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     app = FastAPI(title="Dashloom API", version="1.0.0", docs_url="/docs",
                   description="Every JSON answer is `{success, data}` or `{success: false, error, code}`.")
     app.state.nc = gateway.nc
+    app.state.authenticator = gateway.authenticator
     app.state.js = gateway.nc.jetstream()
     app.state.store = EventStore(app.state.js)
     app.state.engine = gateway.engine
@@ -109,6 +111,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.include_router(integrations.router, responses=API_ERRORS)
     app.include_router(api_keys.router, responses=ADMIN_ERRORS)
     app.include_router(webhooks.router, responses=documented(401, 403, 404, 409, 422, 429, 500, 503))
+    app.include_router(websocket.router, responses=API_ERRORS)
     app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, limiter=gateway.limiter,
                        budgets=gateway.budgets, usage=gateway.usage)
     return app

@@ -199,7 +199,10 @@ async def test_a_hanging_endpoint_does_not_hold_up_a_healthy_one(client, new_pro
     started = asyncio.get_running_loop().time()
     await complete_a_generation(store, project)
     try:
+        # Structural, not a stopwatch: the healthy delivery lands while all of the hanging
+        # endpoint's attempts are still held open (one shared lane would queue it behind them).
         [request] = await receiver.wait_for(1, "/healthy", timeout=5)
-        assert not release.is_set() and request.at - started < 1.0
+        assert not release.is_set() and len(receiver.at("/hanging")) == 4
+        print(f"healthy delivery {request.at - started:.3f} s after its event, beside 4 hanging attempts")
     finally:
         release.set()
