@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/generation.py
+	$(BIN)/python bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) .dashloom

@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 
 from contracts import STREAM_NAME
 from services.eventlog.blobs import BlobStore, open_blob_store
-from services.gateway.retention import sweep_uploads
 from services.eventlog.store import EventStore
 from services.gateway.auth import ApiKeyAuthenticator, Scope
 from services.gateway.cache import AnswerCache
@@ -29,6 +28,7 @@ from services.gateway.http_server import HttpServer, http_server_config
 from services.gateway.middleware import OPEN_PATHS, AuthAndRateLimit, Budgets
 from services.gateway.projections import PROJECTIONS
 from services.gateway.ratelimit import RateLimiter, ratelimit_bucket
+from services.gateway.retention import sweep_uploads
 from services.gateway.routes import (
     api_keys,
     asyncapi,
@@ -43,6 +43,7 @@ from services.gateway.routes import (
     share_pages,
     viewer,
     webhooks,
+    websocket,
 )
 from services.gateway.routes.dependencies import needs
 from services.gateway.specs import DashboardSpecs
@@ -70,6 +71,7 @@ ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
     (share_links.router, Scope.WRITE, documented(401, 403, 404, 409, 422, 429, 500, 503)),
     (share_pages.router, None, {}),
     (webhooks.router, Scope.WRITE, documented(401, 403, 404, 409, 422, 429, 500, 503)),
+    (websocket.router, Scope.READ, API_ERRORS),
 ]
 
 
@@ -112,6 +114,7 @@ def create_app(gateway: Gateway) -> FastAPI:
                   description="Every JSON answer is `{success, data}` or `{success: false, error, code}`. "
                               "Each operation names the API-key scope it needs (`x-required-scope`).")
     app.state.nc = gateway.nc
+    app.state.authenticator = gateway.authenticator
     app.state.js = gateway.nc.jetstream()
     app.state.store = EventStore(app.state.js)
     app.state.engine = gateway.engine

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 import orjson
 from nats.aio.client import Client
@@ -21,6 +22,7 @@ from services.eventlog.connection import BUS_UNAVAILABLE
 from services.gateway.auth import ApiKeyAuthenticator
 from services.gateway.envelope import bus_unavailable, failure
 from services.gateway.ratelimit import Decision, RateLimiter, kv_token
+from services.gateway.tickets import redeem_ticket
 from services.gateway.usage import KeyUsage
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,13 @@ class AuthAndRateLimit:
     async def _admit(self, scope: Scope):
         """(None, the budget's decision) for a caller let in, or (the refusal, None)."""
         token = _bearer(_header(scope, b"authorization"))
-        principal = await self.authenticator.authenticate(token) if token else None
+        ticket = _websocket_ticket(scope) if not token else None
+        if token:
+            principal = await self.authenticator.authenticate(token)
+        elif ticket:
+            principal = await redeem_ticket(self.bus.jetstream(), ticket)
+        else:
+            principal = None
         if principal is None:
             budgets = self.budgets
             client = kv_token((scope.get("client") or ("unknown", 0))[0])
@@ -129,6 +137,14 @@ async def _answer(send: Send, response) -> None:
         return {"type": "http.request", "body": b"", "more_body": False}
 
     await response({"type": "http"}, no_body, send)
+
+
+def _websocket_ticket(scope: Scope) -> str | None:
+    """A websocket's `?ticket=` (browsers cannot send an Authorization header on a websocket)."""
+    if scope["type"] != "websocket":
+        return None
+    tickets = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("ticket")
+    return tickets[0] if tickets else None
 
 
 async def _refuse_websocket(send: Send, response) -> None:

@@ -1,9 +1,4 @@
-"""The webhooks service's commands over NATS request-reply: `commands.webhooks.<name>`.
-
-The gateway sends `{"project_id": ..., <arguments>}` and gets `{"ok": true, "data": ...}` or
-`{"ok": false, "status": <HTTP status>, "error": "..."}`. A queue group spreads the requests
-over the service's replicas.
-"""
+"""The webhooks service answers its commands (contracts/webhook_commands.py) over NATS request-reply."""
 
 from __future__ import annotations
 
@@ -12,17 +7,10 @@ import logging
 import orjson
 from faststream.nats import NatsBroker
 
+from contracts.webhook_commands import COMMANDS, command_subject
 from services.webhooks.endpoints import CommandRefused, WebhookCommands
 
 log = logging.getLogger(__name__)
-SUBJECT = "commands.webhooks"
-COMMANDS = ("register", "update", "delete", "rotate_secret", "send_test", "redeliver")
-
-
-def command_subject(name: str) -> str:
-    return f"{SUBJECT}.{name}"
-
-
 async def answer(commands: WebhookCommands, name: str, request: dict) -> bytes:
     try:
         data = await getattr(commands, name)(**request)

@@ -17,15 +17,16 @@ from contracts import (
     Event,
     WebhookDeliveryScheduled,
     WebhookEndpointDeleted,
+    WebhookEndpointDisabled,
     WebhookEndpointRegistered,
     WebhookEndpointSecretRotated,
     WebhookEndpointUpdated,
 )
+from contracts.public_events import webhook_body
 from contracts.webhooks import PUBLIC_EVENT_TYPES
 from services.eventlog.store import ConcurrencyError, EventStore
 from services.readmodels.consistency import wait_for_checkpoint
 from services.webhooks.addresses import url_problem
-from services.webhooks.public_events import webhook_body
 from services.webhooks.queries import count_endpoints, endpoint_out
 from services.webhooks.secrets import SecretBox, new_signing_secret
 
@@ -64,7 +65,7 @@ class Endpoint:
             self.description = change.description if change.description is not None else self.description
             if change.enabled is not None:
                 self.status = "enabled" if change.enabled else "disabled"
-        elif event.type == "WebhookEndpointDisabled":
+        elif isinstance(event, WebhookEndpointDisabled):
             self.status = "disabled"
         elif isinstance(event, WebhookEndpointDeleted):
             self.status = "deleted"
@@ -144,11 +145,12 @@ class WebhookCommands:
     async def send_test(self, project_id: str, endpoint_id: str) -> dict:
         await self._load(project_id, endpoint_id)
         delivery_id = uuid.uuid4().hex
+        body = webhook_body("webhook.test", datetime.now(UTC), {"endpoint_id": endpoint_id,
+                                                                 "message": "a test from Dashloom"})
         scheduled = WebhookDeliveryScheduled(project_id=project_id, aggregate_id=delivery_id, payload={
             "endpoint_id": endpoint_id, "message_id": f"msg_{delivery_id}", "event_type": "webhook.test",
-            "source_event_id": delivery_id, "body": {}})
-        body = webhook_body("webhook.test", scheduled, {"endpoint_id": endpoint_id, "message": "a test from Dashloom"})
-        await self._append(scheduled.model_copy(update={"payload": scheduled.payload.model_copy(update={"body": body})}), 0)
+            "source_event_id": delivery_id, "body": body})
+        await self._append(scheduled, 0)
         return {"delivery_id": delivery_id, "message_id": f"msg_{delivery_id}"}
 
     async def redeliver(self, project_id: str, delivery_id: str) -> dict:

@@ -19,11 +19,11 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import Engine, select
 
 from contracts import STREAM_NAME, STREAM_SUBJECTS, WebhookDeliveryScheduled
+from contracts.public_events import PUBLIC, public_body
 from services.eventlog.reader import StoredEvent
 from services.eventlog.store import EventStore
 from services.readmodels.consistency import wait_for_checkpoint
 from services.webhooks.models import webhook_subscriptions
-from services.webhooks.public_events import PUBLIC, public_body
 
 log = logging.getLogger(__name__)
 DURABLE = "webhook-fanout"

@@ -6,9 +6,19 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from services.webhooks.models import webhook_attempts, webhook_deliveries, webhook_subscriptions
+from services.readmodels.database import create_tables
+from services.webhooks.models import metadata, webhook_attempts, webhook_deliveries, webhook_subscriptions
 
 endpoints = webhook_subscriptions.c
+_ready: set[int] = set()
+
+
+def _readable(engine: Engine) -> Engine:
+    """The tables exist even before the webhooks service first ran (then they are empty)."""
+    if id(engine) not in _ready:
+        create_tables(engine, metadata.sorted_tables)
+        _ready.add(id(engine))
+    return engine
 
 
 def _endpoint(row) -> dict[str, Any]:
@@ -18,7 +28,7 @@ def _endpoint(row) -> dict[str, Any]:
 
 
 def list_endpoints(engine: Engine, project_id: str) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
+    with _readable(engine).connect() as conn:
         rows = conn.execute(select(webhook_subscriptions).where(endpoints.project_id == project_id,
                                                                 endpoints.status != "deleted")
                             .order_by(endpoints.created_at)).all()
@@ -26,13 +36,13 @@ def list_endpoints(engine: Engine, project_id: str) -> list[dict[str, Any]]:
 
 
 def count_endpoints(engine: Engine, project_id: str) -> int:
-    with engine.connect() as conn:
+    with _readable(engine).connect() as conn:
         return conn.execute(select(func.count()).where(endpoints.project_id == project_id,
                                                        endpoints.status != "deleted")).scalar_one()
 
 
 def endpoint_out(engine: Engine, project_id: str, endpoint_id: str) -> dict[str, Any] | None:
-    with engine.connect() as conn:
+    with _readable(engine).connect() as conn:
         row = conn.execute(select(webhook_subscriptions).where(
             endpoints.endpoint_id == endpoint_id, endpoints.project_id == project_id,
             endpoints.status != "deleted")).first()
@@ -42,7 +52,7 @@ def endpoint_out(engine: Engine, project_id: str, endpoint_id: str) -> dict[str,
 def deliveries_of(engine: Engine, endpoint_id: str, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     """An endpoint's deliveries, newest first, each with every attempt; and their total."""
     deliveries = webhook_deliveries.c
-    with engine.connect() as conn:
+    with _readable(engine).connect() as conn:
         total = conn.execute(select(func.count()).where(deliveries.endpoint_id == endpoint_id)).scalar_one()
         rows = conn.execute(select(webhook_deliveries).where(deliveries.endpoint_id == endpoint_id)
                             .order_by(deliveries.created_at.desc(), deliveries.delivery_id)

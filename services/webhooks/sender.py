@@ -42,7 +42,6 @@ from services.webhooks.signing import webhook_headers
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-LANE_QUEUE = 100  # attempts waiting per endpoint; more wait in the table for the next round
 
 
 def wall_clock() -> datetime:
@@ -71,6 +70,8 @@ class SenderOptions:
     timeout: float = 15.0
     endpoint_concurrency: int = 4
     poll_seconds: float = 0.1
+    due_batch: int = 500  # deliveries read per round
+    lane_queue: int = 100  # attempts waiting per endpoint; more wait in the table for a later round
 
 
 class Lane:
@@ -81,13 +82,15 @@ class Lane:
         self.queued = 0
 
 
-def _due(engine: Engine, now: datetime, limit: int = 500):
+def _due(engine: Engine, now: datetime, busy_endpoints: list[str], limit: int = 500):
+    """Due deliveries, oldest first, leaving out endpoints whose lanes are full: a backlog at a
+    slow endpoint must not fill every round and starve the others."""
     d, s = webhook_deliveries.c, webhook_subscriptions.c
     query = (select(d.delivery_id, d.project_id, d.endpoint_id, d.message_id, d.body, d.attempts, d.version,
                     s.url, s.status.label("endpoint_status"), s.sealed_secret, s.previous_sealed_secret,
                     s.previous_valid_until, s.failing_since)
              .join(webhook_subscriptions, s.endpoint_id == d.endpoint_id, isouter=True)
-             .where(d.status == "pending", d.next_attempt_at <= now)
+             .where(d.status == "pending", d.next_attempt_at <= now, d.endpoint_id.not_in(busy_endpoints))
              .order_by(d.next_attempt_at).limit(limit))
     with engine.connect() as conn:
         return conn.execute(query).all()
@@ -111,7 +114,8 @@ class Sender:
         async with httpx.AsyncClient(follow_redirects=False, limits=limits, trust_env=False) as client:
             while not stop.is_set():
                 if await asyncio.to_thread(self._hold_lease):
-                    for row in await asyncio.to_thread(_due, self.engine, self.clock()):
+                    busy = [endpoint for endpoint, lane in self.lanes.items() if lane.queued >= self.options.lane_queue]
+                    for row in await asyncio.to_thread(_due, self.engine, self.clock(), busy, self.options.due_batch):
                         self._dispatch(client, row)
                 try:
                     await asyncio.wait_for(stop.wait(), self.options.poll_seconds)
@@ -133,7 +137,7 @@ class Sender:
 
     def _dispatch(self, client: httpx.AsyncClient, row) -> None:
         lane = self.lanes[row.endpoint_id]
-        if row.delivery_id in self.in_flight or lane.queued >= LANE_QUEUE:
+        if row.delivery_id in self.in_flight or lane.queued >= self.options.lane_queue:
             return
         lane.queued += 1
 

@@ -7,9 +7,16 @@ Personal data (a private link's allowed emails) and secrets (link tokens) never 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from contracts import Event, GenerationCompleted, GenerationFailed, ShareLinkIssued, ShareLinkRevoked
+from contracts import (
+    Event,
+    GenerationCompleted,
+    GenerationFailed,
+    ShareLinkIssued,
+    ShareLinkRevoked,
+)
 
 
 def _completed(event: GenerationCompleted) -> dict[str, Any]:
@@ -42,8 +49,8 @@ PUBLIC: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
 }
 
 
-def webhook_body(event_type: str, event: Event, data: dict[str, Any]) -> dict[str, Any]:
-    return {"type": event_type, "timestamp": event.occurred_at.isoformat(), "data": data}
+def webhook_body(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": event_type, "timestamp": occurred_at.isoformat(), "data": data}
 
 
 def public_body(event: Event) -> dict[str, Any] | None:
@@ -52,4 +59,4 @@ def public_body(event: Event) -> dict[str, Any] | None:
     if found is None:
         return None
     event_type, data = found
-    return webhook_body(event_type, event, data(event))
+    return webhook_body(event_type, event.occurred_at, data(event))
