@@ -88,10 +88,22 @@ def _spec(data: list[dict], mark, encoding: dict, **more) -> dict:
 
 # -- KPIs ----------------------------------------------------------------------------------------
 
-def totals_query(frame: pl.LazyFrame, measures: list[Measure], schema: pl.Schema, weight: str | None) -> pl.LazyFrame:
-    """Every KPI that needs no time axis, in one pass: totals, means, shares, medians."""
+def from_statistics(measure: Measure, column, schema: pl.Schema, weight: str | None) -> float | None:
+    """A KPI the statistics pass already answered (a plain total or mean), or None."""
+    if weight or column is None or measure.aggregate not in ("sum", "mean", "share") \
+            or not schema[measure.column].is_numeric() or column.mean is None:
+        return None
+    return column.total if measure.aggregate == "sum" else column.mean
+
+
+def totals_query(frame: pl.LazyFrame, measures: list[Measure], schema: pl.Schema, weight: str | None,
+                 known: set[int]) -> pl.LazyFrame:
+    """The KPIs the statistics pass did not answer (`known`) and that need no time axis, in one pass:
+    weighted totals and means, shares of yes/no text, medians, distinct counts."""
     parts = [pl.len().alias("rows")]
     for i, measure in enumerate(measures):
+        if i in known:
+            continue
         if measure.aggregate == "median":
             parts.append(pl.col(measure.column).cast(pl.Float64, strict=False).median().alias(f"k{i}.median"))
         elif measure.aggregate == "distinct":

@@ -162,7 +162,9 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     sort_by = next((col.name for col in key_columns if col.semantic.is_measure), None)
     shown = table_columns(profile, key_columns, dims)
 
-    queries: dict[str, pl.LazyFrame] = {"totals": c.totals_query(profile.frame, kpis, schema, weight)}
+    known = {i: c.from_statistics(m, _column_or_none(profile, m.column), schema, weight) for i, m in enumerate(kpis)}
+    known = {i: value for i, value in known.items() if value is not None}
+    queries: dict[str, pl.LazyFrame] = {"totals": c.totals_query(profile.frame, kpis, schema, weight, set(known))}
     series = None
     if model.time:
         series = c.Series(model.time, grain(model.time.start, model.time.end, model.time.step_days))
@@ -177,7 +179,7 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     queries["table"] = c.table_query(profile.frame, shown, sort_by, sizes.table_rows)
     answers = dict(zip(queries, pl.collect_all(list(queries.values()), engine="streaming"), strict=True))
 
-    cards = _kpi_cards(profile, kpis, len(trend_measures), answers, series, weight)
+    cards = _kpi_cards(profile, kpis, len(trend_measures), answers, series, weight, known)
     metrics: list[dict] = []
     if series is not None:
         trend_cards, metrics = _trend_cards(profile, series, trend_measures, kpis, answers, weight)
@@ -205,9 +207,14 @@ def _order_of(column: ColumnProfile) -> list | None:
     return column.semantic.order if column.semantic.kind == "ordered" else None
 
 
+def _column_or_none(profile: TableProfile, name: str | None) -> ColumnProfile | None:
+    return next((col for col in profile.columns if col.name == name), None)
+
+
 def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers: dict, series,
-               weight: str | None) -> list[dict]:
-    """KPI cards; the periods' partials m0.. hold the trend measures, then (from `offset`) the KPIs."""
+               weight: str | None, known: dict[int, float]) -> list[dict]:
+    """KPI cards; the periods' partials m0.. hold the trend measures, then (from `offset`) the KPIs;
+    `known` holds the values the statistics pass already gave."""
     model = profile.model
     totals = answers["totals"].row(0, named=True)
     latest, period = ({}, None)
@@ -223,7 +230,7 @@ def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers:
                                 c.query(counted)))
     by_name = {col.name: col for col in profile.columns}
     for i, measure in enumerate(kpis):
-        value = c.kpi_value(measure, i, totals, latest)
+        value = known[i] if i in known else c.kpi_value(measure, i, totals, latest)
         column = by_name.get(measure.column)
         when = str(c.jsonable(period))[:10] if period is not None else None
         if measure.aggregate == "last":
