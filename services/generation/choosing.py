@@ -3,7 +3,7 @@
 Headline KPIs (the records, then the 2-4 measures people look for, each with its right aggregate),
 the time series (one line per entity for panels, the top few when there are many; one series per
 variable for long tables), breakdowns with the right aggregate, distributions of continuous
-measures only, and the top rows. Coordinates go on no card: a map needs a base map we do not serve.
+measures only, coordinates on a map (over a base map Dashloom serves), and the top rows.
 """
 
 from __future__ import annotations
@@ -176,6 +176,9 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
         queries[f"by:{dim.name}"] = c.breakdown_query(profile.frame, dim.name, headline, schema, weight)
     for col in distributions:
         queries[f"bins:{col.name}"] = c.histogram_query(profile.frame, col)
+    place = _coordinates(profile)
+    if place:
+        queries["map"] = c.map_query(profile.frame, *place, sort_by)
     queries["table"] = c.table_query(profile.frame, shown, sort_by, sizes.table_rows)
     answers = dict(zip(queries, pl.collect_all(list(queries.values()), engine="streaming"), strict=True))
 
@@ -188,6 +191,9 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
         rule = f"breakdown: {_why(dim)}; {headline.title(weight).lower()} per value"
         cards.append(c.breakdown_card(answers[f"by:{dim.name}"], dim.name, headline, _order_of(dim), sizes.top_n,
                                       weight, rule))
+    if place:
+        rule = f"map: '{place[0]}' and '{place[1]}' are coordinates; each record at its place"
+        cards.append(c.map_card(answers["map"], *place, sort_by, rule))
     for col in distributions:
         cards.append(c.histogram_card(answers[f"bins:{col.name}"], col, Measure(col.name, "count"),
                                       f"distribution.histogram: {_why(col)}"))
@@ -201,6 +207,12 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
                          "evidence": col.semantic.evidence, "type": col.dtype, "nulls": col.nulls,
                          "distinct": col.distinct} for col in profile.columns if not col.name.startswith("__")],
             "cards": cards, "metrics": metrics}
+
+
+def _coordinates(profile: TableProfile) -> tuple[str, str] | None:
+    """One latitude and one longitude column, or none: coordinates go on a map or nowhere."""
+    found = {col.semantic.detail: col.name for col in profile.of_kind("coordinate")}
+    return (found["latitude"], found["longitude"]) if {"latitude", "longitude"} <= set(found) else None
 
 
 def _order_of(column: ColumnProfile) -> list | None:
