@@ -58,7 +58,12 @@ def values_of(measure: Measure, schema: pl.Schema) -> pl.Expr:
 
 def partials(measure: Measure, schema: pl.Schema, weight: str | None, prefix: str) -> list[pl.Expr]:
     """`prefix.num` and `prefix.den` of one group."""
-    rows = pl.col(weight).cast(pl.Float64) if weight else pl.lit(1.0)
+    if weight is None:  # the common case, kept cheap: plain sums and counts
+        if measure.column is None:
+            return [pl.len().cast(pl.Float64).alias(f"{prefix}.num"), pl.len().cast(pl.Float64).alias(f"{prefix}.den")]
+        value = values_of(measure, schema)
+        return [value.sum().alias(f"{prefix}.num"), value.count().cast(pl.Float64).alias(f"{prefix}.den")]
+    rows = pl.col(weight).cast(pl.Float64)
     if measure.column is None:
         return [rows.sum().alias(f"{prefix}.num"), rows.sum().alias(f"{prefix}.den")]
     value = values_of(measure, schema)

@@ -7,6 +7,7 @@ never sits whole in memory; every one groups to a bounded answer (periods, categ
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -88,10 +89,22 @@ def _spec(data: list[dict], mark, encoding: dict, **more) -> dict:
 
 # -- KPIs ----------------------------------------------------------------------------------------
 
-def totals_query(frame: pl.LazyFrame, measures: list[Measure], schema: pl.Schema, weight: str | None) -> pl.LazyFrame:
-    """Every KPI that needs no time axis, in one pass: totals, means, shares, medians."""
+def from_statistics(measure: Measure, column, schema: pl.Schema, weight: str | None) -> float | None:
+    """A KPI the statistics pass already answered (a plain total or mean), or None."""
+    if weight or column is None or measure.aggregate not in ("sum", "mean", "share") \
+            or not schema[measure.column].is_numeric() or column.mean is None:
+        return None
+    return column.total if measure.aggregate == "sum" else column.mean
+
+
+def totals_query(frame: pl.LazyFrame, measures: list[Measure], schema: pl.Schema, weight: str | None,
+                 known: set[int]) -> pl.LazyFrame:
+    """The KPIs the statistics pass did not answer (`known`) and that need no time axis, in one pass:
+    weighted totals and means, shares of yes/no text, medians, distinct counts."""
     parts = [pl.len().alias("rows")]
     for i, measure in enumerate(measures):
+        if i in known:
+            continue
         if measure.aggregate == "median":
             parts.append(pl.col(measure.column).cast(pl.Float64, strict=False).median().alias(f"k{i}.median"))
         elif measure.aggregate == "distinct":
@@ -311,3 +324,48 @@ def table_card(rows: pl.DataFrame, columns: list[str], sort_by: str | None) -> d
     return {"id": "top-rows", "kind": "table", "title": f"Top rows by {label(sort_by).lower()}" if sort_by else "First rows",
             "rule": f"table.top_rows: sorted by '{sort_by}'" if sort_by else "table.first_rows",
             "columns": columns, "rows": [{k: _cell(v) for k, v in row.items()} for row in rows.to_dicts()]}
+
+
+# -- coordinates ----------------------------------------------------------------------------------
+
+BASE_MAP = "/assets/land-110m.json"  # Natural Earth land, from world-atlas 2.0.2 (ISC), served by Dashloom
+MAP_POINTS = 2000
+MAP_SIZE = (520, 320)  # pixels the projection's scale is fitted to
+
+
+def map_query(frame: pl.LazyFrame, latitude: str, longitude: str, measure: str | None) -> pl.LazyFrame:
+    columns = [latitude, longitude, *([measure] if measure else [])]
+    return frame.select(columns).drop_nulls([latitude, longitude]).head(MAP_POINTS)
+
+
+def map_card(points: pl.DataFrame, latitude: str, longitude: str, measure: str | None, rule: str) -> dict:
+    """Each record at its place, over a base map: a Mercator projection fitted to the points."""
+    encoding = {"longitude": {"field": longitude, "type": "quantitative"},
+                "latitude": {"field": latitude, "type": "quantitative"},
+                "tooltip": [{"field": latitude}, {"field": longitude}]}
+    if measure:
+        encoding["color"] = {"field": measure, "type": "quantitative", "title": label(measure),
+                             "scale": {"scheme": "viridis"}}
+        encoding["tooltip"].append({"field": measure, "format": ",.4~g"})
+    spec = {"$schema": VEGA_LITE, "height": MAP_SIZE[1], "projection": _fitted(points, latitude, longitude),
+            "layer": [{"data": {"url": BASE_MAP, "format": {"type": "topojson", "feature": "land"}},
+                       "mark": {"type": "geoshape", "fill": "#e5e7eb", "stroke": "#ffffff", "clip": True}},
+                      {"data": {"values": values(points)}, "mark": {"type": "circle", "size": 16, "opacity": 0.7,
+                                                                     "clip": True}, "encoding": encoding}]}
+    return {"id": f"map-{latitude}-{longitude}", "kind": "chart", "title": f"Where: {label(latitude).lower()} "
+            f"and {label(longitude).lower()}" + (f", colored by {label(measure).lower()}" if measure else ""),
+            "rule": rule, "query": {**query(None, by=[latitude, longitude]), "bin": False}, "vega_lite": spec}
+
+
+def _fitted(points: pl.DataFrame, latitude: str, longitude: str) -> dict:
+    lat, lon = points[latitude].cast(pl.Float64), points[longitude].cast(pl.Float64)
+    if lat.len() == 0:
+        return {"type": "mercator"}
+    def mercator_y(degrees: float) -> float:
+        clipped = max(min(degrees, 85.0), -85.0)
+        return math.log(math.tan(math.pi / 4 + math.radians(clipped) / 2))
+    span_x = max(math.radians(lon.max() - lon.min()), 0.002)
+    span_y = max(mercator_y(lat.max()) - mercator_y(lat.min()), 0.002)
+    scale = 0.85 * min(MAP_SIZE[0] / span_x, MAP_SIZE[1] / span_y)
+    return {"type": "mercator", "center": [(lon.max() + lon.min()) / 2, (lat.max() + lat.min()) / 2],
+            "scale": round(scale, 2)}

@@ -3,7 +3,7 @@
 Headline KPIs (the records, then the 2-4 measures people look for, each with its right aggregate),
 the time series (one line per entity for panels, the top few when there are many; one series per
 variable for long tables), breakdowns with the right aggregate, distributions of continuous
-measures only, and the top rows. Coordinates go on no card: a map needs a base map we do not serve.
+measures only, coordinates on a map (over a base map Dashloom serves), and the top rows.
 """
 
 from __future__ import annotations
@@ -162,7 +162,9 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     sort_by = next((col.name for col in key_columns if col.semantic.is_measure), None)
     shown = table_columns(profile, key_columns, dims)
 
-    queries: dict[str, pl.LazyFrame] = {"totals": c.totals_query(profile.frame, kpis, schema, weight)}
+    known = {i: c.from_statistics(m, _column_or_none(profile, m.column), schema, weight) for i, m in enumerate(kpis)}
+    known = {i: value for i, value in known.items() if value is not None}
+    queries: dict[str, pl.LazyFrame] = {"totals": c.totals_query(profile.frame, kpis, schema, weight, set(known))}
     series = None
     if model.time:
         series = c.Series(model.time, grain(model.time.start, model.time.end, model.time.step_days))
@@ -174,10 +176,13 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
         queries[f"by:{dim.name}"] = c.breakdown_query(profile.frame, dim.name, headline, schema, weight)
     for col in distributions:
         queries[f"bins:{col.name}"] = c.histogram_query(profile.frame, col)
+    place = _coordinates(profile)
+    if place:
+        queries["map"] = c.map_query(profile.frame, *place, sort_by)
     queries["table"] = c.table_query(profile.frame, shown, sort_by, sizes.table_rows)
     answers = dict(zip(queries, pl.collect_all(list(queries.values()), engine="streaming"), strict=True))
 
-    cards = _kpi_cards(profile, kpis, len(trend_measures), answers, series, weight)
+    cards = _kpi_cards(profile, kpis, len(trend_measures), answers, series, weight, known)
     metrics: list[dict] = []
     if series is not None:
         trend_cards, metrics = _trend_cards(profile, series, trend_measures, kpis, answers, weight)
@@ -186,6 +191,9 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
         rule = f"breakdown: {_why(dim)}; {headline.title(weight).lower()} per value"
         cards.append(c.breakdown_card(answers[f"by:{dim.name}"], dim.name, headline, _order_of(dim), sizes.top_n,
                                       weight, rule))
+    if place:
+        rule = f"map: '{place[0]}' and '{place[1]}' are coordinates; each record at its place"
+        cards.append(c.map_card(answers["map"], *place, sort_by, rule))
     for col in distributions:
         cards.append(c.histogram_card(answers[f"bins:{col.name}"], col, Measure(col.name, "count"),
                                       f"distribution.histogram: {_why(col)}"))
@@ -201,13 +209,24 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
             "cards": cards, "metrics": metrics}
 
 
+def _coordinates(profile: TableProfile) -> tuple[str, str] | None:
+    """One latitude and one longitude column, or none: coordinates go on a map or nowhere."""
+    found = {col.semantic.detail: col.name for col in profile.of_kind("coordinate")}
+    return (found["latitude"], found["longitude"]) if {"latitude", "longitude"} <= set(found) else None
+
+
 def _order_of(column: ColumnProfile) -> list | None:
     return column.semantic.order if column.semantic.kind == "ordered" else None
 
 
+def _column_or_none(profile: TableProfile, name: str | None) -> ColumnProfile | None:
+    return next((col for col in profile.columns if col.name == name), None)
+
+
 def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers: dict, series,
-               weight: str | None) -> list[dict]:
-    """KPI cards; the periods' partials m0.. hold the trend measures, then (from `offset`) the KPIs."""
+               weight: str | None, known: dict[int, float]) -> list[dict]:
+    """KPI cards; the periods' partials m0.. hold the trend measures, then (from `offset`) the KPIs;
+    `known` holds the values the statistics pass already gave."""
     model = profile.model
     totals = answers["totals"].row(0, named=True)
     latest, period = ({}, None)
@@ -223,7 +242,7 @@ def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers:
                                 c.query(counted)))
     by_name = {col.name: col for col in profile.columns}
     for i, measure in enumerate(kpis):
-        value = c.kpi_value(measure, i, totals, latest)
+        value = known[i] if i in known else c.kpi_value(measure, i, totals, latest)
         column = by_name.get(measure.column)
         when = str(c.jsonable(period))[:10] if period is not None else None
         if measure.aggregate == "last":

@@ -24,7 +24,8 @@ def dashboard_vega_lite(spec: dict) -> dict:
     scrollable = spec.get("layout") == "scrollable"
     columns = 1 if scrollable else 2
     width = PAGE_WIDTH if scrollable else PAGE_WIDTH // 2 - 40
-    cards = [card for card in spec["cards"] if card["kind"] != "kpi"]
+    # a map draws over the base map the viewer fetches from Dashloom; paper has no server to ask
+    cards = [card for card in spec["cards"] if card["kind"] != "kpi" and not card["id"].startswith("map-")]
     kpis = [card for card in spec["cards"] if card["kind"] == "kpi"]
     views = [_card_view(card, width) for card in cards]
     parts = [{"hconcat": [_kpi_view(card) for card in kpis]}] if kpis else []

@@ -12,6 +12,7 @@ category, text, derived, constant, empty. Shapes of table: long, weighted, panel
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import polars as pl
 
@@ -53,7 +54,8 @@ LEVEL_WORDS = frozenset({
     "density", "util", "utilization", "population", "pop", "balance", "bal", "inventory", "stock", "level",
     "per", "capita", "margin", "mag", "magnitude", "grade", "gpa", "bmi", "dewpt", "vis", "visibility", "hg",
     "wind", "distance", "duration", "delay", "time", "lifetime", "capacity", "size", "area", "value", "values",
-    "earnings", "yield", "interest", "util", "unemployment", "inflation", "gdp", "rank", "rating", "probability"})
+    "earnings", "yield", "interest", "util", "unemployment", "inflation", "gdp", "rank", "rating", "probability",
+    "sf", "sqft", "sq", "ft", "feet", "acres", "mm", "cm", "km", "kg", "lbs", "lb", "oz", "mph", "kmh", "mpg"})
 # what people look for first (price, sales, amount, delay, score)
 KEY_WORDS = frozenset({
     "price", "sales", "sale", "revenue", "amount", "amnt", "amt", "cost", "profit", "earnings", "income",
@@ -131,7 +133,7 @@ class Facts:
     def numeric(self) -> bool:
         return self.dtype.is_numeric()
 
-    @property
+    @cached_property
     def whole(self) -> bool:
         """Integer values, whatever the dtype says (CSV floats like 4.0 count)."""
         return self.numeric and self.values.len() > 0 and bool((self.values == self.values.round(0)).all())
@@ -140,6 +142,7 @@ class Facts:
         low_seen, high_seen = self.column.minimum, self.column.maximum
         return self.numeric and low_seen is not None and low <= low_seen and high_seen <= high
 
+    @cached_property
     def lowered(self) -> set[str]:
         return {str(v).strip().lower() for v in self.values.unique().to_list()[:50]}
 
@@ -168,7 +171,7 @@ def _flag(facts: Facts) -> Semantic | None:
     if facts.dtype == pl.Boolean:
         return Semantic("flag", "share", evidence=["true/false"])
     if facts.distinct == 2 and facts.values.len() > 0:
-        seen = facts.lowered()
+        seen = facts.lowered
         if seen <= YES | NO and seen & YES and seen & NO:
             return Semantic("flag", "share", detail=sorted(seen & YES)[0], evidence=[f"two values {sorted(seen)}"])
     return None
@@ -187,7 +190,7 @@ def _coordinate(facts: Facts) -> Semantic | None:
 def _calendar(facts: Facts) -> Semantic | None:
     name = facts.name
     if not facts.numeric:
-        seen = facts.lowered()
+        seen = facts.lowered
         weekdays = [o for o in ORDERS[2:4] if seen and seen <= set(o)]
         if weekdays or (has_word(name, WEEKDAY_WORDS) and seen):
             order = weekdays[0] if weekdays else None
@@ -266,7 +269,7 @@ def _weight(facts: Facts) -> Semantic | None:
 def _ordered(facts: Facts) -> Semantic | None:
     if facts.numeric or facts.values.len() == 0:
         return None
-    seen = facts.lowered()
+    seen = facts.lowered
     for order in ORDERS:
         if len(seen) >= 2 and seen <= set(order):
             return Semantic("ordered", detail="natural", order=order, evidence=["values of a known order"])
@@ -421,6 +424,7 @@ def _dummies(columns: list, sample: pl.DataFrame) -> None:
 def key_score(column, rows: int, position: int, width: int) -> float:
     """How much people look for this measure: its name, how filled it is, where it stands."""
     score = 3.0 if has_word(column.name, KEY_WORDS) else 0.0
+    score += 0.5 if column.semantic.kind == "additive" else 0.0  # amounts and counts before rates
     score += 1.0 - column.nulls / max(rows, 1)
     score -= position / max(width, 1)
     if column.semantic.kind == "flag":

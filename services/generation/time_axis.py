@@ -42,7 +42,10 @@ def text_date(sample: pl.Series) -> pl.Expr | None:
         return None
     if present.str.contains(r"^\d+(\.\d+)?$").all():  # plain numbers are not dates, even as %Y%m%d
         return None
+    head = present.head(20)
     for fmt, suffix in TEXT_DATE_FORMATS:
+        if (head + suffix).str.strptime(pl.Datetime, fmt, strict=False).null_count() > head.len() // 10:
+            continue  # a quick no on the first values spares parsing the whole sample
         text = present + suffix if suffix else present
         parsed = text.str.strptime(pl.Datetime, fmt, strict=False)
         if parsed.null_count() <= present.len() * 0.05 and 1000 <= parsed.dt.year().min() <= parsed.dt.year().max() <= 2200:
