@@ -99,7 +99,7 @@ class GenerationWorker:
         Deliveries are counted by JetStream, so a job whose every run killed its worker (no
         exception to count: an out-of-memory abort, a segfault in a reader) ends too, once.
         """
-        if True:
+        if delivered <= MAX_ATTEMPTS:
             return await self._handle(requested)
         await self._fail(requested, "WORKER_STOPPED", f"the generation stopped its worker {MAX_ATTEMPTS} times, "
                          "most likely for lack of memory; upload a smaller file or fewer columns")
