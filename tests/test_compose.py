@@ -1,5 +1,6 @@
 """compose.yaml cannot run here (no Docker engine), so each part of it is run as far as a machine allows:
-its NATS config as a real 3-node cluster on local ports, the setup job, and every service's command."""
+its NATS config as a real 3-node cluster on local ports, the setup job, and every service's command,
+with the gateway answering over HTTP (health, and a request with a project's key)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -85,6 +87,19 @@ async def beating_services(url: str) -> set[str]:
     return {name for name, times in beats.items() if times}
 
 
+def answered_within(seconds: float, ask, good) -> httpx.Response:
+    """Ask until the answer is good or `seconds` pass; answer the last answer either way."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            answer = ask()
+            if good(answer) or time.monotonic() > deadline:
+                return answer
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "the gateway never answered over HTTP"
+        time.sleep(0.5)
+
+
 def test_the_cluster_the_setup_job_and_every_service_command_start(local_cluster, database_url, tmp_path):
     environment = {**os.environ, **COMPOSE["services"]["setup"]["environment"],
                    "DASHLOOM_NATS_URL": local_cluster, "DASHLOOM_DATABASE_URL": database_url,
@@ -100,6 +115,11 @@ def test_the_cluster_the_setup_job_and_every_service_command_start(local_cluster
     assert setup.returncode == 0, setup.stderr
     assert asyncio.run(stream_replicas(local_cluster)) == 3
 
+    created = subprocess.run(local_command(["dashloom", "projects", "create", "--name", "compose"]), env=environment,
+                             capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0, created.stderr
+    key = next(line.split(": ", 1)[1] for line in created.stdout.splitlines() if line.startswith("api_key: "))
+
     services = [subprocess.Popen(local_command(COMPOSE["services"][name]["command"]), env=environment)
                 for name in SERVICES]
     try:
@@ -108,6 +128,16 @@ def test_the_cluster_the_setup_job_and_every_service_command_start(local_cluster
             assert time.monotonic() < deadline, "not every service started"
             assert all(s.poll() is None for s in services), "a service exited"
             time.sleep(0.5)
+        gateway = f"http://127.0.0.1:{environment['DASHLOOM_HTTP_PORT']}"
+        health = answered_within(30, lambda: httpx.get(f"{gateway}/api/v1/health", timeout=5),
+                                 lambda answer: answer.json()["data"]["status"] == "ok")
+        assert health.status_code == 200, health.text
+        project = answered_within(30, lambda: httpx.get(f"{gateway}/api/v1/project", timeout=5,
+                                                        headers={"Authorization": f"Bearer {key}"}),
+                                  lambda answer: answer.status_code == 200)  # once the gateway's projection has it
+        assert project.json()["data"]["name"] == "compose"
+        refused = httpx.get(f"{gateway}/api/v1/project", headers={"Authorization": "Bearer dl_live_wrong"}, timeout=5)
+        assert refused.status_code == 401
     finally:
         for service in services:
             service.terminate()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import resource
+
 from services.eventlog.blobs import open_blob_store
 from services.eventlog.store import EventStore
 from services.generation.handlers import GenerationWorker
@@ -10,9 +12,20 @@ from services.runtime.service import ServiceContext, run_service
 
 async def work(context: ServiceContext) -> None:
     settings = context.settings
+    if settings.generation_memory_bytes:
+        limit_address_space(settings.generation_memory_bytes)
     blobs = open_blob_store(settings.blob_backend, settings.blob_dir, context.js, settings.stream_replicas)
     worker = GenerationWorker(EventStore(context.js), blobs, context.instance, settings.generation_ack_wait)
     await worker.run(settings.nats_url, context.stop)
+
+
+def limit_address_space(budget: int) -> None:
+    """The memory budget of the job this process runs: past it, an allocation fails.
+
+    Python then raises MemoryError (the job fails with FILE_TOO_LARGE); Polars aborts the
+    process, and the job, redelivered, fails once its deliveries are counted out.
+    """
+    resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
 
 
 def main() -> None:

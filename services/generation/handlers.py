@@ -2,10 +2,11 @@
 GenerationCompleted or GenerationFailed.
 
 Workers share one durable pull consumer (a faststream subscriber), so any number can run. A job
-is acked only once its outcome is in the log; a worker killed mid-job leaves the message unacked
-and another worker gets it after `ack_wait`. Every emitted event's id derives from the request's
-id, so a rerun emits the same ids (deduplicated by JetStream), and a job whose outcome is already
-in the log is acked without running again: exactly one GenerationCompleted.
+is acked only once its outcome is in the log, and kept ours by a heartbeat while it runs; a worker
+killed mid-job leaves the message unacked and another worker gets it after `ack_wait`. Every
+emitted event's id derives from the request's id, so a rerun emits the same ids, and the outcome
+is decided on the generation's own events and appended with their version: exactly one outcome,
+whenever a second run ends. A job delivered MAX_ATTEMPTS times without an outcome fails, once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import asyncio
 import logging
 import tempfile
 import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 import orjson
@@ -23,19 +26,21 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts import (
     DashboardRequested,
+    Event,
     GenerationCompleted,
     GenerationFailed,
     GenerationProgressed,
     GenerationStarted,
 )
 from services.eventlog.blobs import BlobNotFound, BlobStore
+from services.eventlog.commands import execute
 from services.eventlog.connection import RECONNECT, nats_servers
 from services.eventlog.reader import StoredEvent
 from services.eventlog.store import EventStore
 from services.generation.choosing import choose_cards
 from services.generation.pdf import dashboard_pdf
 from services.generation.profile import profile_table
-from services.generation.reading import UnreadableFile, columnar_table, unreadable_as_such
+from services.generation.reading import TableTooLarge, UnreadableFile, columnar_table, unreadable_as_such
 
 log = logging.getLogger(__name__)
 DURABLE = "generation-workers"
@@ -78,7 +83,8 @@ class GenerationWorker:
         stored = StoredEvent.from_msg(msg.raw_message)
         if stored.type == "DashboardRequested":
             try:
-                await self._handle(stored.event, msg)
+                async with _kept_alive(msg, self.ack_wait):
+                    await self._run_or_give_up(stored.event, msg.raw_message.metadata.num_delivered)
             except Exception:  # a bug or an outage: retry later, give up after a few tries
                 log.exception("generation %s failed", stored.event.aggregate_id)
                 if msg.raw_message.metadata.num_delivered < MAX_ATTEMPTS:
@@ -87,23 +93,40 @@ class GenerationWorker:
                                  f"the generation failed {MAX_ATTEMPTS} times; upload the file again")
         await msg.ack()
 
-    async def _handle(self, requested: DashboardRequested, msg) -> None:
-        if any(e.type in FINAL for e in await self.store.load("generation", requested.aggregate_id)):
+    async def _run_or_give_up(self, requested: DashboardRequested, delivered: int) -> None:
+        """Run the job, unless it was delivered MAX_ATTEMPTS times already without an outcome.
+
+        Deliveries are counted by JetStream, so a job whose every run killed its worker (no
+        exception to count: an out-of-memory abort, a segfault in a reader) ends too, once.
+        """
+        if delivered <= MAX_ATTEMPTS:
+            return await self._handle(requested)
+        await self._fail(requested, "WORKER_STOPPED", f"the generation stopped its worker {MAX_ATTEMPTS} times, "
+                         "most likely for lack of memory; upload a smaller file or fewer columns")
+
+    async def _handle(self, requested: DashboardRequested) -> None:
+        history = await self.store.load("generation", requested.aggregate_id)
+        if any(e.type in FINAL for e in history):
             return  # a redelivery of a job another worker finished
-        await self.store.append(requested.caused(GenerationStarted, payload={"worker": self.worker}))
+        if not any(e.type == "GenerationStarted" for e in history):
+            await self.store.append(requested.caused(GenerationStarted, payload={"worker": self.worker}))
 
         started = time.monotonic()
 
         async def progress(stage: str, percent: int) -> None:
             log.info("generation %s: %s at %.2f s", requested.aggregate_id, stage, time.monotonic() - started)
-            await msg.in_progress()  # keeps the message ours while the job runs
             await self.store.append(requested.caused(GenerationProgressed, name=f"progress-{stage}",
                                                      payload={"stage": stage, "percent": percent}))
 
         try:
             spec = await self._generate(requested, progress)
+        except TableTooLarge as error:
+            return await self._fail(requested, "FILE_TOO_LARGE", str(error))
         except UnreadableFile as error:
             return await self._fail(requested, "UNREADABLE_FILE", str(error))
+        except MemoryError:
+            return await self._fail(requested, "FILE_TOO_LARGE", "reading the file needed more memory than a "
+                                    "generation may use; upload a smaller file or fewer columns")
         except BlobNotFound:
             return await self._fail(requested, "UPLOAD_MISSING", "the uploaded file is gone; upload it again")
         dashboard_id = f"d{requested.aggregate_id}"
@@ -114,13 +137,24 @@ class GenerationWorker:
             spec["pdf"] = pdf_ref.name
         spec_ref = await self.blobs.put(f"specs/{dashboard_id}.json", _once(orjson.dumps(spec)))
         metrics = [{**m, "metric_id": f"{dashboard_id}.{m['metric_id']}"} for m in spec["metrics"] if m["points"]]
-        await self.store.append(requested.caused(GenerationCompleted, payload={
+        await self.conclude(requested.caused(GenerationCompleted, payload={
             "dashboard_id": dashboard_id, "title": spec["title"], "spec": spec_ref,
             "card_count": len(spec["cards"]), "metrics": metrics[:50], "pdf": pdf_ref}))
         log.info("generation %s: completed at %.2f s", requested.aggregate_id, time.monotonic() - started)
 
     async def _fail(self, requested: DashboardRequested, code: str, reason: str) -> None:
-        await self.store.append(requested.caused(GenerationFailed, payload={"code": code, "reason": reason}))
+        await self.conclude(requested.caused(GenerationFailed, payload={"code": code, "reason": reason}))
+
+    async def conclude(self, outcome: Event) -> bool:
+        """Append the job's outcome unless the generation already has one; answer whether it did.
+
+        Decided on the generation's own events and appended with their version: two runs of one
+        job (a redelivery while the first still works, or after the duplicate window) end once.
+        """
+        def decide(history: Sequence[Event]) -> list[Event]:
+            return [] if any(e.type in FINAL for e in history) else [outcome]
+
+        return bool(await execute(self.store, "generation", outcome.aggregate_id, decide))
 
     async def _generate(self, requested: DashboardRequested, progress) -> dict:
         payload = requested.payload
@@ -143,6 +177,26 @@ class GenerationWorker:
         spec["generated_in_seconds"] = round(time.monotonic() - started, 3)
         await progress("rendering", 90)
         return spec
+
+
+@asynccontextmanager
+async def _kept_alive(msg, ack_wait: float) -> AsyncIterator[None]:
+    """Tell JetStream the job is still ours every third of `ack_wait`, while a stage runs too."""
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(ack_wait / 3)
+            try:
+                await msg.in_progress()
+            except Exception as error:  # the bus is away: the next beat tries again
+                log.warning("in_progress failed: %s", type(error).__name__)
+
+    heartbeat = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        heartbeat.cancel()
+        with suppress(asyncio.CancelledError):
+            await heartbeat
 
 
 async def _once(data: bytes):

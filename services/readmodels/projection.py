@@ -106,8 +106,10 @@ class Projection:
     the log can never send a webhook or start a generation.
     """
 
-    def __init__(self, name: str, *tables: Table) -> None:
+    def __init__(self, name: str, *tables: Table, partial_rebuild_safe: bool = False) -> None:
         self.name = name
+        # True only when rows built from the events after any sequence are the whole truth.
+        self.partial_rebuild_safe = partial_rebuild_safe
         self._tables = {table.name: table for table in tables}
         self.handlers: dict[str, Handler] = {}
 

@@ -44,6 +44,10 @@ class RebuildFailed(Exception):
     pass
 
 
+class PartialRebuildRefused(RebuildFailed):
+    """A rebuild from a sequence or a time would swap in tables missing the events before it."""
+
+
 @dataclass
 class RebuildReport:
     projection: str
@@ -74,6 +78,13 @@ class Rebuild:
 
     async def run(self, *, start_seq: int | None = None, start_time: datetime | None = None,
                   progress: Progress | None = None) -> RebuildReport:
+        """Rebuild from the start of the log; from `start_seq` or `start_time` only for a
+        projection that declares itself `partial_rebuild_safe`."""
+        partial = (start_seq is not None and start_seq > 1) or start_time is not None
+        if partial and not self.projection.partial_rebuild_safe:
+            raise PartialRebuildRefused(
+                f"{self.projection.name}: a rebuild from a sequence or a time would lose every earlier "
+                "event's rows; rebuild it from the start of the log")
         started = time.perf_counter()
         captured = (await self.reader.js.stream_info(self.reader.stream)).state.last_seq
         await asyncio.to_thread(self._create_fresh_tables)

@@ -28,7 +28,7 @@ from services.gateway.commands import create_project
 from services.readmodels.checkpoints import bookkeeping, read_checkpoint
 from services.readmodels.database import create_read_model_engine, create_tables
 from services.readmodels.parking import list_parked, retry_parked
-from services.readmodels.rebuild import Rebuild
+from services.readmodels.rebuild import PartialRebuildRefused, Rebuild
 from services.runtime.platform import prepare_bus, run_platform
 from services.runtime.projections import ALL_PROJECTIONS
 from services.runtime.settings import Settings
@@ -137,7 +137,7 @@ async def _last_seq(js) -> int:
 def replay_rebuild(
     name: Annotated[str | None, typer.Argument(help="Projection to rebuild")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Rebuild every projection")] = False,
-    from_seq: Annotated[int | None, typer.Option(help="Start at this stream sequence")] = None,
+    from_seq: Annotated[int | None, typer.Option(help="Start at this stream sequence (projections safe for it)")] = None,
     from_time: Annotated[datetime | None, typer.Option(help="Start at events stored from this time")] = None,
     batch_size: Annotated[int, typer.Option()] = 1000,
 ) -> None:
@@ -165,7 +165,11 @@ def replay_rebuild(
                           f"in {report.seconds:.1f}s ({report.events_per_second:,.0f}/s); rows {report.rows}; "
                           f"matches live: {report.matches_live}")
 
-    asyncio.run(_with_bus(settings, rebuild_all))
+    try:
+        asyncio.run(_with_bus(settings, rebuild_all))
+    except PartialRebuildRefused as refusal:
+        console.print(f"[red]{refusal}[/red]")
+        raise typer.Exit(2) from None
 
 
 def _event_line(stored) -> bytes:

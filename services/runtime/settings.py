@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # Generation: how long the upload POST waits for a small file's dashboard before answering 202.
     generation_sync_seconds: float = 5.0
     generation_ack_wait: float = 60.0
+    # Address space of one generation worker, which runs one job at a time (0: no limit).
+    generation_memory_bytes: int = 8 * 1024**3
     max_upload_bytes: int = 512 * 1024 * 1024
     max_line_bytes: int = 1024 * 1024
     # Uploads are kept this long after their generation completed or failed, then deleted.

@@ -1,5 +1,7 @@
 """The key lifecycle through the API: create, use, list, rotate with grace, revoke everywhere."""
 
+import asyncio
+
 from sqlalchemy import select
 
 from services.gateway.models import api_keys
@@ -98,3 +100,21 @@ async def test_bad_keys_are_refused(client, new_project):
         answer = await client.get("/api/v1/project", headers=headers)
         assert answer.status_code == 401 and answer.json()["code"] == "UNAUTHORIZED"
         assert answer.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_concurrent_rotations_of_one_key_make_exactly_one_successor(gateway_client, new_project, store):
+    first, second = await gateway_client(), await gateway_client()
+    project = await new_project()
+    old = (await first.post("/api/v1/api-keys", json={"name": "svc"}, headers=project.auth)).json()["data"]
+    answers = await asyncio.gather(*[
+        gateway.post(f"/api/v1/api-keys/{old['id']}/rotate", json={"grace_period_hours": 1}, headers=project.auth)
+        for gateway in [first, second] * 4])
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 7, [a.text for a in answers]
+    winner = next(a for a in answers if a.status_code == 201).json()["data"]
+
+    issued = [e.event async for batch in store.reader.batches() for e in batch if e.type == "ApiKeyIssued"]
+    successors = [e.aggregate_id for e in issued if e.payload.replaces_key_id == old["id"]]
+    assert successors == [winner["id"]], "a losing rotation left a key in the log"
+    listed = (await first.get("/api/v1/api-keys", headers=project.auth)).json()["data"]
+    assert {k["id"] for k in listed} == {project.key.key_id, old["id"], winner["id"]}
+    assert (await second.get("/api/v1/project", headers={"Authorization": f"Bearer {winner['key']}"})).status_code == 200

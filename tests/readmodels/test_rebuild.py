@@ -1,15 +1,20 @@
 """Rebuilding read models from the log, beside the live ones, then swapping them in."""
 
 import asyncio
+from datetime import UTC, datetime
 
 import orjson
-from sqlalchemy import inspect
+import pytest
+from sqlalchemy import Column, MetaData, String, Table, inspect
+
+from contracts import DashboardRequested
 
 from services.gateway.projections import generation_status
 from services.readmodels.batches import apply_batch
 from services.readmodels.checkpoints import read_checkpoint
 from services.readmodels.database import create_read_model_engine
-from services.readmodels.rebuild import Rebuild
+from services.readmodels.projection import Projection
+from services.readmodels.rebuild import PartialRebuildRefused, Rebuild
 from services.readmodels.runner import create_read_model_tables
 from tests.contracts.test_upcasting import v1_dashboard_requested
 from tests.factories import many_generations
@@ -80,12 +85,31 @@ async def test_a_rebuild_has_no_side_effects_on_the_log(js, store, engine):
     assert after.state.consumer_count == 0  # its reading consumers are gone too
 
 
-async def test_a_rebuild_from_a_sequence_holds_only_later_events(js, store, engine):
+async def test_a_rebuild_from_a_sequence_is_refused_when_it_would_lose_rows(js, store, engine):
+    await store.append_many(many_generations(10, prefix="old"))
+    async with running(js, engine, generation_status, batch_size=50):
+        await caught_up(engine, generation_status, 70)
+    live = all_rows(engine, generation_status)
+    for start in [{"start_seq": 71}, {"start_time": datetime.now(UTC)}]:
+        with pytest.raises(PartialRebuildRefused, match="rebuild it from the start"):
+            await Rebuild(store.reader, engine, generation_status).run(**start)
+    assert all_rows(engine, generation_status) == live
+
+
+async def test_a_projection_safe_for_a_partial_rebuild_is_rebuilt_from_a_sequence(js, store, engine):
+    recent = Projection("recent_generations", Table("recent_generations", MetaData(),
+                                                    Column("generation_id", String, primary_key=True)),
+                        partial_rebuild_safe=True)
+
+    @recent.on(DashboardRequested)
+    def _requested(event, rows):
+        rows["recent_generations"].put({"generation_id": event.aggregate_id})
+
     await store.append_many(many_generations(10, prefix="old"))
     await store.append_many(many_generations(4, prefix="new"))
-    report = await Rebuild(store.reader, engine, generation_status).run(start_seq=71)
+    report = await Rebuild(store.reader, engine, recent).run(start_seq=71)
     assert report.events_read == 28
-    assert {row[0] for row in all_rows(engine, generation_status)["generations"]} == {f"new{i}" for i in range(4)}
+    assert {row[0] for row in all_rows(engine, recent)["recent_generations"]} == {f"new{i}" for i in range(4)}
 
 
 async def test_old_event_versions_replay_through_the_current_projection(js, store, engine):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -9,6 +11,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from services.eventlog.commands import Rejected
 from services.eventlog.store import ConcurrencyError
 from services.gateway import commands
 from services.gateway.bounds import Name, ResourceId
@@ -90,25 +93,27 @@ async def list_api_keys(caller: Admin, engine: ReadModels, request: Request):
 @router.post("/{key_id}/rotate", status_code=201, response_model=Success[ApiKeyCreated])
 async def rotate_api_key(key_id: ResourceId, caller: Admin, store: Store, engine: ReadModels, request: Request,
                          body: ApiKeyRotate | None = None):
-    old = _find(engine, caller.project_id, key_id)
-    if old.revoked_at is not None or old.replaced_by is not None:
-        raise ApiError(409, "this key was already revoked or rotated")
     grace = timedelta(hours=(body or ApiKeyRotate()).grace_period_hours)
-    try:
-        issued, _ = await commands.rotate_api_key(store, caller.project_id, key_id, old.name, old.scopes, grace)
-    except ConcurrencyError:
-        raise ApiError(409, "this key changed while rotating it; try again") from None
+    with _decided("rotating"):
+        issued, _ = await commands.rotate_api_key(store, caller.project_id, key_id, grace)
     await applied(request, "projects", issued.seq)
     return ok({**_out(_find(engine, caller.project_id, issued.key_id), None), "key": issued.key}, 201)
 
 
 @router.delete("/{key_id}", response_model=Success[ApiKeyOut])
 async def revoke_api_key(key_id: ResourceId, caller: Admin, store: Store, engine: ReadModels, request: Request):
-    if _find(engine, caller.project_id, key_id).revoked_at is not None:
-        raise ApiError(404, "no such active API key")
-    try:
+    with _decided("revoking"):
         seq = await commands.revoke_api_key(store, caller.project_id, key_id)
-    except ConcurrencyError:
-        raise ApiError(409, "this key changed while revoking it; try again") from None
     await applied(request, "projects", seq)
     return ok(_out(_find(engine, caller.project_id, key_id), None))
+
+
+@contextmanager
+def _decided(doing: str) -> Iterator[None]:
+    """A command refused by the key's own events: 404 or 409, with the reason."""
+    try:
+        yield
+    except Rejected as refusal:
+        raise ApiError(404 if refusal.not_found else 409, str(refusal)) from None
+    except ConcurrencyError:
+        raise ApiError(409, f"this key changed while {doing} it; try again") from None
