@@ -58,7 +58,7 @@ async def appended_by_the_services(store) -> None:
     for event in generation_lifecycle("g-done") + generation_lifecycle("g-failed", fail=True):
         await store.append(event)
     project_id, first = await create_project(store, "Acme", "premium")
-    successor, _ = await rotate_api_key(store, project_id, first.key_id, "rotated", ["read"], timedelta(hours=1))
+    successor, _ = await rotate_api_key(store, project_id, first.key_id, timedelta(hours=1))
     await revoke_api_key(store, project_id, successor.key_id)
     expires = datetime.now(UTC) + timedelta(days=7)
     digest = "0" * 64

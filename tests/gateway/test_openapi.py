@@ -14,7 +14,8 @@ import pytest
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
-from contracts.webhook_commands import command_subject
+from contracts.sharing_commands import command_subject as sharing_subject
+from contracts.webhook_commands import command_subject as webhook_subject
 from services.gateway.commands import create_project
 from services.gateway.projections import PROJECTIONS
 from services.readmodels.consistency import wait_for_checkpoint
@@ -49,8 +50,8 @@ async def test_the_spec_declares_envelope_codes_and_headers(client):
 
 @pytest.fixture
 async def gateway_process(nats_server, nc, store, engine, database_url, tmp_path):
-    """A real gateway service process, and the webhooks service its webhook routes ask, with a
-    project and some dashboards in its read models."""
+    """A real gateway service process, and the webhooks and sharing services its webhook and
+    share-link routes ask, with a project and some dashboards in its read models."""
     create_read_model_tables(engine, *PROJECTIONS)
     project_id, key = await create_project(store, "Schemathesis", "premium")
     await store.append_many(many_generations(12))
@@ -60,8 +61,10 @@ async def gateway_process(nats_server, nc, store, engine, database_url, tmp_path
                    "DASHLOOM_RATE_LIMITS": '{"free": 100000, "premium": 100000}'}
     process = subprocess.Popen([sys.executable, "-m", "services.gateway"], env=environment)
     webhooks = subprocess.Popen([sys.executable, "-m", "services.webhooks"], env=environment)
+    sharing = subprocess.Popen([sys.executable, "-m", "services.sharing"], env=environment)
     try:
-        await webhook_commands_answer(nc)
+        await commands_answer(nc, webhook_subject("delete"), b'{"project_id": "-", "endpoint_id": "-"}')
+        await commands_answer(nc, sharing_subject("get"), b"{}")
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -74,19 +77,19 @@ async def gateway_process(nats_server, nc, store, engine, database_url, tmp_path
         assert await wait_for_checkpoint(engine, "projects", key.seq, timeout=20)
         yield f"http://127.0.0.1:{port}", key.key
     finally:
-        for service in (process, webhooks):
+        for service in (process, webhooks, sharing):
             service.terminate()
             service.wait(15)
 
 
-async def webhook_commands_answer(nc, timeout: float = 30) -> None:
+async def commands_answer(nc, subject: str, request: bytes, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            await nc.request(command_subject("delete"), b'{"project_id": "-", "endpoint_id": "-"}', timeout=1)
+            await nc.request(subject, request, timeout=1)
             return
         except (NoRespondersError, NatsTimeout):
-            assert time.monotonic() < deadline, "the webhooks service did not start"
+            assert time.monotonic() < deadline, f"no service answers {subject}"
             await asyncio.sleep(0.2)
 
 
