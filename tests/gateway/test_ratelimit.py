@@ -8,7 +8,7 @@ import time
 async def test_two_instances_share_one_budget_exactly(gateway_client, new_project):
     first, second = await gateway_client(), await gateway_client()
     project = await new_project()
-    answers = []
+    answers, started = [], time.time()
     for chunk in range(30):  # 1,500 requests, 50 at a time, alternating instances
         answers += await asyncio.gather(*[
             (first if i % 2 else second).get("/api/v1/dashboards", headers=project.auth) for i in range(50)])
@@ -20,7 +20,8 @@ async def test_two_instances_share_one_budget_exactly(gateway_client, new_projec
     reset = int(limited.headers["X-RateLimit-Reset"])
     wait = int(limited.headers["Retry-After"])
     assert limited.headers["X-RateLimit-Limit"] == "1000" and limited.headers["X-RateLimit-Remaining"] == "0"
-    assert 0 < wait <= 3600 and abs(reset - (time.time() + wait)) <= 2
+    # reset - wait is when the answer was made: inside this test, however slow the machine.
+    assert 0 < wait <= 3600 and started - 2 <= reset - wait <= time.time() + 2
     assert limited.headers["RateLimit-Policy"] == '"hourly";q=1000;w=3600'
     assert limited.headers["RateLimit"] == f'"hourly";r=0;t={wait}'
     remaining = sorted(int(a.headers["X-RateLimit-Remaining"]) for a in answers if a.status_code == 200)
