@@ -27,6 +27,11 @@ class Caller(BaseModel):
     key_id: str | None = None
 
 
+class Paged(BaseModel):
+    limit: int = 100
+    offset: int = 0
+
+
 class IssueLink(BaseModel):
     caller: Caller
     dashboard_id: str
@@ -34,11 +39,9 @@ class IssueLink(BaseModel):
     expires_at: datetime | None = None
 
 
-class LinkQuery(BaseModel):
+class LinkQuery(Paged):
     caller: Caller
     link_id: str
-    limit: int = 100
-    offset: int = 0
 
 
 class RevokeLink(BaseModel):
@@ -47,11 +50,9 @@ class RevokeLink(BaseModel):
     erase: bool = False
 
 
-class DashboardLinks(BaseModel):
+class DashboardLinks(Paged):
     caller: Caller
     dashboard_id: str
-    limit: int = 100
-    offset: int = 0
 
 
 class OpenLink(BaseModel):

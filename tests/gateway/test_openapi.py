@@ -54,6 +54,7 @@ async def gateway_process(nats_server, store, engine, database_url, tmp_path):
                    "DASHLOOM_HTTP_PORT": str(port), "DASHLOOM_STATE_DIR": str(tmp_path / "state"),
                    "DASHLOOM_RATE_LIMITS": '{"free": 100000, "premium": 100000}'}
     process = subprocess.Popen([sys.executable, "-m", "services.gateway"], env=environment)
+    sharing = subprocess.Popen([sys.executable, "-m", "services.sharing"], env=environment)  # share-link routes ask it
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -67,8 +68,9 @@ async def gateway_process(nats_server, store, engine, database_url, tmp_path):
         assert await wait_for_checkpoint(engine, "projects", key.seq, timeout=20)
         yield f"http://127.0.0.1:{port}", key.key
     finally:
-        process.terminate()
-        process.wait(15)
+        for child in (process, sharing):
+            child.terminate()
+            child.wait(15)
 
 
 def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_spec(gateway_process, tmp_path):
