@@ -8,7 +8,7 @@ Nothing here is stored: the token and the session travel once, in the answer tha
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -75,11 +75,10 @@ class VerifyCode(BaseModel):
     code: str = Field(max_length=20)
 
 
-# OpenLink answers with one of these `outcome`s in data:
-#   view      {dashboard_id, project_id}   draw the dashboard
-#   sign_in   {}                            a private link without a valid session: ask for the email
-# and errors 404 (unknown token) or 410 (expired or revoked; `error` says which).
-Outcome = Literal["view", "sign_in"]
+# OpenLink answers {"outcome": "view", dashboard_id, project_id} (draw the dashboard) or
+# {"outcome": "sign_in"} (a private link without a valid session: ask for the email), else
+# 404 (unknown token) or 410 (expired or revoked; `error` says which). VerifyCode answers
+# {"outcome": "session", session, expires_at, max_age}; a wrong code, 422 whatever was wrong.
 
 
 def answer(data: Any) -> dict:
