@@ -8,7 +8,7 @@ Nothing here is stored: the token and the session travel once, in the answer tha
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -27,6 +27,11 @@ class Caller(BaseModel):
     key_id: str | None = None
 
 
+class Paged(BaseModel):
+    limit: int = 100
+    offset: int = 0
+
+
 class IssueLink(BaseModel):
     caller: Caller
     dashboard_id: str
@@ -34,11 +39,9 @@ class IssueLink(BaseModel):
     expires_at: datetime | None = None
 
 
-class LinkQuery(BaseModel):
+class LinkQuery(Paged):
     caller: Caller
     link_id: str
-    limit: int = 100
-    offset: int = 0
 
 
 class RevokeLink(BaseModel):
@@ -47,11 +50,9 @@ class RevokeLink(BaseModel):
     erase: bool = False
 
 
-class DashboardLinks(BaseModel):
+class DashboardLinks(Paged):
     caller: Caller
     dashboard_id: str
-    limit: int = 100
-    offset: int = 0
 
 
 class OpenLink(BaseModel):
@@ -74,11 +75,10 @@ class VerifyCode(BaseModel):
     code: str = Field(max_length=20)
 
 
-# OpenLink answers with one of these `outcome`s in data:
-#   view      {dashboard_id, project_id}   draw the dashboard
-#   sign_in   {}                            a private link without a valid session: ask for the email
-# and errors 404 (unknown token) or 410 (expired or revoked; `error` says which).
-Outcome = Literal["view", "sign_in"]
+# OpenLink answers {"outcome": "view", dashboard_id, project_id} (draw the dashboard) or
+# {"outcome": "sign_in"} (a private link without a valid session: ask for the email), else
+# 404 (unknown token) or 410 (expired or revoked; `error` says which). VerifyCode answers
+# {"outcome": "session", session, expires_at, max_age}; a wrong code, 422 whatever was wrong.
 
 
 def answer(data: Any) -> dict:

@@ -16,6 +16,7 @@ from services.eventlog.store import EventStore
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
 from services.sharing.clock import Clock, SystemClock
+from services.sharing.context import SharingContext
 from services.sharing.handlers import ShareLinkCommands
 from services.sharing.limits import CodeRequestLimits, limits_bucket
 from services.sharing.mail import mailer_for
@@ -36,15 +37,14 @@ class Sharing:
     async def assemble(cls, js: JetStreamContext, engine: Engine, settings: Settings,
                        clock: Clock | None = None) -> Sharing:
         clock = clock or SystemClock()
-        store = EventStore(js)
-        personal = await asyncio.to_thread(PersonalData, engine)
-        wait = settings.read_your_writes_timeout
-        queries = ShareLinkQueries(store, engine, personal, clock, wait)
+        context = SharingContext(EventStore(js), engine, await asyncio.to_thread(PersonalData, engine), clock,
+                                 settings.read_your_writes_timeout)
+        queries = ShareLinkQueries(context)
         limits = CodeRequestLimits(await limits_bucket(js, settings.stream_replicas), clock,
                                    settings.share_code_requests_per_link, settings.share_code_requests_per_address)
         mailer = mailer_for(settings.smtp_url, settings.state_dir / "outbox", settings.smtp_timeout)
-        return cls(ShareLinkCommands(store, engine, personal, queries, clock, wait), queries,
-                   LinkViewers(store, engine, personal, queries, limits, mailer, settings.smtp_from, clock))
+        return cls(ShareLinkCommands(context, queries), queries,
+                   LinkViewers(context, queries, limits, mailer, settings.smtp_from))
 
     async def serve(self, nats_url: str, stop: asyncio.Event) -> None:
         try:

@@ -13,15 +13,12 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
-
 from contracts import ShareLinkErased, ShareLinkIssued, ShareLinkRevoked
 from contracts.sharing_commands import Caller, IssueLink, LinkQuery, RevokeLink
-from services.eventlog.store import ConcurrencyError, EventStore
+from services.eventlog.store import ConcurrencyError
 from services.readmodels.consistency import wait_for_checkpoint
-from services.sharing.clock import Clock
+from services.sharing.context import SharingContext
 from services.sharing.links import Refusal, ShareLink, load_link
-from services.sharing.personal import PersonalData
 from services.sharing.projections import issued_row, share_link_state
 from services.sharing.queries import ShareLinkQueries, link_out
 
@@ -52,14 +49,10 @@ def normalized_email(address: str) -> str:
 
 
 class ShareLinkCommands:
-    def __init__(self, store: EventStore, engine: Engine, personal: PersonalData, queries: ShareLinkQueries,
-                 clock: Clock, catch_up_seconds: float) -> None:
-        self.store = store
-        self.engine = engine
-        self.personal = personal
+    def __init__(self, context: SharingContext, queries: ShareLinkQueries) -> None:
+        self.store, self.engine, self.personal = context.store, context.engine, context.personal
+        self.clock, self.catch_up_seconds = context.clock, context.catch_up_seconds
         self.queries = queries
-        self.clock = clock
-        self.catch_up_seconds = catch_up_seconds
 
     async def issue(self, command: IssueLink) -> dict:
         caller, now = command.caller, self.clock.now()

@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
 from contracts.sharing_commands import DashboardLinks, LinkQuery
-from services.eventlog.store import EventStore
 from services.readmodels.consistency import wait_for_checkpoint
-from services.sharing.clock import Clock
+from services.sharing.context import SharingContext
 from services.sharing.links import Refusal
 from services.sharing.models import shareable_dashboards, share_link_views, share_links
-from services.sharing.personal import PersonalData
 from services.sharing.projections import dashboards_to_share
 
 
@@ -32,13 +30,9 @@ def link_out(row, addresses: dict[str, str], now: datetime) -> dict:
 
 
 class ShareLinkQueries:
-    def __init__(self, store: EventStore, engine: Engine, personal: PersonalData, clock: Clock,
-                 catch_up_seconds: float) -> None:
-        self.store = store
-        self.engine = engine
-        self.personal = personal
-        self.clock = clock
-        self.catch_up_seconds = catch_up_seconds
+    def __init__(self, context: SharingContext) -> None:
+        self.store, self.engine, self.personal = context.store, context.engine, context.personal
+        self.clock, self.catch_up_seconds = context.clock, context.catch_up_seconds
 
     async def dashboard_title(self, project_id: str, dashboard_id: str) -> str:
         """The title of one of the project's dashboards; 404 for another project's or a missing one."""

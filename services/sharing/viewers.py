@@ -14,18 +14,18 @@ import logging
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from contracts import ShareLinkCodeRejected, ShareLinkCodeSent, ShareLinkSessionOpened, ShareLinkViewed
 from contracts.sharing_commands import OpenLink, RequestCode, VerifyCode
-from services.eventlog.store import ConcurrencyError, EventStore
-from services.sharing.clock import Clock
+from services.eventlog.store import ConcurrencyError
+from services.sharing.context import SharingContext
 from services.sharing.handlers import normalized_email, token_digest
 from services.sharing.limits import CodeRequestLimits
 from services.sharing.links import Refusal, ShareLink, load_link
 from services.sharing.mail import code_message
 from services.sharing.models import share_links
-from services.sharing.personal import LinkKey, PersonalData
+from services.sharing.personal import LinkKey
 from services.sharing.queries import ShareLinkQueries
 
 log = logging.getLogger(__name__)
@@ -37,16 +37,13 @@ APPEND_ATTEMPTS = 10  # each conflict is another append that landed; wrong codes
 
 
 class LinkViewers:
-    def __init__(self, store: EventStore, engine: Engine, personal: PersonalData, queries: ShareLinkQueries,
-                 limits: CodeRequestLimits, mailer, sender: str, clock: Clock) -> None:
-        self.store = store
-        self.engine = engine
-        self.personal = personal
+    def __init__(self, context: SharingContext, queries: ShareLinkQueries, limits: CodeRequestLimits, mailer,
+                 sender: str) -> None:
+        self.store, self.engine, self.personal, self.clock = context.store, context.engine, context.personal, context.clock
         self.queries = queries
         self.limits = limits
         self.mailer = mailer
         self.sender = sender
-        self.clock = clock
         self.background: set[asyncio.Task] = set()
 
     async def open(self, command: OpenLink) -> dict:

@@ -60,7 +60,7 @@ async def _until_answering(nc) -> None:
                 await asyncio.sleep(0.05)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -69,7 +69,7 @@ def _free_port() -> int:
 @pytest.fixture
 def inbox():
     received = Inbox()
-    controller = Controller(received, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(received, hostname="127.0.0.1", port=free_port())
     controller.start()
     received.url = f"smtp://127.0.0.1:{controller.port}"
     yield received
@@ -78,8 +78,9 @@ def inbox():
 
 @pytest.fixture
 def settings(tmp_path, inbox) -> Settings:
+    # generation_sync_seconds: a loaded machine must not turn the dashboards these tests share into 202s
     return Settings(state_dir=tmp_path / "state", api_key_usage_interval=0.0, read_your_writes_timeout=10.0,
-                    smtp_url=inbox.url)
+                    smtp_url=inbox.url, generation_sync_seconds=120.0)
 
 
 @pytest.fixture

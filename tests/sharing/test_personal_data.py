@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 from contracts import STREAM_NAME
-from services.sharing.mail import OutboxMailer, code_message, mailer_for
 from tests.sharing.test_private_links import ANA, ask_code, code_in, private_link, try_code
 from tests.sharing.test_share_links import path_of, views_of
 
@@ -66,11 +65,3 @@ async def test_erasing_a_link_makes_its_addresses_unrecoverable(client, new_proj
     assert ANA not in dump and "bo@example.com" not in dump
     assert (await client.get(path_of(link["url"]))).status_code == 410
 
-
-async def test_without_smtp_the_message_is_written_to_the_outbox_and_its_place_logged(tmp_path, caplog):
-    caplog.set_level(logging.INFO)
-    mailer = mailer_for("", tmp_path / "outbox")
-    assert isinstance(mailer, OutboxMailer)
-    await mailer.send(code_message("Dashloom <no-reply@x.test>", ANA, "Sales", "123456", 10))
-    (written,) = (tmp_path / "outbox").glob("*.eml")
-    assert b"123456" in written.read_bytes() and str(written.resolve()) in caplog.text

@@ -7,6 +7,8 @@ import asyncio
 import re
 from datetime import timedelta
 
+import httpx
+
 from contracts import STREAM_NAME
 from services.eventlog.reader import EventReader
 from tests.generation.test_viewer import dashboard_of
@@ -124,3 +126,16 @@ async def test_code_requests_are_limited_per_client_address(client, new_project,
     answers = [await ask_code(client, link, f"guess{n}@example.com") for n in range(settings.share_code_requests_per_address + 1)]
     assert [a.status_code for a in answers[:-1]] == [200] * settings.share_code_requests_per_address
     assert answers[-1].status_code == 429 and "Too many" in answers[-1].text
+
+
+async def test_the_session_cookie_is_secure_behind_https(client, new_project, worker, sharing, inbox):
+    _, link = await private_link(client, new_project)
+    over_https = httpx.AsyncClient(transport=client._transport, base_url="https://gateway.test")
+    async with over_https:
+        await ask_code(over_https, link, ANA)
+        opened = await try_code(over_https, link, ANA, code_in((await inbox.wait_for(1))[0]))
+    assert opened.status_code == 303 and "; Secure" in opened.headers["set-cookie"]
+    plain = await ask_code(client, link, ANA)
+    assert plain.status_code == 200
+    again = await try_code(client, link, ANA, code_in((await inbox.wait_for(2))[1]))
+    assert "Secure" not in again.headers["set-cookie"]  # plain http (a local try-out) still gets its session

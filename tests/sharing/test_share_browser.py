@@ -9,7 +9,8 @@ from tests.sharing.test_private_links import ANA, code_in, private_link
 from tests.sharing.test_share_links import path_of, share
 
 
-async def new_page(browser):
+async def new_page(browser, client):
+    await client.app.state.vega_bundle.body()  # built once per process: not inside the page's load timeout
     context = await browser.new_context(viewport={"width": 1280, "height": 900})  # no API key anywhere
     page = await context.new_page()
     problems: list[str] = []
@@ -41,7 +42,7 @@ async def test_a_public_link_draws_every_chart_in_chromium_with_no_key(served, b
                                                                       worker, sharing, database_url):
     project = await new_project()
     link = (await share(client, project, await dashboard_of(client, project, title="Shared, drawn"))).json()["data"]
-    context, page, problems = await new_page(browser)
+    context, page, problems = await new_page(browser, client)
     answer = await page.goto(f"{served}{path_of(link['url'])}")
     assert answer.status == 200 and "Authorization" not in await answer.request.all_headers()
     assert_security_headers(await answer.all_headers())
@@ -55,7 +56,7 @@ async def test_a_public_link_draws_every_chart_in_chromium_with_no_key(served, b
 async def test_the_private_link_flow_in_chromium(served, browser, client, new_project, worker, sharing, inbox):
     premium, link = await private_link(client, new_project)
     path = path_of(link["url"])
-    context, page, problems = await new_page(browser)
+    context, page, problems = await new_page(browser, client)
     first = await page.goto(f"{served}{path}")
     assert first.status == 200 and (await first.all_headers())["referrer-policy"] == "no-referrer"
     await page.fill("input[type=email]", ANA)
