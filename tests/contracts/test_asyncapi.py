@@ -8,11 +8,12 @@ import jsonschema_rs
 import orjson
 import pytest
 
-from contracts import EVENT_TYPES, STREAM_NAME, ShareLinkIssued, ShareLinkRevoked, WebhookEndpointDisabled, WebhookEndpointRegistered
+from contracts import EVENT_TYPES, STREAM_NAME, ShareLinkIssued, ShareLinkRevoked
 from contracts.asyncapi import asyncapi_document
 from contracts.envelope import CURRENT_VERSIONS
 from services.gateway.commands import create_project, revoke_api_key, rotate_api_key
 from tests.factories import generation_lifecycle
+from tests.webhooks.events import webhook_events
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +46,8 @@ async def appended_by_the_services(store) -> None:
     link = ShareLinkIssued(project_id=project_id, aggregate_id="l1", payload={
         "dashboard_id": "d1", "visibility": "private", "allowed_emails": ["ana@example.com"],
         "expires_at": expires, "token_sha256": "0" * 64})
-    hook = WebhookEndpointRegistered(project_id=project_id, aggregate_id="w1", payload={
-        "url": "https://example.com/hook", "event_types": ["GenerationCompleted"]})
     await store.append_many([link, link.caused(ShareLinkRevoked, payload={"reason": "leaked"}),
-                             hook, hook.caused(WebhookEndpointDisabled, payload={"reason": "410 Gone"})])
+                             *webhook_events(project_id)])
 
 
 async def test_every_event_in_the_log_validates_against_its_published_schema(document, store, js):
