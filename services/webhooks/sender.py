@@ -116,21 +116,28 @@ class Sender:
                                      timeout=self.options.timeout) as client:
             while not stop.is_set():
                 if await asyncio.to_thread(self._hold_lease):
-                    busy = [endpoint for endpoint, lane in self.lanes.items() if lane.queued >= self.options.lane_queue]
-                    due = await asyncio.to_thread(_due, self.engine, self.clock(), busy, list(self.in_flight),
-                                                  self.options.due_batch)
-                    for row in due:
-                        self._dispatch(client, row)
+                    await self._round(client)
                 try:
                     await asyncio.wait_for(stop.wait(), self.options.poll_seconds)
                 except TimeoutError:
                     pass
-            pending = list(self.in_flight.values())
-            if pending:
-                await asyncio.wait(pending, timeout=5)
-            for task in pending:
-                task.cancel()
+            await self._drain()
         await asyncio.to_thread(self._in_transaction, self.lease.release)
+
+    async def _round(self, client: httpx.AsyncClient) -> None:
+        busy = [endpoint for endpoint, lane in self.lanes.items() if lane.queued >= self.options.lane_queue]
+        due = await asyncio.to_thread(_due, self.engine, self.clock(), busy, list(self.in_flight),
+                                      self.options.due_batch)
+        for row in due:
+            self._dispatch(client, row)
+
+    async def _drain(self) -> None:
+        """On stop: let running attempts finish briefly, then cancel (they are sent again later)."""
+        pending = list(self.in_flight.values())
+        if pending:
+            await asyncio.wait(pending, timeout=5)
+        for task in pending:
+            task.cancel()
 
     def _in_transaction(self, operation):
         with self.engine.begin() as conn:
