@@ -82,15 +82,16 @@ class Lane:
         self.queued = 0
 
 
-def _due(engine: Engine, now: datetime, busy_endpoints: list[str], limit: int = 500):
-    """Due deliveries, oldest first, leaving out endpoints whose lanes are full: a backlog at a
-    slow endpoint must not fill every round and starve the others."""
+def _due(engine: Engine, now: datetime, busy_endpoints: list[str], in_flight: list[str], limit: int = 500):
+    """Due deliveries, oldest first, leaving out those already in a lane and the endpoints whose
+    lanes are full: a backlog at a slow endpoint must not fill every round and starve the others."""
     d, s = webhook_deliveries.c, webhook_subscriptions.c
     query = (select(d.delivery_id, d.project_id, d.endpoint_id, d.message_id, d.body, d.attempts, d.version,
                     s.url, s.status.label("endpoint_status"), s.sealed_secret, s.previous_sealed_secret,
                     s.previous_valid_until, s.failing_since)
              .join(webhook_subscriptions, s.endpoint_id == d.endpoint_id, isouter=True)
-             .where(d.status == "pending", d.next_attempt_at <= now, d.endpoint_id.not_in(busy_endpoints))
+             .where(d.status == "pending", d.next_attempt_at <= now, d.endpoint_id.not_in(busy_endpoints),
+                    d.delivery_id.not_in(in_flight))
              .order_by(d.next_attempt_at).limit(limit))
     with engine.connect() as conn:
         return conn.execute(query).all()
@@ -111,22 +112,32 @@ class Sender:
 
     async def run(self, stop: asyncio.Event) -> None:
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
-        async with httpx.AsyncClient(follow_redirects=False, limits=limits, trust_env=False) as client:
+        async with httpx.AsyncClient(follow_redirects=False, limits=limits, trust_env=False,
+                                     timeout=self.options.timeout) as client:
             while not stop.is_set():
                 if await asyncio.to_thread(self._hold_lease):
-                    busy = [endpoint for endpoint, lane in self.lanes.items() if lane.queued >= self.options.lane_queue]
-                    for row in await asyncio.to_thread(_due, self.engine, self.clock(), busy, self.options.due_batch):
-                        self._dispatch(client, row)
+                    await self._round(client)
                 try:
                     await asyncio.wait_for(stop.wait(), self.options.poll_seconds)
                 except TimeoutError:
                     pass
-            pending = list(self.in_flight.values())
-            if pending:
-                await asyncio.wait(pending, timeout=5)
-            for task in pending:
-                task.cancel()
+            await self._drain()
         await asyncio.to_thread(self._in_transaction, self.lease.release)
+
+    async def _round(self, client: httpx.AsyncClient) -> None:
+        busy = [endpoint for endpoint, lane in self.lanes.items() if lane.queued >= self.options.lane_queue]
+        due = await asyncio.to_thread(_due, self.engine, self.clock(), busy, list(self.in_flight),
+                                      self.options.due_batch)
+        for row in due:
+            self._dispatch(client, row)
+
+    async def _drain(self) -> None:
+        """On stop: let running attempts finish briefly, then cancel (they are sent again later)."""
+        pending = list(self.in_flight.values())
+        if pending:
+            await asyncio.wait(pending, timeout=5)
+        for task in pending:
+            task.cancel()
 
     def _in_transaction(self, operation):
         with self.engine.begin() as conn:
