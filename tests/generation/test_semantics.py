@@ -130,11 +130,16 @@ def test_hhmm_clock_times_and_decimal_hours_are_calendar_parts():
     assert set(measured(frame)) == {"delay"}
 
 
-def test_coordinates_go_on_no_card():
+def test_coordinates_go_on_a_map_and_nowhere_else():
     frame = pl.DataFrame({"lat": [-20.4 + n / 10 for n in range(50)], "long": [181.6 - n / 10 for n in range(50)],
                           "mag": [4.0 + (n % 10) / 10 for n in range(50)]})
     assert kinds(frame)["lat"] == kinds(frame)["long"] == "coordinate"
-    used = {q["measure"] for q in queries(frame)} | {b for q in queries(frame) for b in q["by"]}
+    found = cards(frame)
+    place = found.pop("map-lat-long")
+    assert place["query"]["by"] == ["lat", "long"] and place["query"]["measure"] is None
+    assert place["vega_lite"]["layer"][0]["data"]["url"] == "/assets/land-110m.json"  # served by Dashloom
+    others = [card["query"] for card in found.values() if "query" in card]
+    used = {q["measure"] for q in others} | {b for q in others for b in q["by"]}
     assert "lat" not in used and "long" not in used and "mag" in used
 
 
