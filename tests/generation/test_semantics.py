@@ -218,6 +218,13 @@ def test_weekdays_keep_their_order_and_many_values_become_top_n_and_other():
     assert len(cities) == 11 and cities[-1] == "Other (11)"
 
 
+def test_letter_grades_are_ordered_and_shown_in_their_order():
+    frame = pl.DataFrame({"sub_grade": ["C2", "A1", "B3", "A2", "C1", "B1"] * 5, "loan": [float(n) for n in range(30)]})
+    assert kinds(frame)["sub_grade"] == "ordered"
+    grades = [row["category"] for row in cards(frame)["breakdown-sub_grade"]["vega_lite"]["data"]["values"]]
+    assert grades == ["A1", "A2", "B1", "B3", "C1", "C2"]
+
+
 def test_amounts_sum_and_prices_average():
     frame = pl.DataFrame({"amount": [10.0, 20.0, 30.0] * 5, "unit_price": [2.0, 4.0, 6.0] * 5})
     found = cards(frame)
