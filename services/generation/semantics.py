@@ -332,7 +332,8 @@ def table_model(columns: list, sample: pl.DataFrame, rows: int) -> TableModel:
 
 
 def _time_axis(columns: list, sample: pl.DataFrame) -> TimeAxis | None:
-    candidates = [c for c in columns if c.semantic.kind == "time" and c.distinct >= 3 and c.minimum is not None]
+    candidates = [c for c in columns if c.semantic.kind == "time" and c.distinct >= 3 and c.minimum is not None
+                  and c.dtype.startswith(("Date", "Datetime"))]  # column_types may call a number time
     if not candidates:
         return None
     def preference(c) -> tuple:
