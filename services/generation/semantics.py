@@ -11,6 +11,7 @@ category, text, derived, constant, empty. Shapes of table: long, weighted, panel
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -77,6 +78,7 @@ ORDERS = [
     ["poor", "fair", "good", "very good", "excellent"],
     ["child", "adult"],
 ]
+GRADE = re.compile(r"^[a-g]([1-9]|[+-])?$")
 OVERRIDES = {"identifier": "identifier", "category": "category", "time": "time", "flag": "flag", "text": "text",
              "weight": "weight", "code": "code", "ignore": "ignored", "measure": None, "measure:sum": "sum",
              "measure:mean": "mean", "measure:median": "median", "measure:last": "last"}
@@ -273,6 +275,8 @@ def _ordered(facts: Facts) -> Semantic | None:
     for order in ORDERS:
         if len(seen) >= 2 and seen <= set(order):
             return Semantic("ordered", detail="natural", order=order, evidence=["values of a known order"])
+    if len(seen) >= 3 and all(GRADE.match(value) for value in seen):  # A..F, A1..G5, B+
+        return Semantic("ordered", detail="grade", order=sorted(seen), evidence=["letter grades"])
     return None
 
 
@@ -328,7 +332,8 @@ def table_model(columns: list, sample: pl.DataFrame, rows: int) -> TableModel:
 
 
 def _time_axis(columns: list, sample: pl.DataFrame) -> TimeAxis | None:
-    candidates = [c for c in columns if c.semantic.kind == "time" and c.distinct >= 3 and c.minimum is not None]
+    candidates = [c for c in columns if c.semantic.kind == "time" and c.distinct >= 3 and c.minimum is not None
+                  and c.dtype.startswith(("Date", "Datetime"))]  # column_types may call a number time
     if not candidates:
         return None
     def preference(c) -> tuple:

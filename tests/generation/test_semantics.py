@@ -130,11 +130,16 @@ def test_hhmm_clock_times_and_decimal_hours_are_calendar_parts():
     assert set(measured(frame)) == {"delay"}
 
 
-def test_coordinates_go_on_no_card():
+def test_coordinates_go_on_a_map_and_nowhere_else():
     frame = pl.DataFrame({"lat": [-20.4 + n / 10 for n in range(50)], "long": [181.6 - n / 10 for n in range(50)],
                           "mag": [4.0 + (n % 10) / 10 for n in range(50)]})
     assert kinds(frame)["lat"] == kinds(frame)["long"] == "coordinate"
-    used = {q["measure"] for q in queries(frame)} | {b for q in queries(frame) for b in q["by"]}
+    found = cards(frame)
+    place = found.pop("map-lat-long")
+    assert place["query"]["by"] == ["lat", "long"] and place["query"]["measure"] is None
+    assert place["vega_lite"]["layer"][0]["data"]["url"] == "/assets/land-110m.json"  # served by Dashloom
+    others = [card["query"] for card in found.values() if "query" in card]
+    used = {q["measure"] for q in others} | {b for q in others for b in q["by"]}
     assert "lat" not in used and "long" not in used and "mag" in used
 
 
@@ -211,6 +216,13 @@ def test_weekdays_keep_their_order_and_many_values_become_top_n_and_other():
     assert days == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     cities = [row["category"] for row in found["breakdown-city"]["vega_lite"]["data"]["values"]]
     assert len(cities) == 11 and cities[-1] == "Other (11)"
+
+
+def test_letter_grades_are_ordered_and_shown_in_their_order():
+    frame = pl.DataFrame({"sub_grade": ["C2", "A1", "B3", "A2", "C1", "B1"] * 5, "loan": [float(n) for n in range(30)]})
+    assert kinds(frame)["sub_grade"] == "ordered"
+    grades = [row["category"] for row in cards(frame)["breakdown-sub_grade"]["vega_lite"]["data"]["values"]]
+    assert grades == ["A1", "A2", "B1", "B3", "C1", "C2"]
 
 
 def test_amounts_sum_and_prices_average():
