@@ -60,11 +60,11 @@ async def rotate_api_key(store: EventStore, project_id: str, key_id: str, grace:
         return [ApiKeyRotated(project_id=project_id, aggregate_id=key_id,
                               payload={"new_key_id": successor_id, "expires_at": old_expires})]
 
-    rotated_seq, = await execute(store, "apikey", key_id, decide)
+    await execute(store, "apikey", key_id, decide)
     old = rotated[0]
     successor = await issue_api_key(store, project_id, old.name, old.scopes, replaces_key_id=key_id,
                                     key_id=successor_id)
-    return IssuedKey(successor.key_id, successor.key, max(successor.seq, rotated_seq)), old_expires
+    return successor, old_expires  # its sequence follows ApiKeyRotated's: waiting for it waits for both
 
 
 async def revoke_api_key(store: EventStore, project_id: str, key_id: str) -> int:

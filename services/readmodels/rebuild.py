@@ -123,8 +123,8 @@ class Rebuild:
         if start_seq is not None and start_seq > end_seq:
             return 0
         read = 0
-        async for batch in self.reader.batches(start_seq=start_seq, start_time=start_time,
-                                               end_seq=end_seq, batch_size=self.batch_size):
+        async for batch in self.reader.ordered_batches(start_seq=start_seq, start_time=start_time,
+                                                       end_seq=end_seq, batch_size=self.batch_size):
             apply_batch(self.engine, self.projection, self.tables, self.checkpoint_name, batch)
             read += len(batch)
             if progress is not None:

@@ -14,6 +14,7 @@ from services.eventlog.blobs import DiskBlobStore
 from services.eventlog.stream import events_stream_config
 from services.generation import handlers
 from services.generation.handlers import GenerationWorker
+from services.generation.reading import TableTooLarge
 from tests.generation.test_worker_crash import types_of, until, uploaded_sales
 
 STAGE_SECONDS = 2.5  # the profiling stage, made slow: longer than ack_wait
@@ -84,3 +85,24 @@ async def test_outcomes_with_other_ids_are_refused_once_one_is_in_the_log(store,
     assert await worker.conclude(late) is False
     assert (await types_of(store, "g1")).count("GenerationFailed") == 1
     assert "GenerationCompleted" not in await types_of(store, "g1")
+
+
+@pytest.mark.parametrize("error", [MemoryError(), TableTooLarge("the file has 1001 columns; the limit is 1000")],
+                         ids=["over the memory budget", "over a table limit"])
+async def test_a_file_over_the_workers_limits_fails_once_with_a_reason(nats_server, store, settings, monkeypatch, error):
+    def over_the_limit(*args):
+        raise error
+
+    monkeypatch.setattr(handlers, "columnar_table", over_the_limit)
+    blobs, stop = DiskBlobStore(settings.blob_dir), asyncio.Event()
+    worker = asyncio.create_task(GenerationWorker(store, blobs, "w1", ack_wait=5).run(nats_server.url, stop))
+    try:
+        await store.append(await uploaded_sales(blobs, "big", 10))
+        await until(lambda: types_of(store, "big"), lambda seen: "GenerationFailed" in seen, timeout=30)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 20)
+    [failed] = [e.event for e in await store.load("generation", "big") if e.type == "GenerationFailed"]
+    assert failed.payload.code == "FILE_TOO_LARGE"
+    assert failed.payload.reason == (str(error) or "reading the file needed more memory than a generation may use; "
+                                     "upload a smaller file or fewer columns")
