@@ -72,29 +72,41 @@ class FanOut:
                     msgs = await subscription.fetch(self.batch_size, timeout=1.0)
                 except (nats.errors.TimeoutError, TimeoutError):
                     continue
+                if not msgs:
+                    continue
+                events = [StoredEvent.from_msg(msg) for msg in msgs]
+                def still_working(batch=msgs):
+                    return asyncio.gather(*(msg.in_progress() for msg in batch))
+
+                if await self.schedule(events, stop, still_working) is None:
+                    return  # stopping: the batch stays unacked and comes again
                 for msg in msgs:
-                    if await self.schedule(StoredEvent.from_msg(msg), stop, msg.in_progress) is None:
-                        return  # stopping: the rest of the batch stays unacked and comes again
                     await msg.ack()
         finally:
             await subscription.unsubscribe()
 
-    async def schedule(self, stored: StoredEvent, stop: asyncio.Event, still_working=None) -> int | None:
-        """Append the deliveries of one stored event: how many endpoints want it (None: stopped first)."""
-        if stored.type not in PUBLIC:
+    async def schedule(self, events: list[StoredEvent], stop: asyncio.Event, still_working=None) -> int | None:
+        """Append the deliveries of a batch of stored events, all at once: how many (None: stopped first)."""
+        public = [stored for stored in events if stored.type in PUBLIC]
+        if not public:
             return 0
-        while not await wait_for_checkpoint(self.engine, "webhooks", stored.seq, timeout=1.0):
+        while not await wait_for_checkpoint(self.engine, "webhooks", public[-1].seq, timeout=1.0):
             if stop.is_set():
                 return None
             if still_working is not None:
-                await still_working()  # the projection is behind (a rebuild holds it): keep the message
-        event, body = stored.event, public_body(stored.event)
-        endpoints = await asyncio.to_thread(subscribers_at, self.engine, event.project_id, stored.seq, body["type"])
-        for endpoint_id in endpoints:
-            delivery = delivery_id(str(event.event_id), endpoint_id)
-            scheduled = event.caused(WebhookDeliveryScheduled, aggregate_id=delivery, name=f"webhook:{endpoint_id}",
-                                     payload={"endpoint_id": endpoint_id, "message_id": f"msg_{delivery}",
-                                              "event_type": body["type"], "source_event_id": str(event.event_id),
-                                              "body": body})
-            await self.store.append(scheduled, expected_last_seq=0)
-        return len(endpoints)
+                await still_working()  # the projection is behind (a rebuild holds it): keep the messages
+        deliveries = await asyncio.to_thread(self._deliveries, public)
+        await asyncio.gather(*(self.store.append(scheduled, expected_last_seq=0) for scheduled in deliveries))
+        return len(deliveries)
+
+    def _deliveries(self, public: list[StoredEvent]) -> list[WebhookDeliveryScheduled]:
+        scheduled = []
+        for stored in public:
+            event, body = stored.event, public_body(stored.event)
+            for endpoint_id in subscribers_at(self.engine, event.project_id, stored.seq, body["type"]):
+                delivery = delivery_id(str(event.event_id), endpoint_id)
+                scheduled.append(event.caused(
+                    WebhookDeliveryScheduled, aggregate_id=delivery, name=f"webhook:{endpoint_id}",
+                    payload={"endpoint_id": endpoint_id, "message_id": f"msg_{delivery}", "event_type": body["type"],
+                             "source_event_id": str(event.event_id), "body": body}))
+        return scheduled

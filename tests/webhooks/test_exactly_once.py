@@ -28,8 +28,7 @@ async def replay_the_fanout(js, store, fanout) -> None:
     """Everything in the log through the fan-out again, as a fresh consumer from sequence 1 would."""
     stop = asyncio.Event()
     async for batch in store.reader.batches():
-        for stored in batch:
-            await fanout.schedule(stored, stop)
+        await fanout.schedule(batch, stop)
 
 
 async def test_a_replayed_fanout_schedules_nothing_new_even_past_the_dedup_window(
