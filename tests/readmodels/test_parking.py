@@ -18,7 +18,7 @@ from services.readmodels.projection import Projection
 from services.readmodels.runner import create_read_model_tables
 from tests.factories import SHA, generation_lifecycle, requested
 from tests.readmodels.running import caught_up, running
-from tests.runtime.test_cli import dashloom
+from tests.platform.test_cli import dashloom
 
 HUGE = 3 * 1024 ** 3  # more than a 4-byte integer holds
 

@@ -29,8 +29,8 @@ from services.readmodels.checkpoints import bookkeeping, read_checkpoint
 from services.readmodels.database import create_read_model_engine, create_tables
 from services.readmodels.parking import list_parked, retry_parked
 from services.readmodels.rebuild import Rebuild
-from services.runtime.platform import prepare_bus, run_platform
-from services.runtime.projections import ALL_PROJECTIONS
+from services.platform.up import prepare_bus, run_platform
+from services.platform.projections import ALL_PROJECTIONS
 from services.runtime.settings import Settings
 
 app = typer.Typer(help="Dashloom: run the platform, replay projections, inspect the event log.",
