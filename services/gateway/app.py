@@ -16,10 +16,10 @@ from sqlalchemy import Engine
 
 from contracts import STREAM_NAME
 from services.eventlog.blobs import BlobStore, open_blob_store
-from services.gateway.retention import sweep_uploads
 from services.eventlog.store import EventStore
 from services.gateway.auth import ApiKeyAuthenticator, Scope
 from services.gateway.cache import AnswerCache
+from services.gateway.declaration import SERVICE
 from services.gateway.envelope import (
     documented,
     install_error_handlers,
@@ -27,7 +27,6 @@ from services.gateway.envelope import (
 )
 from services.gateway.http_server import HttpServer, http_server_config
 from services.gateway.middleware import OPEN_PATHS, AuthAndRateLimit, Budgets
-from services.gateway.projections import PROJECTIONS
 from services.gateway.ratelimit import RateLimiter, ratelimit_bucket
 from services.gateway.routes import (
     api_keys,
@@ -166,7 +165,7 @@ async def serve_http(context: ServiceContext) -> None:
 
 
 def main() -> None:
-    run_service("gateway", projections=PROJECTIONS, tasks=[serve_http, sweep_uploads])
+    run_service(SERVICE)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.eventlog.blobs import open_blob_store
 from services.eventlog.store import EventStore
+from services.generation.declaration import SERVICE
 from services.generation.handlers import GenerationWorker
 from services.runtime.service import ServiceContext, run_service
 
@@ -16,7 +17,7 @@ async def work(context: ServiceContext) -> None:
 
 
 def main() -> None:
-    run_service("generation", tasks=[work])
+    run_service(SERVICE)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from services.readmodels.database import create_read_model_engine, create_tables
 from services.readmodels.parking import list_parked, retry_parked
 from services.readmodels.rebuild import Rebuild
 from services.platform.up import prepare_bus, run_platform
-from services.platform.projections import ALL_PROJECTIONS
+from services.platform.declarations import ALL_PROJECTIONS, SERVICES
 from services.runtime.settings import Settings
 
 app = typer.Typer(help="Dashloom: run the platform, replay projections, inspect the event log.",
@@ -67,7 +67,7 @@ def up(http_port: Annotated[int, typer.Option(help="Gateway port")] = 0,
        state_dir: Annotated[Path | None, typer.Option(help="Where NATS data and SQLite live")] = None) -> None:
     """Start nats-server, every service and the gateway; Ctrl-C stops all of it."""
     overrides = {k: v for k, v in {"http_port": http_port, "state_dir": state_dir}.items() if v}
-    run_platform(Settings(**overrides))
+    run_platform(Settings(**overrides), SERVICES)
 
 
 @app.command("setup-bus")

@@ -1,14 +1,18 @@
 """What every service process does the same way: connect, beat, run its projections, stop on a signal.
 
-A service's app.py hands `run_service` its name, its projections, and its own long-running
-tasks (consumers, an HTTP server). Every task is supervised: restarted with backoff when it
-fails, and shown in the heartbeat (so in health) with its state and restart count.
+A service declares itself once, in `services/<name>/declaration.py` as `SERVICE`: its name,
+projections, long-running tasks (consumers, an HTTP server), tables and commands. Its app.py hands
+that to `run_service`; the platform (`dashloom up`), the CLI's replay commands and health read the
+same declarations, so nothing lists the services by hand. Every task is supervised: restarted
+with backoff when it fails, and shown in the heartbeat (so in health) with its state and restart
+count.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import logging
 import os
 import signal
@@ -26,7 +30,7 @@ from services.runtime.heartbeats import beat, heartbeat_bucket
 from services.runtime.settings import Settings
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Engine, Table
 
     from services.readmodels.projection import Projection
     from services.readmodels.runner import ProjectionRunner
@@ -48,6 +52,27 @@ class ServiceContext:
 
 
 Task = Callable[[ServiceContext], Awaitable[None]]
+
+@dataclass(frozen=True)
+class ServiceDeclaration:
+    name: str
+    # Its projections: run by each of its processes, replayed by `dashloom replay`.
+    projections: tuple[Projection, ...] = ()
+    # Its long-running tasks as "module:function", imported only in its own process (the CLI and
+    # health read declarations without loading a service's heavy imports, polars say).
+    tasks: tuple[str, ...] = ()
+    # The tables it owns: it alone writes them; no other service declares them.
+    tables: tuple[Table, ...] = ()
+    # The request-reply subjects its command handlers answer.
+    commands: tuple[str, ...] = ()
+
+    def resolved_tasks(self) -> list[Task]:
+        return [_resolve(task) for task in self.tasks]
+
+
+def _resolve(reference: str) -> Task:
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 @dataclass
@@ -163,6 +188,6 @@ async def _beat_until_stopped(context: ServiceContext) -> None:
         await _wait(context.stop, context.settings.heartbeat_seconds)
 
 
-def run_service(name: str, projections: Sequence[Projection] = (), tasks: Sequence[Task] = ()) -> None:
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(message)s")
-    asyncio.run(serve(name, Settings(), projections, tasks))
+def run_service(service: ServiceDeclaration) -> None:
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {service.name} %(levelname)s %(message)s")
+    asyncio.run(serve(service.name, Settings(), service.projections, service.resolved_tasks()))

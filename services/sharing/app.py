@@ -16,11 +16,11 @@ from services.eventlog.store import EventStore
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
 from services.sharing.clock import Clock, SystemClock
+from services.sharing.declaration import SERVICE
 from services.sharing.handlers import ShareLinkCommands
 from services.sharing.limits import CodeRequestLimits, limits_bucket
 from services.sharing.mail import mailer_for
 from services.sharing.personal import PersonalData
-from services.sharing.projections import PROJECTIONS
 from services.sharing.queries import ShareLinkQueries
 from services.sharing.responder import answer_commands, routes
 from services.sharing.viewers import LinkViewers
@@ -59,7 +59,7 @@ async def serve_commands(context: ServiceContext) -> None:
 
 
 def main() -> None:
-    run_service("sharing", projections=PROJECTIONS, tasks=[serve_commands])
+    run_service(SERVICE)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,9 @@ from services.eventlog.store import EventStore
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
 from services.webhooks.commands import serve_commands
+from services.webhooks.declaration import SERVICE
 from services.webhooks.endpoints import WebhookCommands
 from services.webhooks.fanout import FanOut
-from services.webhooks.projections import PROJECTIONS
 from services.webhooks.secrets import SecretBox, secrets_key
 from services.webhooks.sender import RetryPolicy, Sender, SenderOptions
 
@@ -57,7 +57,7 @@ async def deliver(context: ServiceContext) -> None:
 
 
 def main() -> None:
-    run_service("webhooks", projections=PROJECTIONS, tasks=[deliver])
+    run_service(SERVICE)
 
 
 if __name__ == "__main__":

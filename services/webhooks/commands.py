@@ -12,15 +12,10 @@ import logging
 import orjson
 from faststream.nats import NatsBroker
 
+from contracts.webhook_commands import COMMANDS, command_subject
 from services.webhooks.endpoints import CommandRefused, WebhookCommands
 
 log = logging.getLogger(__name__)
-SUBJECT = "commands.webhooks"
-COMMANDS = ("register", "update", "delete", "rotate_secret", "send_test", "redeliver")
-
-
-def command_subject(name: str) -> str:
-    return f"{SUBJECT}.{name}"
 
 
 async def answer(commands: WebhookCommands, name: str, request: dict) -> bytes:

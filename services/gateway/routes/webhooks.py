@@ -16,12 +16,12 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from pydantic import BaseModel, Field
 
+from contracts.webhook_commands import command_subject
 from contracts.webhooks import WebhookEventType
 from services.gateway.auth import Principal
 from services.gateway.envelope import ApiError, Page, Success, ok, page
 from services.gateway.routes.dependencies import Limit, Offset, ReadModels, principal_of
 from services.webhooks import queries
-from services.webhooks.commands import command_subject
 
 router = APIRouter(prefix="/api/v1", tags=["Webhooks"])
 COMMAND_TIMEOUT = 10.0
