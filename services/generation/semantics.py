@@ -17,7 +17,14 @@ import polars as pl
 
 from services.generation.naming import has_word, tokens
 from services.generation.time_axis import (
-    DAY_WORDS, HOUR_WORDS, MONTH_WORDS, TIME, YEAR_WORDS, full_year, is_time_name_for_end, step_days,
+    DAY_WORDS,
+    HOUR_WORDS,
+    MONTH_WORDS,
+    TIME,
+    YEAR_WORDS,
+    full_year,
+    is_time_name_for_end,
+    step_days,
 )
 
 MEASURES = ("additive", "level")
@@ -53,7 +60,7 @@ LEVEL_WORDS = frozenset({
     "density", "util", "utilization", "population", "pop", "balance", "bal", "inventory", "stock", "level",
     "per", "capita", "margin", "mag", "magnitude", "grade", "gpa", "bmi", "dewpt", "vis", "visibility", "hg",
     "wind", "distance", "duration", "delay", "time", "lifetime", "capacity", "size", "area", "value", "values",
-    "earnings", "yield", "interest", "util", "unemployment", "inflation", "gdp", "rank", "rating", "probability"})
+    "earnings", "yield", "interest", "unemployment", "inflation", "gdp", "rank", "rating", "probability"})
 # what people look for first (price, sales, amount, delay, score)
 KEY_WORDS = frozenset({
     "price", "sales", "sale", "revenue", "amount", "amnt", "amt", "cost", "profit", "earnings", "income",

@@ -25,12 +25,12 @@ from services.eventlog.connection import connect
 from services.eventlog.reader import EventReader
 from services.eventlog.store import EventStore
 from services.gateway.commands import create_project
+from services.platform.declarations import ALL_PROJECTIONS, SERVICES
+from services.platform.up import prepare_bus, run_platform
 from services.readmodels.checkpoints import bookkeeping, read_checkpoint
 from services.readmodels.database import create_read_model_engine, create_tables
 from services.readmodels.parking import list_parked, retry_parked
 from services.readmodels.rebuild import Rebuild
-from services.platform.up import prepare_bus, run_platform
-from services.platform.declarations import ALL_PROJECTIONS, SERVICES
 from services.runtime.settings import Settings
 
 app = typer.Typer(help="Dashloom: run the platform, replay projections, inspect the event log.",
@@ -185,7 +185,7 @@ def events_export(
 
     async def export(js):
         end = to_seq if to_seq is not None else await _last_seq(js)
-        out = open(output, "wb") if output else sys.stdout.buffer
+        out = open(output, "wb") if output else sys.stdout.buffer  # noqa: ASYNC230 - the CLI, nothing else waits
         count = 0
         try:
             async for batch in EventReader(js).batches(start_seq=from_seq, end_seq=end):

@@ -24,9 +24,9 @@ from services.gateway.ratelimit import ratelimit_bucket
 from services.gateway.usage import usage_bucket
 from services.platform.declarations import checked
 from services.runtime.children import die_with_parent
-from services.runtime.service import ServiceDeclaration
 from services.runtime.heartbeats import heartbeat_bucket
 from services.runtime.nats_server import NatsServer
+from services.runtime.service import ServiceDeclaration
 from services.runtime.settings import Settings
 
 log = logging.getLogger("dashloom.up")

@@ -14,8 +14,8 @@ from sqlalchemy import Connection, MetaData, Table, select, tuple_
 
 from contracts import Event
 from services.eventlog.reader import StoredEvent
-from services.readmodels.upsert import upsert_rows
 from services.readmodels.database import create_tables
+from services.readmodels.upsert import upsert_rows
 
 Key = Any
 Row = dict[str, Any]

@@ -41,7 +41,7 @@ def url_problem(url: str, allow_private: bool) -> str | None:
     if parts.username is not None or parts.password is not None:
         return "the URL may not carry credentials"
     try:
-        parts.port
+        _ = parts.port  # parsed on access
     except ValueError:
         return "the URL's port is not a number from 0 to 65535"
     try:

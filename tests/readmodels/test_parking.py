@@ -8,8 +8,8 @@ import logging
 from sqlalchemy import Column, MetaData, String, Table, Text, select
 
 from contracts import DashboardRequested, GenerationCompleted
-from services.gateway.models import data_sources, generations, metric_points
 from services.eventlog.reader import EventReader
+from services.gateway.models import data_sources, generations, metric_points
 from services.gateway.projections import generation_status, integrations, metrics
 from services.readmodels.batches import park_event
 from services.readmodels.checkpoints import parked_events
@@ -17,8 +17,8 @@ from services.readmodels.parking import retry_parked
 from services.readmodels.projection import Projection
 from services.readmodels.runner import create_read_model_tables
 from tests.factories import SHA, generation_lifecycle, requested
-from tests.readmodels.running import caught_up, running
 from tests.platform.test_cli import dashloom
+from tests.readmodels.running import caught_up, running
 
 HUGE = 3 * 1024 ** 3  # more than a 4-byte integer holds
 
