@@ -62,7 +62,7 @@ class EventReader:
         if start_seq is not None and start_seq > 1:
             config.deliver_policy, config.opt_start_seq = DeliverPolicy.BY_START_SEQUENCE, start_seq
         elif start_time is not None:
-            config.deliver_policy, config.opt_start_time = DeliverPolicy.BY_START_TIME, start_time.isoformat()
+            config.deliver_policy, config.opt_start_time = DeliverPolicy.BY_START_TIME, start_time.isoformat()  # type: ignore[assignment]  # nats-py sends the field as given: RFC 3339 text
         else:
             config.deliver_policy = DeliverPolicy.ALL
         pull = await self.js.pull_subscribe(subject or STREAM_SUBJECTS[0], stream=self.stream,
@@ -70,7 +70,7 @@ class EventReader:
         # Deleting at the end (not only unsubscribing) keeps a long replay from leaving
         # consumers behind on the server until their inactivity threshold.
         try:
-            remaining = (await pull.consumer_info()).num_pending
+            remaining = (await pull.consumer_info()).num_pending or 0
             while remaining > 0:
                 msgs = await pull.fetch(batch_size, timeout=5.0)
                 batch = [StoredEvent.from_msg(m) for m in msgs]

@@ -6,7 +6,7 @@ import asyncio
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 import typer
@@ -66,7 +66,7 @@ async def _with_bus(settings: Settings, work):
 def up(http_port: Annotated[int, typer.Option(help="Gateway port")] = 0,
        state_dir: Annotated[Path | None, typer.Option(help="Where NATS data and SQLite live")] = None) -> None:
     """Start nats-server, every service and the gateway; Ctrl-C stops all of it."""
-    overrides = {k: v for k, v in {"http_port": http_port, "state_dir": state_dir}.items() if v}
+    overrides: dict[str, Any] = {k: v for k, v in {"http_port": http_port, "state_dir": state_dir}.items() if v}
     run_platform(Settings(**overrides), SERVICES)
 
 

@@ -171,7 +171,7 @@ async def _read_model_engine(settings: Settings, projections: Sequence[Projectio
 
 
 def _runners(context: ServiceContext, projections: Sequence[Projection]) -> list[ProjectionRunner]:
-    if not projections:
+    if not projections or context.engine is None:
         return []
     from services.readmodels.runner import ProjectionRunner
 
@@ -184,7 +184,7 @@ async def _beat_until_stopped(context: ServiceContext) -> None:
     while not context.stop.is_set():
         await beat(kv, context.name, context.instance,
                    {"pid": os.getpid(), "projections": {r.projection.name: r.checkpoint for r in context.runners},
-                    "tasks": context.supervisor.report()})
+                    "tasks": context.supervisor.report() if context.supervisor else {}})
         await _wait(context.stop, context.settings.heartbeat_seconds)
 
 
