@@ -147,7 +147,7 @@ def route_scopes() -> dict[tuple[str, str], Scope]:
     """(path, method) -> the scope it needs, for the OpenAPI document."""
     return {(route.path, method): scope for router, scope, _ in ROUTERS if scope
             for route in router.routes if isinstance(route, APIRoute) and _authenticated(route)
-            for method in route.methods}
+            for method in route.methods or ()}
 
 
 def _authenticated(route) -> bool:
@@ -156,7 +156,7 @@ def _authenticated(route) -> bool:
 
 async def serve_http(context: ServiceContext) -> None:
     settings = context.settings
-    gateway = await Gateway.connect(settings, context.nc, context.engine)
+    gateway = await Gateway.connect(settings, context.nc, context.read_models)
     server = HttpServer(http_server_config(create_app(gateway), settings))
     task = asyncio.create_task(server.serve())
     await context.stop.wait()

@@ -50,6 +50,13 @@ class ServiceContext:
         self.runners: list[ProjectionRunner] = []
         self.supervisor: Supervisor | None = None
 
+    @property
+    def read_models(self) -> Engine:
+        """The read-model database, which a service has when it declares projections."""
+        if self.engine is None:
+            raise RuntimeError(f"{self.name} declares no projections, so it has no read-model database")
+        return self.engine
+
 
 Task = Callable[[ServiceContext], Awaitable[None]]
 

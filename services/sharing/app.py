@@ -54,7 +54,7 @@ class Sharing:
 
 
 async def serve_commands(context: ServiceContext) -> None:
-    sharing = await Sharing.assemble(context.js, context.engine, context.settings)
+    sharing = await Sharing.assemble(context.js, context.read_models, context.settings)
     await sharing.serve(context.settings.nats_url, context.stop)
 
 

@@ -45,13 +45,13 @@ async def deliver(context: ServiceContext) -> None:
     store = EventStore(context.js)
     broker = NatsBroker(nats_servers(settings.nats_url), name=f"dashloom-webhooks-{context.instance}",
                         **RECONNECT, log_level=logging.DEBUG)
-    serve_commands(broker, WebhookCommands(store, context.engine, box, settings.webhooks_allow_private,
+    serve_commands(broker, WebhookCommands(store, context.read_models, box, settings.webhooks_allow_private,
                                            settings.read_your_writes_timeout))
     await broker.start()
-    sender = Sender(store, context.engine, box, retry_policy(settings), sender_options(settings),
+    sender = Sender(store, context.read_models, box, retry_policy(settings), sender_options(settings),
                     owner=f"webhooks:{context.instance}")
     try:
-        await asyncio.gather(FanOut(context.js, context.engine).run(context.stop), sender.run(context.stop))
+        await asyncio.gather(FanOut(context.js, context.read_models).run(context.stop), sender.run(context.stop))
     finally:
         await broker.stop()
 
