@@ -89,6 +89,8 @@ class FanOut:
             if still_working is not None:
                 await still_working()  # the projection is behind (a rebuild holds it): keep the message
         event, body = stored.event, public_body(stored.event)
+        if body is None:  # not a public event after all (PUBLIC holds its type)
+            return 0
         endpoints = await asyncio.to_thread(subscribers_at, self.engine, event.project_id, stored.seq, body["type"])
         for endpoint_id in endpoints:
             delivery = delivery_id(str(event.event_id), endpoint_id)
