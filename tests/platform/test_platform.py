@@ -84,7 +84,7 @@ def test_up_serves_stops_cleanly_and_finds_its_data_again(tmp_path):
     try:
         body = wait_for_health(port, everything_up)
         assert body["data"]["bus"]["last_seq"] == 1
-        assert body["data"]["projections"]["generations"] == {"checkpoint": 1, "lag": 0}
+        assert body["data"]["projections"]["generations"] == {"status": "up", "checkpoint": 1, "lag": 0, "parked": 0}
         assert stop_with_ctrl_c(platform) == 0
     finally:
         if platform.poll() is None:
