@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
 
-.PHONY: install up test bench clean
+.PHONY: install up test lint bench clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,9 +29,15 @@ install: $(INSTALLED) $(FONT)
 up: install
 	$(BIN)/dashloom up
 
-## Run the whole test suite (real nats-server, SQLite, and PostgreSQL when it answers).
-test: install $(CHROMIUM)
+## The checks, then the whole test suite (real nats-server, SQLite, and PostgreSQL when it answers).
+test: install $(CHROMIUM) lint
 	$(BIN)/python -m pytest
+
+## Boundaries between services (import-linter), ruff, and the type checker, all from pyproject.toml.
+lint: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## Benchmarks (not tests): each prints its figures and its ratio to a baseline.
 bench: install

@@ -39,8 +39,8 @@ from bench.listening import wait_listening  # noqa: E402
 from services.eventlog.connection import connect  # noqa: E402
 from services.eventlog.store import EventStore  # noqa: E402
 from services.gateway.commands import create_project  # noqa: E402
+from services.platform.up import prepare_bus  # noqa: E402
 from services.runtime.nats_server import NatsServer, free_port  # noqa: E402
-from services.runtime.platform import prepare_bus  # noqa: E402
 
 PEER_VENV = ROOT / ".venv-peer"
 

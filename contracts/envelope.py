@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
@@ -60,7 +61,7 @@ class Event(BaseModel):
     def current_version(cls) -> int:
         return CURRENT_VERSIONS[cls.model_fields["type"].default]
 
-    def caused(self, event_class: type[Event], *, aggregate_id: str | None = None,
+    def caused(self, event_class: builtins.type[Event], *, aggregate_id: str | None = None,
                name: str | None = None, **fields: Any) -> Event:
         """A new event caused by this one, with an id derived from this event's id.
 

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 COMMAND_ROOT = "commands.sharing"
+COMMANDS = ("issue", "revoke", "list", "get", "views", "open", "request_code", "verify_code")
 
 
 def command_subject(name: str) -> str:

@@ -7,7 +7,7 @@ An endpoint's signing secret rides only sealed (AES-GCM, key held by the webhook
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -16,7 +16,7 @@ from contracts.envelope import Event
 # What a customer can subscribe to; `webhook.test` is sent only by POST /webhooks/{id}/test.
 WebhookEventType = Literal["generation.completed", "generation.failed", "share_link.issued",
                            "share_link.revoked", "webhook.test"]
-PUBLIC_EVENT_TYPES: tuple[str, ...] = WebhookEventType.__args__
+PUBLIC_EVENT_TYPES: tuple[str, ...] = get_args(WebhookEventType)
 
 
 class WebhookEndpointRegisteredPayload(BaseModel):

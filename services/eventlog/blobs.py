@@ -40,7 +40,7 @@ def check_name(name: str) -> str:
 
 class BlobStore(Protocol):
     async def put(self, name: str, chunks: AsyncIterator[bytes]) -> BlobRef: ...
-    async def read(self, name: str) -> AsyncIterator[bytes]: ...
+    def read(self, name: str) -> AsyncIterator[bytes]: ...  # an async generator
     async def copy_to_file(self, name: str, path: Path) -> None: ...
     async def local_file(self, name: str, directory: Path) -> Path:
         """A file holding the blob, for readers that want a path: the blob's own file where
@@ -92,7 +92,10 @@ async def _spool(chunks: AsyncIterator[bytes], path: Path) -> BlobRef:
             hand_over()
             while in_flight:
                 await in_flight.popleft()
-            await loop.run_in_executor(writer, lambda: (out.flush(), os.fsync(out.fileno())))
+            def sync() -> None:
+                out.flush()
+                os.fsync(out.fileno())
+            await loop.run_in_executor(writer, sync)
         finally:  # a refused upload: let the writer finish before the file is closed and removed
             await asyncio.gather(*in_flight, return_exceptions=True)
     return BlobRef(name=path.name, sha256=digest.hexdigest(), size=size)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import nats
 from nats import errors
 from nats.aio.client import Client
 from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
-RECONNECT = {"max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, "connect_timeout": 5}
+RECONNECT: dict[str, Any] = {"max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, "connect_timeout": 5}
 
 # What a call to the bus raises while the server is away (restarting, unreachable): the caller
 # should try again shortly, not report a fault of its own.

@@ -70,7 +70,7 @@ class EventReader:
         # Deleting at the end (not only unsubscribing) keeps a long replay from leaving
         # consumers behind on the server until their inactivity threshold.
         try:
-            remaining = (await pull.consumer_info()).num_pending
+            remaining = (await pull.consumer_info()).num_pending or 0
             while remaining > 0:
                 msgs = await pull.fetch(batch_size, timeout=5.0)
                 batch = [StoredEvent.from_msg(m) for m in msgs]

@@ -87,7 +87,7 @@ class EventStore:
                                              direct=True)
         except NotFoundError:
             return 0
-        return msg.seq
+        return msg.seq or 0
 
     async def load(self, aggregate: str, aggregate_id: str) -> list[StoredEvent]:
         """Every event of one aggregate, in order."""

@@ -19,6 +19,7 @@ from services.eventlog.blobs import BlobStore, open_blob_store
 from services.eventlog.store import EventStore
 from services.gateway.auth import ApiKeyAuthenticator, Scope
 from services.gateway.cache import AnswerCache
+from services.gateway.declaration import SERVICE
 from services.gateway.envelope import (
     documented,
     install_error_handlers,
@@ -26,7 +27,6 @@ from services.gateway.envelope import (
 )
 from services.gateway.http_server import HttpServer, http_server_config
 from services.gateway.middleware import OPEN_PATHS, AuthAndRateLimit, Budgets
-from services.gateway.projections import PROJECTIONS
 from services.gateway.ratelimit import RateLimiter, ratelimit_bucket
 from services.gateway.retention import sweep_uploads
 from services.gateway.routes import (
@@ -151,7 +151,7 @@ def route_scopes() -> dict[tuple[str, str], Scope]:
     """(path, method) -> the scope it needs, for the OpenAPI document."""
     return {(route.path, method): scope for router, scope, _ in ROUTERS if scope
             for route in router.routes if isinstance(route, APIRoute) and _authenticated(route)
-            for method in route.methods}
+            for method in route.methods or ()}
 
 
 def _authenticated(route) -> bool:
@@ -160,7 +160,7 @@ def _authenticated(route) -> bool:
 
 async def serve_http(context: ServiceContext) -> None:
     settings = context.settings
-    gateway = await Gateway.connect(settings, context.nc, context.engine)
+    gateway = await Gateway.connect(settings, context.nc, context.read_models)
     server = HttpServer(http_server_config(create_app(gateway), settings))
     task = asyncio.create_task(server.serve())
     await context.stop.wait()
@@ -169,7 +169,7 @@ async def serve_http(context: ServiceContext) -> None:
 
 
 def main() -> None:
-    run_service("gateway", projections=PROJECTIONS, tasks=[serve_http, sweep_uploads])
+    run_service(SERVICE)
 
 
 if __name__ == "__main__":

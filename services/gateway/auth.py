@@ -79,6 +79,7 @@ class ApiKeyAuthenticator:
     async def authenticate(self, token: str) -> Principal | None:
         cache_key: tuple[CredentialKind, str] = ("api_key", key_digest(token))
         cached = self._cache.get(cache_key)
+        principal: Principal | None
         if cached is not None and cached[1] > time.monotonic():
             principal = cached[0]
         elif not is_well_formed(token):

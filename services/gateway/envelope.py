@@ -8,6 +8,7 @@ FastAPI's own validation and unknown routes included, never with internal detail
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, Generic, Literal, TypeVar
 
 import orjson
@@ -181,7 +182,7 @@ def documented(*statuses: int) -> dict[int | str, dict]:
     return responses
 
 
-def install_openapi(app: FastAPI, scopes: dict[tuple[str, str], str]) -> None:
+def install_openapi(app: FastAPI, scopes: Mapping[tuple[str, str], str]) -> None:
     """The generated spec, with the bearer scheme, the rate-limit headers on every /api/v1
     operation but health, and the API-key scope each operation needs (`x-required-scope`)."""
     generate = app.openapi
@@ -200,7 +201,7 @@ def install_openapi(app: FastAPI, scopes: dict[tuple[str, str], str]) -> None:
             app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
 def _document_operation(operation: dict[str, Any], scope: str | None) -> None:

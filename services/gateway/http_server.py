@@ -40,7 +40,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._header_bytes = 0
         self._header_timer: asyncio.TimerHandle | None = None
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._start_header_timer()
 
@@ -102,7 +102,7 @@ def http_server_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
     proxies = settings.trusted_proxies.strip()
     return uvicorn.Config(
         app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="off",
-        http=functools.partial(BoundedHttpProtocol, limits=limits),
+        http=functools.partial(BoundedHttpProtocol, limits=limits),  # type: ignore[arg-type]  # uvicorn calls it as the class
         proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
         timeout_keep_alive=settings.keep_alive_seconds, limit_concurrency=settings.max_connections,
         timeout_graceful_shutdown=10)

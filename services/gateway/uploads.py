@@ -78,6 +78,7 @@ class FileChecks:
                 raise ApiError(422, "the file is not valid UTF-8 (it ends inside a character)") from None
             if self.line_bytes:
                 self.rows += 1
+        assert self.file_format is not None  # _decide names the format or refuses the file
         return self.file_format
 
     def _decide(self, head: bytes) -> None:

@@ -6,6 +6,7 @@ import resource
 
 from services.eventlog.blobs import open_blob_store
 from services.eventlog.store import EventStore
+from services.generation.declaration import SERVICE
 from services.generation.handlers import GenerationWorker
 from services.runtime.service import ServiceContext, run_service
 
@@ -29,7 +30,7 @@ def limit_address_space(budget: int) -> None:
 
 
 def main() -> None:
-    run_service("generation", tasks=[work])
+    run_service(SERVICE)
 
 
 if __name__ == "__main__":

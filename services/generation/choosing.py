@@ -170,7 +170,8 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
         series = c.Series(model.time, grain(model.time.start, model.time.end, model.time.step_days))
         queries["periods"] = c.periods_query(profile.frame, series, [*trend_measures, *kpis], schema, weight)
         split = model.entity if model.shape == "panel" else model.long_key
-        if split and profile.column(split).semantic.kind not in ("identifier", "text") and profile.column(split).distinct <= MAX_GROUPS:
+        if (split and profile.column(split).semantic.kind not in ("identifier", "text")
+                and profile.column(split).distinct <= MAX_GROUPS):
             queries["split"] = c.periods_query(profile.frame, series, trend_measures[:1], schema, weight, split)
     for dim in dims:
         queries[f"by:{dim.name}"] = c.breakdown_query(profile.frame, dim.name, headline, schema, weight)

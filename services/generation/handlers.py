@@ -165,7 +165,8 @@ class GenerationWorker:
             frame = await asyncio.to_thread(unreadable_as_such, lambda: columnar_table(path, payload.file_format,
                                                                                      Path(work)), payload.file_format)
             await progress("profiling", 30)
-            profile = await asyncio.to_thread(unreadable_as_such, lambda: profile_table(frame, payload.column_types), payload.file_format)
+            profile = await asyncio.to_thread(unreadable_as_such, lambda: profile_table(frame, payload.column_types),
+                                              payload.file_format)
             if profile.rows == 0 or not profile.columns:
                 raise UnreadableFile("the file has no rows of data")
             await progress("choosing", 60)

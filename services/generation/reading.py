@@ -77,7 +77,7 @@ def text_schema(path: Path, options: dict) -> pl.Schema:
         names = list(schema)
         sample = pl.read_csv(path, n_rows=INFER_ROWS, infer_schema=False, columns=[names.index(n) for n in dated],
                              **options)
-        for (name, dtype), values in zip(dated.items(), sample.iter_columns()):
+        for (name, dtype), values in zip(dated.items(), sample.iter_columns(), strict=True):
             if values.str.strptime(dtype, strict=False).null_count() == values.null_count():
                 schema[name] = dtype
     return schema

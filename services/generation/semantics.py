@@ -19,7 +19,14 @@ import polars as pl
 
 from services.generation.naming import has_word, tokens
 from services.generation.time_axis import (
-    DAY_WORDS, HOUR_WORDS, MONTH_WORDS, TIME, YEAR_WORDS, full_year, is_time_name_for_end, step_days,
+    DAY_WORDS,
+    HOUR_WORDS,
+    MONTH_WORDS,
+    TIME,
+    YEAR_WORDS,
+    full_year,
+    is_time_name_for_end,
+    step_days,
 )
 
 MEASURES = ("additive", "level")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 from sqlalchemy import Engine, Table, create_engine, event
-from sqlalchemy.exc import DatabaseError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError
 
 
 def create_read_model_engine(url: str) -> Engine:

@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table, select, tuple_
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from contracts import Event
 from services.eventlog.reader import StoredEvent
-from services.readmodels.upsert import upsert_rows
 from services.readmodels.database import create_tables
+from services.readmodels.upsert import upsert_rows
 
 Key = Any
 Row = dict[str, Any]
@@ -29,7 +30,7 @@ class TableRows:
         self.conn = conn
         self.table = table
         self.key_columns = list(table.primary_key.columns)
-        self.defaults = {c.name: c.default.arg if c.default is not None and c.default.is_scalar else None
+        self.defaults = {c.name: c.default.arg if isinstance(c.default, ScalarElementColumnDefault) else None
                          for c in table.columns}
         self.cached: dict[Key, Row | None] = {}
         self.dirty: set[Key] = set()
@@ -82,7 +83,7 @@ class TableRows:
                 self.conn.execute(self.table.delete().where(self.key_columns[0].in_(keys)))
             else:
                 self.conn.execute(self.table.delete().where(tuple_(*self.key_columns).in_(keys)))
-        upsert_rows(self.conn, self.table, [self.cached[k] for k in self.dirty])
+        upsert_rows(self.conn, self.table, [row for k in self.dirty if (row := self.cached[k]) is not None])
 
 
 class Rows:

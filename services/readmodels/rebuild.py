@@ -24,7 +24,6 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, Table, func, select
 
 from services.eventlog.reader import EventReader
-from services.readmodels.database import create_tables
 from services.readmodels.batches import apply_batch
 from services.readmodels.checkpoints import (
     ProjectionLease,
@@ -33,6 +32,7 @@ from services.readmodels.checkpoints import (
     read_checkpoint,
     write_checkpoint,
 )
+from services.readmodels.database import create_tables
 from services.readmodels.projection import Projection
 from services.readmodels.swap import swap_in
 

@@ -23,13 +23,13 @@ from sqlalchemy import Engine, text
 
 from contracts import STREAM_NAME, STREAM_SUBJECTS
 from services.eventlog.reader import StoredEvent
-from services.readmodels.database import create_tables
 from services.readmodels.batches import LeaseLost, apply_batch, park_event
 from services.readmodels.checkpoints import (
     ProjectionLease,
     bookkeeping,
     read_checkpoint,
 )
+from services.readmodels.database import create_tables
 from services.readmodels.parking import error_class
 from services.readmodels.projection import Projection
 

@@ -10,9 +10,10 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import NoKeysError
 
 from services.eventlog.buckets import key_value_bucket
+from services.runtime.discovery import declared_service_names
 
 BUCKET = "heartbeats"
-SERVICES = ("gateway", "generation", "sharing", "webhooks")
+SERVICES = tuple(declared_service_names())
 
 
 async def heartbeat_bucket(js: JetStreamContext, replicas: int = 1):

@@ -67,14 +67,14 @@ class NatsServer:
             [str(nats_server_binary()), "-c", str(config)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent,
         )
-        self._wait_until_listening(timeout)
+        self._wait_until_listening(self.process, timeout)
         return self
 
-    def _wait_until_listening(self, timeout: float) -> None:
+    def _wait_until_listening(self, process: subprocess.Popen, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nats-server exited with {self.process.returncode}; "
+            if process.poll() is not None:
+                raise RuntimeError(f"nats-server exited with {process.returncode}; "
                                    f"see {self.store_dir / 'nats-server.log'}")
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.2):

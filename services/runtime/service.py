@@ -1,14 +1,18 @@
 """What every service process does the same way: connect, beat, run its projections, stop on a signal.
 
-A service's app.py hands `run_service` its name, its projections, and its own long-running
-tasks (consumers, an HTTP server). Every task is supervised: restarted with backoff when it
-fails, and shown in the heartbeat (so in health) with its state and restart count.
+A service declares itself once, in `services/<name>/declaration.py` as `SERVICE`: its name,
+projections, long-running tasks (consumers, an HTTP server), tables and commands. Its app.py hands
+that to `run_service`; the platform (`dashloom up`), the CLI's replay commands and health read the
+same declarations, so nothing lists the services by hand. Every task is supervised: restarted
+with backoff when it fails, and shown in the heartbeat (so in health) with its state and restart
+count.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import logging
 import os
 import signal
@@ -26,7 +30,7 @@ from services.runtime.heartbeats import beat, heartbeat_bucket
 from services.runtime.settings import Settings
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Engine, Table
 
     from services.readmodels.projection import Projection
     from services.readmodels.runner import ProjectionRunner
@@ -46,8 +50,36 @@ class ServiceContext:
         self.runners: list[ProjectionRunner] = []
         self.supervisor: Supervisor | None = None
 
+    @property
+    def read_models(self) -> Engine:
+        """The read-model database, which a service has when it declares projections."""
+        if self.engine is None:
+            raise RuntimeError(f"{self.name} declares no projections, so it has no read-model database")
+        return self.engine
+
 
 Task = Callable[[ServiceContext], Awaitable[None]]
+
+@dataclass(frozen=True)
+class ServiceDeclaration:
+    name: str
+    # Its projections: run by each of its processes, replayed by `dashloom replay`.
+    projections: tuple[Projection, ...] = ()
+    # Its long-running tasks as "module:function", imported only in its own process (the CLI and
+    # health read declarations without loading a service's heavy imports, polars say).
+    tasks: tuple[str, ...] = ()
+    # The tables it owns: it alone writes them; no other service declares them.
+    tables: tuple[Table, ...] = ()
+    # The request-reply subjects its command handlers answer.
+    commands: tuple[str, ...] = ()
+
+    def resolved_tasks(self) -> list[Task]:
+        return [_resolve(task) for task in self.tasks]
+
+
+def _resolve(reference: str) -> Task:
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 @dataclass
@@ -143,7 +175,7 @@ async def _read_model_engine(settings: Settings, projections: Sequence[Projectio
 
 
 def _runners(context: ServiceContext, projections: Sequence[Projection]) -> list[ProjectionRunner]:
-    if not projections:
+    if not projections or context.engine is None:
         return []
     from services.readmodels.runner import ProjectionRunner
 
@@ -156,10 +188,10 @@ async def _beat_until_stopped(context: ServiceContext) -> None:
     while not context.stop.is_set():
         await beat(kv, context.name, context.instance,
                    {"pid": os.getpid(), "projections": {r.projection.name: r.checkpoint for r in context.runners},
-                    "tasks": context.supervisor.report()})
+                    "tasks": context.supervisor.report() if context.supervisor else {}})
         await _wait(context.stop, context.settings.heartbeat_seconds)
 
 
-def run_service(name: str, projections: Sequence[Projection] = (), tasks: Sequence[Task] = ()) -> None:
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(message)s")
-    asyncio.run(serve(name, Settings(), projections, tasks))
+def run_service(service: ServiceDeclaration) -> None:
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {service.name} %(levelname)s %(message)s")
+    asyncio.run(serve(service.name, Settings(), service.projections, service.resolved_tasks()))

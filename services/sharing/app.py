@@ -17,11 +17,11 @@ from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
 from services.sharing.clock import Clock, SystemClock
 from services.sharing.context import SharingContext
+from services.sharing.declaration import SERVICE
 from services.sharing.handlers import ShareLinkCommands
 from services.sharing.limits import CodeRequestLimits, limits_bucket
 from services.sharing.mail import mailer_for
 from services.sharing.personal import PersonalData
-from services.sharing.projections import PROJECTIONS
 from services.sharing.queries import ShareLinkQueries
 from services.sharing.responder import answer_commands, routes
 from services.sharing.viewers import LinkViewers
@@ -54,12 +54,12 @@ class Sharing:
 
 
 async def serve_commands(context: ServiceContext) -> None:
-    sharing = await Sharing.assemble(context.js, context.engine, context.settings)
+    sharing = await Sharing.assemble(context.js, context.read_models, context.settings)
     await sharing.serve(context.settings.nats_url, context.stop)
 
 
 def main() -> None:
-    run_service("sharing", projections=PROJECTIONS, tasks=[serve_commands])
+    run_service(SERVICE)
 
 
 if __name__ == "__main__":

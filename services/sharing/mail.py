@@ -12,6 +12,7 @@ import logging
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -35,7 +36,7 @@ class SmtpMailer:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError("DASHLOOM_SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465")
-        self.options = {
+        self.options: dict[str, Any] = {
             "hostname": parts.hostname, "port": parts.port or (465 if parts.scheme == "smtps" else 587),
             "use_tls": parts.scheme == "smtps", "timeout": timeout,
             "username": unquote(parts.username) if parts.username else None,

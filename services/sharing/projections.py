@@ -13,7 +13,7 @@ from contracts import (
     ShareLinkViewed,
 )
 from services.readmodels.projection import Projection, Rows
-from services.sharing.models import shareable_dashboards, share_link_views, share_links
+from services.sharing.models import share_link_views, share_links, shareable_dashboards
 
 share_link_state = Projection("share_links", share_links, share_link_views)
 dashboards_to_share = Projection("sharing_dashboards", shareable_dashboards)

@@ -12,7 +12,8 @@ from contracts.sharing_commands import DashboardLinks, LinkQuery
 from services.readmodels.consistency import wait_for_checkpoint
 from services.sharing.context import SharingContext
 from services.sharing.links import Refusal
-from services.sharing.models import shareable_dashboards, share_link_views, share_links
+from services.sharing.models import share_link_views, share_links, shareable_dashboards
+from services.sharing.personal import PersonalData
 from services.sharing.projections import dashboards_to_share
 
 

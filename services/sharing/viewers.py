@@ -81,6 +81,8 @@ class LinkViewers:
             if not await self._append_code(link_id, key, email_hash, code):
                 return
             link = await load_link(self.store, link_id)
+            if link is None:
+                return
             title = await asyncio.to_thread(self.queries.dashboard_title_now, link.project_id,
                                             link.issued.payload.dashboard_id)
             minutes = int(CODE_LIFETIME.total_seconds() // 60)

@@ -41,7 +41,7 @@ def url_problem(url: str, allow_private: bool) -> str | None:
     if parts.username is not None or parts.password is not None:
         return "the URL may not carry credentials"
     try:
-        parts.port
+        _ = parts.port  # parsed on access
     except ValueError:
         return "the URL's port is not a number from 0 to 65535"
     try:
@@ -75,16 +75,17 @@ async def resolve_target(url: str, allow_private: bool) -> Target:
     if problem:
         raise AddressRefused(problem)
     parts = urlsplit(url)
+    host = parts.hostname or ""  # url_problem refused a URL without one
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        answers = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        answers = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise AddressRefused(f"{parts.hostname} does not resolve: {error.strerror}") from None
     reasons = []
     for _family, _type, _proto, _name, sockaddr in answers:
-        address = ipaddress.ip_address(sockaddr[0].split("%")[0])
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
         reason = None if allow_private else refusal(address)
         if reason is None:
-            return Target(parts.scheme, parts.hostname, port, str(address))
+            return Target(parts.scheme, host, port, str(address))
         reasons.append(f"{address} is {reason}")
     raise AddressRefused(f"{parts.hostname} resolves only to refused addresses ({', '.join(reasons)})")

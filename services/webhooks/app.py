@@ -17,9 +17,9 @@ from services.eventlog.store import EventStore
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
 from services.webhooks.commands import serve_commands
+from services.webhooks.declaration import SERVICE
 from services.webhooks.endpoints import WebhookCommands
 from services.webhooks.fanout import FanOut
-from services.webhooks.projections import PROJECTIONS
 from services.webhooks.secrets import SecretBox, secrets_key
 from services.webhooks.sender import RetryPolicy, Sender, SenderOptions
 
@@ -45,19 +45,19 @@ async def deliver(context: ServiceContext) -> None:
     store = EventStore(context.js)
     broker = NatsBroker(nats_servers(settings.nats_url), name=f"dashloom-webhooks-{context.instance}",
                         **RECONNECT, log_level=logging.DEBUG)
-    serve_commands(broker, WebhookCommands(store, context.engine, box, settings.webhooks_allow_private,
+    serve_commands(broker, WebhookCommands(store, context.read_models, box, settings.webhooks_allow_private,
                                            settings.read_your_writes_timeout))
     await broker.start()
-    sender = Sender(store, context.engine, box, retry_policy(settings), sender_options(settings),
+    sender = Sender(store, context.read_models, box, retry_policy(settings), sender_options(settings),
                     owner=f"webhooks:{context.instance}")
     try:
-        await asyncio.gather(FanOut(context.js, context.engine).run(context.stop), sender.run(context.stop))
+        await asyncio.gather(FanOut(context.js, context.read_models).run(context.stop), sender.run(context.stop))
     finally:
         await broker.stop()
 
 
 def main() -> None:
-    run_service("webhooks", projections=PROJECTIONS, tasks=[deliver])
+    run_service(SERVICE)
 
 
 if __name__ == "__main__":

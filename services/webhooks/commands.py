@@ -11,6 +11,8 @@ from contracts.webhook_commands import COMMANDS, command_subject
 from services.webhooks.endpoints import CommandRefused, WebhookCommands
 
 log = logging.getLogger(__name__)
+
+
 async def answer(commands: WebhookCommands, name: str, request: dict) -> bytes:
     try:
         data = await getattr(commands, name)(**request)

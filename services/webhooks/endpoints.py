@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine
 
@@ -109,6 +109,13 @@ class WebhookCommands:
         await wait_for_checkpoint(self.engine, "webhooks", seq, self.read_your_writes_timeout)
         return seq
 
+    def _written(self, project_id: str, endpoint_id: str) -> dict[str, Any]:
+        """The endpoint as its read model shows it once the command's event is in."""
+        endpoint = endpoint_out(self.engine, project_id, endpoint_id)
+        if endpoint is None:  # the projection did not catch up within the read-your-writes wait
+            raise CommandRefused(503, "the change is stored but not readable yet; read the endpoint again")
+        return endpoint
+
     async def register(self, project_id: str, url: str, event_types: list[str], description: str | None) -> dict:
         if count_endpoints(self.engine, project_id) >= MAX_ENDPOINTS_PER_PROJECT:
             raise CommandRefused(409, f"a project has at most {MAX_ENDPOINTS_PER_PROJECT} webhook endpoints")
@@ -117,7 +124,7 @@ class WebhookCommands:
             "url": self._checked_url(url), "event_types": _event_types(event_types), "description": description,
             "sealed_secret": self.box.seal(secret, endpoint_id)})
         await self._append(event, 0)
-        return {**endpoint_out(self.engine, project_id, endpoint_id), "secret": secret}
+        return {**self._written(project_id, endpoint_id), "secret": secret}
 
     async def update(self, project_id: str, endpoint_id: str, change: dict[str, Any]) -> dict:
         endpoint = await self._load(project_id, endpoint_id)
@@ -127,7 +134,7 @@ class WebhookCommands:
             change["event_types"] = _event_types(change["event_types"])
         event = WebhookEndpointUpdated(project_id=project_id, aggregate_id=endpoint_id, payload=change)
         await self._append(event, endpoint.version)
-        return endpoint_out(self.engine, project_id, endpoint_id)
+        return self._written(project_id, endpoint_id)
 
     async def delete(self, project_id: str, endpoint_id: str) -> dict:
         endpoint = await self._load(project_id, endpoint_id)
@@ -157,7 +164,7 @@ class WebhookCommands:
         history = await self.store.load("webhookdelivery", delivery_id)
         if not history or history[0].event.project_id != project_id:
             raise CommandRefused(404, "no such webhook delivery")
-        original: WebhookDeliveryScheduled = history[0].event
+        original = cast(WebhookDeliveryScheduled, history[0].event)  # a delivery starts with it
         await self._load(project_id, original.payload.endpoint_id)
         new_id = uuid.uuid4().hex
         again = WebhookDeliveryScheduled(project_id=project_id, aggregate_id=new_id, payload={

@@ -7,6 +7,7 @@ its aggregate's last event (`version`), which the sender compares with the log b
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from contracts import (
     WebhookDeliveryAttempted,
@@ -43,7 +44,7 @@ def _endpoint(stored: StoredEvent, rows: Rows, **values) -> None:
 
 @webhook_state.on(WebhookEndpointRegistered)
 def _registered(stored: StoredEvent, rows: Rows) -> None:
-    event: WebhookEndpointRegistered = stored.event
+    event = cast(WebhookEndpointRegistered, stored.event)
     rows["webhook_subscriptions"].put({
         "endpoint_id": event.aggregate_id, "project_id": event.project_id, "url": event.payload.url,
         "event_types": event.payload.event_types, "description": event.payload.description,
@@ -84,7 +85,7 @@ def _deleted(stored: StoredEvent, rows: Rows) -> None:
 
 @webhook_state.on(WebhookDeliveryScheduled)
 def _scheduled(stored: StoredEvent, rows: Rows) -> None:
-    event: WebhookDeliveryScheduled = stored.event
+    event = cast(WebhookDeliveryScheduled, stored.event)
     rows["webhook_deliveries"].put({
         "delivery_id": event.aggregate_id, "project_id": event.project_id,
         "endpoint_id": event.payload.endpoint_id, "message_id": event.payload.message_id,
@@ -95,7 +96,7 @@ def _scheduled(stored: StoredEvent, rows: Rows) -> None:
 
 @webhook_state.on(WebhookDeliveryAttempted)
 def _attempted(stored: StoredEvent, rows: Rows) -> None:
-    event: WebhookDeliveryAttempted = stored.event
+    event = cast(WebhookDeliveryAttempted, stored.event)
     attempt = event.payload
     rows["webhook_attempts"].put({"delivery_id": event.aggregate_id, **attempt.model_dump()})
     # The attempt decides the outcome; Succeeded or Failed follows it in a second append, which a

@@ -206,8 +206,9 @@ class Sender:
             await self._disable(row, reason)
 
     async def _append(self, row, event_class: type[Event], name: str, expected: int, payload: dict) -> int | None:
-        event = event_class(event_id=derive_event_id(uuid.UUID(row.delivery_id), name), project_id=row.project_id,
-                            aggregate_id=row.delivery_id, payload={"endpoint_id": row.endpoint_id, **payload})
+        event = event_class(  # type: ignore[call-arg]  # a concrete event class: its type and version have defaults
+            event_id=derive_event_id(uuid.UUID(row.delivery_id), name), project_id=row.project_id,
+            aggregate_id=row.delivery_id, payload={"endpoint_id": row.endpoint_id, **payload})
         try:
             return await self.store.append(event, expected_last_seq=expected)
         except ConcurrencyError:

@@ -9,7 +9,7 @@ async def test_two_instances_share_one_budget_exactly(gateway_client, new_projec
     first, second = await gateway_client(), await gateway_client()
     project = await new_project()
     answers, started = [], time.time()
-    for chunk in range(30):  # 1,500 requests, 50 at a time, alternating instances
+    for _ in range(30):  # 1,500 requests, 50 at a time, alternating instances
         answers += await asyncio.gather(*[
             (first if i % 2 else second).get("/api/v1/dashboards", headers=project.auth) for i in range(50)])
     statuses = [a.status_code for a in answers]

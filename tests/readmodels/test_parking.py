@@ -10,8 +10,8 @@ from sqlalchemy import Column, MetaData, String, Table, Text, select
 from sqlalchemy.exc import IntegrityError
 
 from contracts import DashboardRequested, GenerationCompleted
-from services.gateway.models import data_sources, generations, metric_points
 from services.eventlog.reader import EventReader
+from services.gateway.models import data_sources, generations, metric_points
 from services.gateway.projections import generation_status, integrations, metrics
 from services.readmodels.batches import park_event
 from services.readmodels.checkpoints import parked_events, read_checkpoint
@@ -19,8 +19,8 @@ from services.readmodels.parking import retry_parked
 from services.readmodels.projection import Projection
 from services.readmodels.runner import ProjectionRunner, create_read_model_tables
 from tests.factories import SHA, generation_lifecycle, requested
+from tests.platform.test_cli import dashloom
 from tests.readmodels.running import caught_up, running
-from tests.runtime.test_cli import dashloom
 
 HUGE = 3 * 1024 ** 3  # more than a 4-byte integer holds
 

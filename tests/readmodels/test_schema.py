@@ -4,9 +4,9 @@ import threading
 
 from sqlalchemy import inspect
 
+from services.platform.declarations import ALL_PROJECTIONS
 from services.readmodels.database import create_read_model_engine
 from services.readmodels.runner import create_read_model_tables
-from services.runtime.projections import ALL_PROJECTIONS
 
 
 def test_processes_creating_the_same_tables_at_once_all_succeed(database_url):

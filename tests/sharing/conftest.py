@@ -12,9 +12,9 @@ from email.message import Message
 import nats.errors
 import pytest
 from aiosmtpd.controller import Controller
+from nats.errors import NoRespondersError
 
 from contracts.sharing_commands import command_subject
-from nats.errors import NoRespondersError
 from services.readmodels.runner import ProjectionRunner, create_read_model_tables
 from services.runtime.settings import Settings
 from services.sharing.app import Sharing

@@ -116,7 +116,8 @@ async def test_gone_disables_the_endpoint(client, new_project, store, receiver, 
     [delivery] = await settled(client, project, endpoint["id"], final=True)
     assert delivery["status"] == "failed"
     async with asyncio.timeout(10):
-        while (shown := (await client.get(f"/api/v1/webhooks/{endpoint['id']}", headers=project.auth)).json()["data"])["status"] != "disabled":
+        url = f"/api/v1/webhooks/{endpoint['id']}"
+        while (shown := (await client.get(url, headers=project.auth)).json()["data"])["status"] != "disabled":
             await asyncio.sleep(0.05)
     assert "410" in shown["disabled_reason"]
 

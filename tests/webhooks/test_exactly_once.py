@@ -100,7 +100,8 @@ async def test_the_sender_leaves_a_row_the_read_model_has_not_caught_up_on(
                                   s.previous_sealed_secret, s.previous_valid_until, s.failing_since)
                            .join(webhook_subscriptions, s.endpoint_id == d.endpoint_id)
                            .where(d.delivery_id == delivery["id"])).one()
-    stale = SimpleNamespace(**{**row._asdict(), "version": scheduled.seq, "attempts": 0})  # as the row read before the attempt was recorded
+    # as the row read before the attempt was recorded
+    stale = SimpleNamespace(**{**row._asdict(), "version": scheduled.seq, "attempts": 0})
     async with httpx.AsyncClient() as http:
         await webhooks_service.sender.attempt(http, stale)
     await asyncio.sleep(0.3)

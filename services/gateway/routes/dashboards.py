@@ -76,7 +76,7 @@ async def list_dashboards(request: Request, limit: Limit = 100, offset: Offset =
                                                   "offset": offset}).all()
             total = rows[0][-1] if rows else conn.execute(_DASHBOARD_COUNT, {"project_id": caller.project_id}).scalar_one()
         # zip stops before the trailing total column
-        return page([dict(zip(_DASHBOARD_FIELDS, row, strict=False)) for row in rows], total, limit, offset).body
+        return bytes(page([dict(zip(_DASHBOARD_FIELDS, row, strict=False)) for row in rows], total, limit, offset).body)
 
     state = request.app.state
     # The version first: the rows are then at least that new. Both reads leave the event loop.

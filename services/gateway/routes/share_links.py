@@ -19,7 +19,8 @@ from services.gateway.auth import Principal
 from services.gateway.envelope import ApiError, Failure, Page, Success, ok, page
 from services.gateway.routes.dependencies import Limit, Offset, principal_of
 
-UNANSWERED = {503: {"model": Failure, "description": "The sharing service did not answer (code UNAVAILABLE)"}}
+UNANSWERED: dict[int | str, dict[str, Any]] = {
+    503: {"model": Failure, "description": "The sharing service did not answer (code UNAVAILABLE)"}}
 router = APIRouter(prefix="/api/v1", tags=["Share links"], responses=UNANSWERED)
 
 

@@ -111,7 +111,7 @@ async def command(request: Request, name: str, project_id: str, **arguments: Any
     payload = orjson.dumps({"project_id": project_id, **arguments})
     try:
         reply = await request.app.state.nc.request(command_subject(name), payload, timeout=COMMAND_TIMEOUT)
-    except (NoRespondersError, NatsTimeout, asyncio.TimeoutError):
+    except (TimeoutError, NoRespondersError, NatsTimeout):
         raise ApiError(503, "the webhooks service is not answering; try again shortly") from None
     answer = orjson.loads(reply.data)
     if not answer["ok"]:

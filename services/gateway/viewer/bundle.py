@@ -24,7 +24,7 @@ class VegaBundle:
     async def body(self) -> bytes:
         async with self._lock:
             if self._body is None:
-                source = await asyncio.to_thread(vl_convert.javascript_bundle, None, f"v{VEGA_LITE_VERSION}")
+                source = await asyncio.to_thread(vl_convert.javascript_bundle, None, f"v{VEGA_LITE_VERSION}")  # type: ignore[arg-type]  # None: the whole bundle
                 self._body = source.encode()
             return self._body
 

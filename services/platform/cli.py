@@ -6,7 +6,7 @@ import asyncio
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 import typer
@@ -25,12 +25,12 @@ from services.eventlog.connection import connect
 from services.eventlog.reader import EventReader
 from services.eventlog.store import EventStore
 from services.gateway.commands import create_project
+from services.platform.declarations import ALL_PROJECTIONS, SERVICES
+from services.platform.up import prepare_bus, run_platform
 from services.readmodels.checkpoints import bookkeeping, read_checkpoint
 from services.readmodels.database import create_read_model_engine, create_tables
 from services.readmodels.parking import list_parked, retry_parked
 from services.readmodels.rebuild import PartialRebuildRefused, Rebuild
-from services.runtime.platform import prepare_bus, run_platform
-from services.runtime.projections import ALL_PROJECTIONS
 from services.runtime.settings import Settings
 
 app = typer.Typer(help="Dashloom: run the platform, replay projections, inspect the event log.",
@@ -66,8 +66,8 @@ async def _with_bus(settings: Settings, work):
 def up(http_port: Annotated[int, typer.Option(help="Gateway port")] = 0,
        state_dir: Annotated[Path | None, typer.Option(help="Where NATS data and SQLite live")] = None) -> None:
     """Start nats-server, every service and the gateway; Ctrl-C stops all of it."""
-    overrides = {k: v for k, v in {"http_port": http_port, "state_dir": state_dir}.items() if v}
-    run_platform(Settings(**overrides))
+    overrides: dict[str, Any] = {k: v for k, v in {"http_port": http_port, "state_dir": state_dir}.items() if v}
+    run_platform(Settings(**overrides), SERVICES)
 
 
 @app.command("setup-bus")
@@ -189,7 +189,7 @@ def events_export(
 
     async def export(js):
         end = to_seq if to_seq is not None else await _last_seq(js)
-        out = open(output, "wb") if output else sys.stdout.buffer
+        out = open(output, "wb") if output else sys.stdout.buffer  # noqa: ASYNC230 - the CLI, nothing else waits
         count = 0
         try:
             async for batch in EventReader(js).batches(start_seq=from_seq, end_seq=end):

@@ -21,7 +21,7 @@ from tests.readmodels.running import all_rows, caught_up, running
 def dashloom(*args: str, nats_url: str, database_url: str, **kwargs) -> subprocess.CompletedProcess:
     environment = {**os.environ, "DASHLOOM_NATS_URL": nats_url, "DASHLOOM_DATABASE_URL": database_url,
                    "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "services.runtime", *args], env=environment,
+    return subprocess.run([sys.executable, "-m", "services.platform", *args], env=environment,
                           capture_output=True, text=True, timeout=120, **kwargs)
 
 
@@ -94,7 +94,7 @@ async def test_projects_create_prints_a_working_first_key_once(nats_server, stor
 
 
 def test_events_asyncapi_prints_the_document_of_every_event_type():
-    result = subprocess.run([sys.executable, "-m", "services.runtime", "events", "asyncapi"], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "services.platform", "events", "asyncapi"], capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert set(json.loads(result.stdout)["channels"]) == set(EVENT_TYPES)

@@ -22,10 +22,12 @@ from services.eventlog.connection import connect
 from services.eventlog.stream import ensure_events_stream
 from services.gateway.ratelimit import ratelimit_bucket
 from services.gateway.usage import usage_bucket
+from services.platform.declarations import checked
 from services.runtime.backoff import Backoff
 from services.runtime.children import die_with_parent
-from services.runtime.heartbeats import SERVICES, heartbeat_bucket
+from services.runtime.heartbeats import heartbeat_bucket
 from services.runtime.nats_server import NatsServer
+from services.runtime.service import ServiceDeclaration
 from services.runtime.settings import Settings
 
 log = logging.getLogger("dashloom.up")
@@ -53,8 +55,9 @@ def service_command(name: str) -> list[str]:
 
 
 class Platform:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, services: list[ServiceDeclaration]) -> None:
         self.settings = settings
+        self.services = services
         self.nats: NatsServer | None = None
         self.children: dict[str, subprocess.Popen] = {}
         self.backoffs: dict[str, Backoff] = {}
@@ -62,6 +65,7 @@ class Platform:
         self.stopping = False
 
     def start(self) -> None:
+        checked(self.services)
         settings = self.settings
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         url = settings.nats_url
@@ -76,8 +80,8 @@ class Platform:
                             "DASHLOOM_NATS_URL": url,
                             "DASHLOOM_STATE_DIR": str(settings.state_dir.resolve()),
                             "DASHLOOM_DATABASE_URL": settings.resolved_database_url}
-        for name in SERVICES:
-            self._spawn(name)
+        for service in self.services:
+            self._spawn(service.name)
         log.info("nats %s, gateway http://%s:%s", url, settings.http_host, settings.http_port)
 
     def _backoff(self, name: str) -> Backoff:
@@ -142,9 +146,9 @@ class Platform:
             self.nats.stop()
 
 
-def run_platform(settings: Settings) -> None:
+def run_platform(settings: Settings, services: list[ServiceDeclaration]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s up %(levelname)s %(message)s")
-    platform = Platform(settings)
+    platform = Platform(settings, services)
     signal.signal(signal.SIGINT, platform.stop)
     signal.signal(signal.SIGTERM, platform.stop)
     try:

@@ -16,7 +16,7 @@ from services.eventlog.connection import connect
 from services.eventlog.store import EventStore
 from services.gateway.commands import create_project
 from services.runtime.nats_server import free_port
-from tests.runtime.test_platform import everything_up, start_platform, wait_for_health
+from tests.platform.test_platform import everything_up, start_platform, wait_for_health
 
 CSV = b"region,month,amount\n" + b"".join(b"r%d,2026-%02d,%d\n" % (n % 3, n % 12 + 1, n) for n in range(60))
 

@@ -18,7 +18,7 @@ from services.runtime.nats_server import free_port
 
 
 def start_platform(state_dir: Path, port: int, environment: dict[str, str] | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "services.runtime", "up", "--state-dir", str(state_dir),
+    return subprocess.Popen([sys.executable, "-m", "services.platform", "up", "--state-dir", str(state_dir),
                              "--http-port", str(port)],
                             env={**os.environ, "DASHLOOM_HEARTBEAT_SECONDS": "0.5", **(environment or {})})
 

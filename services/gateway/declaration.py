@@ -1,0 +1,12 @@
+"""The gateway, as the platform, the CLI and health see it."""
+
+from services.gateway.models import metadata
+from services.gateway.projections import PROJECTIONS
+from services.runtime.service import ServiceDeclaration
+
+SERVICE = ServiceDeclaration(
+    name="gateway",
+    projections=tuple(PROJECTIONS),
+    tasks=("services.gateway.app:serve_http", "services.gateway.retention:sweep_uploads"),
+    tables=tuple(metadata.tables.values()),
+)

@@ -1,0 +1,3 @@
+from services.platform.cli import app
+
+app()

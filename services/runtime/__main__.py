@@ -1,3 +1,0 @@
-from services.runtime.cli import app
-
-app()

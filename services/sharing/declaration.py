@@ -1,0 +1,14 @@
+"""The sharing service, as the platform, the CLI and health see it."""
+
+from contracts.sharing_commands import COMMANDS, command_subject
+from services.runtime.service import ServiceDeclaration
+from services.sharing.models import metadata, personal_data
+from services.sharing.projections import PROJECTIONS
+
+SERVICE = ServiceDeclaration(
+    name="sharing",
+    projections=tuple(PROJECTIONS),
+    tasks=("services.sharing.app:serve_commands",),
+    tables=(*metadata.tables.values(), *personal_data.tables.values()),
+    commands=tuple(command_subject(name) for name in COMMANDS),
+)

@@ -1,0 +1,14 @@
+"""The webhooks service, as the platform, the CLI and health see it."""
+
+from contracts.webhook_commands import COMMANDS, command_subject
+from services.runtime.service import ServiceDeclaration
+from services.webhooks.models import metadata
+from services.webhooks.projections import PROJECTIONS
+
+SERVICE = ServiceDeclaration(
+    name="webhooks",
+    projections=tuple(PROJECTIONS),
+    tasks=("services.webhooks.app:deliver",),
+    tables=tuple(metadata.tables.values()),
+    commands=tuple(command_subject(name) for name in COMMANDS),
+)
