@@ -31,8 +31,8 @@ from contracts.webhook_commands import command_subject  # noqa: E402
 from services.eventlog.connection import connect  # noqa: E402
 from services.eventlog.store import EventStore  # noqa: E402
 from services.gateway.commands import create_project  # noqa: E402
-from services.runtime.nats_server import NatsServer  # noqa: E402
 from services.platform.up import prepare_bus  # noqa: E402
+from services.runtime.nats_server import NatsServer  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
 from tests.factories import generation_lifecycle, new_id  # noqa: E402
 from tests.webhooks.receiving import Receiver  # noqa: E402

@@ -115,7 +115,7 @@ class EventReader:
                 except TimeoutError:  # the last events of the range: fewer than a batch
                     if not arrived:
                         if time.monotonic() - quiet_since > SILENT_FOR:
-                            raise TimeoutError(f"{self.stream}: nothing read for {SILENT_FOR} s before {end_seq}")
+                            raise TimeoutError(f"{self.stream}: nothing read for {SILENT_FOR} s before {end_seq}") from None
                         continue
                 enough.clear()
                 batch, arrived[:] = [StoredEvent.from_msg(m) for m in arrived], []
@@ -146,6 +146,7 @@ def _start_at(config: ConsumerConfig, start_seq: int | None, start_time: datetim
     if start_seq is not None and start_seq > 1:
         config.deliver_policy, config.opt_start_seq = DeliverPolicy.BY_START_SEQUENCE, start_seq
     elif start_time is not None:
-        config.deliver_policy, config.opt_start_time = DeliverPolicy.BY_START_TIME, start_time.isoformat()
+        # nats-py sends the field as given, and the server wants RFC 3339 text
+        config.deliver_policy, config.opt_start_time = DeliverPolicy.BY_START_TIME, start_time.isoformat()  # type: ignore[assignment]
     else:
         config.deliver_policy = DeliverPolicy.ALL

@@ -28,7 +28,6 @@ from services.gateway.envelope import (
 from services.gateway.http_server import HttpServer, http_server_config
 from services.gateway.middleware import OPEN_PATHS, AuthAndRateLimit, Budgets
 from services.gateway.ratelimit import RateLimiter, ratelimit_bucket
-from services.gateway.retention import sweep_uploads
 from services.gateway.routes import (
     api_keys,
     asyncapi,

@@ -62,7 +62,7 @@ LEVEL_WORDS = frozenset({
     "density", "util", "utilization", "population", "pop", "balance", "bal", "inventory", "stock", "level",
     "per", "capita", "margin", "mag", "magnitude", "grade", "gpa", "bmi", "dewpt", "vis", "visibility", "hg",
     "wind", "distance", "duration", "delay", "time", "lifetime", "capacity", "size", "area", "value", "values",
-    "earnings", "yield", "interest", "util", "unemployment", "inflation", "gdp", "rank", "rating", "probability",
+    "earnings", "yield", "interest", "unemployment", "inflation", "gdp", "rank", "rating", "probability",
     "sf", "sqft", "sq", "ft", "feet", "acres", "mm", "cm", "km", "kg", "lbs", "lb", "oz", "mph", "kmh", "mpg"})
 # what people look for first (price, sales, amount, delay, score)
 KEY_WORDS = frozenset({

@@ -13,7 +13,6 @@ from services.readmodels.consistency import wait_for_checkpoint
 from services.sharing.context import SharingContext
 from services.sharing.links import Refusal
 from services.sharing.models import share_link_views, share_links, shareable_dashboards
-from services.sharing.personal import PersonalData
 from services.sharing.projections import dashboards_to_share
 
 

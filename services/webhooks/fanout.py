@@ -18,7 +18,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import Engine, select
 
-from contracts import STREAM_NAME, STREAM_SUBJECTS, WebhookDeliveryScheduled
+from contracts import STREAM_NAME, STREAM_SUBJECTS, Event, WebhookDeliveryScheduled
 from contracts.public_events import PUBLIC, public_body
 from services.eventlog.reader import StoredEvent
 from services.eventlog.store import EventStore
@@ -99,10 +99,12 @@ class FanOut:
         await asyncio.gather(*(self.store.append(scheduled, expected_last_seq=0) for scheduled in deliveries))
         return len(deliveries)
 
-    def _deliveries(self, public: list[StoredEvent]) -> list[WebhookDeliveryScheduled]:
-        scheduled = []
+    def _deliveries(self, public: list[StoredEvent]) -> list[Event]:
+        scheduled: list[Event] = []
         for stored in public:
             event, body = stored.event, public_body(stored.event)
+            if body is None:  # not a public event after all (PUBLIC holds its type)
+                continue
             for endpoint_id in subscribers_at(self.engine, event.project_id, stored.seq, body["type"]):
                 delivery = delivery_id(str(event.event_id), endpoint_id)
                 scheduled.append(event.caused(

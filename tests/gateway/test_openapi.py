@@ -103,7 +103,8 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_spec(gatew
          # into 401s; those two operations have their own tests (test_api_keys.py).
          # Test sends and redeliveries would POST to the URLs schemathesis invents (hosts off this
          # machine); tests/webhooks covers both against a local receiver.
-         "--exclude-path-regex", "^/api/v1/api-keys/|/test$|/redeliver$", "--max-examples", "25", "--seed", "1", "--request-timeout", "10",
+         "--exclude-path-regex", "^/api/v1/api-keys/|/test$|/redeliver$",
+         "--max-examples", "25", "--seed", "1", "--request-timeout", "10",
          "-H", f"Authorization: Bearer {key}"],
         capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

@@ -3,13 +3,12 @@
 `event_counts` is a counter: unlike the idempotent read models, a batch applied twice shows in it.
 """
 
-from collections import Counter
-
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 
 from services.eventlog.reader import StoredEvent
