@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 from sqlalchemy import event
@@ -35,10 +36,14 @@ async def test_no_database_read_runs_on_the_event_loop(client, new_project, stor
         assert len(paths) >= 8
         for path in paths:
             current[0] = path
-            url = path.replace("{dashboard_id}", dashboard_id).replace("{generation_id}", "g1")
+            url = re.sub(r"\{[a-z_]+\}", "x1", path.replace("{dashboard_id}", dashboard_id)
+                         .replace("{generation_id}", "g1"))
             answer = await client.get(url, headers=project.auth)
-            # 404: the factory's spec blob was never written; 403: the PDF needs premium
-            assert answer.status_code in (200, 403, 404), (url, answer.text)
+            # 404: the factory's spec blob was never written, or no such link or endpoint; 403: the
+            # PDF needs premium; 503: the routes that ask the sharing service, not running here
+            assert answer.status_code in (200, 403, 404, 503), (url, answer.text)
+            if answer.status_code == 503:
+                assert "share-links" in url, (url, answer.text)
     finally:
         event.remove(engine.pool, "checkout", checkout)
     assert on_the_loop == []

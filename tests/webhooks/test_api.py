@@ -84,4 +84,4 @@ async def test_without_the_webhooks_service_changes_answer_503(client, new_proje
     project = await new_project()
     answer = await client.post("/api/v1/webhooks", headers=project.auth,
                                json={"url": "https://example.com/hook", "events": ["generation.completed"]})
-    assert (answer.status_code, answer.json()["code"]) == (503, "UNAVAILABLE")
+    assert (answer.status_code, answer.json()["code"]) == (503, "SERVICE_UNAVAILABLE")
