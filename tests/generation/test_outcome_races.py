@@ -26,10 +26,10 @@ def slow_profiling(monkeypatch) -> list[float]:
     runs: list[float] = []
     profile = handlers.profile_table
 
-    def slow(frame):
+    def slow(frame, *args):
         runs.append(time.monotonic())
         time.sleep(STAGE_SECONDS)
-        return profile(frame)
+        return profile(frame, *args)
 
     monkeypatch.setattr(handlers, "profile_table", slow)
     return runs
