@@ -15,6 +15,7 @@ from contracts.generation import (
     MetricPoint,
     MetricSeries,
 )
+from contracts.operations import OPERATOR_PROJECT, ProjectionEventParked
 from contracts.projects import (
     ApiKeyIssued,
     ApiKeyRevoked,
@@ -47,7 +48,8 @@ STREAM_NAME = "EVENTS"
 STREAM_SUBJECTS = ["events.>"]
 
 __all__ = [
-    "EVENT_TYPES", "STREAM_NAME", "STREAM_SUBJECTS", "ApiKeyIssued", "ApiKeyRevoked", "ApiKeyRotated",
+    "EVENT_TYPES", "OPERATOR_PROJECT", "ProjectionEventParked", "STREAM_NAME", "STREAM_SUBJECTS",
+    "ApiKeyIssued", "ApiKeyRevoked", "ApiKeyRotated",
     "BlobRef", "MetricPoint", "MetricSeries", "WebhookDeliveryAttempted", "WebhookDeliveryFailed",
     "WebhookDeliveryScheduled", "WebhookDeliverySucceeded", "WebhookEndpointDeleted", "WebhookEndpointDisabled",
     "WebhookEndpointRegistered", "WebhookEndpointSecretRotated", "WebhookEndpointUpdated",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 
 import nats.errors
 from nats.js import JetStreamContext
@@ -21,8 +22,9 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from sqlalchemy import Engine, text
 
-from contracts import STREAM_NAME, STREAM_SUBJECTS
+from contracts import OPERATOR_PROJECT, STREAM_NAME, STREAM_SUBJECTS, ProjectionEventParked
 from services.eventlog.reader import StoredEvent
+from services.eventlog.store import EventStore
 from services.readmodels.batches import LeaseLost, apply_batch, park_event
 from services.readmodels.checkpoints import (
     ProjectionLease,
@@ -34,6 +36,7 @@ from services.readmodels.parking import error_class
 from services.readmodels.projection import Projection
 
 log = logging.getLogger(__name__)
+PARKED_IDS = uuid.UUID("5b0f4c9e-2d6a-4f0e-8c1b-7a3e9d2f6b10")
 
 
 def create_read_model_tables(engine: Engine, *projections: Projection) -> None:
@@ -137,7 +140,25 @@ class ProjectionRunner:
                                              stored, failure, self.lease)
         log.warning("%s: parked event %s (seq %d, %s) after %d attempts: %s", self.projection.name,
                     stored.event_id, stored.seq, stored.type, self.attempts, error_class(failure))
+        await self._announce_parked(stored, failure)
         return checkpoint
+
+    async def _announce_parked(self, stored: StoredEvent, failure: BaseException) -> None:
+        """ProjectionEventParked in the log, for operators and subscribers; its id comes from the
+        projection and the sequence, so a second parking of the same event stores nothing new."""
+        try:
+            project_id = stored.event.project_id
+        except Exception:  # the event may be the very thing that cannot be read
+            project_id = OPERATOR_PROJECT
+        name = self.projection.name
+        announcement = ProjectionEventParked(
+            event_id=uuid.uuid5(PARKED_IDS, f"{name}:{stored.seq}"), project_id=project_id, aggregate_id=name,
+            payload={"projection": name, "seq": stored.seq, "parked_event_id": stored.event_id,
+                     "parked_event_type": stored.type, "error_class": error_class(failure)})
+        try:
+            await EventStore(self.js, self.stream).append(announcement)
+        except Exception as error:  # the row in projection_parked_events is what counts; this is news of it
+            log.warning("%s: could not announce parked seq %d: %s", name, stored.seq, error_class(error))
 
     async def _apply_batch(self, events: list[StoredEvent]) -> int:
         return await asyncio.to_thread(apply_batch, self.engine, self.projection, self.projection.tables(),

@@ -11,6 +11,7 @@ import pytest
 from contracts import (
     EVENT_TYPES,
     STREAM_NAME,
+    ProjectionEventParked,
     ShareLinkCodeRejected,
     ShareLinkCodeSent,
     ShareLinkErased,
@@ -90,7 +91,10 @@ async def appended_by_the_services(store) -> None:
         delivery, delivery.caused(WebhookDeliveryAttempted, payload=attempt),
         delivery.caused(WebhookDeliverySucceeded, payload={"endpoint_id": "w1", "attempts": 2}),
         delivery.caused(WebhookDeliveryFailed, payload={"endpoint_id": "w1", "attempts": 8, "reason": "gave up"})]
-    await store.append_many([*link_events, *hook_events, *delivery_events])
+    parked = ProjectionEventParked(project_id=project_id, aggregate_id="generations", payload={
+        "projection": "generations", "seq": 7, "parked_event_id": str(delivery.event_id),
+        "parked_event_type": "DashboardRequested", "error_class": "DataError"})
+    await store.append_many([*link_events, *hook_events, *delivery_events, parked])
 
 
 async def test_every_event_in_the_log_validates_against_its_published_schema(document, store, js):

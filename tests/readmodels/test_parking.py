@@ -90,6 +90,11 @@ async def test_an_event_that_cannot_be_applied_is_parked_and_the_rest_goes_on(js
     assert parked[0].event_id and "cannot apply poison" in parked[0].message
     said = [r.getMessage() for r in caplog.records if "parked" in r.getMessage()]
     assert len(said) == 1 and parked[0].event_id in said[0] and "ValueError" in said[0]
+    last = (await js.stream_info("EVENTS")).state.last_seq
+    announced = [e.event async for batch in EventReader(js).batches(start_seq=1, end_seq=last) for e in batch
+                 if e.type == "ProjectionEventParked"]
+    assert [(a.aggregate_id, a.payload.seq, a.payload.parked_event_id, a.payload.error_class) for a in announced] == [
+        ("poison_test", seqs[1], parked[0].event_id, "ValueError")]
 
 
 async def test_a_parked_event_is_applied_when_retried_after_the_fix(js, store, engine):
