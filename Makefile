@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-# Debian packages: a font for the PDFs (vl-convert draws text with it), Chromium for the viewer's test.
+# Debian packages: a font for the PDFs (vl-convert draws text with it), Chromium for the viewer's test,
+# strace for the durability test (it counts nats-server's fsyncs).
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 CHROMIUM := /usr/bin/chromium
+STRACE := /usr/bin/strace
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
 
@@ -23,6 +25,9 @@ $(FONT):
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq && $(APT_INSTALL) chromium
 
+$(STRACE):
+	$(SUDO) apt-get update -qq && $(APT_INSTALL) strace
+
 install: $(INSTALLED) $(FONT)
 
 ## Start the whole platform on this machine (Ctrl-C stops it).
@@ -30,7 +35,7 @@ up: install
 	$(BIN)/dashloom up
 
 ## The checks, then the whole test suite (real nats-server, SQLite, and PostgreSQL when it answers).
-test: install $(CHROMIUM) lint
+test: install $(CHROMIUM) $(STRACE) lint
 	$(BIN)/python -m pytest
 
 ## Boundaries between services (import-linter), ruff, and the type checker, all from pyproject.toml.
