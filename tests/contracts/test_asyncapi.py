@@ -11,6 +11,8 @@ import pytest
 from contracts import (
     EVENT_TYPES,
     STREAM_NAME,
+    DashboardCreated,
+    DashboardDeleted,
     ProjectionEventParked,
     ShareLinkCodeRejected,
     ShareLinkCodeSent,
@@ -94,7 +96,11 @@ async def appended_by_the_services(store) -> None:
     parked = ProjectionEventParked(project_id=project_id, aggregate_id="generations", payload={
         "projection": "generations", "seq": 7, "parked_event_id": str(delivery.event_id),
         "parked_event_type": "DashboardRequested", "error_class": "DataError"})
-    await store.append_many([*link_events, *hook_events, *delivery_events, parked])
+    board = DashboardCreated(project_id=project_id, aggregate_id="dsh_1", payload={
+        "dashboard_id": "dsh_1", "tenant_id": "org-123", "workspace_id": "workspace-456", "name": "Sales"})
+    board_events = [board, board.caused(DashboardDeleted, payload={
+        "dashboard_id": "dsh_1", "tenant_id": "org-123", "workspace_id": "workspace-456"})]
+    await store.append_many([*link_events, *hook_events, *delivery_events, parked, *board_events])
 
 
 async def test_every_event_in_the_log_validates_against_its_published_schema(document, store, js):
