@@ -201,7 +201,7 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     cards.append(c.table_card(answers["table"], shown, sort_by))
     if profile.quality_notes:
         cards.append({"id": "data-quality", "kind": "notes", "title": "Data quality", "notes": profile.quality_notes,
-                      "rule": "quality.notes: missing values, constant columns, skew"})
+                      "rule": "quality.notes: the worst of missing values, long tails of averaged measures, constant columns"})
     return {"title": title, "rows": profile.rows, "shape": model.shape, "shape_evidence": model.evidence,
             "columns": [{"name": col.name, "role": col.role, "semantic": col.semantic.kind,
                          "detail": col.semantic.detail, "aggregate": col.semantic.aggregate,

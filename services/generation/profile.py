@@ -20,6 +20,8 @@ from services.generation.time_axis import TIME, CalendarParts, calendar_parts, d
 
 EXACT_DISTINCT_ROWS = 200_000
 SAMPLE_ROWS = 5000  # the sample the semantic rules read beside the statistics
+MAX_QUALITY_NOTES = 5
+SKEW_MIN_DISTINCT = 10  # fewer values (a 0/1 flag, a rating, a count of items) are lopsided by nature
 
 
 @dataclass
@@ -142,18 +144,34 @@ def _column(n: int, name: str, dtype: pl.DataType, found: dict) -> ColumnProfile
     return column
 
 
-def _quality_notes(column: ColumnProfile, rows: int) -> list[str]:
+def _quality_notes(column: ColumnProfile, rows: int) -> list[tuple[float, str]]:
+    """Warnings about one column, each with how much it matters (a share of rows missing, then skew):
+    a long tail is a problem only where a mean is the measure's aggregate and the values are many; a
+    0/1 flag, a dummy, a code or a sparse count (items per order) is lopsided by nature."""
     notes = []
     if column.nulls and column.role != "empty":
         column.notes.append(f"{column.nulls / rows:.0%} missing")
         if column.nulls / rows >= 0.2:
-            notes.append(f"'{column.name}' is missing in {column.nulls / rows:.0%} of rows")
+            notes.append((1 + column.nulls / rows, f"'{column.name}' is missing in {column.nulls / rows:.0%} of rows"))
     if column.role == "constant":
-        notes.append(f"'{column.name}' has the same value in every row")
-    if column.skew is not None and abs(column.skew) > 2:
+        notes.append((0.5, f"'{column.name}' has the same value in every row"))
+    averaged = column.semantic.kind in ("level", "long_value") and column.semantic.aggregate == "mean"
+    if averaged and column.distinct > SKEW_MIN_DISTINCT and column.skew is not None and abs(column.skew) > 2:
         column.notes.append("skewed")
-        notes.append(f"'{column.name}' is heavily skewed (skew {column.skew:.1f}): medians say more than means")
+        notes.append((min(abs(column.skew) / 100, 0.49) + 0.5,
+                      f"'{column.name}' is heavily skewed (skew {column.skew:.1f}): medians say more than means"))
     return notes
+
+
+def quality_notes(columns: list[ColumnProfile], rows: int) -> list[str]:
+    """The few warnings that matter most: columns mostly missing, measures whose mean misleads, then
+    constant columns; the rest counted in one line."""
+    found = [note for column in columns if not column.name.startswith("__") for note in _quality_notes(column, rows)]
+    ranked = [text for _, text in sorted(found, key=lambda note: -note[0])]
+    if len(ranked) <= MAX_QUALITY_NOTES:
+        return ranked
+    rest = len(ranked) - MAX_QUALITY_NOTES + 1
+    return ranked[:MAX_QUALITY_NOTES - 1] + [f"{rest} smaller warnings of the same kinds are not shown"]
 
 
 def profile_table(source: pl.DataFrame | pl.LazyFrame, column_types: dict[str, str] | None = None) -> TableProfile:
@@ -172,8 +190,7 @@ def profile_table(source: pl.DataFrame | pl.LazyFrame, column_types: dict[str, s
         if column.name == TIME and parts is not None:
             column.semantic.detail = ",".join(parts.columns)
     model = table_model(columns, sample, rows)
-    notes = [note for column in columns if not column.name.startswith("__") for note in _quality_notes(column, rows)]
-    return TableProfile(rows, columns, frame, model, notes, sample)
+    return TableProfile(rows, columns, frame, model, quality_notes(columns, rows), sample)
 
 
 class UnknownColumns(UnreadableFile):

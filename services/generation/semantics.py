@@ -45,7 +45,8 @@ CLOCK_WORDS = frozenset({"time", "dep", "arr", "hhmm", "clock", "departure", "ar
 INDEX_WORDS = frozenset({"t", "trend", "period", "seq", "sequence", "step", "tick", "obs"})
 WEIGHT_NAMES = frozenset({"freq", "frequency", "n", "count", "counts", "cnt", "weight", "weights", "wt", "wgt",
                           "cases", "nobs"})
-# counts, amounts, flows: they add up over every dimension
+# counts, amounts, flows: they add up over every dimension. Events counted are plurals (burglaries,
+# fatalities); a singular may name a rate (murder per 100,000) and stays a level.
 ADDITIVE_WORDS = frozenset({
     "count", "counts", "cnt", "total", "sum", "qty", "quantity", "units", "items", "item", "pieces", "orders",
     "visits", "visitors", "sessions", "clicks", "views", "impressions", "downloads", "calls", "students",
@@ -53,7 +54,9 @@ ADDITIVE_WORDS = frozenset({
     "accidents", "trips", "flights", "sales", "sold", "revenue", "amount", "amnt", "amt", "cost", "costs",
     "spend", "spent", "expense", "expenses", "profit", "paid", "payment", "payments", "funded", "traffic",
     "volume", "precip", "precipitation", "rain", "rainfall", "snow", "snowfall", "bookings", "donations",
-    "tickets", "emissions", "consumption", "production", "output", "exports", "imports", "gross", "net"})
+    "tickets", "emissions", "consumption", "production", "output", "exports", "imports", "gross", "net",
+    "crimes", "offenses", "offences", "murders", "homicides", "robberies", "assaults", "burglaries", "thefts",
+    "arrests", "collisions", "crashes", "injuries", "casualties", "fatalities", "victims", "claims", "complaints"})
 # stocks, rates, ratios, prices, scores, per-record attributes: they average, never add up
 LEVEL_WORDS = frozenset({
     "rate", "rates", "ratio", "pct", "percent", "percentage", "share", "avg", "average", "mean", "median",
@@ -64,13 +67,30 @@ LEVEL_WORDS = frozenset({
     "wind", "distance", "duration", "delay", "time", "lifetime", "capacity", "size", "area", "value", "values",
     "earnings", "yield", "interest", "unemployment", "inflation", "gdp", "rank", "rating", "probability",
     "sf", "sqft", "sq", "ft", "feet", "acres", "mm", "cm", "km", "kg", "lbs", "lb", "oz", "mph", "kmh", "mpg"})
-# what people look for first (price, sales, amount, delay, score)
-KEY_WORDS = frozenset({
-    "price", "sales", "sale", "revenue", "amount", "amnt", "amt", "cost", "profit", "earnings", "income",
-    "salary", "score", "scores", "read", "reading", "math", "delay", "duration", "delivery", "traffic", "temp",
-    "temperature", "precip", "precipitation", "value", "mag", "magnitude", "rate", "violent", "murder",
-    "robbery", "crime", "deaths", "cases", "funded", "spend", "quantity", "qty", "units", "rating", "height",
-    "mass"})
+# What people look for first: the headline measures of each kind of data, by what they measure.
+# Only the order of the key measures comes from here (what a measure is decided above).
+HEADLINE_WORDS: dict[str, set[str]] = {
+    "money": {"price", "prices", "sales", "sale", "revenue", "revenues", "turnover", "amount", "amnt", "amt", "cost",
+              "costs", "spend", "spending", "expenditure", "profit", "profits", "earnings", "income", "salary",
+              "wage", "wages", "pay", "fare", "fares", "fee", "fees", "funded", "loan", "loans", "budget",
+              "donations", "value"},
+    "volume": {"quantity", "qty", "units", "volume", "traffic", "visitors", "visits", "passengers", "riders",
+               "ridership", "orders", "bookings", "shipments", "deliveries", "downloads", "attendance",
+               "enrollment", "production", "output", "consumption", "demand"},
+    "incidents": {"crime", "crimes", "offense", "offenses", "offence", "offences", "violent", "violence", "murder",
+                  "murders", "homicide", "homicides", "robbery", "robberies", "assault", "assaults", "burglary",
+                  "burglaries", "theft", "thefts", "larceny", "arson", "arrests", "incidents", "accidents",
+                  "collisions", "crashes", "injuries", "injured", "casualties", "fatalities", "deaths", "killed",
+                  "victims", "cases", "infections", "claims", "complaints", "defects", "failures", "outages"},
+    "durations": {"delay", "delays", "duration", "wait", "waiting", "latency", "turnaround", "time", "days"},
+    "performance": {"score", "scores", "rating", "ratings", "gpa", "exam", "test", "read", "reading", "math",
+                    "writing", "science", "yield", "efficiency", "accuracy", "satisfaction", "rate"},
+    "environment": {"temp", "temperature", "precip", "precipitation", "rainfall", "snowfall", "emissions", "co2",
+                    "pollution", "aqi", "mag", "magnitude"},
+    "economy": {"gdp", "unemployment", "inflation"},
+    "body": {"height", "mass"},
+}
+KEY_WORDS = frozenset(word for words in HEADLINE_WORDS.values() for word in words)
 YES = frozenset({"yes", "y", "true", "t", "1", "1.0"})
 NO = frozenset({"no", "n", "false", "f", "0", "0.0"})
 ORDERS = [
@@ -83,7 +103,7 @@ ORDERS = [
     ["strongly disagree", "disagree", "neutral", "agree", "strongly agree"],
     ["very low", "low", "medium", "high", "very high"],
     ["poor", "fair", "good", "very good", "excellent"],
-    ["child", "adult"],
+    ["infant", "child", "teen", "adult", "senior"],
 ]
 GRADE = re.compile(r"^[a-g]([1-9]|[+-])?$")
 OVERRIDES = {"identifier": "identifier", "category": "category", "time": "time", "flag": "flag", "text": "text",

@@ -239,3 +239,23 @@ def test_column_types_overrule_the_inference_and_the_rules_say_so():
     assert "station" not in {b for q in queries(frame, station="identifier") for b in q["by"]}
     with pytest.raises(UnknownColumns, match="nope"):
         profile_table(frame, {"nope": "identifier"})
+
+
+@pytest.mark.parametrize("headline", ["burglaries", "homicide_rate", "fatalities", "injured", "turnover", "fare",
+                                      "wait_days", "latency", "exam_score", "co2_emissions", "ridership",
+                                      "unemployment"])
+def test_a_headline_measure_of_any_kind_of_data_leads_the_kpis_from_the_last_column(headline):
+    """The words are a vocabulary of kinds of measure (incidents, money, volumes, durations, scores,
+    the environment, the economy), not one file's columns: none of these names is in the datasets."""
+    rows = 40
+    frame = pl.DataFrame({**{f"x{n}": [float((k * (n + 3)) % 17) + 0.5 for k in range(rows)] for n in range(8)},
+                          headline: [float(k % 13) + 0.25 for k in range(rows)]})
+    kpis = [card["query"]["measure"] for card in choose_cards(profile_table(frame), "t")["cards"]
+            if card["kind"] == "kpi" and card["query"]["measure"]]
+    assert kpis[0] == headline
+
+
+def test_counted_events_add_up_and_a_crime_figure_named_in_the_singular_averages():
+    frame = pl.DataFrame({"district": ["n", "s", "e", "w"] * 10, "burglaries": [float(n % 7) for n in range(40)],
+                          "assault": [float(n % 5) + 0.5 for n in range(40)]})
+    assert measured(frame)["burglaries"] == {"sum"} and "sum" not in measured(frame)["assault"]
