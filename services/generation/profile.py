@@ -11,10 +11,12 @@ every profiler that scales), so memory stays near the size of one chunk, not of 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
 from services.generation.reading import UnreadableFile
+from services.generation.scalars import bounds
 from services.generation.semantics import Semantic, TableModel, apply_override, classify, table_model
 from services.generation.time_axis import TIME, CalendarParts, calendar_parts, decimal_year, text_date
 
@@ -30,8 +32,8 @@ class ColumnProfile:
     dtype: str
     nulls: int
     distinct: int
-    minimum: object = None
-    maximum: object = None
+    minimum: Any = None  # as the statistics pass found it: a number, a date or a datetime, by dtype
+    maximum: Any = None
     skew: float | None = None
     mean: float | None = None
     total: float | None = None
@@ -107,7 +109,8 @@ def _parsed(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.DataFrame, CalendarPa
     parts = calendar_parts(sample)
     if parts is not None:
         years = sample[parts.year].drop_nulls()
-        moment = parts.expression(int(years.min()), int(years.max())) if years.len() else None
+        earliest, latest = bounds(years) if years.len() else (0, 0)
+        moment = parts.expression(int(earliest), int(latest)) if years.len() else None
         if moment is not None:
             parsing.append(moment)
             sample = sample.with_columns(moment)
