@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -135,8 +136,8 @@ class Semantic:
 class TimeAxis:
     column: str  # the frame's column holding each row's moment
     sources: list[str]  # the file's columns it is read from
-    start: object
-    end: object
+    start: date  # a date, or a datetime (a subclass), as the column holds them
+    end: date
     step_days: float
     distinct: int
 

@@ -74,7 +74,8 @@ def test_quality_notes_leave_lopsided_flags_and_counts_alone_and_keep_the_worst_
                           **{f"gap_{share}": [None] * share + [float(n % 7) for n in range(rows - share)]
                              for share in range(20, 90, 10)}})
     profile = profile_table(frame)
-    assert profile.column("returned").skew > 2 and profile.column("item_07").skew > 2  # lopsided, yet no warning
+    skews = [profile.column(name).skew or 0 for name in ("returned", "item_07")]
+    assert min(skews) > 2  # lopsided, yet no warning
     notes = profile.quality_notes
     assert len(notes) == 5 and not any("returned" in n or "item_07" in n for n in notes)
     assert notes[:4] == [f"'gap_{share}' is missing in {share}% of rows" for share in (80, 70, 60, 50)]
