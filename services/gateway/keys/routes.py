@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.eventlog.commands import Rejected
 from services.eventlog.store import ConcurrencyError
 from services.gateway.edge.bounds import Name, ResourceId
-from services.gateway.edge.dependencies import Admin, ReadModels, Store, applied
+from services.gateway.edge.dependencies import Admin, ReadModels, Store, applied, off_the_loop
 from services.gateway.edge.envelope import ApiError, Success, ok
 from services.gateway.keys import commands, queries
 from services.gateway.keys.models import ApiKeyCreated, ApiKeyOut
@@ -34,9 +34,8 @@ class ApiKeyRotate(BaseModel):
     grace_period_hours: int = Field(default=24, ge=0, le=720, strict=True)
 
 
-def _find(engine, project_id: str, key_id: str) -> ApiKeyOut:
-    with engine.connect() as conn:
-        found = queries.key(conn, project_id, key_id)
+async def _find(engine, project_id: str, key_id: str) -> ApiKeyOut:
+    found = await off_the_loop(engine, lambda conn: queries.key(conn, project_id, key_id))
     if found is None:
         raise ApiError(404, "no such API key")
     return found
@@ -47,13 +46,12 @@ async def create_api_key(body: ApiKeyCreate, caller: Admin, store: Store, engine
     expires = datetime.now(UTC) + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     issued = await commands.issue_api_key(store, caller.project_id, body.name, list(body.scopes), expires)
     await applied(request, "projects", issued.seq)
-    return ok({**_find(engine, caller.project_id, issued.key_id).model_dump(), "key": issued.key}, 201)
+    return ok({**(await _find(engine, caller.project_id, issued.key_id)).model_dump(), "key": issued.key}, 201)
 
 
 @router.get("", response_model=Success[list[ApiKeyOut]])
 async def list_api_keys(caller: Admin, engine: ReadModels, request: Request):
-    with engine.connect() as conn:
-        found = queries.keys_of(conn, caller.project_id)
+    found = await off_the_loop(engine, lambda conn: queries.keys_of(conn, caller.project_id))
     usage = request.app.state.usage
     return ok([{**key.model_dump(), "last_used_at": await usage.last_used(key.id)} for key in found])
 
@@ -65,7 +63,7 @@ async def rotate_api_key(key_id: ResourceId, caller: Admin, store: Store, engine
     with _decided("rotating"):
         issued, _ = await commands.rotate_api_key(store, caller.project_id, key_id, grace)
     await applied(request, "projects", issued.seq)
-    return ok({**_find(engine, caller.project_id, issued.key_id).model_dump(), "key": issued.key}, 201)
+    return ok({**(await _find(engine, caller.project_id, issued.key_id)).model_dump(), "key": issued.key}, 201)
 
 
 @router.delete("/{key_id}", response_model=Success[ApiKeyOut])
@@ -73,7 +71,7 @@ async def revoke_api_key(key_id: ResourceId, caller: Admin, store: Store, engine
     with _decided("revoking"):
         seq = await commands.revoke_api_key(store, caller.project_id, key_id)
     await applied(request, "projects", seq)
-    return ok(_find(engine, caller.project_id, key_id).model_dump())
+    return ok((await _find(engine, caller.project_id, key_id)).model_dump())
 
 
 @contextmanager
