@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, Text
 
 from services.readmodels.types import UtcDateTime
@@ -26,7 +26,8 @@ dashboards = Table(
 
 
 class DashboardOut(BaseModel):
-    id: str
+    model_config = ConfigDict(from_attributes=True)
+    id: str = Field(validation_alias="dashboard_id")
     title: str
     generation_id: str
     card_count: int
