@@ -129,7 +129,7 @@ class GenerationWorker:
                                     "generation may use; upload a smaller file or fewer columns")
         except BlobNotFound:
             return await self._fail(requested, "UPLOAD_MISSING", "the uploaded file is gone; upload it again")
-        dashboard_id = f"d{requested.aggregate_id}"
+        dashboard_id = f"dsh_{requested.aggregate_id}"
         pdf_ref = None
         if requested.payload.options.allow_pdf_export:
             pdf = await asyncio.to_thread(dashboard_pdf, spec)
