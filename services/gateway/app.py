@@ -57,7 +57,8 @@ ADMIN_ERRORS = documented(401, 403, 404, 409, 422, 429, 500, 503)
 # Every router, in matching order, with the scope its routes need (None: no key asked) and the
 # errors it documents. The one place scopes are decided; the README's API section lists them.
 ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
-    (dashboards.router, Scope.READ, API_ERRORS),
+    (dashboards.router, Scope.READ, documented(401, 403, 404, 410, 422, 429, 500, 503)),
+    (dashboards.writes, Scope.WRITE, documented(401, 403, 404, 409, 410, 422, 429, 500, 503)),
     (health.router, None, {}),
     (asyncapi.router, None, {}),
     (docs.router, None, {}),

@@ -7,7 +7,7 @@ refuses (SQLite never does); the bounds live at the edge (services/gateway/bound
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Date, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Column, Date, Float, Index, Integer, MetaData, String, Table, Text
 
 from services.readmodels.types import UtcDateTime
 
@@ -25,6 +25,9 @@ generations = Table(
     Column("file_format", String(16), nullable=False),
     Column("upload_size", BigInteger, nullable=False),
     Column("idempotency_key", Text, index=True),
+    Column("upload_blob", Text),
+    Column("upload_sha256", String(64)),
+    Column("requested_by", Text),
     Column("tenant_id", Text),
     Column("workspace_id", Text),
     Column("dashboard_id", String(64)),
@@ -36,15 +39,49 @@ generations = Table(
 
 dashboards = Table(
     "dashboards", metadata,
-    Column("dashboard_id", String(64), primary_key=True),
+    Column("dashboard_id", String(128), primary_key=True),
     Column("project_id", String(128), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("description", Text),
+    Column("tenant_id", Text),
+    Column("workspace_id", Text),
+    Column("version", Integer, nullable=False, default=0),  # 0: made for a tenant, no data yet
+    Column("generation_id", String(64)),  # the latest version's
+    Column("title", Text, nullable=False),
+    Column("spec_blob", Text),
+    Column("card_count", BigInteger, nullable=False, default=0),
+    Column("created_by", Text),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("deleted_at", UtcDateTime()),
+    Index("dashboards_by_tenant", "project_id", "tenant_id", "created_at"),
+)
+
+dashboard_versions = Table(
+    "dashboard_versions", metadata,
+    Column("dashboard_id", String(128), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("project_id", String(128), nullable=False),
     Column("generation_id", String(64), nullable=False),
     Column("title", Text, nullable=False),
     Column("spec_blob", Text, nullable=False),
+    Column("pdf_blob", Text),
+    Column("upload_blob", Text),
+    Column("upload_sha256", String(64)),
+    Column("upload_size", BigInteger),
+    Column("row_count", BigInteger),  # None: a version made before rows were counted
     Column("card_count", BigInteger, nullable=False),
-    Column("tenant_id", Text),
-    Column("workspace_id", Text),
+    Column("created_by", Text),
     Column("created_at", UtcDateTime(), nullable=False),
+)
+
+tenants = Table(
+    "tenants", metadata,
+    Column("project_id", String(128), primary_key=True),
+    Column("tenant_id", Text, primary_key=True),
+    Column("dashboard_count", Integer, nullable=False),  # live ones
+    Column("first_seen_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 projects = Table(

@@ -6,7 +6,10 @@ from contracts import (
     ApiKeyIssued,
     ApiKeyRevoked,
     ApiKeyRotated,
+    DashboardCreated,
+    DashboardDeleted,
     DashboardRequested,
+    DashboardVersionAdded,
     GenerationCompleted,
     GenerationFailed,
     GenerationProgressed,
@@ -19,16 +22,18 @@ from contracts import (
 )
 from services.gateway.models import (
     api_keys,
+    dashboard_versions,
     dashboards,
     data_sources,
     generations,
     metric_points,
     projects,
+    tenants,
     webhook_endpoints,
 )
 from services.readmodels.projection import Projection, Rows
 
-generation_status = Projection("generations", generations, dashboards)
+generation_status = Projection("generations", generations, dashboards, dashboard_versions, tenants)
 project_access = Projection("projects", projects, api_keys)
 metrics = Projection("metrics", metric_points)
 integrations = Projection("integrations", data_sources, webhook_endpoints)
@@ -40,7 +45,8 @@ def _requested(event: DashboardRequested, rows: Rows) -> None:
         "generation_id": event.aggregate_id, "project_id": event.project_id,
         "status": "processing", "stage": "queued", "percent": 0, "title": event.payload.title,
         "file_format": event.payload.file_format, "upload_size": event.payload.upload.size,
-        "idempotency_key": event.payload.idempotency_key,
+        "idempotency_key": event.payload.idempotency_key, "upload_blob": event.payload.upload.name,
+        "upload_sha256": event.payload.upload.sha256, "requested_by": event.payload.requested_by,
         "tenant_id": event.payload.tenant_id, "workspace_id": event.payload.workspace_id,
         "requested_at": event.occurred_at, "updated_at": event.occurred_at,
     })
@@ -63,14 +69,78 @@ def _completed(event: GenerationCompleted, rows: Rows) -> None:
         event.aggregate_id, status="completed", stage="done", percent=100,
         dashboard_id=event.payload.dashboard_id, title=event.payload.title,
         updated_at=event.occurred_at)
-    rows["dashboards"].put({
-        "dashboard_id": event.payload.dashboard_id, "project_id": event.project_id,
-        "generation_id": event.aggregate_id, "title": event.payload.title,
-        "spec_blob": event.payload.spec.name, "card_count": event.payload.card_count,
-        "tenant_id": generation and generation["tenant_id"],
-        "workspace_id": generation and generation["workspace_id"],
-        "created_at": event.occurred_at,
-    })
+    if rows["dashboards"].get(event.payload.dashboard_id) is None:
+        _legacy_dashboard(event, generation or {}, rows)
+
+
+def _legacy_dashboard(event: GenerationCompleted, generation: dict, rows: Rows) -> None:
+    """Before dashboards had events of their own, a generation's completion made its dashboard."""
+    dashboard = {"dashboard_id": event.payload.dashboard_id, "project_id": event.project_id,
+                 "name": event.payload.title, "tenant_id": generation.get("tenant_id"),
+                 "workspace_id": generation.get("workspace_id"), "created_by": generation.get("requested_by"),
+                 "created_at": event.occurred_at}
+    _dashboard_created(dashboard, rows)
+    _version_added({**dashboard, "version": 1, "generation_id": event.aggregate_id, "title": event.payload.title,
+                    "spec_blob": event.payload.spec.name, "pdf_blob": event.payload.pdf and event.payload.pdf.name,
+                    "upload_blob": generation.get("upload_blob"), "upload_sha256": generation.get("upload_sha256"),
+                    "upload_size": generation.get("upload_size"), "row_count": None,
+                    "card_count": event.payload.card_count}, rows)
+
+
+def _dashboard_created(dashboard: dict, rows: Rows) -> None:
+    rows["dashboards"].put({**dashboard, "description": dashboard.get("description"), "version": 0,
+                            "generation_id": None, "title": dashboard["name"], "spec_blob": None, "card_count": 0,
+                            "updated_at": dashboard["created_at"], "deleted_at": None})
+    _count_tenant(rows, dashboard["project_id"], dashboard["tenant_id"], 1, dashboard["created_at"])
+
+
+def _version_added(version: dict, rows: Rows) -> None:
+    rows["dashboards"].update(version["dashboard_id"], version=version["version"],
+                              generation_id=version["generation_id"], title=version["title"],
+                              spec_blob=version["spec_blob"], card_count=version["card_count"],
+                              updated_at=version["created_at"])
+    rows["dashboard_versions"].put({column.name: version.get(column.name) for column in dashboard_versions.columns})
+
+
+def _count_tenant(rows: Rows, project_id: str, tenant_id: str | None, change: int, at) -> None:
+    if tenant_id is None:
+        return
+    key = (project_id, tenant_id)
+    tenant = rows["tenants"].get(key)
+    if tenant is None:
+        rows["tenants"].put({"project_id": project_id, "tenant_id": tenant_id, "dashboard_count": change,
+                             "first_seen_at": at, "updated_at": at})
+    else:
+        rows["tenants"].update(key, dashboard_count=tenant["dashboard_count"] + change, updated_at=at)
+
+
+@generation_status.on(DashboardCreated)
+def _created(event: DashboardCreated, rows: Rows) -> None:
+    payload = event.payload
+    _dashboard_created({"dashboard_id": payload.dashboard_id, "project_id": event.project_id, "name": payload.name,
+                        "description": payload.description, "tenant_id": payload.tenant_id,
+                        "workspace_id": payload.workspace_id, "created_by": payload.created_by,
+                        "created_at": event.occurred_at}, rows)
+
+
+@generation_status.on(DashboardVersionAdded)
+def _new_version(event: DashboardVersionAdded, rows: Rows) -> None:
+    payload = event.payload
+    _version_added({"dashboard_id": payload.dashboard_id, "version": payload.version, "project_id": event.project_id,
+                    "generation_id": payload.generation_id, "title": payload.title, "spec_blob": payload.spec.name,
+                    "pdf_blob": payload.pdf and payload.pdf.name, "upload_blob": payload.upload.name,
+                    "upload_sha256": payload.upload.sha256, "upload_size": payload.upload.size,
+                    "row_count": payload.row_count, "card_count": payload.card_count,
+                    "created_by": payload.requested_by, "created_at": event.occurred_at}, rows)
+
+
+@generation_status.on(DashboardDeleted)
+def _deleted(event: DashboardDeleted, rows: Rows) -> None:
+    dashboard = rows["dashboards"].get(event.payload.dashboard_id)
+    if dashboard is None or dashboard["deleted_at"] is not None:
+        return
+    rows["dashboards"].update(event.payload.dashboard_id, deleted_at=event.occurred_at, updated_at=event.occurred_at)
+    _count_tenant(rows, dashboard["project_id"], dashboard["tenant_id"], -1, event.occurred_at)
 
 
 @generation_status.on(GenerationFailed)
