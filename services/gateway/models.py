@@ -7,7 +7,7 @@ refuses (SQLite never does); the bounds live at the edge (services/gateway/bound
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Date, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Column, Date, Float, Integer, MetaData, String, Table, Text
 
 from services.readmodels.types import UtcDateTime
 
@@ -43,7 +43,7 @@ dashboards = Table(
     Column("project_id", String(128), nullable=False, index=True),
     Column("name", Text, nullable=False),
     Column("description", Text),
-    Column("tenant_id", Text),
+    Column("tenant_id", Text, index=True),
     Column("workspace_id", Text),
     Column("version", Integer, nullable=False, default=0),  # 0: made for a tenant, no data yet
     Column("generation_id", String(64)),  # the latest version's
@@ -54,7 +54,6 @@ dashboards = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("deleted_at", UtcDateTime()),
-    Index("dashboards_by_tenant", "project_id", "tenant_id", "created_at"),
 )
 
 dashboard_versions = Table(
