@@ -17,11 +17,11 @@ from pydantic import AfterValidator, StringConstraints
 from sqlalchemy import Row
 
 from contracts import DASHBOARD_ID_PREFIX, is_dashboard_id
-from services.gateway.auth import Principal
-from services.gateway.bounds import RESOURCE_ID
 from services.gateway.dashboards.queries import dashboard_row
-from services.gateway.envelope import ApiError
-from services.gateway.routes.dependencies import Caller, ReadModels, off_the_loop, tenant_of
+from services.gateway.edge.auth import Principal
+from services.gateway.edge.bounds import RESOURCE_ID
+from services.gateway.edge.dependencies import Caller, ReadModels, off_the_loop, tenant_of
+from services.gateway.edge.envelope import ApiError
 
 TENANT_ID = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 DASHBOARD_ID = r"^dsh_[A-Za-z0-9_-]{1,120}$"

@@ -6,7 +6,7 @@ from collections.abc import Collection
 
 from sqlalchemy import Connection, Row, func, select
 
-from services.gateway.models import dashboard_versions, dashboards
+from services.gateway.dashboards.models import dashboard_versions, dashboards
 
 NEWEST_FIRST = (dashboards.c.created_at.desc(), dashboards.c.dashboard_id.desc())
 
