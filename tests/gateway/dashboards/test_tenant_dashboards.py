@@ -152,6 +152,8 @@ async def test_a_tenant_bound_caller_is_refused_every_other_tenant(client, tenan
             ("GET", f"/api/v1/dashboards/{theirs['id']}", None), ("DELETE", f"/api/v1/dashboards/{theirs['id']}", None),
             ("GET", f"/api/v1/dashboards/{theirs['id']}/versions", None),
             ("GET", f"/api/v1/dashboards/{theirs['id']}/view", None),
+            ("POST", f"/api/v1/dashboards/{theirs['id']}/share-links", None),
+            ("GET", f"/api/v1/dashboards/{theirs['id']}/share-links", None),
             ("GET", "/api/v1/tenants/org-b/dashboards", None), ("GET", "/api/v1/dashboards?tenant_id=org-b", None)):
         answer = await tenant_bound.request(method, path, json=body, headers=project.auth)
         assert answer.status_code == 403 and answer.json()["code"] == "FORBIDDEN", (method, path, answer.text)
