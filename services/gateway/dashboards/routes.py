@@ -13,11 +13,12 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import Row
 
 from services.eventlog.commands import Rejected
 from services.gateway.dashboards.access import (
+    TENANT_ID,
     TYPED_IDS,
     DashboardOrTenant,
     TenantId,
@@ -52,8 +53,9 @@ def _line(limit: int, minimum: int = 1):
 
 class DashboardCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    tenant_id: TenantId
-    workspace_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")]
+    tenant_id: TenantId = Field(description="Your tenant's id: 1 to 128 letters, digits and . _ : @ -; it may "
+                                            "not start with `dsh_`, the prefix of dashboard ids (422)")
+    workspace_id: Annotated[str, StringConstraints(pattern=TENANT_ID)]
     name: _line(200)  # type: ignore[valid-type]
     description: _line(2000, 0) | None = None  # type: ignore[valid-type]
 
