@@ -4,6 +4,15 @@ Subjects are `events.<aggregate>.<aggregate_id>` in the JetStream stream `EVENTS
 """
 
 from contracts.dashboards import DASHBOARD_ID_PREFIX, DashboardCreated, DashboardDeleted
+from contracts.embedding import (
+    EmbedOriginsSet,
+    EmbedSigningKeyCreated,
+    IframeTokenIssued,
+    IframeTokenRevoked,
+    TenantIframeTokensRevoked,
+    TenantJwtKeyDeleted,
+    TenantJwtKeyRegistered,
+)
 from contracts.envelope import EVENT_TYPES, TYPE_HEADER, VERSION_HEADER, Event, derive_event_id, subject_for
 from contracts.generation import (
     BlobRef,
@@ -50,6 +59,8 @@ STREAM_SUBJECTS = ["events.>"]
 
 __all__ = [
     "DASHBOARD_ID_PREFIX", "DashboardCreated", "DashboardDeleted",
+    "EmbedOriginsSet", "EmbedSigningKeyCreated", "IframeTokenIssued", "IframeTokenRevoked",
+    "TenantIframeTokensRevoked", "TenantJwtKeyDeleted", "TenantJwtKeyRegistered",
     "EVENT_TYPES", "OPERATOR_PROJECT", "ProjectionEventParked", "STREAM_NAME", "STREAM_SUBJECTS",
     "ApiKeyIssued", "ApiKeyRevoked", "ApiKeyRotated",
     "BlobRef", "MetricPoint", "MetricSeries", "WebhookDeliveryAttempted", "WebhookDeliveryFailed",
