@@ -50,7 +50,8 @@ class TenantJwtKeyRegisteredPayload(BaseModel):
     alg: TenantJwtAlgorithm
     public_key_pem: str | None = Field(default=None, description="RS256 and ES256: the PEM public key")
     sealed_secret: str | None = Field(default=None, description="HS256: the shared secret, sealed with AES-GCM")
-    fingerprint: str = Field(description="SHA-256 of the key material, first 16 hex digits, to recognise it")
+    fingerprint: str | None = Field(default=None, description="RS256, ES256: SHA-256 of the public key (DER), "
+                                                              "first 16 hex digits, to recognise it")
 
 
 class TenantJwtKeyRegistered(Event):

@@ -81,6 +81,7 @@ class IframeTokens:
         for _ in range(5):
             history = await self._history(command.caller, command.jti)
             issued, version = history[0].event, history[-1].seq
+            assert isinstance(issued, IframeTokenIssued)  # _history checked it
             if _revoked_by_itself(history):
                 return _token_out(issued, "revoked")
             try:
