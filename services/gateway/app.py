@@ -20,6 +20,9 @@ from services.eventlog.store import EventStore
 from services.gateway.auth import ApiKeyAuthenticator, Scope
 from services.gateway.cache import AnswerCache
 from services.gateway.declaration import SERVICE
+from services.gateway.embedding import pages as embed_pages
+from services.gateway.embedding import routes as embedding
+from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator
 from services.gateway.envelope import (
     documented,
     install_error_handlers,
@@ -49,6 +52,7 @@ from services.gateway.specs import DashboardSpecs
 from services.gateway.usage import KeyUsage, usage_bucket
 from services.gateway.viewer.bundle import VegaBundle
 from services.readmodels.versions import VersionReader
+from services.runtime.sealing import secret_box
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
 
@@ -71,6 +75,10 @@ ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
     (share_pages.router, None, {}),
     (webhooks.router, Scope.WRITE, documented(401, 403, 404, 409, 422, 429, 500, 503)),
     (websocket.router, Scope.READ, API_ERRORS),
+    (embedding.keys_router, Scope.ADMIN, ADMIN_ERRORS),
+    (embedding.origins_router, Scope.ADMIN, ADMIN_ERRORS),
+    (embedding.tokens_router, Scope.EMBED, documented(401, 403, 404, 409, 422, 429, 500, 503)),
+    (embed_pages.router, None, {}),
 ]
 
 
@@ -82,6 +90,7 @@ class Gateway:
     nc: Client
     engine: Engine
     authenticator: ApiKeyAuthenticator
+    tenant_jwts: TenantJwtAuthenticator
     limiter: RateLimiter
     usage: KeyUsage
     blobs: BlobStore
@@ -96,7 +105,8 @@ class Gateway:
         def ratelimits():
             return ratelimit_bucket(js, settings.stream_replicas, window)
 
-        return cls(settings, nc, engine, authenticator, RateLimiter(await ratelimits(), reopen=ratelimits),
+        tenant_jwts = TenantJwtAuthenticator(engine, secret_box(settings.secrets_key, settings.state_dir))
+        return cls(settings, nc, engine, authenticator, tenant_jwts, RateLimiter(await ratelimits(), reopen=ratelimits),
                    KeyUsage(await usage_bucket(js, settings.stream_replicas), settings.api_key_usage_interval),
                    open_blob_store(settings.blob_backend, settings.blob_dir, js, settings.stream_replicas))
 
@@ -114,6 +124,8 @@ def create_app(gateway: Gateway) -> FastAPI:
                               "Each operation names the API-key scope it needs (`x-required-scope`).")
     app.state.nc = gateway.nc
     app.state.authenticator = gateway.authenticator
+    app.state.limiter = gateway.limiter
+    app.state.secret_box = gateway.tenant_jwts.box
     app.state.js = gateway.nc.jetstream()
     app.state.store = EventStore(app.state.js)
     app.state.engine = gateway.engine
@@ -131,7 +143,8 @@ def create_app(gateway: Gateway) -> FastAPI:
     install_openapi(app, route_scopes())
     for router, scope, responses in ROUTERS:
         _include(app, router, scope, responses)
-    app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, limiter=gateway.limiter,
+    app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, tenant_jwts=gateway.tenant_jwts,
+                       limiter=gateway.limiter,
                        budgets=gateway.budgets, usage=gateway.usage, bus=gateway.nc)
     return app
 

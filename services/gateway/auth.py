@@ -34,9 +34,10 @@ class Scope(StrEnum):
     READ = "read"
     WRITE = "write"
     ADMIN = "admin"
+    EMBED = "embed"  # issue and revoke iframe tokens (a tenant JWT: for its own tenants)
 
 
-CredentialKind = Literal["api_key"]  # later: "tenant_jwt", "share_link"
+CredentialKind = Literal["api_key", "tenant_jwt"]  # tenant_jwt: services/gateway/embedding/tenant_jwt.py
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from services.eventlog.commands import Rejected, execute
 from services.eventlog.store import EventStore
 from services.gateway.keys import display_prefix, key_digest, new_api_key
 
-FIRST_KEY_SCOPES = ["admin", "read", "write"]
+FIRST_KEY_SCOPES = ["admin", "read", "write", "embed"]
 
 
 @dataclass(frozen=True)

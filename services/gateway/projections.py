@@ -17,6 +17,7 @@ from contracts import (
     WebhookEndpointRegistered,
     WebhookEndpointUpdated,
 )
+from services.gateway.embedding.projections import embedding
 from services.gateway.models import (
     api_keys,
     dashboards,
@@ -159,4 +160,4 @@ def _endpoint_deleted(event: WebhookEndpointDeleted, rows: Rows) -> None:
     rows["webhook_endpoints"].delete(event.aggregate_id)
 
 
-PROJECTIONS = [generation_status, project_access, metrics, integrations]
+PROJECTIONS = [generation_status, project_access, metrics, integrations, embedding]

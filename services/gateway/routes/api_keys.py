@@ -20,13 +20,13 @@ from services.gateway.models import api_keys
 from services.gateway.routes.dependencies import Admin, ReadModels, Store, applied
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["API keys"])
-Scope = Literal["admin", "read", "write"]
+Scope = Literal["admin", "read", "write", "embed"]
 
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
-    scopes: list[Scope] = Field(default=["read", "write"], min_length=1, max_length=3)
+    scopes: list[Scope] = Field(default=["read", "write", "embed"], min_length=1, max_length=4)
     expires_in_days: int | None = Field(default=None, ge=1, le=3650, strict=True)
 
 
