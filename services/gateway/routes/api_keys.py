@@ -26,7 +26,7 @@ Scope = Literal["admin", "read", "write", "embed"]
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
-    scopes: list[Scope] = Field(default=["read", "write", "embed"], min_length=1, max_length=4)
+    scopes: list[Scope] = Field(default=["read", "write"], min_length=1, max_length=4)
     expires_in_days: int | None = Field(default=None, ge=1, le=3650, strict=True)
 
 
