@@ -9,16 +9,18 @@ import asyncio
 import time
 from datetime import timedelta
 
+import jwt
 import pytest
 
 from contracts import STREAM_NAME, DashboardDeleted
+from contracts.embedding import project_audience
 from services.eventlog.reader import EventReader
 from services.readmodels.consistency import wait_for_checkpoint
 from services.readmodels.rebuild import Rebuild, table_digest
 from services.sharing.models import embeddable_dashboards, iframe_tokens
 from services.sharing.projections import dashboards_to_embed, iframe_token_state
 from tests.embedding.test_tenant_jwt import iframe_token
-from tests.embedding.tokens import parts, with_changed
+from tests.embedding.tokens import HS_SECRET, bearer, claims_for, parts, signed, with_changed
 from tests.generation.test_viewer import dashboard_of
 
 TENANT, WORKSPACE = "org-123", "workspace-456"
@@ -227,3 +229,31 @@ async def test_rebuilding_gives_the_same_token_states(client, new_project, worke
         report = await Rebuild(EventReader(js), engine, projection).run()
         assert report.final_seq == last_seq and report.matches_live is True
     assert digests() == (before, states)
+
+
+async def test_a_token_signed_with_the_real_key_but_not_as_issued_is_refused(client, new_project, worker, sharing):
+    """Were a signing key ever to leak, a token the log never issued (or issued otherwise) still fails."""
+    owner, dashboard_id = await embedded(client, new_project, worker)
+    token = (await token_for(client, owner, dashboard_id))["token"]
+    header, claims, _ = parts(token)
+    key = await sharing.iframe_tokens.keys.verifier(header["kid"])
+    for change in ({"dashboard_id": "dsh_other"}, {"jti": "f" * 32}, {"workspace_id": "ws-other"}):
+        forged = jwt.encode({**claims, **change}, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
+        assert (await client.get(f"/embed/{forged}")).status_code == 401, change
+    assert (await client.get(f"/embed/{token}")).status_code == 200
+
+
+async def test_a_tenant_jwt_revokes_only_its_own_tenants_tokens(client, new_project, worker, sharing):
+    owner, dashboard_id = await embedded(client, new_project, worker)
+    token = (await token_for(client, owner, dashboard_id))["token"]
+    await client.post("/api/v1/jwt-keys", headers=owner.auth, json={"kid": "hs", "alg": "HS256", "secret": HS_SECRET})
+    other_tenant = bearer(signed(claims_for(project_audience(owner.project_id), tenant_id="org-999"), HS_SECRET,
+                                 "HS256", "hs"))
+    refused = await client.delete(f"/api/v1/iframe-tokens/{parts(token)[1]['jti']}", headers=other_tenant)
+    assert refused.status_code == 404
+    everything = await client.post(f"/api/v1/tenants/{TENANT}/iframe-tokens/revoke", headers=other_tenant)
+    assert everything.status_code == 403 and everything.json()["code"] == "FORBIDDEN"
+    assert (await client.get(f"/embed/{token}")).status_code == 200
+    mine = bearer(signed(claims_for(project_audience(owner.project_id)), HS_SECRET, "HS256", "hs"))
+    assert (await client.delete(f"/api/v1/iframe-tokens/{parts(token)[1]['jti']}", headers=mine)).status_code == 200
+    assert (await client.get(f"/embed/{token}")).status_code == 410

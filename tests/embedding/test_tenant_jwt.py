@@ -176,3 +176,16 @@ async def test_a_key_that_does_not_fit_its_algorithm_is_refused(client, new_proj
 async def test_a_kid_is_registered_once(client, keyed):
     again = await register(client, keyed, kid="hs", alg="HS256", secret=HS_SECRET)
     assert again.status_code == 409 and again.json()["code"] == "CONFLICT"
+
+
+async def test_a_key_of_one_project_never_signs_for_another(client, keyed, new_project):
+    """Any customer can register keys: the attacker's own key, named in a token for the victim's audience."""
+    attacker = await new_project(name="Attacker")
+    evil_secret = "the-attackers-own-secret-of-40-characters"
+    assert (await register(client, attacker, kid="evil", alg="HS256", secret=evil_secret)).status_code == 201
+    assert (await register(client, attacker, kid="hs", alg="HS256", secret=evil_secret)).status_code == 201
+    for kid in ("evil", "hs"):  # a kid only the attacker has, and one the victim has too
+        forged = signed(claims_for(keyed.audience), evil_secret, "HS256", kid)
+        assert (await client.get("/api/v1/project", headers=bearer(forged))).status_code == 401, kid
+    own = signed(claims_for(project_audience(attacker.project_id)), evil_secret, "HS256", "evil")
+    assert (await client.get("/api/v1/project", headers=bearer(own))).json()["data"]["id"] == attacker.project_id
