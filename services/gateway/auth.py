@@ -37,6 +37,10 @@ class Scope(StrEnum):
     EMBED = "embed"  # issue and revoke iframe tokens (a tenant JWT: for its own tenants)
 
 
+# A route that acts only for the tenants its caller names (it checks `may_use_tenant`) says so
+# with `openapi_extra=TENANT_ROUTE`; a tenant-bound Principal (a tenant JWT) may use no other.
+TENANT_ROUTE = {"x-tenant-route": True}
+
 CredentialKind = Literal["api_key", "tenant_jwt"]  # tenant_jwt: services/gateway/embedding/tenant_jwt.py
 
 

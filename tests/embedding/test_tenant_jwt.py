@@ -189,3 +189,23 @@ async def test_a_key_of_one_project_never_signs_for_another(client, keyed, new_p
         assert (await client.get("/api/v1/project", headers=bearer(forged))).status_code == 401, kid
     own = signed(claims_for(project_audience(attacker.project_id)), evil_secret, "HS256", "evil")
     assert (await client.get("/api/v1/project", headers=bearer(own))).json()["data"]["id"] == attacker.project_id
+
+
+async def test_a_tenant_jwt_reaches_only_the_routes_that_act_for_its_tenants(client, keyed):
+    """Walks the whole spec: a project-wide route (every dashboard, metrics, keys...) refuses a tenant
+    JWT whatever scopes it asks for; a route marked x-tenant-route checks the tenant itself."""
+    spec = (await client.get("/openapi.json")).json()
+    token = bearer(token_of(keyed, scope="read write embed"))
+    tenant_routes = set()
+    for path, methods in spec["paths"].items():
+        if not path.startswith("/api/v1/") or path == "/api/v1/health":
+            continue
+        for method, operation in methods.items():
+            answer = await client.request(method.upper(), path.replace("{", "").replace("}", ""), headers=token)
+            refused = answer.status_code == 403 and ("tenant JWT may use only" in answer.text
+                                                     or operation["x-required-scope"] == "admin")
+            assert refused != bool(operation.get("x-tenant-route")), (method, path, answer.text)
+            if operation.get("x-tenant-route"):
+                tenant_routes.add((method, path))
+    assert {("get", "/api/v1/project"), ("post", "/api/v1/dashboards/iframe-token"),
+            ("delete", "/api/v1/iframe-tokens/{jti}")} <= tenant_routes

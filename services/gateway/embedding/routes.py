@@ -21,7 +21,7 @@ from contracts.embedding import project_audience
 from contracts.sharing_commands import Caller, IssueIframeToken, RevokeIframeToken, RevokeTenantIframeTokens
 from services.eventlog.commands import Rejected
 from services.eventlog.store import ConcurrencyError
-from services.gateway.auth import Principal
+from services.gateway.auth import TENANT_ROUTE, Principal
 from services.gateway.bounds import SCOPE_ID_CHARS, plain_line
 from services.gateway.embedding import commands
 from services.gateway.embedding.commands import KeyRefused
@@ -209,7 +209,7 @@ async def iframe_token_budget(request: Request, principal: Authenticated) -> Non
 
 
 @tokens_router.post("/dashboards/iframe-token", response_model=Success[IframeTokenOut],
-                    dependencies=[Depends(iframe_token_budget)])
+                    dependencies=[Depends(iframe_token_budget)], openapi_extra=TENANT_ROUTE)
 async def create_iframe_token(body: IframeTokenCreate, principal: Authenticated, request: Request):
     tenant_of(principal, body.tenant_id)
     return ok(await ask_sharing(request, "issue_iframe_token", IssueIframeToken(
@@ -217,14 +217,15 @@ async def create_iframe_token(body: IframeTokenCreate, principal: Authenticated,
         dashboard_id=body.dashboard_id, valid_until=body.valid_until)))
 
 
-@tokens_router.delete("/iframe-tokens/{jti}", response_model=Success[IframeTokenRevokedOut])
+@tokens_router.delete("/iframe-tokens/{jti}", response_model=Success[IframeTokenRevokedOut], openapi_extra=TENANT_ROUTE)
 async def revoke_iframe_token(jti: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], principal: Authenticated,
                               request: Request):
     return ok(await ask_sharing(request, "revoke_iframe_token",
                                 RevokeIframeToken(caller=embedding_caller(principal), jti=jti)))
 
 
-@tokens_router.post("/tenants/{tenant_id}/iframe-tokens/revoke", response_model=Success[TenantTokensRevokedOut])
+@tokens_router.post("/tenants/{tenant_id}/iframe-tokens/revoke", response_model=Success[TenantTokensRevokedOut],
+                    openapi_extra=TENANT_ROUTE)
 async def revoke_tenant_iframe_tokens(tenant_id: TenantInPath, principal: Authenticated,
                                       request: Request):
     tenant_of(principal, tenant_id)

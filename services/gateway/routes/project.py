@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from contracts.embedding import project_audience
+from services.gateway.auth import TENANT_ROUTE
 from services.gateway.embedding.routes import embed_origins_of
 from services.gateway.envelope import ApiError, Success, ok
 from services.gateway.models import projects
@@ -32,7 +33,7 @@ class ProjectOut(BaseModel):
     embed_origins: list[str] = Field(description="The origins whose pages may frame /embed (PUT /project/embed-origins)")
 
 
-@router.get("/project", response_model=Success[ProjectOut])
+@router.get("/project", response_model=Success[ProjectOut], openapi_extra=TENANT_ROUTE)  # nothing of a tenant
 async def get_project(caller: Caller, engine: ReadModels, request: Request):
     row = await off_the_loop(engine, lambda conn: conn.execute(
         select(projects).where(projects.c.project_id == caller.project_id)).first())
