@@ -16,11 +16,11 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from contracts.sharing_commands import OpenEmbed
+from services.gateway.edge.envelope import ApiError
 from services.gateway.embedding.routes import embed_origins_of
-from services.gateway.envelope import ApiError
-from services.gateway.routes.share_links import ask_sharing
-from services.gateway.routes.viewer import dashboard_page
+from services.gateway.sharing.routes import ask_sharing
 from services.gateway.viewer.page import page_headers
+from services.gateway.viewer.routes import dashboard_page
 
 router = APIRouter(include_in_schema=False)
 MAX_TOKEN_CHARS = 4000

@@ -21,18 +21,18 @@ from contracts.embedding import project_audience
 from contracts.sharing_commands import Caller, IssueIframeToken, RevokeIframeToken, RevokeTenantIframeTokens
 from services.eventlog.commands import Rejected
 from services.eventlog.store import ConcurrencyError
-from services.gateway.auth import TENANT_ROUTE, Principal
-from services.gateway.bounds import SCOPE_ID_CHARS, plain_line
+from services.gateway.edge.auth import TENANT_ROUTE, Principal
+from services.gateway.edge.bounds import SCOPE_ID_CHARS, plain_line
+from services.gateway.edge.dependencies import Admin, ReadModels, Store, applied, off_the_loop, tenant_of
+from services.gateway.edge.dependencies import Caller as Authenticated
+from services.gateway.edge.envelope import ApiError, Success, ok
+from services.gateway.edge.middleware import policy_name
+from services.gateway.edge.ratelimit import Decision
 from services.gateway.embedding import commands
 from services.gateway.embedding.commands import KeyRefused
 from services.gateway.embedding.models import embed_origins, tenant_jwt_keys
 from services.gateway.embedding.projections import embedding
-from services.gateway.envelope import ApiError, Success, ok
-from services.gateway.middleware import policy_name
-from services.gateway.ratelimit import Decision
-from services.gateway.routes.dependencies import Admin, ReadModels, Store, applied, off_the_loop, tenant_of
-from services.gateway.routes.dependencies import Caller as Authenticated
-from services.gateway.routes.share_links import UNANSWERED, ask_sharing
+from services.gateway.sharing.routes import UNANSWERED, ask_sharing
 
 keys_router = APIRouter(prefix="/api/v1/jwt-keys", tags=["Tenant JWT keys"])
 origins_router = APIRouter(prefix="/api/v1/project", tags=["Project"])

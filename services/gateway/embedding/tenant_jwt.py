@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy import Engine, select
 
 from contracts.embedding import jwt_key_ref, project_audience
-from services.gateway.auth import Principal
+from services.gateway.edge.auth import Principal
 from services.gateway.embedding.models import tenant_jwt_keys
-from services.gateway.models import projects
+from services.gateway.project.models import projects
 from services.runtime.sealing import SecretBox, SecretUnreadable
 
 LEEWAY_SECONDS = 60
