@@ -3,7 +3,14 @@
 Subjects are `events.<aggregate>.<aggregate_id>` in the JetStream stream `EVENTS`.
 """
 
-from contracts.dashboards import DASHBOARD_ID_PREFIX, DashboardCreated, DashboardDeleted
+from contracts.dashboards import (
+    DASHBOARD_ID_PREFIX,
+    DashboardCreated,
+    DashboardDeleted,
+    DashboardVersionAdded,
+    canonical_dashboard_id,
+    is_dashboard_id,
+)
 from contracts.embedding import (
     EmbedOriginsSet,
     EmbedSigningKeyCreated,
@@ -58,7 +65,8 @@ STREAM_NAME = "EVENTS"
 STREAM_SUBJECTS = ["events.>"]
 
 __all__ = [
-    "DASHBOARD_ID_PREFIX", "DashboardCreated", "DashboardDeleted",
+    "DASHBOARD_ID_PREFIX", "DashboardCreated", "DashboardDeleted", "DashboardVersionAdded",
+    "canonical_dashboard_id", "is_dashboard_id",
     "EmbedOriginsSet", "EmbedSigningKeyCreated", "IframeTokenIssued", "IframeTokenRevoked",
     "TenantIframeTokensRevoked", "TenantJwtKeyDeleted", "TenantJwtKeyRegistered",
     "EVENT_TYPES", "OPERATOR_PROJECT", "ProjectionEventParked", "STREAM_NAME", "STREAM_SUBJECTS",

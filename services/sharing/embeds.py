@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from sqlalchemy import select
 
-from contracts import IframeTokenIssued, IframeTokenRevoked, TenantIframeTokensRevoked
+from contracts import DashboardDeleted, IframeTokenIssued, IframeTokenRevoked, TenantIframeTokensRevoked
 from contracts.embedding import EMBED_ISSUER, embed_audience, tenant_ref
 from contracts.sharing_commands import Caller, IssueIframeToken, OpenEmbed, RevokeIframeToken, RevokeTenantIframeTokens
 from services.eventlog.store import ConcurrencyError, StoredEvent
@@ -67,9 +67,14 @@ class IframeTokens:
                                       self.catch_up_seconds)
             row = await asyncio.to_thread(self._dashboard_row, project_id, command.dashboard_id)
         if (row is None or row.deleted_at is not None or row.tenant_id != command.tenant_id
-                or row.workspace_id != command.workspace_id):
+                or row.workspace_id != command.workspace_id or await self._deleted(command.dashboard_id)):
             raise Refusal(404, f"no dashboard {command.dashboard_id} for tenant {command.tenant_id!r} "
                                f"in workspace {command.workspace_id!r}")
+
+    async def _deleted(self, dashboard_id: str) -> bool:
+        """From the log itself (one direct get): a read model a moment behind must not let a deleted
+        dashboard be embedded."""
+        return await self.store.last_event_type(DashboardDeleted.aggregate, dashboard_id) == DashboardDeleted.__name__
 
     def _dashboard_row(self, project_id: str, dashboard_id: str):
         with self.engine.connect() as conn:
@@ -116,8 +121,7 @@ class IframeTokens:
             raise Refusal(401, TAMPERED)
         if _revoked_by_itself(history) or await self._tenant_revoked_since(issued, history[0].seq):
             raise Refusal(410, "This embed link was revoked.")
-        row = await asyncio.to_thread(self._dashboard_row, issued.project_id, claims["dashboard_id"])
-        if row is None or row.deleted_at is not None:
+        if await self._deleted(claims["dashboard_id"]):
             raise Refusal(410, "This dashboard was deleted.")
         return {"outcome": "view", "dashboard_id": claims["dashboard_id"], "project_id": issued.project_id}
 

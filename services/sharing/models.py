@@ -46,6 +46,7 @@ shareable_dashboards = Table(
     Column("dashboard_id", String(64), primary_key=True),
     Column("project_id", String(128), nullable=False),
     Column("title", String(500), nullable=False),
+    Column("deleted_at", UtcDateTime()),
 )
 
 # What may be embedded: each dashboard's tenant and workspace (from DashboardCreated, or from the
