@@ -5,6 +5,7 @@ alg none, HS256 signed with the RS256 public key, another tenant, another projec
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -209,3 +210,27 @@ async def test_a_tenant_jwt_reaches_only_the_routes_that_act_for_its_tenants(cli
                 tenant_routes.add((method, path))
     assert {("get", "/api/v1/project"), ("post", "/api/v1/dashboards/iframe-token"),
             ("delete", "/api/v1/iframe-tokens/{jti}")} <= tenant_routes
+
+
+async def test_the_seeds_requests_with_a_tenant_jwt(client, keyed, store, sharing):
+    """The embedding guide's calls, `Authorization: Bearer YOUR_JWT_TOKEN`, for the tenant the JWT names."""
+    token = bearer(token_of(keyed, "rs", sub="seed-user", scope="read write embed"))
+    made = await client.post("/api/v1/dashboards", headers=token, json={
+        "tenant_id": "org-123", "workspace_id": "workspace-456", "name": "Sales Dashboard",
+        "description": "Q4 Sales Analytics"})
+    assert made.status_code == 201, made.text
+    dashboard_id = made.json()["data"]["dashboard_id"]
+    assert (await client.post("/api/v1/dashboards", headers=token, json={
+        "tenant_id": "org-999", "workspace_id": "w", "name": "Not mine"})).status_code == 403
+    got = await client.get("/api/v1/dashboards/org-123", headers=token)
+    assert got.status_code == 200 and got.json()["data"]["dashboard_id"] == dashboard_id
+    other = await client.get("/api/v1/dashboards/org-999", headers=token)
+    assert other.status_code == 403 and other.json()["code"] == "FORBIDDEN"
+    embedded = await iframe_token(client, token, dashboard_id)
+    assert embedded.status_code == 200 and set(embedded.json()["data"]) == {"token", "dashboard_id", "expires_at"}
+    theirs = await tenant_dashboard(store, keyed, tenant_id="org-999")
+    async with asyncio.timeout(10):  # the API key sees every tenant's, once projected
+        while theirs not in str((await client.get("/api/v1/dashboards", headers=keyed.auth)).json()):
+            await asyncio.sleep(0.05)
+    listed = (await client.get("/api/v1/dashboards", headers=token)).json()
+    assert [d["tenant_id"] for d in listed["data"]] == ["org-123"] and theirs not in str(listed)
