@@ -19,13 +19,13 @@ from services.gateway.keys import commands, queries
 from services.gateway.keys.models import ApiKeyCreated, ApiKeyOut
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["API keys"])
-Scope = Literal["admin", "read", "write"]
+Scope = Literal["admin", "read", "write", "embed"]
 
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
-    scopes: list[Scope] = Field(default=["read", "write"], min_length=1, max_length=3)
+    scopes: list[Scope] = Field(default=["read", "write"], min_length=1, max_length=4)
     expires_in_days: int | None = Field(default=None, ge=1, le=3650, strict=True)
 
 

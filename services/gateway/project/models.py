@@ -31,3 +31,5 @@ class ProjectOut(BaseModel):
     plan: str
     created_at: datetime
     rate_limit: RateLimitOut
+    audience: str = Field(description="The `aud` a tenant JWT must carry for this project")
+    embed_origins: list[str] = Field(description="The origins whose pages may frame /embed (PUT /project/embed-origins)")
