@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     ws_subscriptions_per_project: int = 1000
     ws_subscriptions_per_connection: int = 100
     ws_lease_seconds: float = 30.0
+    ws_ticket_seconds: float = 30.0  # a browser's single-use ticket is good this long
     ws_ping_interval: float = 20.0
     ws_ping_timeout: float = 20.0
     ws_max_message_bytes: int = 64 * 1024
