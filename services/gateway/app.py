@@ -20,6 +20,7 @@ from services.eventlog.store import EventStore
 from services.gateway.auth import ApiKeyAuthenticator, Scope
 from services.gateway.cache import AnswerCache
 from services.gateway.declaration import SERVICE
+from services.gateway.docs.webhook_events import document_webhooks
 from services.gateway.envelope import (
     documented,
     install_error_handlers,
@@ -129,6 +130,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.state.stale_after = gateway.settings.heartbeat_seconds * 3
     install_error_handlers(app)
     install_openapi(app, route_scopes())
+    document_webhooks(app)
     for router, scope, responses in ROUTERS:
         _include(app, router, scope, responses)
     app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, limiter=gateway.limiter,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import jsonschema_rs
 import orjson
 import pytest
 from standardwebhooks import Webhook
@@ -54,8 +55,16 @@ async def test_a_deleted_dashboard_is_announced_to_its_project_only(client, new_
     assert len(receiver.at("/hook")) == 1  # neither the creation (not subscribed) nor the other project's
 
 
-async def test_every_public_event_type_arrives_signed(client, new_project, store, receiver, webhooks_service):
-    """One endpoint wants every type; a second answers 410, so its disabling is announced to the first."""
+def documented_body(openapi: dict, event_type: str) -> jsonschema_rs.Draft202012Validator:
+    """The validator of a type's body as /openapi.json documents it under `webhooks`."""
+    schema = openapi["webhooks"][event_type]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    return jsonschema_rs.Draft202012Validator({**schema, "components": openapi["components"]})
+
+
+async def test_every_public_event_type_arrives_signed_and_as_documented(client, new_project, store, receiver,
+                                                                       webhooks_service):
+    """One endpoint wants every type; a second answers 410, so its disabling is announced to the first.
+    Every body sent validates against its schema in the gateway's /openapi.json."""
     receiver.answer("/gone", Reply(410))
     project = await new_project()
     everything = await register(client, project, receiver.url("/all"), events=SUBSCRIBABLE)
@@ -74,6 +83,12 @@ async def test_every_public_event_type_arrives_signed(client, new_project, store
     assert "allowed_email_hashes" not in by_type["share_link.issued"]  # nothing about who may open it
     assert by_type["webhook_endpoint.disabled"]["reason"] == "the endpoint answered 410 Gone"
     assert by_type["dashboard.created"]["links"]["view"].endswith("/view")
+    openapi = (await client.get("/openapi.json")).json()
+    assert openapi["openapi"].startswith("3.1") and set(openapi["webhooks"]) == set(PUBLIC_EVENT_TYPES)
+    for body in bodies:
+        documented_body(openapi, body["type"]).validate(body)
+        wrong = {**body, "data": {k: v for k, v in body["data"].items() if k != sorted(body["data"])[0]}}
+        assert not documented_body(openapi, body["type"]).is_valid(wrong)  # the schema does check
     await asyncio.sleep(0.5)
     assert len(receiver.at("/all")) == len(PUBLIC_EVENT_TYPES)  # and nothing more
 
