@@ -157,8 +157,8 @@ PUBLIC_EVENTS: dict[str, PublicEvent] = {e.name: e for e in (
             ShareLinkIssuedData, ShareLinkIssued, _link_issued),
     _public("share_link.revoked", "A share link was revoked: it opens nothing any more.",
             ShareLinkRevokedData, ShareLinkRevoked, _link_revoked),
-    _public("dashboard.created", "A dashboard was made for a tenant (one from an upload is announced by "
-            "generation.completed).", DashboardCreatedData, DashboardCreated, _dashboard_created),
+    _public("dashboard.created", "A dashboard was made (empty for a tenant, or by an upload).",
+            DashboardCreatedData, DashboardCreated, _dashboard_created),
     _public("dashboard.deleted", "A dashboard was deleted, with its share links, iframe tokens and embeds.",
             DashboardDeletedData, DashboardDeleted, _dashboard_deleted),
     _public("webhook_endpoint.disabled", "One of the project's webhook endpoints was disabled (410 Gone, or 5 "

@@ -264,3 +264,14 @@ async def test_a_message_over_the_size_limit_closes_with_1009(gateway_server, ne
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(socket.recv(), 10)
     assert socket.close_code == 1009
+
+
+async def test_an_open_socket_keeps_its_place_beyond_one_lease(gateway_server, new_project):
+    """Leases of 0.6 s, renewed every 0.2 s: after three leases the open socket still holds the only place."""
+    host = await gateway_server(ws_connections_per_project=1, ws_lease_seconds=0.6)
+    project = await new_project()
+    async with websockets.connect(f"ws://{host}/api/v1/ws", additional_headers=project.auth) as first:
+        await asyncio.sleep(1.8)
+        async with websockets.connect(f"ws://{host}/api/v1/ws", additional_headers=project.auth) as second:
+            assert orjson.loads(await asyncio.wait_for(second.recv(), 10))["code"] == "RATE_LIMITED"
+        assert (await subscribe(first, "nope"))["code"] == "NOT_FOUND"  # and it still works

@@ -127,7 +127,7 @@ async def test_a_page_follows_a_generation_with_a_ticket_its_server_got(gateway_
             ("state", "queued", 0), ("progress", "parsing", 0), ("progress", "parsing", 10),
             ("progress", "profiling", 40), ("progress", "choosing", 70), ("progress", "rendering", 90),
             ("completed", None, None)]
-        assert frames[-1]["dashboard_id"] == f"d-{generation_id}"
+        assert frames[-1]["dashboard_id"] == lifecycle[-1].payload.dashboard_id
         assert await page.get_attribute("body", "data-reused") == "refused"
         await page.evaluate("ms => expired(ms)", 2000)  # past the 1 s this gateway gives its tickets
         await page.wait_for_selector("body[data-expired]", state="attached", timeout=15_000)
