@@ -27,7 +27,7 @@ class GatewayServers:
     def __init__(self, nats_url: str, engine, settings) -> None:
         self.nats_url, self.engine, self.settings = nats_url, engine, settings
         self.running: dict[str, tuple[HttpServer, asyncio.Task]] = {}
-        self.connections = []
+        self.connections: list = []
 
     async def __call__(self, **overrides) -> str:
         """Start one more instance; answers its host:port."""
