@@ -19,6 +19,8 @@ from services.eventlog.blobs import BlobStore, open_blob_store
 from services.eventlog.store import EventStore
 from services.gateway.auth import ApiKeyAuthenticator, Scope
 from services.gateway.cache import AnswerCache
+from services.gateway.console import routes as console
+from services.gateway.console_sessions import ConsoleSessions, SessionCredential, session_bucket
 from services.gateway.declaration import SERVICE
 from services.gateway.envelope import (
     documented,
@@ -71,6 +73,8 @@ ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
     (share_pages.router, None, {}),
     (webhooks.router, Scope.WRITE, documented(401, 403, 404, 409, 422, 429, 500, 503)),
     (websocket.router, Scope.READ, API_ERRORS),
+    (console.api, Scope.READ, API_ERRORS),
+    (console.router, None, {}),
 ]
 
 
@@ -85,6 +89,7 @@ class Gateway:
     limiter: RateLimiter
     usage: KeyUsage
     blobs: BlobStore
+    sessions: ConsoleSessions
 
     @classmethod
     async def connect(cls, settings: Settings, nc: Client, engine: Engine) -> Gateway:
@@ -98,7 +103,9 @@ class Gateway:
 
         return cls(settings, nc, engine, authenticator, RateLimiter(await ratelimits(), reopen=ratelimits),
                    KeyUsage(await usage_bucket(js, settings.stream_replicas), settings.api_key_usage_interval),
-                   open_blob_store(settings.blob_backend, settings.blob_dir, js, settings.stream_replicas))
+                   open_blob_store(settings.blob_backend, settings.blob_dir, js, settings.stream_replicas),
+                   ConsoleSessions(await session_bucket(js, settings.console_session_seconds, settings.stream_replicas),
+                                   settings.console_session_seconds))
 
     @property
     def budgets(self) -> Budgets:
@@ -123,6 +130,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.state.answers = AnswerCache()
     app.state.versions = VersionReader(gateway.engine)
     app.state.blobs = gateway.blobs
+    app.state.console_sessions = gateway.sessions
     app.state.dashboard_specs = DashboardSpecs(gateway.engine, gateway.blobs)
     app.state.vega_bundle = VegaBundle()
     app.state.stream = STREAM_NAME
@@ -132,7 +140,8 @@ def create_app(gateway: Gateway) -> FastAPI:
     for router, scope, responses in ROUTERS:
         _include(app, router, scope, responses)
     app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, limiter=gateway.limiter,
-                       budgets=gateway.budgets, usage=gateway.usage, bus=gateway.nc)
+                       budgets=gateway.budgets, usage=gateway.usage, bus=gateway.nc,
+                       sessions=SessionCredential(gateway.sessions, gateway.authenticator))
     return app
 
 

@@ -36,7 +36,8 @@ class Scope(StrEnum):
     ADMIN = "admin"
 
 
-CredentialKind = Literal["api_key"]  # later: "tenant_jwt", "share_link"
+# console_session: a console sign-in (console_sessions.py), acting as the key it was opened with.
+CredentialKind = Literal["api_key", "console_session"]  # later: "tenant_jwt", "share_link"
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,17 @@ class ApiKeyAuthenticator:
         self._ends_at: dict[str, datetime] = {}
 
     async def authenticate(self, token: str) -> Principal | None:
-        cache_key: tuple[CredentialKind, str] = ("api_key", key_digest(token))
+        if not is_well_formed(token):
+            return None
+        return await self.authenticate_digest(key_digest(token))
+
+    async def authenticate_digest(self, digest: str) -> Principal | None:
+        """The Principal of the key with this SHA-256 (a console session holds only that)."""
+        cache_key: tuple[CredentialKind, str] = ("api_key", digest)
         cached = self._cache.get(cache_key)
         principal: Principal | None
         if cached is not None and cached[1] > time.monotonic():
             principal = cached[0]
-        elif not is_well_formed(token):
-            return None
         else:
             principal = await asyncio.to_thread(self._lookup, cache_key[1])
             if principal is None:
