@@ -8,7 +8,7 @@
   function keyRow(key) {
     const live = key.status === "active" || key.status === "expiring";
     return el("tr", { "data-key": key.id },
-      el("td", {}, key.name),
+      el("td", {}, key.name, key.id === document.body.dataset.key ? el("p", { class: "help" }, "this session's key") : null),
       el("td", {}, el("code", { class: "masked" }, `${key.prefix}${"•".repeat(8)}`)),
       el("td", {}, key.scopes.join(", ")),
       el("td", {}, badge(key.status, KIND[key.status] || "bad")),

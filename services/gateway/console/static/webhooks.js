@@ -14,9 +14,9 @@
         hook.disabled_reason ? el("p", { class: "help" }, hook.disabled_reason) : null),
       el("td", {}, when(hook.last_success_at)),
       el("td", { class: "actions" },
-        el("button", { type: "button", "aria-label": `Send a test to ${hook.url}`, onclick: () => sendTest(hook) }, "Send test"),
+        el("button", { type: "button", "aria-label": `Send test to ${hook.url}`, onclick: () => sendTest(hook) }, "Send test"),
         el("button", { type: "button", "aria-label": `Deliveries to ${hook.url}`, onclick: () => showDeliveries(hook) }, "Deliveries"),
-        el("button", { type: "button", "aria-label": `Rotate the secret of ${hook.url}`, onclick: () => rotate(hook) }, "Rotate secret"),
+        el("button", { type: "button", "aria-label": `Rotate secret of ${hook.url}`, onclick: () => rotate(hook) }, "Rotate secret"),
         el("button", { type: "button", class: "danger", "aria-label": `Delete ${hook.url}`, onclick: () => remove(hook) }, "Delete")));
   }
 
