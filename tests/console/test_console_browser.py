@@ -12,7 +12,9 @@ from nats.js.errors import NoKeysError
 from standardwebhooks import Webhook
 
 from services.gateway.console_sessions import BUCKET
+from services.readmodels.consistency import wait_for_checkpoint
 from tests.console.conftest import ARTIFACTS, AXE
+from tests.gateway.test_dashboard_filters import dashboard_events
 from tests.generation.samples import encoded, sales
 from tests.generation.test_viewer import dashboard_of
 from tests.sharing.test_share_browser import assert_every_chart_drawn
@@ -265,5 +267,32 @@ async def test_every_page_passes_axe_and_is_photographed(served, browser, client
         if viewport is PHONE:  # nothing wider than the phone but the tables, which scroll in their own box
             overflow = await person.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, (path, await wider_than_the_window(person.page))
+    assert person.problems == []
+    await person.context.close()
+
+
+async def test_the_list_searches_filters_and_pages(served, browser, client, new_project, store, engine):
+    project = await new_project()
+    events = [event for number in range(23) for event in dashboard_events(
+        project.project_id, f"Report {number:02d}", "acme" if number % 2 else "globex", "eu")]
+    events += dashboard_events(project.project_id, "Churn", "acme", "us")
+    assert await wait_for_checkpoint(engine, "generations", (await store.append_many(events))[-1], timeout=10)
+    person = await sign_in(browser, served, project.key.key)
+    page = person.page
+    await page.wait_for_selector("#dashboards tbody tr", timeout=WAIT)
+    assert await page.locator("#dashboards tbody tr").count() == 20
+    assert await page.inner_text("#page-info") == "Page 1 of 2 · 24 dashboards"
+    async with page.expect_navigation(timeout=WAIT):
+        await page.click("#page-next")
+    await page.wait_for_selector("#dashboards tbody tr", timeout=WAIT)
+    assert await page.locator("#dashboards tbody tr").count() == 4 and await page.is_hidden("#page-next")
+    await page.fill("#filter-search", "report")
+    await page.fill("#filter-tenant", "acme")
+    async with page.expect_navigation(timeout=WAIT):
+        await page.press("#filter-tenant", "Enter")
+    await page.wait_for_selector("#dashboards tbody tr", timeout=WAIT)
+    assert await page.inner_text("#page-info") == "Page 1 of 1 · 11 dashboards"
+    assert await page.input_value("#filter-search") == "report"  # the filters stay in the form
+    await person.shot("dashboards-filtered")
     assert person.problems == []
     await person.context.close()
