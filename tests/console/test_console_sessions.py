@@ -4,8 +4,11 @@ another project's data, and the pages' security headers."""
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 import pytest
+import websockets
 from nats.js.errors import NoKeysError
 
 from services.gateway.commands import revoke_api_key
@@ -132,13 +135,19 @@ async def test_a_session_of_project_a_does_not_open_project_b(client, new_projec
     assert again.status_code == 403
 
 
-async def test_a_websocket_does_not_open_on_the_cookie_alone(client, new_project):
+async def test_a_websocket_opens_on_a_ticket_the_session_asked_for_never_on_the_cookie(served, client, new_project):
     project = await new_project()
     session, csrf = await signed_in(client, project.key.key)
-    ticket = await client.post("/api/v1/ws-tickets", headers={"Cookie": f"{COOKIE}={session}", "X-CSRF-Token": csrf})
-    assert ticket.status_code == 201  # the console asks for a ticket with its session, then connects with it
-    refused = await client.post("/api/v1/ws-tickets", headers={"Cookie": f"{COOKIE}={session}"})
-    assert refused.status_code == 403
+    cookie = {"Cookie": f"{COOKIE}={session}"}
+    host = served.removeprefix("http://")
+    with pytest.raises(websockets.InvalidStatus):  # cross-site websocket hijacking has nothing to ride on
+        async with websockets.connect(f"ws://{host}/api/v1/ws", additional_headers=cookie):
+            pass
+    assert (await client.post("/api/v1/ws-tickets", headers=cookie)).status_code == 403  # no CSRF token
+    ticket = (await client.post("/api/v1/ws-tickets", headers={**cookie, "X-CSRF-Token": csrf})).json()["data"]["ticket"]
+    async with websockets.connect(f"ws://{host}/api/v1/ws?ticket={ticket}") as socket:
+        await socket.send(orjson.dumps({"subscribe": ["nope"]}).decode())
+        assert orjson.loads(await asyncio.wait_for(socket.recv(), 10))["code"] == "NOT_FOUND"
 
 
 async def test_a_wrong_key_does_not_sign_in(client, new_project):
@@ -146,3 +155,13 @@ async def test_a_wrong_key_does_not_sign_in(client, new_project):
     answer = await client.post("/api/v1/console-sessions", headers={"Authorization": "Bearer dl_live_nope"})
     assert (answer.status_code, answer.json()["code"]) == (401, "UNAUTHORIZED")
     assert "set-cookie" not in answer.headers
+
+
+async def test_a_session_past_its_end_opens_nothing(client, new_project, js):
+    project = await new_project()
+    session, _ = await signed_in(client, project.key.key)
+    bucket = await js.key_value(BUCKET)
+    (handle,) = await bucket.keys()
+    held = orjson.loads((await bucket.get(handle)).value)
+    await bucket.put(handle, orjson.dumps({**held, "expires_at": "2020-01-01T00:00:00+00:00"}))
+    assert (await client.get("/api/v1/project", headers={"Cookie": f"{COOKIE}={session}"})).status_code == 401
