@@ -101,7 +101,7 @@ class AuthAndRateLimit:
                        "the console session has ended: sign in again" if self.sessions.has_cookie(cookies) else
                        "missing API key")
             return failure(401, message, {**decision.headers(), "WWW-Authenticate": "Bearer"}), None
-        if session is not None and scope["method"] not in SAFE_METHODS \
+        if session is not None and scope.get("method") not in SAFE_METHODS \
                 and not session.csrf_matches(_header(scope, CSRF_HEADER.encode())):
             return failure(403, f"a change made with the console's session needs its CSRF token ({CSRF_HEADER})"), None
         limit = self.budgets.per_plan.get(principal.plan, self.budgets.per_plan["free"])
