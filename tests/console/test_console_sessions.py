@@ -141,7 +141,7 @@ async def test_a_websocket_opens_on_a_ticket_the_session_asked_for_never_on_the_
     cookie = {"Cookie": f"{COOKIE}={session}"}
     host = served.removeprefix("http://")
     with pytest.raises(websockets.InvalidStatus):  # cross-site websocket hijacking has nothing to ride on
-        async with websockets.connect(f"ws://{host}/api/v1/ws", additional_headers=cookie):
+        async with websockets.connect(f"ws://{host}/api/v1/ws", additional_headers={**cookie, "X-CSRF-Token": csrf}):
             pass
     assert (await client.post("/api/v1/ws-tickets", headers=cookie)).status_code == 403  # no CSRF token
     ticket = (await client.post("/api/v1/ws-tickets", headers={**cookie, "X-CSRF-Token": csrf})).json()["data"]["ticket"]
