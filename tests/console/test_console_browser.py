@@ -296,3 +296,30 @@ async def test_the_list_searches_filters_and_pages(served, browser, client, new_
     await person.shot("dashboards-filtered")
     assert person.problems == []
     await person.context.close()
+
+
+async def test_errors_are_said_in_words(served, browser, client, new_project):
+    project = await new_project()
+    person = await open_browsing(browser, served)
+    await person.go("/console/sign-in")
+    await person.page.fill("#api-key", "not a key")
+    await person.page.click("#sign-in button[type=submit]")
+    assert "keys start with dl_live_" in await person.page.inner_text("#sign-in-error")
+    wrong = project.key.key[:-6] + ("AAAAAA" if not project.key.key.endswith("AAAAAA") else "BBBBBB")
+    await person.page.fill("#api-key", wrong)
+    await person.page.click("#sign-in button[type=submit]")
+    await person.page.wait_for_selector("#sign-in-error:has-text('not accepted')", timeout=WAIT)
+    await person.shot("sign-in-refused")
+    await person.context.close()
+
+    person = await sign_in(browser, served, project.key.key)
+    page = person.page
+    await page.set_input_files("#upload-file", files=[{"name": "photo.csv", "mimeType": "text/csv",
+                                                       "buffer": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8}])
+    await page.click("#upload button[type=submit]")
+    await page.wait_for_selector("#upload-error:not(:empty)", timeout=WAIT)
+    message = await page.inner_text("#upload-error")
+    assert message.startswith("That file type is not supported"), message
+    assert await page.get_attribute("#upload", "data-stage") == "failed"
+    await person.shot("dashboards-upload-refused")
+    await person.context.close()
