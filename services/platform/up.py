@@ -20,8 +20,8 @@ import time
 
 from services.eventlog.connection import connect
 from services.eventlog.stream import ensure_events_stream
-from services.gateway.ratelimit import ratelimit_bucket
 from services.gateway.console_sessions import session_bucket
+from services.gateway.ratelimit import ratelimit_bucket
 from services.gateway.usage import usage_bucket
 from services.platform.declarations import checked
 from services.runtime.backoff import Backoff
