@@ -165,3 +165,9 @@ async def test_a_session_past_its_end_opens_nothing(client, new_project, js):
     held = orjson.loads((await bucket.get(handle)).value)
     await bucket.put(handle, orjson.dumps({**held, "expires_at": "2020-01-01T00:00:00+00:00"}))
     assert (await client.get("/api/v1/project", headers={"Cookie": f"{COOKIE}={session}"})).status_code == 401
+
+
+async def test_over_https_the_cookie_is_secure(client, new_project):
+    project = await new_project()
+    answer = await client.post("https://gateway.test/api/v1/console-sessions", headers=project.auth)
+    assert answer.status_code == 201 and "; secure" in answer.headers["set-cookie"].lower()
