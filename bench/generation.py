@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench.listening import wait_listening  # noqa: E402
 from services.eventlog.connection import connect  # noqa: E402
 from services.eventlog.store import EventStore  # noqa: E402
-from services.gateway.commands import create_project  # noqa: E402
+from services.gateway.project.commands import create_project  # noqa: E402
 from services.platform.up import prepare_bus  # noqa: E402
 from services.runtime.nats_server import NatsServer, free_port  # noqa: E402
 

@@ -16,8 +16,9 @@ from services.eventlog.connection import connect
 from services.eventlog.store import EventStore
 from services.eventlog.stream import ensure_events_stream
 from services.gateway.app import Gateway, create_app
-from services.gateway.commands import IssuedKey, create_project
-from services.gateway.projections import PROJECTIONS
+from services.gateway.declaration import PROJECTIONS
+from services.gateway.keys.commands import IssuedKey
+from services.gateway.project.commands import create_project
 from services.readmodels.consistency import wait_for_checkpoint
 from services.readmodels.database import create_read_model_engine
 from services.readmodels.runner import ProjectionRunner, create_read_model_tables

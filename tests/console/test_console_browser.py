@@ -11,7 +11,7 @@ import pytest
 from nats.js.errors import NoKeysError
 from standardwebhooks import Webhook
 
-from services.gateway.console_sessions import BUCKET
+from services.gateway.edge.sessions import BUCKET
 from services.readmodels.consistency import wait_for_checkpoint
 from tests.console.conftest import ARTIFACTS, AXE
 from tests.factories import generation_lifecycle, new_id

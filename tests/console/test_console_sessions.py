@@ -11,8 +11,8 @@ import pytest
 import websockets
 from nats.js.errors import NoKeysError
 
-from services.gateway.commands import revoke_api_key
-from services.gateway.console_sessions import BUCKET
+from services.gateway.edge.sessions import BUCKET
+from services.gateway.keys.commands import revoke_api_key
 from services.readmodels.consistency import wait_for_checkpoint
 from tests.console.conftest import signed_in
 from tests.generation.test_viewer import dashboard_of

@@ -33,7 +33,8 @@ from contracts import (
 )
 from contracts.asyncapi import asyncapi_document
 from contracts.envelope import CURRENT_VERSIONS
-from services.gateway.commands import create_project, revoke_api_key, rotate_api_key
+from services.gateway.keys.commands import revoke_api_key, rotate_api_key
+from services.gateway.project.commands import create_project
 from tests.factories import generation_lifecycle
 
 

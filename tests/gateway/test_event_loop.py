@@ -10,7 +10,7 @@ from sqlalchemy import event
 from services.readmodels.consistency import wait_for_checkpoint
 from tests.factories import generation_lifecycle
 
-# Key management keeps its synchronous reads until its command rewrite lands (routes/api_keys.py).
+# Key management keeps its synchronous reads until its command rewrite lands (keys/routes.py).
 NOT_YET = ("/api/v1/api-keys",)
 
 

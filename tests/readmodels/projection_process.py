@@ -24,7 +24,7 @@ from contracts import (
     GenerationStarted,
 )
 from services.eventlog.connection import connect
-from services.gateway.projections import generation_status
+from services.gateway.generation.projections import generation_status
 from services.readmodels import batches
 from services.readmodels.database import create_read_model_engine
 from services.readmodels.projection import Projection, Rows

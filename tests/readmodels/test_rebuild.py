@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Column, MetaData, String, Table, inspect
 
 from contracts import DashboardRequested
-from services.gateway.projections import generation_status
+from services.gateway.generation.projections import generation_status
 from services.readmodels.batches import apply_batch
 from services.readmodels.checkpoints import read_checkpoint
 from services.readmodels.database import create_read_model_engine

@@ -5,8 +5,9 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from services.gateway.models import dashboards, generations
-from services.gateway.projections import generation_status
+from services.gateway.dashboards.models import dashboards
+from services.gateway.generation.models import generations
+from services.gateway.generation.projections import generation_status
 from services.readmodels.batches import LeaseLost, apply_batch
 from services.readmodels.checkpoints import ProjectionLease, read_checkpoint
 from services.readmodels.consistency import wait_for_checkpoint

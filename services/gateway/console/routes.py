@@ -15,13 +15,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from services.gateway.auth import Principal
-from services.gateway.bounds import ResourceId
 from services.gateway.console.pages import PAGE_HEADERS, console_page
-from services.gateway.console_sessions import SESSION_COOKIE, ConsoleSession
-from services.gateway.envelope import ApiError, Success, ok
-from services.gateway.keys import key_digest
-from services.gateway.routes.dependencies import Caller
+from services.gateway.edge.auth import Principal
+from services.gateway.edge.bounds import ResourceId
+from services.gateway.edge.dependencies import Caller
+from services.gateway.edge.envelope import ApiError, Success, ok
+from services.gateway.edge.sessions import SESSION_COOKIE, ConsoleSession
+from services.gateway.keys.format import key_digest
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["Console"])
