@@ -20,7 +20,7 @@ from tests.generation.test_viewer import dashboard_of
 from tests.sharing.test_share_browser import assert_every_chart_drawn
 
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 740}
-WAIT = 30_000  # ms: a bound on every wait for the page, never a timing assertion
+WAIT = 60_000  # ms: a bound on every wait for the page (a loaded machine), never a timing assertion
 
 
 class Browsing:
