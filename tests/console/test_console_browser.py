@@ -220,6 +220,8 @@ async def test_a_webhook_endpoint_gets_its_test_delivery_and_lists_it(served, br
     await page.reload()
     await page.wait_for_selector("#hooks tbody tr", timeout=WAIT)
     assert secret not in await page.content()
+    await page.click("#hooks button:has-text('Disable')")
+    await page.wait_for_selector("#hooks .badge:has-text('disabled')", timeout=WAIT)
     assert person.problems == []
     await person.context.close()
 
@@ -254,6 +256,8 @@ async def test_every_page_passes_axe_and_is_photographed(served, browser, client
     await anonymous.shot(f"sign-in-{size}")
     await anonymous.context.close()
     person = await sign_in(browser, served, project.key.key, viewport)
+    await person.page.keyboard.press("Tab")  # the first stop of the keyboard skips to the content
+    assert await person.page.evaluate("document.activeElement.className") == "skip"
     for path, ready in (("/console/dashboards", "#dashboards tbody tr"),
                         (f"/console/dashboards/{dashboard_id}", "#dashboard-facts dt"),
                         ("/console/settings/api-keys", "#keys tbody tr"),

@@ -17,6 +17,8 @@
         el("button", { type: "button", "aria-label": `Send test to ${hook.url}`, onclick: () => sendTest(hook) }, "Send test"),
         el("button", { type: "button", "aria-label": `Deliveries to ${hook.url}`, onclick: () => showDeliveries(hook) }, "Deliveries"),
         el("button", { type: "button", "aria-label": `Rotate secret of ${hook.url}`, onclick: () => rotate(hook) }, "Rotate secret"),
+        el("button", { type: "button", "aria-label": `${hook.status === "enabled" ? "Disable" : "Enable"} ${hook.url}`,
+          onclick: () => toggle(hook) }, hook.status === "enabled" ? "Disable" : "Enable"),
         el("button", { type: "button", class: "danger", "aria-label": `Delete ${hook.url}`, onclick: () => remove(hook) }, "Delete")));
   }
 
@@ -46,6 +48,17 @@
       const { data } = await api("POST", `/api/v1/webhooks/${encodeURIComponent(hook.id)}/rotate-secret`);
       revealSecret("hook-secret", "hook-secret-value", data.secret);
       say("New secret: copy it now, it is shown only this once.");
+    } catch (error) {
+      showError("hook-error", error);
+    }
+  }
+
+  async function toggle(hook) {
+    const enabled = hook.status !== "enabled";
+    try {
+      await api("PATCH", `/api/v1/webhooks/${encodeURIComponent(hook.id)}`, { enabled });
+      say(`${hook.url} is ${enabled ? "enabled" : "disabled"}.`);
+      await load();
     } catch (error) {
       showError("hook-error", error);
     }
