@@ -81,15 +81,16 @@ class GenerationWorker:
 
     async def on_message(self, body: object, msg: NatsMessage) -> None:  # body: faststream's decoding, unused
         stored = StoredEvent.from_msg(msg.raw_message)
-        if stored.type == "DashboardRequested":
+        # the type header first: the generation's other events are never decoded here
+        if stored.type == "DashboardRequested" and isinstance(requested := stored.event, DashboardRequested):
             try:
                 async with _kept_alive(msg, self.ack_wait):
-                    await self._run_or_give_up(stored.event, msg.raw_message.metadata.num_delivered)
+                    await self._run_or_give_up(requested, msg.raw_message.metadata.num_delivered)
             except Exception:  # a bug or an outage: retry later, give up after a few tries
-                log.exception("generation %s failed", stored.event.aggregate_id)
+                log.exception("generation %s failed", requested.aggregate_id)
                 if msg.raw_message.metadata.num_delivered < MAX_ATTEMPTS:
                     return await msg.nack(delay=5.0)
-                await self._fail(stored.event, "INTERNAL_ERROR",
+                await self._fail(requested, "INTERNAL_ERROR",
                                  f"the generation failed {MAX_ATTEMPTS} times; upload the file again")
         await msg.ack()
 

@@ -48,7 +48,7 @@ async def gateway_server(nats_server, engine, settings, projections):
 
 
 async def frames_until_final(socket, timeout: float = 20) -> list[dict]:
-    frames = []
+    frames: list[dict] = []
     async with asyncio.timeout(timeout):
         while not frames or frames[-1].get("status") not in ("completed", "failed"):
             frames.append(orjson.loads(await socket.recv()))
