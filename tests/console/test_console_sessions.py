@@ -171,3 +171,12 @@ async def test_over_https_the_cookie_is_secure(client, new_project):
     project = await new_project()
     answer = await client.post("https://gateway.test/api/v1/console-sessions", headers=project.auth)
     assert answer.status_code == 201 and "; secure" in answer.headers["set-cookie"].lower()
+
+
+async def test_without_its_script_the_sign_in_form_posts_and_never_uses_the_key(client, new_project):
+    project = await new_project()
+    page = (await client.get("/console/sign-in")).text
+    assert 'method="post" action="/console/sign-in"' in page  # never a GET: the key stays out of URLs
+    answer = await client.post("/console/sign-in", data={"api_key": project.key.key})
+    assert answer.status_code == 400 and "needs JavaScript" in answer.text
+    assert "set-cookie" not in answer.headers and project.key.key not in answer.text

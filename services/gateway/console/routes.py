@@ -73,6 +73,13 @@ async def sign_in(request: Request) -> Response:
                         signed_out="signed-out" in request.query_params)
 
 
+@router.post("/console/sign-in")
+async def sign_in_without_script() -> Response:
+    """Only reached when the page's script did not run; the form posts (never GETs) so that a key
+    typed there never lands in a URL, a history or an access log. The body is not read."""
+    return console_page("sign_in.html", "Sign in", "", status=400, principal=None, csrf="", needs_script=True)
+
+
 @router.post("/console/sign-out")
 async def sign_out(request: Request) -> Response:
     """A plain form (the auth layer checked its CSRF field): the session ends on the server."""
