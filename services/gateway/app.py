@@ -30,10 +30,10 @@ from services.gateway.edge.envelope import documented, install_error_handlers, i
 from services.gateway.edge.http_server import HttpServer, http_server_config
 from services.gateway.edge.middleware import OPEN_PATHS, AuthAndRateLimit, Budgets
 from services.gateway.edge.ratelimit import RateLimiter, ratelimit_bucket
+from services.gateway.edge.sessions import ConsoleSessions, SessionCredential, session_bucket
 from services.gateway.embedding import pages as embed_pages
 from services.gateway.embedding import routes as embedding
 from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator
-from services.gateway.edge.sessions import ConsoleSessions, SessionCredential, session_bucket
 from services.gateway.generation import routes as generation
 from services.gateway.health import routes as health
 from services.gateway.keys import routes as api_keys
