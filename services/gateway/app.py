@@ -50,16 +50,17 @@ ADMIN_ERRORS = documented(401, 403, 404, 409, 422, 429, 500, 503)
 # Every router, in matching order, with the scope its routes need (None: no key asked) and the
 # errors it documents. The one place scopes are decided; the README's API section lists them.
 ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
-    (dashboards.router, Scope.READ, API_ERRORS),
+    (dashboards.router, Scope.READ, documented(401, 403, 404, 410, 422, 429, 500, 503)),
+    (dashboards.writes, Scope.WRITE, documented(401, 403, 404, 409, 410, 422, 429, 500, 503)),
     (health.router, None, {}),
     (docs.router, None, {}),
     (project.router, Scope.READ, API_ERRORS),
     (generation.router, Scope.WRITE, documented(401, 403, 413, 415, 422, 429, 500, 503)),
-    (viewer.router, Scope.READ, documented(401, 403, 404, 429, 500, 503)),
+    (viewer.router, Scope.READ, documented(401, 403, 404, 410, 429, 500, 503)),
     (metrics.router, Scope.READ, API_ERRORS),
     (integrations.router, Scope.READ, API_ERRORS),
     (api_keys.router, Scope.ADMIN, ADMIN_ERRORS),
-    (share_links.router, Scope.WRITE, documented(401, 403, 404, 409, 422, 429, 500, 503)),
+    (share_links.router, Scope.WRITE, documented(401, 403, 404, 409, 410, 422, 429, 500, 503)),
     (share_pages.router, None, {}),
     (webhooks.router, Scope.WRITE, documented(401, 403, 404, 409, 422, 429, 500, 503)),
     (realtime.router, Scope.READ, API_ERRORS),

@@ -46,6 +46,7 @@ shareable_dashboards = Table(
     Column("dashboard_id", String(64), primary_key=True),
     Column("project_id", String(128), nullable=False),
     Column("title", String(500), nullable=False),
+    Column("deleted_at", UtcDateTime()),
 )
 
 personal_data = MetaData()

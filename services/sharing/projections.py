@@ -6,6 +6,9 @@ Handlers only change rows: rebuilding them from the log sends no email.
 from __future__ import annotations
 
 from contracts import (
+    DashboardCreated,
+    DashboardDeleted,
+    DashboardVersionAdded,
     GenerationCompleted,
     ShareLinkErased,
     ShareLinkIssued,
@@ -56,10 +59,31 @@ def _viewed(event: ShareLinkViewed, rows: Rows) -> None:
         "viewer_email_hash": event.payload.viewer_email_hash, "user_agent": event.payload.user_agent})
 
 
+def _titled(rows: Rows, project_id: str, dashboard_id: str, title: str) -> None:
+    if rows["sharing_dashboards"].update(dashboard_id, title=title[:500]) is None:
+        rows["sharing_dashboards"].put({"dashboard_id": dashboard_id, "project_id": project_id,
+                                        "title": title[:500], "deleted_at": None})
+
+
+@dashboards_to_share.on(DashboardCreated)
+def _created(event: DashboardCreated, rows: Rows) -> None:
+    _titled(rows, event.project_id, event.payload.dashboard_id, event.payload.name)
+
+
+@dashboards_to_share.on(DashboardVersionAdded)
+def _new_version(event: DashboardVersionAdded, rows: Rows) -> None:
+    _titled(rows, event.project_id, event.payload.dashboard_id, event.payload.title)
+
+
 @dashboards_to_share.on(GenerationCompleted)
 def _completed(event: GenerationCompleted, rows: Rows) -> None:
-    rows["sharing_dashboards"].put({"dashboard_id": event.payload.dashboard_id, "project_id": event.project_id,
-                                    "title": event.payload.title[:500]})
+    """Before DashboardVersionAdded existed, a generation's completion was its dashboard's only event."""
+    _titled(rows, event.project_id, event.payload.dashboard_id, event.payload.title)
+
+
+@dashboards_to_share.on(DashboardDeleted)
+def _deleted(event: DashboardDeleted, rows: Rows) -> None:
+    rows["sharing_dashboards"].update(event.payload.dashboard_id, deleted_at=event.occurred_at)
 
 
 PROJECTIONS = [share_link_state, dashboards_to_share]

@@ -13,6 +13,7 @@ from contracts import (
     STREAM_NAME,
     DashboardCreated,
     DashboardDeleted,
+    DashboardVersionAdded,
     ProjectionEventParked,
     ShareLinkCodeRejected,
     ShareLinkCodeSent,
@@ -67,7 +68,7 @@ async def appended_by_the_services(store) -> None:
     expires = datetime.now(UTC) + timedelta(days=7)
     digest = "0" * 64
     link = ShareLinkIssued(project_id=project_id, aggregate_id="l1", payload={
-        "dashboard_id": "d1", "visibility": "private", "allowed_email_hashes": [digest],
+        "dashboard_id": "dsh_1", "visibility": "private", "allowed_email_hashes": [digest],
         "expires_at": expires, "token_sha256": digest, "token_prefix": "sl_abcdefg"})
     code = {"email_hash": digest, "code_hash": digest}
     link_events = [
@@ -99,7 +100,11 @@ async def appended_by_the_services(store) -> None:
         "parked_event_type": "DashboardRequested", "error_class": "DataError"})
     board = DashboardCreated(project_id=project_id, aggregate_id="dsh_1", payload={
         "dashboard_id": "dsh_1", "tenant_id": "org-123", "workspace_id": "workspace-456", "name": "Sales"})
-    board_events = [board, board.caused(DashboardDeleted, payload={
+    ref = {"name": "specs/dsh_1/g1.json", "sha256": digest, "size": 10}
+    board_events = [board, board.caused(DashboardVersionAdded, payload={
+        "dashboard_id": "dsh_1", "version": 1, "generation_id": "g1", "title": "Sales", "spec": ref,
+        "upload": {**ref, "name": "uploads/p/g1/f"}, "row_count": 10, "card_count": 4, "requested_by": "k1"}),
+                    board.caused(DashboardDeleted, payload={
         "dashboard_id": "dsh_1", "tenant_id": "org-123", "workspace_id": "workspace-456"})]
     await store.append_many([*link_events, *hook_events, *delivery_events, parked, *board_events])
 

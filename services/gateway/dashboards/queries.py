@@ -1,29 +1,57 @@
-"""What the gateway reads of the dashboards read model, as answer models."""
+"""Reads of the dashboards read model: one dashboard, a tenant's, a page of them, versions."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, func, select
+from collections.abc import Collection
 
-from services.gateway.dashboards.models import DashboardOut, dashboards
+from sqlalchemy import Connection, Row, func, select
 
-# Built once: SQLAlchemy then reuses the compiled statement without recomputing its cache key.
-# The window count gives the page and the total in one query.
-_MINE = dashboards.c.project_id == bindparam("project_id")
-_PAGE = (select(dashboards, func.count().over().label("total")).where(_MINE)
-         .order_by(dashboards.c.created_at.desc(), dashboards.c.dashboard_id)
-         .limit(bindparam("limit")).offset(bindparam("offset")))
-_COUNT = select(func.count()).select_from(dashboards).where(_MINE)
+from services.gateway.dashboards.models import dashboard_versions, dashboards
+
+NEWEST_FIRST = (dashboards.c.created_at.desc(), dashboards.c.dashboard_id.desc())
 
 
-def dashboard_page(conn: Connection, project_id: str, limit: int, offset: int) -> tuple[list[DashboardOut], int]:
-    """A page of the project's dashboards, newest first, and how many it has."""
-    rows = conn.execute(_PAGE, {"project_id": project_id, "limit": limit, "offset": offset}).all()
-    total = rows[0].total if rows else conn.execute(_COUNT, {"project_id": project_id}).scalar_one()
-    return [DashboardOut.model_validate(row) for row in rows], total
+def dashboard_row(conn: Connection, project_id: str, dashboard_id: str) -> Row | None:
+    """One dashboard of the project, deleted ones too (they answer 410); another project's is None."""
+    return conn.execute(select(dashboards).where(dashboards.c.dashboard_id == dashboard_id,
+                                                 dashboards.c.project_id == project_id)).first()
 
 
-def dashboard(conn: Connection, project_id: str, dashboard_id: str) -> DashboardOut | None:
-    """One dashboard of one project (another project's is as absent as a missing one)."""
-    row = conn.execute(select(dashboards).where(dashboards.c.dashboard_id == dashboard_id,
-                                                dashboards.c.project_id == project_id)).first()
-    return None if row is None else DashboardOut.model_validate(row)
+def tenant_dashboards(conn: Connection, project_id: str, tenant_id: str) -> list[Row]:
+    """The tenant's live dashboards, the newest first."""
+    return list(conn.execute(select(dashboards).where(
+        dashboards.c.project_id == project_id, dashboards.c.tenant_id == tenant_id,
+        dashboards.c.deleted_at.is_(None)).order_by(*NEWEST_FIRST)).all())
+
+
+def dashboards_page(conn: Connection, project_id: str, limit: int, offset: int, *, tenant_id: str | None = None,
+                    workspace_id: str | None = None, among_tenants: Collection[str] | None = None,
+                    ) -> tuple[list[Row], int]:
+    """Live dashboards, newest first, with the total; `among_tenants`: only those (a tenant-bound caller)."""
+    condition = (dashboards.c.project_id == project_id) & dashboards.c.deleted_at.is_(None)
+    if tenant_id is not None:
+        condition &= dashboards.c.tenant_id == tenant_id
+    if workspace_id is not None:
+        condition &= dashboards.c.workspace_id == workspace_id
+    if among_tenants is not None:
+        condition &= dashboards.c.tenant_id.in_(sorted(among_tenants))
+    rows = list(conn.execute(select(dashboards, func.count().over().label("total")).where(condition)
+                             .order_by(*NEWEST_FIRST).limit(limit).offset(offset)).all())
+    total = rows[0].total if rows else conn.execute(select(func.count()).select_from(dashboards)
+                                                    .where(condition)).scalar_one()
+    return rows, total
+
+
+def versions_page(conn: Connection, dashboard_id: str, limit: int, offset: int) -> tuple[list[Row], int]:
+    mine = dashboard_versions.c.dashboard_id == dashboard_id
+    rows = list(conn.execute(select(dashboard_versions).where(mine).order_by(dashboard_versions.c.version.desc())
+                             .limit(limit).offset(offset)).all())
+    total = conn.execute(select(func.count()).select_from(dashboard_versions).where(mine)).scalar_one()
+    return rows, total
+
+
+def version_blobs(conn: Connection, dashboard_id: str) -> list[tuple[str, str | None, str | None, str]]:
+    """(spec, pdf, upload, generation id) of every version the read model knows."""
+    return [tuple(row) for row in conn.execute(select(
+        dashboard_versions.c.spec_blob, dashboard_versions.c.pdf_blob, dashboard_versions.c.upload_blob,
+        dashboard_versions.c.generation_id).where(dashboard_versions.c.dashboard_id == dashboard_id))]

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.sharing_commands import Caller, DashboardLinks, IssueLink, LinkQuery, RevokeLink, command_subject
+from services.gateway.dashboards.access import VisibleDashboard
 from services.gateway.edge.auth import Principal
 from services.gateway.edge.dependencies import Limit, Offset, principal_of
 from services.gateway.edge.envelope import ApiError, Failure, Page, Success, ok, page
@@ -82,7 +83,9 @@ class ShareLinkViewOut(BaseModel):
 
 
 @router.post("/dashboards/{dashboard_id}/share-links", status_code=201, response_model=Success[ShareLinkCreated])
-async def create_share_link(dashboard_id: str, caller: Sharer, request: Request, body: ShareLinkCreate | None = None):
+async def create_share_link(dashboard: VisibleDashboard, caller: Sharer, request: Request,
+                            body: ShareLinkCreate | None = None):
+    dashboard_id = dashboard.dashboard_id
     body = body or ShareLinkCreate()
     link = await ask_sharing(request, "issue", IssueLink(caller=caller, dashboard_id=dashboard_id,
                                                          allowed_emails=body.allowed_emails, expires_at=body.expires_at))
@@ -91,7 +94,9 @@ async def create_share_link(dashboard_id: str, caller: Sharer, request: Request,
 
 
 @router.get("/dashboards/{dashboard_id}/share-links", response_model=Page[ShareLinkOut])
-async def list_share_links(dashboard_id: str, caller: Sharer, request: Request, limit: Limit = 100, offset: Offset = 0):
+async def list_share_links(dashboard: VisibleDashboard, caller: Sharer, request: Request, limit: Limit = 100,
+                           offset: Offset = 0):
+    dashboard_id = dashboard.dashboard_id
     found = await ask_sharing(request, "list", DashboardLinks(caller=caller, dashboard_id=dashboard_id,
                                                               limit=limit, offset=offset))
     return page(found["items"], found["total"], limit, offset)
