@@ -11,6 +11,15 @@ from contracts.dashboards import (
     canonical_dashboard_id,
     is_dashboard_id,
 )
+from contracts.embedding import (
+    EmbedOriginsSet,
+    EmbedSigningKeyCreated,
+    IframeTokenIssued,
+    IframeTokenRevoked,
+    TenantIframeTokensRevoked,
+    TenantJwtKeyDeleted,
+    TenantJwtKeyRegistered,
+)
 from contracts.envelope import EVENT_TYPES, TYPE_HEADER, VERSION_HEADER, Event, derive_event_id, subject_for
 from contracts.generation import (
     BlobRef,
@@ -58,6 +67,8 @@ STREAM_SUBJECTS = ["events.>"]
 __all__ = [
     "DASHBOARD_ID_PREFIX", "DashboardCreated", "DashboardDeleted", "DashboardVersionAdded",
     "canonical_dashboard_id", "is_dashboard_id",
+    "EmbedOriginsSet", "EmbedSigningKeyCreated", "IframeTokenIssued", "IframeTokenRevoked",
+    "TenantIframeTokensRevoked", "TenantJwtKeyDeleted", "TenantJwtKeyRegistered",
     "EVENT_TYPES", "OPERATOR_PROJECT", "ProjectionEventParked", "STREAM_NAME", "STREAM_SUBJECTS",
     "ApiKeyIssued", "ApiKeyRevoked", "ApiKeyRotated",
     "BlobRef", "MetricPoint", "MetricSeries", "WebhookDeliveryAttempted", "WebhookDeliveryFailed",

@@ -14,6 +14,10 @@ from contracts import (
     DashboardCreated,
     DashboardDeleted,
     DashboardVersionAdded,
+    EmbedOriginsSet,
+    EmbedSigningKeyCreated,
+    IframeTokenIssued,
+    IframeTokenRevoked,
     ProjectionEventParked,
     ShareLinkCodeRejected,
     ShareLinkCodeSent,
@@ -22,6 +26,9 @@ from contracts import (
     ShareLinkRevoked,
     ShareLinkSessionOpened,
     ShareLinkViewed,
+    TenantIframeTokensRevoked,
+    TenantJwtKeyDeleted,
+    TenantJwtKeyRegistered,
     WebhookDeliveryAttempted,
     WebhookDeliveryFailed,
     WebhookDeliveryScheduled,
@@ -106,7 +113,20 @@ async def appended_by_the_services(store) -> None:
         "upload": {**ref, "name": "uploads/p/g1/f"}, "row_count": 10, "card_count": 4, "requested_by": "k1"}),
                     board.caused(DashboardDeleted, payload={
         "dashboard_id": "dsh_1", "tenant_id": "org-123", "workspace_id": "workspace-456"})]
-    await store.append_many([*link_events, *hook_events, *delivery_events, parked, *board_events])
+    key = TenantJwtKeyRegistered(project_id=project_id, aggregate_id="k1", payload={
+        "kid": "rs", "alg": "RS256", "public_key_pem": "-----BEGIN PUBLIC KEY-----...", "fingerprint": "0123456789abcdef"})
+    token = IframeTokenIssued(project_id=project_id, aggregate_id="0" * 32, payload={
+        "dashboard_id": "dsh_1", "tenant_id": "org-123", "workspace_id": "workspace-456", "kid": f"{project_id}.0a1b2c3d4e5f",
+        "expires_at": expires, "issued_by": "key1"})
+    embedding_events = [
+        key, key.caused(TenantJwtKeyDeleted, payload={"kid": "rs"}),
+        EmbedOriginsSet(project_id=project_id, aggregate_id=project_id, payload={"origins": ["https://app.example.com"]}),
+        EmbedSigningKeyCreated(project_id=project_id, aggregate_id=project_id, payload={
+            "kid": f"{project_id}.0a1b2c3d4e5f", "public_key_pem": "-----BEGIN PUBLIC KEY-----...",
+            "sealed_private_key": "v1.sealed"}),
+        token, token.caused(IframeTokenRevoked, payload={"reason": "revoked by API"}),
+        TenantIframeTokensRevoked(project_id=project_id, aggregate_id="t1", payload={"tenant_id": "org-123"})]
+    await store.append_many([*link_events, *hook_events, *delivery_events, parked, *board_events, *embedding_events])
 
 
 async def test_every_event_in_the_log_validates_against_its_published_schema(document, store, js):

@@ -29,12 +29,14 @@ from services.gateway.dashboards.access import (
 from services.gateway.dashboards.commands import Dashboard, DashboardGone, create_dashboard, delete_dashboard
 from services.gateway.dashboards.models import (
     DashboardDeletedOut,
+    DashboardOut,
     DashboardPage,
     DashboardWithSpec,
     TenantDashboard,
     VersionOut,
 )
 from services.gateway.dashboards.queries import dashboards_page, tenant_dashboards, version_blobs, versions_page
+from services.gateway.edge.auth import TENANT_ROUTE
 from services.gateway.edge.bounds import ResourceId, plain_line
 from services.gateway.edge.dependencies import Caller, Limit, Offset, ReadModels, applied, off_the_loop
 from services.gateway.edge.envelope import ApiError, JsonAnswer, Page, Success, ok, page
@@ -83,14 +85,11 @@ def dashboards_answer(rows: list[Row], total: int, limit: int, offset: int) -> b
                                         "has_more": offset + len(rows) < total}})
 
 
-def dashboard_out(row) -> dict:
-    return {"id": row.dashboard_id, "dashboard_id": row.dashboard_id, "name": row.name,
-            "description": row.description, "title": row.title, "tenant_id": row.tenant_id,
-            "workspace_id": row.workspace_id, "version": row.version, "generation_id": row.generation_id,
-            "card_count": row.card_count, "created_at": row.created_at, "updated_at": row.updated_at}
+def dashboard_out(row: Row) -> dict:
+    return DashboardOut.model_validate(row).model_dump()
 
 
-@writes.post("/dashboards", status_code=201, response_model=Success[TenantDashboard])
+@writes.post("/dashboards", openapi_extra=TENANT_ROUTE, status_code=201, response_model=Success[TenantDashboard])
 async def create_tenant_dashboard(body: Annotated[DashboardCreate, Depends(tenant_dashboard_request)],
                                   caller: Caller, request: Request):
     """A named dashboard for a tenant, empty until data is generated into it (`POST /dashboards/generate`
@@ -103,7 +102,7 @@ async def create_tenant_dashboard(body: Annotated[DashboardCreate, Depends(tenan
     return ok(seed_shape(made.dashboard_id, made.tenant_id, made.workspace_id, created.occurred_at), 201)
 
 
-@router.get("/dashboards", response_model=DashboardPage)
+@router.get("/dashboards", openapi_extra=TENANT_ROUTE, response_model=DashboardPage)
 async def list_dashboards(request: Request, caller: Caller, tenants: Tenants, limit: Limit = 100,
                           offset: Offset = 0,
                           skip: Annotated[int | None, Query(ge=0, le=1_000_000_000,
@@ -128,7 +127,8 @@ async def list_dashboards(request: Request, caller: Caller, tenants: Tenants, li
     return JsonAnswer(body)
 
 
-@router.get("/dashboards/{dashboard_or_tenant_id}", response_model=Success[DashboardWithSpec | TenantDashboard],
+@router.get("/dashboards/{dashboard_or_tenant_id}", openapi_extra=TENANT_ROUTE,
+            response_model=Success[DashboardWithSpec | TenantDashboard],
             description=f"A dashboard with its spec, or the tenant's latest dashboard (404 when it has none). "
                         f"{TYPED_IDS}")
 async def get_dashboard(named: DashboardOrTenant, caller: Caller, engine: ReadModels, request: Request):
@@ -143,7 +143,7 @@ async def get_dashboard(named: DashboardOrTenant, caller: Caller, engine: ReadMo
     return ok({**dashboard_out(row), "links": links, "spec": {**spec, "links": links} if spec else spec})
 
 
-@writes.delete("/dashboards/{dashboard_or_tenant_id}", response_model=DashboardDeletedOut,
+@writes.delete("/dashboards/{dashboard_or_tenant_id}", openapi_extra=TENANT_ROUTE, response_model=DashboardDeletedOut,
                description=f"Delete a dashboard, or the tenant's only dashboard (409 naming them when it has "
                            f"several). From then on the dashboard, its share links and embeds answer 410, "
                            f"and its files are removed. {TYPED_IDS}")
@@ -182,7 +182,7 @@ async def _remove_blobs(request: Request, project_id: str, board: Dashboard) -> 
         await blobs.delete(name)
 
 
-@router.get("/dashboards/{dashboard_id}/versions", response_model=Page[VersionOut])
+@router.get("/dashboards/{dashboard_id}/versions", openapi_extra=TENANT_ROUTE, response_model=Page[VersionOut])
 async def list_versions(dashboard: VisibleDashboard, engine: ReadModels, limit: Limit = 100, offset: Offset = 0):
     """Every version of the dashboard, the newest first: who uploaded it, when, the file's SHA-256, its rows."""
     rows, total = await off_the_loop(engine, lambda conn: versions_page(conn, dashboard.dashboard_id, limit, offset))
@@ -195,7 +195,7 @@ def _version_out(row: Row) -> dict:
             "upload_size": row.upload_size, "row_count": row.row_count, "card_count": row.card_count}
 
 
-@router.get("/tenants/{tenant_id}/dashboards", response_model=DashboardPage)
+@router.get("/tenants/{tenant_id}/dashboards", openapi_extra=TENANT_ROUTE, response_model=DashboardPage)
 async def tenant_dashboard_list(tenant_id: UsableTenant, caller: Caller, engine: ReadModels, limit: Limit = 100,
                                 offset: Offset = 0):
     rows, total = await off_the_loop(engine, lambda conn: dashboards_page(conn, caller.project_id, limit, offset,

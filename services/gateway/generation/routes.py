@@ -26,7 +26,7 @@ from services.gateway.dashboards.access import DASHBOARD_ID, TENANT_ID, checked_
 from services.gateway.dashboards.commands import load_dashboard, owned
 from services.gateway.dashboards.routes import dashboard_links
 from services.gateway.edge import bounds
-from services.gateway.edge.auth import Principal
+from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.dependencies import Caller, tenant_of
 from services.gateway.edge.envelope import ApiError
 from services.gateway.generation.queries import generation_row
@@ -80,7 +80,7 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-@router.post("/dashboards/generate", openapi_extra=UPLOAD_FORM, status_code=200,
+@router.post("/dashboards/generate", openapi_extra={**UPLOAD_FORM, **TENANT_ROUTE}, status_code=200,
              responses={202: {"description": "Accepted: still processing; poll /generations/{id}"}})
 async def generate_dashboard(request: Request, caller: Caller):
     state = request.app.state
@@ -116,7 +116,10 @@ async def generate_dashboard(request: Request, caller: Caller):
     except BaseException:
         await state.blobs.delete(blob_name)
         raise
-    return await _answer(request, caller.project_id, generation_id, wait=settings.generation_sync_seconds)
+    # `Prefer: respond-async` (RFC 7240): 202 at once, the client follows the websocket (the console does)
+    respond_async = "respond-async" in request.headers.get("prefer", "").lower()
+    return await _answer(request, caller.project_id, generation_id,
+                         wait=0 if respond_async else settings.generation_sync_seconds)
 
 
 async def _scope_of(request: Request, caller: Principal, fields: dict[str, str]) -> dict[str, str | None]:

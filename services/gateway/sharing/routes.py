@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.sharing_commands import Caller, DashboardLinks, IssueLink, LinkQuery, RevokeLink, command_subject
 from services.gateway.dashboards.access import VisibleDashboard
-from services.gateway.edge.auth import Principal
+from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.dependencies import Limit, Offset, principal_of
 from services.gateway.edge.envelope import ApiError, Failure, Page, Success, ok, page
 
@@ -82,7 +82,8 @@ class ShareLinkViewOut(BaseModel):
     user_agent: str
 
 
-@router.post("/dashboards/{dashboard_id}/share-links", status_code=201, response_model=Success[ShareLinkCreated])
+@router.post("/dashboards/{dashboard_id}/share-links", openapi_extra=TENANT_ROUTE, status_code=201,
+             response_model=Success[ShareLinkCreated])
 async def create_share_link(dashboard: VisibleDashboard, caller: Sharer, request: Request,
                             body: ShareLinkCreate | None = None):
     dashboard_id = dashboard.dashboard_id
@@ -93,7 +94,7 @@ async def create_share_link(dashboard: VisibleDashboard, caller: Sharer, request
     return ok({**link, "url": f"{str(request.base_url).rstrip('/')}/s/{token}"}, 201)
 
 
-@router.get("/dashboards/{dashboard_id}/share-links", response_model=Page[ShareLinkOut])
+@router.get("/dashboards/{dashboard_id}/share-links", openapi_extra=TENANT_ROUTE, response_model=Page[ShareLinkOut])
 async def list_share_links(dashboard: VisibleDashboard, caller: Sharer, request: Request, limit: Limit = 100,
                            offset: Offset = 0):
     dashboard_id = dashboard.dashboard_id

@@ -14,6 +14,7 @@ from sqlalchemy import Row
 
 from services.eventlog.blobs import BlobNotFound
 from services.gateway.dashboards.access import VisibleDashboard
+from services.gateway.edge.auth import TENANT_ROUTE
 from services.gateway.edge.dependencies import Caller
 from services.gateway.edge.envelope import ApiError
 from services.gateway.viewer.page import PAGE_HEADERS, render_dashboard_page
@@ -32,7 +33,7 @@ async def _owned_spec(request: Request, dashboard: Row) -> dict:
 
 
 # No response_class here: FastAPI would then document the JSON error answers as text/html too.
-@router.get("/api/v1/dashboards/{dashboard_id}/view", response_model=None,
+@router.get("/api/v1/dashboards/{dashboard_id}/view", openapi_extra=TENANT_ROUTE, response_model=None,
             responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
                              "description": "The dashboard as a web page"}})
 async def view_dashboard(dashboard: VisibleDashboard, request: Request):
@@ -45,7 +46,7 @@ def dashboard_page(request: Request, spec: dict) -> HTMLResponse:
     return HTMLResponse(render_dashboard_page(spec, f"/assets/{bundle.name}"), headers=PAGE_HEADERS)
 
 
-@router.get("/api/v1/dashboards/{dashboard_id}/pdf", response_model=None,
+@router.get("/api/v1/dashboards/{dashboard_id}/pdf", openapi_extra=TENANT_ROUTE, response_model=None,
             responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
                              "description": "The dashboard as a PDF"}})
 async def dashboard_pdf(dashboard: VisibleDashboard, caller: Caller, request: Request):
