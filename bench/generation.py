@@ -158,9 +158,9 @@ def upload(gateway: str, key: str, path: Path) -> None:
         assert status in ("200", "202"), answer.stdout + answer.stderr
         return
     with open(path, "rb") as file:
-        answer = httpx.post(url, headers={"Authorization": f"Bearer {key}"}, timeout=600,
-                            files={"file": ("sales.csv", file, "text/csv")}, data={"title": "Sales"})
-    assert answer.status_code in (200, 202), answer.text
+        reply = httpx.post(url, headers={"Authorization": f"Bearer {key}"}, timeout=600,
+                           files={"file": ("sales.csv", file, "text/csv")}, data={"title": "Sales"})
+    assert reply.status_code in (200, 202), reply.text
 
 
 

@@ -35,9 +35,14 @@ class Scope(StrEnum):
     READ = "read"
     WRITE = "write"
     ADMIN = "admin"
+    EMBED = "embed"  # issue and revoke iframe tokens (a tenant JWT: for its own tenants)
 
 
-CredentialKind = Literal["api_key"]  # later: "tenant_jwt", "share_link"
+# A route that acts only for the tenants its caller names (it checks `may_use_tenant`) says so
+# with `openapi_extra=TENANT_ROUTE`; a tenant-bound Principal (a tenant JWT) may use no other.
+TENANT_ROUTE = {"x-tenant-route": True}
+
+CredentialKind = Literal["api_key", "tenant_jwt"]  # tenant_jwt: services/gateway/embedding/tenant_jwt.py
 
 
 @dataclass(frozen=True)

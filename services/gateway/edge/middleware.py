@@ -22,6 +22,7 @@ from services.eventlog.connection import BUS_UNAVAILABLE
 from services.gateway.edge.auth import ApiKeyAuthenticator
 from services.gateway.edge.envelope import bus_unavailable, failure
 from services.gateway.edge.ratelimit import Decision, RateLimiter, kv_token
+from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator, looks_like_jwt
 from services.gateway.keys.usage import KeyUsage
 from services.gateway.realtime.tickets import redeem_ticket
 
@@ -44,10 +45,11 @@ def policy_name(window: int) -> str:
 
 
 class AuthAndRateLimit:
-    def __init__(self, app: ASGIApp, authenticator: ApiKeyAuthenticator, limiter: RateLimiter,
-                 budgets: Budgets, usage: KeyUsage, bus: Client) -> None:
+    def __init__(self, app: ASGIApp, authenticator: ApiKeyAuthenticator, tenant_jwts: TenantJwtAuthenticator,
+                 limiter: RateLimiter, budgets: Budgets, usage: KeyUsage, bus: Client) -> None:
         self.app = app
         self.authenticator = authenticator
+        self.tenant_jwts = tenant_jwts
         self.limiter = limiter
         self.budgets = budgets
         self.usage = usage
@@ -72,8 +74,9 @@ class AuthAndRateLimit:
         """(None, the budget's decision) for a caller let in, or (the refusal, None)."""
         token = _bearer(_header(scope, b"authorization"))
         ticket = _websocket_ticket(scope) if not token else None
-        if token:
-            principal = await self.authenticator.authenticate(token)
+        if token:  # an API key (dl_live_...) or a tenant JWT (eyJ...)
+            credentials = self.tenant_jwts if looks_like_jwt(token) else self.authenticator
+            principal = await credentials.authenticate(token)
         elif ticket:
             principal = await redeem_ticket(self.bus.jetstream(), ticket)
         else:
@@ -85,28 +88,35 @@ class AuthAndRateLimit:
                                               budgets.failed_auth_window, "failed-auth")
             if not decision.allowed:
                 return failure(429, "too many failed authentication attempts", decision.headers()), None
-            message = "missing API key" if not token else "invalid, expired or revoked API key"
+            if not token:
+                message = "missing API key"
+            elif looks_like_jwt(token):
+                message = "invalid or expired tenant JWT"
+            else:
+                message = "invalid, expired or revoked API key"
             return failure(401, message, {**decision.headers(), "WWW-Authenticate": "Bearer"}), None
         limit = self.budgets.per_plan.get(principal.plan, self.budgets.per_plan["free"])
         decision = await self.limiter.hit(f"project.{principal.project_id}", limit, self.budgets.window,
                                           policy_name(self.budgets.window))
         if not decision.allowed:
             return failure(429, f"rate limit of {limit} requests reached", decision.headers()), None
-        self.usage.touch(principal.key_id)
+        if principal.kind == "api_key":
+            self.usage.touch(principal.key_id)
         scope.setdefault("state", {})["principal"] = principal
         return None, decision
 
     async def _call_with_headers(self, scope: Scope, receive: Receive, send: Send, decision: Decision) -> None:
         if scope["type"] == "websocket":  # a handshake has no room for budget headers
             return await self.app(scope, receive, send)
-        extra = decision.raw_headers()
         started = False
 
         async def send_with_headers(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                # a route with a budget of its own (iframe tokens) shows that one instead
+                budget = scope.get("state", {}).get("route_budget", decision)
+                message = {**message, "headers": [*message.get("headers", []), *budget.raw_headers()]}
             await send(message)
 
         try:

@@ -27,7 +27,7 @@ class GatewayServers:
     def __init__(self, nats_url: str, engine, settings) -> None:
         self.nats_url, self.engine, self.settings = nats_url, engine, settings
         self.running: dict[str, tuple[HttpServer, asyncio.Task]] = {}
-        self.connections = []
+        self.connections: list = []
 
     async def __call__(self, **overrides) -> str:
         """Start one more instance; answers its host:port."""
@@ -64,7 +64,7 @@ async def gateway_server(nats_server, engine, settings, projections):
 
 
 async def frames_until_final(socket, timeout: float = 20) -> list[dict]:
-    frames = []
+    frames: list[dict] = []
     async with asyncio.timeout(timeout):
         while not frames or frames[-1].get("status") not in ("completed", "failed"):
             frames.append(orjson.loads(await socket.recv()))
@@ -91,7 +91,7 @@ async def test_a_subscriber_gets_the_state_then_every_step_in_order(gateway_serv
         frames = await frames_until_final(socket)
     assert steps(frames) == [("progress", "parsing", 0), ("progress", "parsing", 10), ("progress", "profiling", 40),
                              ("progress", "choosing", 70), ("progress", "rendering", 90), ("completed", None, None)]
-    assert frames[-1]["dashboard_id"] == f"d-{generation_id}" and frames[-1]["links"]["view"]
+    assert frames[-1]["dashboard_id"] == f"dsh_{generation_id}" and frames[-1]["links"]["view"]
 
 
 async def test_a_finished_generation_answers_its_state_and_another_projects_id_an_error(
@@ -107,7 +107,7 @@ async def test_a_finished_generation_answers_its_state_and_another_projects_id_a
         done, refused = orjson.loads(await socket.recv()), orjson.loads(await socket.recv())
         await socket.send("not json")
         bad = orjson.loads(await socket.recv())
-    assert done["status"] == "completed" and done["dashboard_id"] == f"d-{done_id}" and done["percent"] == 100
+    assert done["status"] == "completed" and done["dashboard_id"] == f"dsh_{done_id}" and done["percent"] == 100
     assert refused == {"error": "no such generation", "code": "NOT_FOUND", "generation_id": their_id}
     assert bad["code"] == "BAD_REQUEST"
 
