@@ -43,6 +43,7 @@ def dashboard_links(dashboard_id: str, pdf: bool = False) -> DashboardLinks:
 class GenerationCompletedData(BaseModel):
     generation_id: str
     dashboard_id: str
+    dashboard_version: int = Field(ge=1, description="The dashboard's version this generation made")
     title: str
     card_count: int = Field(ge=0)
     links: DashboardLinks
@@ -103,7 +104,8 @@ class WebhookTestData(BaseModel):
 
 def _completed(event: GenerationCompleted) -> GenerationCompletedData:
     p = event.payload
-    return GenerationCompletedData(generation_id=event.aggregate_id, dashboard_id=p.dashboard_id, title=p.title,
+    return GenerationCompletedData(generation_id=event.aggregate_id, dashboard_id=p.dashboard_id,
+                                   dashboard_version=p.dashboard_version, title=p.title,
                                    card_count=p.card_count, links=dashboard_links(p.dashboard_id, p.pdf is not None))
 
 
@@ -186,7 +188,8 @@ PUBLIC_EVENTS: dict[str, PublicEvent] = {e.name: e for e in (
             WebhookEndpointDisabled, _endpoint_disabled),
     _public("webhook.test", "Sent by POST /api/v1/webhooks/{id}/test, to that endpoint only.", WebhookTestData),
 )}
-assert set(PUBLIC_EVENTS) == set(PUBLIC_EVENT_TYPES), "contracts/webhooks.py's WebhookEventType must list them all"
+if set(PUBLIC_EVENTS) != set(PUBLIC_EVENT_TYPES):
+    raise RuntimeError("contracts/webhooks.py's WebhookEventType must list every public event type")
 
 
 def public_data(event: Event) -> dict[str, Any]:
