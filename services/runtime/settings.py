@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # A backstop only: revocations and rotations reach every gateway's cache as events at once.
     api_key_cache_seconds: float = 5.0
     api_key_usage_interval: float = 300.0
+    # A console sign-in lasts this long at most (sign out or revoking its key end it sooner).
+    console_session_seconds: float = 8 * 3600
     # Generation: how long the upload POST waits for a small file's dashboard before answering 202.
     generation_sync_seconds: float = 5.0
     generation_ack_wait: float = 60.0
