@@ -17,10 +17,12 @@ from sqlalchemy import Engine
 from contracts import STREAM_NAME
 from services.eventlog.blobs import BlobStore, open_blob_store
 from services.eventlog.store import EventStore
+from services.gateway.console import routes as console
 from services.gateway.dashboards import routes as dashboards
 from services.gateway.dashboards.specs import DashboardSpecs
 from services.gateway.declaration import SERVICE
 from services.gateway.docs import routes as docs
+from services.gateway.docs.webhook_events import document_webhooks
 from services.gateway.edge.auth import ApiKeyAuthenticator, Scope
 from services.gateway.edge.cache import AnswerCache
 from services.gateway.edge.dependencies import needs
@@ -28,6 +30,7 @@ from services.gateway.edge.envelope import documented, install_error_handlers, i
 from services.gateway.edge.http_server import HttpServer, http_server_config
 from services.gateway.edge.middleware import OPEN_PATHS, AuthAndRateLimit, Budgets
 from services.gateway.edge.ratelimit import RateLimiter, ratelimit_bucket
+from services.gateway.edge.sessions import ConsoleSessions, SessionCredential, session_bucket
 from services.gateway.embedding import pages as embed_pages
 from services.gateway.embedding import routes as embedding
 from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator
@@ -72,6 +75,8 @@ ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
     (embedding.origins_router, Scope.ADMIN, ADMIN_ERRORS),
     (embedding.tokens_router, Scope.EMBED, documented(401, 403, 404, 409, 422, 429, 500, 503)),
     (embed_pages.router, None, {}),
+    (console.api, Scope.READ, API_ERRORS),
+    (console.router, None, {}),
 ]
 
 
@@ -87,6 +92,7 @@ class Gateway:
     limiter: RateLimiter
     usage: KeyUsage
     blobs: BlobStore
+    sessions: ConsoleSessions
 
     @classmethod
     async def connect(cls, settings: Settings, nc: Client, engine: Engine) -> Gateway:
@@ -101,7 +107,9 @@ class Gateway:
         tenant_jwts = TenantJwtAuthenticator(engine, secret_box(settings.secrets_key, settings.state_dir))
         return cls(settings, nc, engine, authenticator, tenant_jwts, RateLimiter(await ratelimits(), reopen=ratelimits),
                    KeyUsage(await usage_bucket(js, settings.stream_replicas), settings.api_key_usage_interval),
-                   open_blob_store(settings.blob_backend, settings.blob_dir, js, settings.stream_replicas))
+                   open_blob_store(settings.blob_backend, settings.blob_dir, js, settings.stream_replicas),
+                   ConsoleSessions(await session_bucket(js, settings.console_session_seconds, settings.stream_replicas),
+                                   settings.console_session_seconds))
 
     @property
     def budgets(self) -> Budgets:
@@ -128,17 +136,19 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.state.answers = AnswerCache()
     app.state.versions = VersionReader(gateway.engine)
     app.state.blobs = gateway.blobs
+    app.state.console_sessions = gateway.sessions
     app.state.dashboard_specs = DashboardSpecs(gateway.engine, gateway.blobs)
     app.state.vega_bundle = VegaBundle()
     app.state.stream = STREAM_NAME
     app.state.stale_after = gateway.settings.heartbeat_seconds * 3
     install_error_handlers(app)
     install_openapi(app, route_scopes())
+    document_webhooks(app)
     for router, scope, responses in ROUTERS:
         _include(app, router, scope, responses)
     app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, tenant_jwts=gateway.tenant_jwts,
-                       limiter=gateway.limiter,
-                       budgets=gateway.budgets, usage=gateway.usage, bus=gateway.nc)
+                       limiter=gateway.limiter, budgets=gateway.budgets, usage=gateway.usage, bus=gateway.nc,
+                       sessions=SessionCredential(gateway.sessions, gateway.authenticator))
     return app
 
 

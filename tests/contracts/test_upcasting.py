@@ -5,6 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from contracts import (
+    ApiKeyRotated,
     DashboardRequested,
     GenerationCompleted,
     ProjectCreated,
@@ -32,6 +33,16 @@ def test_a_v1_event_decodes_into_the_current_model():
     assert event.payload.upload.size == 42
     assert event.payload.file_format == "csv"
     assert event.payload.options.allow_pdf_export is False
+
+
+def test_a_v1_rotation_decodes_with_no_successor_of_its_own():
+    """v1 rotations were followed by the successor's ApiKeyIssued; v2 carries the successor itself."""
+    v1 = {"event_id": str(uuid.uuid4()), "type": "ApiKeyRotated", "version": 1, "occurred_at": "2025-01-02T03:04:05Z",
+          "project_id": "p1", "aggregate_id": "k1", "correlation_id": None, "causation_id": None,
+          "payload": {"new_key_id": "k2", "expires_at": "2025-01-03T03:04:05Z"}}
+    event = decode_event(orjson.dumps(v1))
+    assert isinstance(event, ApiKeyRotated) and event.version == 2
+    assert event.payload.new_key_id == "k2" and event.payload.successor is None
 
 
 def test_the_current_version_round_trips_through_json():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
 
 from services.gateway.edge.envelope import Page
@@ -71,7 +71,8 @@ class TenantDashboard(BaseModel):
 
 
 class DashboardOut(BaseModel):
-    id: str
+    model_config = ConfigDict(from_attributes=True)
+    id: str = Field(validation_alias=AliasChoices("dashboard_id"))
     dashboard_id: str
     name: str
     description: str | None
@@ -101,6 +102,7 @@ class DashboardDeletedOut(BaseModel):
 
 
 class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     version: int
     generation_id: str
     title: str

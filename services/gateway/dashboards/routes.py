@@ -29,6 +29,7 @@ from services.gateway.dashboards.access import (
 from services.gateway.dashboards.commands import Dashboard, DashboardGone, create_dashboard, delete_dashboard
 from services.gateway.dashboards.models import (
     DashboardDeletedOut,
+    DashboardOut,
     DashboardPage,
     DashboardWithSpec,
     TenantDashboard,
@@ -84,11 +85,8 @@ def dashboards_answer(rows: list[Row], total: int, limit: int, offset: int) -> b
                                         "has_more": offset + len(rows) < total}})
 
 
-def dashboard_out(row) -> dict:
-    return {"id": row.dashboard_id, "dashboard_id": row.dashboard_id, "name": row.name,
-            "description": row.description, "title": row.title, "tenant_id": row.tenant_id,
-            "workspace_id": row.workspace_id, "version": row.version, "generation_id": row.generation_id,
-            "card_count": row.card_count, "created_at": row.created_at, "updated_at": row.updated_at}
+def dashboard_out(row: Row) -> dict:
+    return DashboardOut.model_validate(row).model_dump()
 
 
 @writes.post("/dashboards", openapi_extra=TENANT_ROUTE, status_code=201, response_model=Success[TenantDashboard])
@@ -188,13 +186,7 @@ async def _remove_blobs(request: Request, project_id: str, board: Dashboard) -> 
 async def list_versions(dashboard: VisibleDashboard, engine: ReadModels, limit: Limit = 100, offset: Offset = 0):
     """Every version of the dashboard, the newest first: who uploaded it, when, the file's SHA-256, its rows."""
     rows, total = await off_the_loop(engine, lambda conn: versions_page(conn, dashboard.dashboard_id, limit, offset))
-    return page([_version_out(row) for row in rows], total, limit, offset)
-
-
-def _version_out(row: Row) -> dict:
-    return {"version": row.version, "generation_id": row.generation_id, "title": row.title,
-            "created_at": row.created_at, "created_by": row.created_by, "upload_sha256": row.upload_sha256,
-            "upload_size": row.upload_size, "row_count": row.row_count, "card_count": row.card_count}
+    return page([VersionOut.model_validate(row).model_dump() for row in rows], total, limit, offset)
 
 
 @router.get("/tenants/{tenant_id}/dashboards", openapi_extra=TENANT_ROUTE, response_model=DashboardPage)
@@ -220,7 +212,4 @@ async def get_generation(generation_id: ResourceId, caller: Caller, engine: Read
     row = await asyncio.to_thread(generation_row, engine, caller.project_id, generation_id)
     if row is None:
         raise ApiError(404, "no such generation")
-    return ok({
-        "generation_id": row.generation_id, "status": row.status, "stage": row.stage, "percent": row.percent,
-        "title": row.title, "dashboard_id": row.dashboard_id, "error": row.error_reason,
-        "error_code": row.error_code, "requested_at": row.requested_at, "updated_at": row.updated_at})
+    return ok(GenerationOut.model_validate(row).model_dump())

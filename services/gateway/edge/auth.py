@@ -42,7 +42,9 @@ class Scope(StrEnum):
 # with `openapi_extra=TENANT_ROUTE`; a tenant-bound Principal (a tenant JWT) may use no other.
 TENANT_ROUTE = {"x-tenant-route": True}
 
-CredentialKind = Literal["api_key", "tenant_jwt"]  # tenant_jwt: services/gateway/embedding/tenant_jwt.py
+# tenant_jwt: services/gateway/embedding/tenant_jwt.py; console_session: a console sign-in
+# (edge/sessions.py), acting as the key it was opened with.
+CredentialKind = Literal["api_key", "tenant_jwt", "console_session"]
 
 
 @dataclass(frozen=True)
@@ -83,13 +85,17 @@ class ApiKeyAuthenticator:
         self._ends_at: dict[str, datetime] = {}
 
     async def authenticate(self, token: str) -> Principal | None:
-        cache_key: tuple[CredentialKind, str] = ("api_key", key_digest(token))
+        if not is_well_formed(token):
+            return None
+        return await self.authenticate_digest(key_digest(token))
+
+    async def authenticate_digest(self, digest: str) -> Principal | None:
+        """The Principal of the key with this SHA-256 (a console session holds only that)."""
+        cache_key: tuple[CredentialKind, str] = ("api_key", digest)
         cached = self._cache.get(cache_key)
         principal: Principal | None
         if cached is not None and cached[1] > time.monotonic():
             principal = cached[0]
-        elif not is_well_formed(token):
-            return None
         else:
             principal = await asyncio.to_thread(self._lookup, cache_key[1])
             if principal is None:

@@ -16,18 +16,23 @@ from urllib.parse import parse_qs
 
 import orjson
 from nats.aio.client import Client
+from starlette.responses import PlainTextResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.eventlog.connection import BUS_UNAVAILABLE
 from services.gateway.edge.auth import ApiKeyAuthenticator
 from services.gateway.edge.envelope import bus_unavailable, failure
 from services.gateway.edge.ratelimit import Decision, RateLimiter, kv_token
+from services.gateway.edge.sessions import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, SessionCredential
 from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator, looks_like_jwt
 from services.gateway.keys.usage import KeyUsage
 from services.gateway.realtime.tickets import redeem_ticket
 
 log = logging.getLogger(__name__)
 OPEN_PATHS = {"/api/v1/health"}
+# The console's pages answer to its session cookie (and only these paths are open without one).
+CONSOLE, CONSOLE_OPEN = "/console", ("/console/sign-in", "/console/static/")
+FORM_BYTES = 16 * 1024
 # Close codes for a websocket refused before it is accepted (RFC 6455: policy, try again later).
 WS_POLICY_VIOLATION, WS_TRY_AGAIN_LATER = 1008, 1013
 
@@ -46,10 +51,12 @@ def policy_name(window: int) -> str:
 
 class AuthAndRateLimit:
     def __init__(self, app: ASGIApp, authenticator: ApiKeyAuthenticator, tenant_jwts: TenantJwtAuthenticator,
-                 limiter: RateLimiter, budgets: Budgets, usage: KeyUsage, bus: Client) -> None:
+                 limiter: RateLimiter, budgets: Budgets, usage: KeyUsage, bus: Client,
+                 sessions: SessionCredential) -> None:
         self.app = app
         self.authenticator = authenticator
         self.tenant_jwts = tenant_jwts
+        self.sessions = sessions
         self.limiter = limiter
         self.budgets = budgets
         self.usage = usage
@@ -57,6 +64,8 @@ class AuthAndRateLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
+        if scope["type"] == "http" and _console_page(path):
+            return await self._console_page(scope, receive, send)
         if scope["type"] not in ("http", "websocket") or not path.startswith("/api/v1/") or path in OPEN_PATHS:
             return await self.app(scope, receive, send)
         refuse = _refuse_websocket if scope["type"] == "websocket" else _answer
@@ -74,11 +83,15 @@ class AuthAndRateLimit:
         """(None, the budget's decision) for a caller let in, or (the refusal, None)."""
         token = _bearer(_header(scope, b"authorization"))
         ticket = _websocket_ticket(scope) if not token else None
+        cookies = _header(scope, b"cookie") if scope["type"] == "http" and not token else ""
+        session = None
         if token:  # an API key (dl_live_...) or a tenant JWT (eyJ...)
             credentials = self.tenant_jwts if looks_like_jwt(token) else self.authenticator
             principal = await credentials.authenticate(token)
         elif ticket:
             principal = await redeem_ticket(self.bus.jetstream(), ticket)
+        elif cookies:  # a websocket never opens on the cookie: a ticket is asked for with it
+            session, principal = await self.sessions.resolve(cookies)
         else:
             principal = None
         if principal is None:
@@ -89,12 +102,16 @@ class AuthAndRateLimit:
             if not decision.allowed:
                 return failure(429, "too many failed authentication attempts", decision.headers()), None
             if not token:
-                message = "missing API key"
+                message = ("the console session has ended: sign in again" if self.sessions.has_cookie(cookies)
+                           else "missing API key")
             elif looks_like_jwt(token):
                 message = "invalid or expired tenant JWT"
             else:
                 message = "invalid, expired or revoked API key"
             return failure(401, message, {**decision.headers(), "WWW-Authenticate": "Bearer"}), None
+        if session is not None and scope.get("method") not in SAFE_METHODS \
+                and not session.csrf_matches(_header(scope, CSRF_HEADER.encode())):
+            return failure(403, f"a change made with the console's session needs its CSRF token ({CSRF_HEADER})"), None
         limit = self.budgets.per_plan.get(principal.plan, self.budgets.per_plan["free"])
         decision = await self.limiter.hit(f"project.{principal.project_id}", limit, self.budgets.window,
                                           policy_name(self.budgets.window))
@@ -128,6 +145,56 @@ class AuthAndRateLimit:
                 return await _answer(send, bus_unavailable(decision.headers()))
             log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
             await _answer(send, failure(500, "internal server error", decision.headers()))
+
+
+    async def _console_page(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A console page: its session's Principal, or the sign-in page; a change needs the CSRF token."""
+        if not self.bus.is_connected:
+            return await _answer(send, bus_unavailable())
+        try:
+            session, principal = await self.sessions.resolve(_header(scope, b"cookie"))
+        except BUS_UNAVAILABLE:
+            return await _answer(send, bus_unavailable())
+        safe = scope["method"] in SAFE_METHODS
+        if principal is None or session is None:
+            if safe:
+                return await _answer(send, RedirectResponse("/console/sign-in", status_code=303))
+            return await _answer(send, PlainTextResponse("Your console session has ended: sign in again.", 401))
+        if not safe:
+            token, receive = await _form_token(scope, receive)
+            if not session.csrf_matches(_header(scope, CSRF_HEADER.encode()) or token):
+                return await _answer(send, PlainTextResponse(
+                    "Refused: this form was not sent by a console page (its CSRF token is missing or wrong). "
+                    "Reload the page and try again.", 403))
+        state = scope.setdefault("state", {})
+        state["principal"], state["console_session"] = principal, session
+        await self.app(scope, receive, send)
+
+
+def _console_page(path: str) -> bool:
+    return (path == CONSOLE or path.startswith(CONSOLE + "/")) and not path.startswith(CONSOLE_OPEN)
+
+
+async def _form_token(scope: Scope, receive: Receive) -> tuple[str | None, Receive]:
+    """The CSRF field of a small urlencoded form, and a `receive` that replays the body read."""
+    if not _header(scope, b"content-type").startswith("application/x-www-form-urlencoded"):
+        return None, receive
+    body, more = b"", True
+    while more and len(body) <= FORM_BYTES:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": more}
+
+    tokens = parse_qs(body.decode("latin-1")).get(CSRF_FIELD) if not more else None
+    return (tokens[0] if tokens else None), replay
 
 
 def _header(scope: Scope, name: bytes) -> str:

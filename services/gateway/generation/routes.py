@@ -116,7 +116,10 @@ async def generate_dashboard(request: Request, caller: Caller):
     except BaseException:
         await state.blobs.delete(blob_name)
         raise
-    return await _answer(request, caller.project_id, generation_id, wait=settings.generation_sync_seconds)
+    # `Prefer: respond-async` (RFC 7240): 202 at once, the client follows the websocket (the console does)
+    respond_async = "respond-async" in request.headers.get("prefer", "").lower()
+    return await _answer(request, caller.project_id, generation_id,
+                         wait=0 if respond_async else settings.generation_sync_seconds)
 
 
 async def _scope_of(request: Request, caller: Principal, fields: dict[str, str]) -> dict[str, str | None]:

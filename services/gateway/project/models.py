@@ -26,7 +26,7 @@ class RateLimitOut(BaseModel):
 
 
 class ProjectOut(BaseModel):
-    id: str
+    id: str = Field(validation_alias="project_id")
     name: str
     plan: str
     created_at: datetime

@@ -22,9 +22,7 @@ async def get_project(caller: Caller, engine: ReadModels, request: Request):
     if row is None:
         raise ApiError(404, "no such project")
     budgets = request.app.state.budgets
-    return ok({
-        "id": row.project_id, "name": row.name, "plan": row.plan, "created_at": row.created_at,
-        "rate_limit": {"limit": budgets.per_plan.get(row.plan, budgets.per_plan["free"]),
-                       "window_seconds": budgets.window},
-        "audience": project_audience(row.project_id),
-        "embed_origins": await embed_origins_of(engine, row.project_id)})
+    rate_limit = {"limit": budgets.per_plan.get(row.plan, budgets.per_plan["free"]), "window_seconds": budgets.window}
+    return ok(ProjectOut.model_validate({**row._mapping, "rate_limit": rate_limit,
+                                         "audience": project_audience(row.project_id),
+                                         "embed_origins": await embed_origins_of(engine, row.project_id)}).model_dump())
