@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/tenant_jwt.py
 
 clean:
 	rm -rf $(VENV) .dashloom

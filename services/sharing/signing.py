@@ -52,6 +52,7 @@ class EmbedSigningKeys:
         self.clock = clock
         self._keys: dict[str, SigningKey] = {}  # kid -> key
         self._newest: dict[str, SigningKey] = {}  # project -> its newest key seen
+        self._loaded: dict[str, int] = {}  # project -> the version of its key aggregate loaded
 
     async def signer(self, project_id: str) -> SigningKey:
         """The key that signs the project's tokens now: made or rotated when needed."""
@@ -67,9 +68,11 @@ class EmbedSigningKeys:
 
     async def verifier(self, kid: str) -> SigningKey | None:
         """The key a token's kid names; None for a kid Dashloom never made."""
-        if kid not in self._keys:
-            project_id = project_of_kid(kid)
-            if project_id is not None:
+        project_id = project_of_kid(kid)
+        if kid not in self._keys and project_id is not None:
+            # one direct get, not a reload, for a kid that is not there (a forger's guess)
+            version = await self.store.aggregate_version(EmbedSigningKeyCreated.aggregate, project_id)
+            if version != self._loaded.get(project_id):
                 await self._load(project_id)
         return self._keys.get(kid)
 
@@ -96,7 +99,9 @@ class EmbedSigningKeys:
                                                "sealed_private_key": self.box.seal(pem, kid)})
 
     async def _load(self, project_id: str) -> None:
-        for stored in await self.store.load(EmbedSigningKeyCreated.aggregate, project_id):
+        history = await self.store.load(EmbedSigningKeyCreated.aggregate, project_id)
+        self._loaded[project_id] = history[-1].seq if history else 0
+        for stored in history:
             event = stored.event
             if not isinstance(event, EmbedSigningKeyCreated) or event.project_id != project_id:
                 continue

@@ -9,10 +9,12 @@ import time
 from datetime import timedelta
 
 import jwt
+import orjson
 import pytest
 
 from contracts import STREAM_NAME
 from contracts.embedding import project_audience
+from contracts.sharing_commands import OpenEmbed, command_subject
 from services.eventlog.reader import EventReader
 from services.readmodels.consistency import wait_for_checkpoint
 from services.readmodels.rebuild import Rebuild, table_digest
@@ -147,7 +149,7 @@ async def test_revoking_one_token_or_every_token_of_the_tenant(client, new_proje
     assert (await client.get(f"/embed/{later}")).status_code == 200
 
 
-async def test_the_dashboard_must_be_that_tenants_in_that_workspace(client, new_project, worker, sharing, store):
+async def test_the_dashboard_must_be_that_tenants_in_that_workspace(client, new_project, worker, sharing, nc):
     owner, dashboard_id = await embedded(client, new_project, worker)
     for tenant_id, workspace_id in ((TENANT, "workspace-other"), ("org-999", WORKSPACE)):
         refused = await iframe_token(client, owner.auth, dashboard_id, tenant_id, workspace_id)
@@ -159,6 +161,9 @@ async def test_the_dashboard_must_be_that_tenants_in_that_workspace(client, new_
     assert (await client.delete(f"/api/v1/dashboards/{dashboard_id}", headers=owner.auth)).status_code == 200
     gone = await client.get(f"/embed/{token}")  # at once: read from the log, not a read model
     assert gone.status_code == 410 and "deleted" in gone.text
+    decided = await nc.request(command_subject("open_embed"), OpenEmbed(token=token).model_dump_json().encode(),
+                               timeout=10)  # the sharing service's own answer, not only the missing spec's
+    assert orjson.loads(decided.data) == {"ok": False, "status": 410, "error": "This dashboard was deleted."}
     assert (await iframe_token(client, owner.auth, dashboard_id)).status_code == 404
 
 
