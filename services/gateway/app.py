@@ -30,6 +30,9 @@ from services.gateway.edge.http_server import HttpServer, http_server_config
 from services.gateway.edge.middleware import OPEN_PATHS, AuthAndRateLimit, Budgets
 from services.gateway.edge.ratelimit import RateLimiter, ratelimit_bucket
 from services.gateway.edge.sessions import ConsoleSessions, SessionCredential, session_bucket
+from services.gateway.embedding import pages as embed_pages
+from services.gateway.embedding import routes as embedding
+from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator
 from services.gateway.generation import routes as generation
 from services.gateway.health import routes as health
 from services.gateway.keys import routes as api_keys
@@ -44,6 +47,7 @@ from services.gateway.viewer.bundle import VegaBundle
 from services.gateway.webhooks import integrations
 from services.gateway.webhooks import routes as webhooks
 from services.readmodels.versions import VersionReader
+from services.runtime.sealing import secret_box
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
 
@@ -52,19 +56,24 @@ ADMIN_ERRORS = documented(401, 403, 404, 409, 422, 429, 500, 503)
 # Every router, in matching order, with the scope its routes need (None: no key asked) and the
 # errors it documents. The one place scopes are decided; the README's API section lists them.
 ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
-    (dashboards.router, Scope.READ, API_ERRORS),
+    (dashboards.router, Scope.READ, documented(401, 403, 404, 410, 422, 429, 500, 503)),
+    (dashboards.writes, Scope.WRITE, documented(401, 403, 404, 409, 410, 422, 429, 500, 503)),
     (health.router, None, {}),
     (docs.router, None, {}),
     (project.router, Scope.READ, API_ERRORS),
     (generation.router, Scope.WRITE, documented(401, 403, 413, 415, 422, 429, 500, 503)),
-    (viewer.router, Scope.READ, documented(401, 403, 404, 429, 500, 503)),
+    (viewer.router, Scope.READ, documented(401, 403, 404, 410, 429, 500, 503)),
     (metrics.router, Scope.READ, API_ERRORS),
     (integrations.router, Scope.READ, API_ERRORS),
     (api_keys.router, Scope.ADMIN, ADMIN_ERRORS),
-    (share_links.router, Scope.WRITE, documented(401, 403, 404, 409, 422, 429, 500, 503)),
+    (share_links.router, Scope.WRITE, documented(401, 403, 404, 409, 410, 422, 429, 500, 503)),
     (share_pages.router, None, {}),
     (webhooks.router, Scope.WRITE, documented(401, 403, 404, 409, 422, 429, 500, 503)),
     (realtime.router, Scope.READ, API_ERRORS),
+    (embedding.keys_router, Scope.ADMIN, ADMIN_ERRORS),
+    (embedding.origins_router, Scope.ADMIN, ADMIN_ERRORS),
+    (embedding.tokens_router, Scope.EMBED, documented(401, 403, 404, 409, 422, 429, 500, 503)),
+    (embed_pages.router, None, {}),
     (console.api, Scope.READ, API_ERRORS),
     (console.router, None, {}),
 ]
@@ -78,6 +87,7 @@ class Gateway:
     nc: Client
     engine: Engine
     authenticator: ApiKeyAuthenticator
+    tenant_jwts: TenantJwtAuthenticator
     limiter: RateLimiter
     usage: KeyUsage
     blobs: BlobStore
@@ -93,7 +103,8 @@ class Gateway:
         def ratelimits():
             return ratelimit_bucket(js, settings.stream_replicas, window)
 
-        return cls(settings, nc, engine, authenticator, RateLimiter(await ratelimits(), reopen=ratelimits),
+        tenant_jwts = TenantJwtAuthenticator(engine, secret_box(settings.secrets_key, settings.state_dir))
+        return cls(settings, nc, engine, authenticator, tenant_jwts, RateLimiter(await ratelimits(), reopen=ratelimits),
                    KeyUsage(await usage_bucket(js, settings.stream_replicas), settings.api_key_usage_interval),
                    open_blob_store(settings.blob_backend, settings.blob_dir, js, settings.stream_replicas),
                    ConsoleSessions(await session_bucket(js, settings.console_session_seconds, settings.stream_replicas),
@@ -113,6 +124,8 @@ def create_app(gateway: Gateway) -> FastAPI:
                               "Each operation names the API-key scope it needs (`x-required-scope`).")
     app.state.nc = gateway.nc
     app.state.authenticator = gateway.authenticator
+    app.state.limiter = gateway.limiter
+    app.state.secret_box = gateway.tenant_jwts.box
     app.state.js = gateway.nc.jetstream()
     app.state.store = EventStore(app.state.js)
     app.state.engine = gateway.engine
@@ -131,7 +144,8 @@ def create_app(gateway: Gateway) -> FastAPI:
     install_openapi(app, route_scopes())
     for router, scope, responses in ROUTERS:
         _include(app, router, scope, responses)
-    app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, limiter=gateway.limiter,
+    app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, tenant_jwts=gateway.tenant_jwts,
+                       limiter=gateway.limiter,
                        budgets=gateway.budgets, usage=gateway.usage, bus=gateway.nc,
                        sessions=SessionCredential(gateway.sessions, gateway.authenticator))
     return app

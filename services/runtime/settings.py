@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     def blob_dir(self) -> Path:
         return self.state_dir / "blobs"
 
-    # Webhooks (services/webhooks). secrets_key: base64 of 32 bytes sealing endpoint secrets; empty:
+    # secrets_key: base64 of 32 bytes sealing what must ride in events (webhook endpoint secrets, tenant-JWT
+    # HS256 secrets, iframe-token signing keys; services/runtime/sealing.py); empty:
     # generated once into <state_dir>/secrets.key (set it, the same, on every replica of a cluster).
     secrets_key: str = ""
     # Local and private receivers, and plain http: for development and tests only.

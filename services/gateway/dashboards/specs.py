@@ -1,6 +1,7 @@
 """Dashboard specs (cards with their Vega-Lite specs), read from the blob store.
 
-A spec never changes once written, so each instance keeps the recent ones in memory.
+A spec blob never changes once written (a new version is a new blob), so each instance keeps the
+recent ones in memory; a deleted dashboard has none.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ class DashboardSpecs:
     def _spec_blob(self, dashboard_id: str, project_id: str) -> str | None:
         with self.engine.connect() as conn:
             return conn.execute(select(dashboards.c.spec_blob).where(
-                dashboards.c.dashboard_id == dashboard_id, dashboards.c.project_id == project_id)).scalar()
+                dashboards.c.dashboard_id == dashboard_id, dashboards.c.project_id == project_id,
+                dashboards.c.deleted_at.is_(None))).scalar()
 
     async def load(self, dashboard_id: str, project_id: str) -> dict | None:
         blob = await asyncio.to_thread(self._spec_blob, dashboard_id, project_id)

@@ -35,10 +35,16 @@ class Scope(StrEnum):
     READ = "read"
     WRITE = "write"
     ADMIN = "admin"
+    EMBED = "embed"  # issue and revoke iframe tokens (a tenant JWT: for its own tenants)
 
 
-# console_session: a console sign-in (console_sessions.py), acting as the key it was opened with.
-CredentialKind = Literal["api_key", "console_session"]  # later: "tenant_jwt", "share_link"
+# A route that acts only for the tenants its caller names (it checks `may_use_tenant`) says so
+# with `openapi_extra=TENANT_ROUTE`; a tenant-bound Principal (a tenant JWT) may use no other.
+TENANT_ROUTE = {"x-tenant-route": True}
+
+# tenant_jwt: services/gateway/embedding/tenant_jwt.py; console_session: a console sign-in
+# (edge/sessions.py), acting as the API key it was opened with.
+CredentialKind = Literal["api_key", "tenant_jwt", "console_session"]
 
 
 @dataclass(frozen=True)

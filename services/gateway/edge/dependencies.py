@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 from starlette.requests import HTTPConnection
 
 from services.eventlog.store import EventStore
-from services.gateway.edge.auth import Principal, Scope
+from services.gateway.edge.auth import TENANT_ROUTE, Principal, Scope
 from services.gateway.edge.envelope import ApiError
 from services.readmodels.consistency import wait_for_checkpoint
 
@@ -42,8 +42,16 @@ class RequiredScope:
     scope: Scope
 
     async def __call__(self, connection: HTTPConnection) -> None:
-        if not principal_of(connection).has_scope(self.scope):
+        principal = principal_of(connection)
+        if not principal.has_scope(self.scope):
             raise ApiError(403, f"this key lacks the {self.scope} scope")
+        if principal.tenant_ids is not None and not _tenant_route(connection):
+            raise ApiError(403, "a tenant JWT may use only the routes that act for its tenants")
+
+
+def _tenant_route(connection: HTTPConnection) -> bool:
+    extra = getattr(connection.scope.get("route"), "openapi_extra", None) or {}
+    return all(extra.get(name) == value for name, value in TENANT_ROUTE.items())
 
 
 def needs(scope: Scope) -> DependsParam:

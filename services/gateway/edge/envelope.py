@@ -168,7 +168,8 @@ RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"typ
 _ERROR_TEXT = {401: "Missing, invalid, expired or revoked API key", 403: "The key lacks a scope or the plan",
                413: "Too large: file size, line length, rows, columns or unpacked size",
                415: "Not a format we read (CSV, TSV, JSON, NDJSON, Parquet, XLSX)",
-               404: "No such resource in this project", 409: "Conflicting change", 422: "Invalid parameters",
+               404: "No such resource in this project", 409: "Conflicting change", 410: "Deleted: gone for good",
+               422: "Invalid parameters",
                429: "Rate limit reached", 500: "Unexpected error (no detail is given)",
                503: "A service behind the gateway is away for a moment: nothing was done, send it again after Retry-After"}
 

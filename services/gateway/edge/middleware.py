@@ -24,6 +24,7 @@ from services.gateway.edge.auth import ApiKeyAuthenticator
 from services.gateway.edge.envelope import bus_unavailable, failure
 from services.gateway.edge.ratelimit import Decision, RateLimiter, kv_token
 from services.gateway.edge.sessions import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, SessionCredential
+from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator, looks_like_jwt
 from services.gateway.keys.usage import KeyUsage
 from services.gateway.realtime.tickets import redeem_ticket
 
@@ -49,10 +50,12 @@ def policy_name(window: int) -> str:
 
 
 class AuthAndRateLimit:
-    def __init__(self, app: ASGIApp, authenticator: ApiKeyAuthenticator, limiter: RateLimiter,
-                 budgets: Budgets, usage: KeyUsage, bus: Client, sessions: SessionCredential) -> None:
+    def __init__(self, app: ASGIApp, authenticator: ApiKeyAuthenticator, tenant_jwts: TenantJwtAuthenticator,
+                 limiter: RateLimiter, budgets: Budgets, usage: KeyUsage, bus: Client,
+                 sessions: SessionCredential) -> None:
         self.app = app
         self.authenticator = authenticator
+        self.tenant_jwts = tenant_jwts
         self.sessions = sessions
         self.limiter = limiter
         self.budgets = budgets
@@ -82,8 +85,9 @@ class AuthAndRateLimit:
         ticket = _websocket_ticket(scope) if not token else None
         cookies = _header(scope, b"cookie") if scope["type"] == "http" and not token else ""
         session = None
-        if token:
-            principal = await self.authenticator.authenticate(token)
+        if token:  # an API key (dl_live_...) or a tenant JWT (eyJ...)
+            credentials = self.tenant_jwts if looks_like_jwt(token) else self.authenticator
+            principal = await credentials.authenticate(token)
         elif ticket:
             principal = await redeem_ticket(self.bus.jetstream(), ticket)
         elif cookies:  # a websocket never opens on the cookie: a ticket is asked for with it
@@ -97,9 +101,13 @@ class AuthAndRateLimit:
                                               budgets.failed_auth_window, "failed-auth")
             if not decision.allowed:
                 return failure(429, "too many failed authentication attempts", decision.headers()), None
-            message = ("invalid, expired or revoked API key" if token else
-                       "the console session has ended: sign in again" if self.sessions.has_cookie(cookies) else
-                       "missing API key")
+            if not token:
+                message = ("the console session has ended: sign in again" if self.sessions.has_cookie(cookies)
+                           else "missing API key")
+            elif looks_like_jwt(token):
+                message = "invalid or expired tenant JWT"
+            else:
+                message = "invalid, expired or revoked API key"
             return failure(401, message, {**decision.headers(), "WWW-Authenticate": "Bearer"}), None
         if session is not None and scope.get("method") not in SAFE_METHODS \
                 and not session.csrf_matches(_header(scope, CSRF_HEADER.encode())):
@@ -109,21 +117,23 @@ class AuthAndRateLimit:
                                           policy_name(self.budgets.window))
         if not decision.allowed:
             return failure(429, f"rate limit of {limit} requests reached", decision.headers()), None
-        self.usage.touch(principal.key_id)
+        if principal.kind in ("api_key", "console_session"):  # a key's "last used" counts its console use
+            self.usage.touch(principal.key_id)
         scope.setdefault("state", {})["principal"] = principal
         return None, decision
 
     async def _call_with_headers(self, scope: Scope, receive: Receive, send: Send, decision: Decision) -> None:
         if scope["type"] == "websocket":  # a handshake has no room for budget headers
             return await self.app(scope, receive, send)
-        extra = decision.raw_headers()
         started = False
 
         async def send_with_headers(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                # a route with a budget of its own (iframe tokens) shows that one instead
+                budget = scope.get("state", {}).get("route_budget", decision)
+                message = {**message, "headers": [*message.get("headers", []), *budget.raw_headers()]}
             await send(message)
 
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
 
 from services.readmodels.types import UtcDateTime
@@ -27,6 +27,9 @@ generations = Table(
     Column("file_format", String(16), nullable=False),
     Column("upload_size", BigInteger, nullable=False),
     Column("idempotency_key", Text, index=True),
+    Column("upload_blob", Text),
+    Column("upload_sha256", String(64)),
+    Column("requested_by", Text),
     Column("tenant_id", Text),
     Column("workspace_id", Text),
     Column("dashboard_id", String(64)),
@@ -38,13 +41,14 @@ generations = Table(
 
 
 class GenerationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     generation_id: str
     status: str
     stage: str
     percent: int
     title: str | None
     dashboard_id: str | None
-    error: str | None
+    error: str | None = Field(validation_alias="error_reason")
     error_code: str | None
     requested_at: datetime
     updated_at: datetime

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from contracts import (
+    DashboardCreated,
+    DashboardDeleted,
     DashboardRequested,
+    DashboardVersionAdded,
     GenerationCompleted,
     GenerationFailed,
     GenerationProgressed,
     GenerationStarted,
 )
-from services.gateway.dashboards.models import dashboards
+from services.gateway.dashboards import projections as boards
+from services.gateway.dashboards.models import dashboard_versions, dashboards, tenants
 from services.gateway.generation.models import generations
 from services.readmodels.projection import Projection, Rows
 
-generation_status = Projection("generations", generations, dashboards)
+generation_status = Projection("generations", generations, dashboards, dashboard_versions, tenants)
+generation_status.on(DashboardCreated)(boards.on_created)
+generation_status.on(DashboardVersionAdded)(boards.on_version_added)
+generation_status.on(DashboardDeleted)(boards.on_deleted)
 
 
 @generation_status.on(DashboardRequested)
@@ -22,7 +29,8 @@ def _requested(event: DashboardRequested, rows: Rows) -> None:
         "generation_id": event.aggregate_id, "project_id": event.project_id,
         "status": "processing", "stage": "queued", "percent": 0, "title": event.payload.title,
         "file_format": event.payload.file_format, "upload_size": event.payload.upload.size,
-        "idempotency_key": event.payload.idempotency_key,
+        "idempotency_key": event.payload.idempotency_key, "upload_blob": event.payload.upload.name,
+        "upload_sha256": event.payload.upload.sha256, "requested_by": event.payload.requested_by,
         "tenant_id": event.payload.tenant_id, "workspace_id": event.payload.workspace_id,
         "requested_at": event.occurred_at, "updated_at": event.occurred_at,
     })
@@ -45,14 +53,8 @@ def _completed(event: GenerationCompleted, rows: Rows) -> None:
         event.aggregate_id, status="completed", stage="done", percent=100,
         dashboard_id=event.payload.dashboard_id, title=event.payload.title,
         updated_at=event.occurred_at)
-    rows["dashboards"].put({
-        "dashboard_id": event.payload.dashboard_id, "project_id": event.project_id,
-        "generation_id": event.aggregate_id, "title": event.payload.title,
-        "spec_blob": event.payload.spec.name, "card_count": event.payload.card_count,
-        "tenant_id": generation and generation["tenant_id"],
-        "workspace_id": generation and generation["workspace_id"],
-        "created_at": event.occurred_at,
-    })
+    if rows["dashboards"].get(event.payload.dashboard_id) is None:
+        boards.legacy_dashboard(event, generation or {}, rows)
 
 
 @generation_status.on(GenerationFailed)

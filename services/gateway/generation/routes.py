@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import tempfile
 import time
 import uuid
@@ -17,11 +18,15 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from contracts import DashboardRequested
+from contracts import DASHBOARD_ID_PREFIX, DashboardRequested
 from contracts.generation import COLUMN_TYPES
+from services.eventlog.commands import Rejected
 from services.eventlog.store import ConcurrencyError
+from services.gateway.dashboards.access import DASHBOARD_ID, TENANT_ID, checked_tenant_id
+from services.gateway.dashboards.commands import load_dashboard, owned
 from services.gateway.dashboards.routes import dashboard_links
 from services.gateway.edge import bounds
+from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.dependencies import Caller, tenant_of
 from services.gateway.edge.envelope import ApiError
 from services.gateway.generation.queries import generation_row
@@ -35,7 +40,11 @@ UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-dat
         "file": {"type": "string", "format": "binary",
                  "description": "CSV, TSV, JSON (array of records), NDJSON, Parquet or XLSX"},
         "title": {"type": "string", "maxLength": 200},
-        "tenant_id": {"type": "string", "maxLength": 128}, "workspace_id": {"type": "string", "maxLength": 128},
+        "tenant_id": {"type": "string", "maxLength": 128, "pattern": TENANT_ID},
+        "workspace_id": {"type": "string", "maxLength": 128},
+        "dashboard_id": {"type": "string", "pattern": DASHBOARD_ID, "description": (
+            "Refresh in place: the file becomes the next version of this dashboard (same id; its share links "
+            "and embeds show the new version). Another project's or a deleted dashboard: 404.")},
         "allow_pdf_export": {"type": "boolean"}, "allow_scrollable_cards": {"type": "boolean"},
         "column_types": {"type": "string", "description": (
             'JSON object overruling the inferred type of columns, e.g. {"station_id": "identifier", '
@@ -71,7 +80,7 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-@router.post("/dashboards/generate", openapi_extra=UPLOAD_FORM, status_code=200,
+@router.post("/dashboards/generate", openapi_extra={**UPLOAD_FORM, **TENANT_ROUTE}, status_code=200,
              responses={202: {"description": "Accepted: still processing; poll /generations/{id}"}})
 async def generate_dashboard(request: Request, caller: Caller):
     state = request.app.state
@@ -94,12 +103,11 @@ async def generate_dashboard(request: Request, caller: Caller):
         options = {name: _flag(upload.fields.get(name)) for name in PREMIUM_OPTIONS}
         if any(options.values()) and caller.plan != "premium":
             raise ApiError(403, "allow_pdf_export and allow_scrollable_cards need a premium plan")
+        scope = await _scope_of(request, caller, upload.fields)
         requested = DashboardRequested(project_id=caller.project_id, aggregate_id=generation_id, payload={
             "upload": ref, "file_format": upload.file_format,
-            "title": bounds.form_line(upload.fields, "title", bounds.TITLE_CHARS),
-            "tenant_id": tenant_of(caller, bounds.form_line(upload.fields, "tenant_id", bounds.SCOPE_ID_CHARS)),
-            "workspace_id": bounds.form_line(upload.fields, "workspace_id", bounds.SCOPE_ID_CHARS),
-            "options": options, "idempotency_key": idempotency_key,
+            "title": bounds.form_line(upload.fields, "title", bounds.TITLE_CHARS), **scope,
+            "options": options, "idempotency_key": idempotency_key, "requested_by": caller.subject,
             "column_types": column_types_of(upload.fields.get("column_types"))})
         await state.store.append(requested, expected_last_seq=0)
     except ConcurrencyError:  # the same Idempotency-Key, sent twice at once: the first one stands
@@ -112,6 +120,31 @@ async def generate_dashboard(request: Request, caller: Caller):
     respond_async = "respond-async" in request.headers.get("prefer", "").lower()
     return await _answer(request, caller.project_id, generation_id,
                          wait=0 if respond_async else settings.generation_sync_seconds)
+
+
+async def _scope_of(request: Request, caller: Principal, fields: dict[str, str]) -> dict[str, str | None]:
+    """The tenant, workspace and (refresh in place) dashboard of an upload, once the caller may use them.
+
+    A dashboard to refresh must be the project's and not deleted (404, and nothing is appended);
+    its tenant and workspace are the upload's, and a form that names others is a 422.
+    """
+    tenant_id = checked_tenant_id(bounds.form_line(fields, "tenant_id", bounds.SCOPE_ID_CHARS))
+    workspace_id = bounds.form_line(fields, "workspace_id", bounds.SCOPE_ID_CHARS)
+    dashboard_id = bounds.form_line(fields, "dashboard_id", bounds.SCOPE_ID_CHARS)
+    if dashboard_id is None:
+        return {"tenant_id": tenant_of(caller, tenant_id), "workspace_id": workspace_id}
+    if not re.fullmatch(DASHBOARD_ID, dashboard_id):
+        raise ApiError(422, f"dashboard_id: a dashboard id starts with {DASHBOARD_ID_PREFIX!r}")
+    try:
+        board = owned(await load_dashboard(request.app.state.store, dashboard_id), caller.project_id)
+    except Rejected as refused:  # a deleted dashboard cannot be refreshed: as absent as a missing one
+        raise ApiError(404, "no such dashboard to refresh") from refused
+    tenant_of(caller, board.tenant_id)
+    for name, given, own in (("tenant_id", tenant_id, board.tenant_id), ("workspace_id", workspace_id,
+                                                                         board.workspace_id)):
+        if given is not None and given != own:
+            raise ApiError(422, f"{name}: the dashboard to refresh belongs to {name} {own!r}")
+    return {"tenant_id": board.tenant_id, "workspace_id": board.workspace_id, "dashboard_id": dashboard_id}
 
 
 async def _check_workbook(blobs, name: str, limits: UploadLimits) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from contracts import ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated, Event
+from contracts.envelope import subject_for
 from contracts.projects import ApiKeyIssuedPayload
 from services.eventlog.commands import Rejected, execute
 from services.eventlog.store import EventStore
@@ -26,12 +27,11 @@ def new_id() -> str:
 
 
 async def issue_api_key(store: EventStore, project_id: str, name: str, scopes: list[str],
-                        expires_at: datetime | None = None, replaces_key_id: str | None = None,
-                        key_id: str | None = None) -> IssuedKey:
-    key, key_id = new_api_key(), key_id or new_id()
+                        expires_at: datetime | None = None) -> IssuedKey:
+    key, key_id = new_api_key(), new_id()
     issued = ApiKeyIssued(project_id=project_id, aggregate_id=key_id, payload={
         "name": name, "prefix": display_prefix(key), "key_sha256": key_digest(key), "scopes": scopes,
-        "expires_at": expires_at, "replaces_key_id": replaces_key_id})
+        "expires_at": expires_at})
     return IssuedKey(key_id, key, await store.append(issued, expected_last_seq=0))
 
 
@@ -39,32 +39,48 @@ async def rotate_api_key(store: EventStore, project_id: str, key_id: str, grace:
                          ) -> tuple[IssuedKey, datetime]:
     """A new key now; the old one keeps working until the grace period ends (Stripe's "roll key").
 
-    The successor is issued only once ApiKeyRotated, decided on the old key's own events, is in
-    the log: a rotation that loses a race leaves no key behind.
+    One append: ApiKeyRotated, decided on the old key's events, carries the successor. A rotation
+    that loses its race leaves no key behind, and no crash can leave the old key pointing at a
+    successor that was never issued.
     """
-    successor_id, old_expires = new_id(), datetime.now(UTC) + grace
-    rotated: list[ApiKeyIssuedPayload] = []  # the old key, as the winning decision saw it
+    key, successor_id, old_expires = new_api_key(), new_id(), datetime.now(UTC) + grace
+    birth = await _birth(store, key_id)
 
     def decide(history: Sequence[Event]) -> list[Event]:
-        old = _live_key(history, project_id)
-        rotated[:] = [old]
-        return [ApiKeyRotated(project_id=project_id, aggregate_id=key_id,
-                              payload={"new_key_id": successor_id, "expires_at": old_expires})]
+        old = _live_key([*birth, *history], project_id)
+        return [ApiKeyRotated(project_id=project_id, aggregate_id=key_id, payload={
+            "new_key_id": successor_id, "expires_at": old_expires,
+            "successor": {"name": old.name, "prefix": display_prefix(key), "key_sha256": key_digest(key),
+                          "scopes": old.scopes, "expires_at": None}})]
 
-    await execute(store, "apikey", key_id, decide)
-    old = rotated[0]
-    successor = await issue_api_key(store, project_id, old.name, old.scopes, replaces_key_id=key_id,
-                                    key_id=successor_id)
-    return successor, old_expires  # its sequence follows ApiKeyRotated's: waiting for it waits for both
+    seq, = await execute(store, "apikey", key_id, decide)
+    return IssuedKey(successor_id, key, seq), old_expires
 
 
 async def revoke_api_key(store: EventStore, project_id: str, key_id: str) -> int:
+    birth = await _birth(store, key_id)
+
     def decide(history: Sequence[Event]) -> list[Event]:
-        _live_key(history, project_id, rotated_ok=True)
+        _live_key([*birth, *history], project_id, rotated_ok=True)
         return [ApiKeyRevoked(project_id=project_id, aggregate_id=key_id, payload={"reason": "revoked by API"})]
 
     seq, = await execute(store, "apikey", key_id, decide)
     return seq
+
+
+async def _birth(store: EventStore, key_id: str) -> list[Event]:
+    """How the key came to be, when its own events do not say: a key issued by a rotation begins
+    with its predecessor's ApiKeyRotated (an event that never changes), read as its ApiKeyIssued."""
+    own = await store.load(ApiKeyIssued.aggregate, key_id)
+    if own and isinstance(own[0].event, ApiKeyIssued):
+        return []
+    async for batch in store.reader.batches(subject=subject_for(ApiKeyRotated.aggregate, ">")):
+        for stored in batch:
+            event = stored.event
+            if isinstance(event, ApiKeyRotated) and event.payload.new_key_id == key_id and event.payload.successor:
+                return [ApiKeyIssued(project_id=event.project_id, aggregate_id=key_id, occurred_at=event.occurred_at,
+                                     payload={**event.payload.successor.model_dump(), "replaces_key_id": event.aggregate_id})]
+    return []
 
 
 def _live_key(history: Sequence[Event], project_id: str, rotated_ok: bool = False) -> ApiKeyIssuedPayload:

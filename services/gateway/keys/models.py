@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 from sqlalchemy import JSON, Column, MetaData, String, Table, Text
 
 from services.readmodels.types import UtcDateTime
@@ -28,15 +28,26 @@ api_keys = Table(
 
 
 class ApiKeyOut(BaseModel):
-    id: str
+    # Every field is in every answer: the ones with defaults are required in the documented schema too.
+    model_config = ConfigDict(from_attributes=True, json_schema_serialization_defaults_required=True)
+    id: str = Field(validation_alias="key_id")
     name: str
     prefix: str
     scopes: list[str]
-    status: Literal["active", "expiring", "expired", "revoked"]
     created_at: datetime
-    last_used_at: datetime | None
+    last_used_at: datetime | None = None  # from the usage bucket, not the row
     expires_at: datetime | None
     replaced_by: str | None
+    revoked_at: datetime | None = Field(default=None, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> Literal["active", "expiring", "expired", "revoked"]:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= datetime.now(UTC):
+            return "expired"
+        return "expiring" if self.replaced_by else "active"
 
 
 class ApiKeyCreated(ApiKeyOut):

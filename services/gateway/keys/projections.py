@@ -35,3 +35,10 @@ def _key_revoked(event: ApiKeyRevoked, rows: Rows) -> None:
 def _key_rotated(event: ApiKeyRotated, rows: Rows) -> None:
     rows["api_keys"].update(event.aggregate_id, expires_at=event.payload.expires_at,
                             replaced_by=event.payload.new_key_id)
+    successor = event.payload.successor
+    if successor is not None:  # v1 rotations: the successor's own ApiKeyIssued follows
+        rows["api_keys"].put({
+            "key_id": event.payload.new_key_id, "project_id": event.project_id, "name": successor.name,
+            "prefix": successor.prefix, "key_sha256": successor.key_sha256, "scopes": successor.scopes,
+            "created_at": event.occurred_at, "expires_at": successor.expires_at,
+        })

@@ -9,24 +9,23 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from services.eventlog.commands import Rejected
 from services.eventlog.store import ConcurrencyError
 from services.gateway.edge.bounds import Name, ResourceId
-from services.gateway.edge.dependencies import Admin, ReadModels, Store, applied
+from services.gateway.edge.dependencies import Admin, ReadModels, Store, applied, off_the_loop
 from services.gateway.edge.envelope import ApiError, Success, ok
-from services.gateway.keys import commands
-from services.gateway.keys.models import ApiKeyCreated, ApiKeyOut, api_keys
+from services.gateway.keys import commands, queries
+from services.gateway.keys.models import ApiKeyCreated, ApiKeyOut
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["API keys"])
-Scope = Literal["admin", "read", "write"]
+Scope = Literal["admin", "read", "write", "embed"]
 
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
-    scopes: list[Scope] = Field(default=["read", "write"], min_length=1, max_length=3)
+    scopes: list[Scope] = Field(default=["read", "write"], min_length=1, max_length=4)
     expires_in_days: int | None = Field(default=None, ge=1, le=3650, strict=True)
 
 
@@ -35,26 +34,11 @@ class ApiKeyRotate(BaseModel):
     grace_period_hours: int = Field(default=24, ge=0, le=720, strict=True)
 
 
-def _out(row, last_used: datetime | None) -> dict:
-    expires = row.expires_at
-    if row.revoked_at is not None:
-        status = "revoked"
-    elif expires is not None and expires <= datetime.now(UTC):
-        status = "expired"
-    else:
-        status = "expiring" if row.replaced_by else "active"
-    return {"id": row.key_id, "name": row.name, "prefix": row.prefix, "scopes": row.scopes,
-            "status": status, "created_at": row.created_at, "last_used_at": last_used,
-            "expires_at": expires, "replaced_by": row.replaced_by}
-
-
-def _find(engine, project_id: str, key_id: str):
-    with engine.connect() as conn:
-        row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id,
-                                                  api_keys.c.project_id == project_id)).first()
-    if row is None:
+async def _find(engine, project_id: str, key_id: str) -> ApiKeyOut:
+    found = await off_the_loop(engine, lambda conn: queries.key(conn, project_id, key_id))
+    if found is None:
         raise ApiError(404, "no such API key")
-    return row
+    return found
 
 
 @router.post("", status_code=201, response_model=Success[ApiKeyCreated])
@@ -62,16 +46,14 @@ async def create_api_key(body: ApiKeyCreate, caller: Admin, store: Store, engine
     expires = datetime.now(UTC) + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     issued = await commands.issue_api_key(store, caller.project_id, body.name, list(body.scopes), expires)
     await applied(request, "projects", issued.seq)
-    return ok({**_out(_find(engine, caller.project_id, issued.key_id), None), "key": issued.key}, 201)
+    return ok({**(await _find(engine, caller.project_id, issued.key_id)).model_dump(), "key": issued.key}, 201)
 
 
 @router.get("", response_model=Success[list[ApiKeyOut]])
 async def list_api_keys(caller: Admin, engine: ReadModels, request: Request):
-    with engine.connect() as conn:
-        rows = conn.execute(select(api_keys).where(api_keys.c.project_id == caller.project_id)
-                            .order_by(api_keys.c.created_at)).all()
+    found = await off_the_loop(engine, lambda conn: queries.keys_of(conn, caller.project_id))
     usage = request.app.state.usage
-    return ok([_out(row, await usage.last_used(row.key_id)) for row in rows])
+    return ok([{**key.model_dump(), "last_used_at": await usage.last_used(key.id)} for key in found])
 
 
 @router.post("/{key_id}/rotate", status_code=201, response_model=Success[ApiKeyCreated])
@@ -81,7 +63,7 @@ async def rotate_api_key(key_id: ResourceId, caller: Admin, store: Store, engine
     with _decided("rotating"):
         issued, _ = await commands.rotate_api_key(store, caller.project_id, key_id, grace)
     await applied(request, "projects", issued.seq)
-    return ok({**_out(_find(engine, caller.project_id, issued.key_id), None), "key": issued.key}, 201)
+    return ok({**(await _find(engine, caller.project_id, issued.key_id)).model_dump(), "key": issued.key}, 201)
 
 
 @router.delete("/{key_id}", response_model=Success[ApiKeyOut])
@@ -89,7 +71,7 @@ async def revoke_api_key(key_id: ResourceId, caller: Admin, store: Store, engine
     with _decided("revoking"):
         seq = await commands.revoke_api_key(store, caller.project_id, key_id)
     await applied(request, "projects", seq)
-    return ok(_out(_find(engine, caller.project_id, key_id), None))
+    return ok((await _find(engine, caller.project_id, key_id)).model_dump())
 
 
 @contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Column, Date, Float, MetaData, String, Table, Text
 
 metadata = MetaData()
@@ -22,6 +22,7 @@ metric_points = Table(
 
 
 class MetricPointOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     metric_id: str
     name: str
     dashboard_id: str

@@ -43,6 +43,4 @@ async def list_metrics(caller: Caller, engine: ReadModels, limit: Limit = 100, o
                                    .limit(limit).offset(offset)).all()
 
     total, rows = await off_the_loop(engine, read)
-    items = [{"metric_id": r.metric_id, "name": r.name, "dashboard_id": r.dashboard_id,
-              "aggregation": r.aggregation, "date": r.date, "value": r.value} for r in rows]
-    return page(items, total, limit, offset)
+    return page([MetricPointOut.model_validate(row).model_dump() for row in rows], total, limit, offset)

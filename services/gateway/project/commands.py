@@ -6,7 +6,7 @@ from contracts import ProjectCreated
 from services.eventlog.store import EventStore
 from services.gateway.keys.commands import IssuedKey, issue_api_key, new_id
 
-FIRST_KEY_SCOPES = ["admin", "read", "write"]
+FIRST_KEY_SCOPES = ["admin", "read", "write", "embed"]
 
 
 async def create_project(store: EventStore, name: str, plan: str) -> tuple[str, IssuedKey]:

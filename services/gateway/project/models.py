@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Column, MetaData, String, Table, Text
 
 from services.readmodels.types import UtcDateTime
@@ -26,8 +26,10 @@ class RateLimitOut(BaseModel):
 
 
 class ProjectOut(BaseModel):
-    id: str
+    id: str = Field(validation_alias="project_id")
     name: str
     plan: str
     created_at: datetime
     rate_limit: RateLimitOut
+    audience: str = Field(description="The `aud` a tenant JWT must carry for this project")
+    embed_origins: list[str] = Field(description="The origins whose pages may frame /embed (PUT /project/embed-origins)")

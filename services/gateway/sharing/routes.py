@@ -15,7 +15,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.sharing_commands import Caller, DashboardLinks, IssueLink, LinkQuery, RevokeLink, command_subject
-from services.gateway.edge.auth import Principal
+from services.gateway.dashboards.access import VisibleDashboard
+from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.dependencies import Limit, Offset, principal_of
 from services.gateway.edge.envelope import ApiError, Failure, Page, Success, ok, page
 
@@ -81,8 +82,11 @@ class ShareLinkViewOut(BaseModel):
     user_agent: str
 
 
-@router.post("/dashboards/{dashboard_id}/share-links", status_code=201, response_model=Success[ShareLinkCreated])
-async def create_share_link(dashboard_id: str, caller: Sharer, request: Request, body: ShareLinkCreate | None = None):
+@router.post("/dashboards/{dashboard_id}/share-links", openapi_extra=TENANT_ROUTE, status_code=201,
+             response_model=Success[ShareLinkCreated])
+async def create_share_link(dashboard: VisibleDashboard, caller: Sharer, request: Request,
+                            body: ShareLinkCreate | None = None):
+    dashboard_id = dashboard.dashboard_id
     body = body or ShareLinkCreate()
     link = await ask_sharing(request, "issue", IssueLink(caller=caller, dashboard_id=dashboard_id,
                                                          allowed_emails=body.allowed_emails, expires_at=body.expires_at))
@@ -90,8 +94,10 @@ async def create_share_link(dashboard_id: str, caller: Sharer, request: Request,
     return ok({**link, "url": f"{str(request.base_url).rstrip('/')}/s/{token}"}, 201)
 
 
-@router.get("/dashboards/{dashboard_id}/share-links", response_model=Page[ShareLinkOut])
-async def list_share_links(dashboard_id: str, caller: Sharer, request: Request, limit: Limit = 100, offset: Offset = 0):
+@router.get("/dashboards/{dashboard_id}/share-links", openapi_extra=TENANT_ROUTE, response_model=Page[ShareLinkOut])
+async def list_share_links(dashboard: VisibleDashboard, caller: Sharer, request: Request, limit: Limit = 100,
+                           offset: Offset = 0):
+    dashboard_id = dashboard.dashboard_id
     found = await ask_sharing(request, "list", DashboardLinks(caller=caller, dashboard_id=dashboard_id,
                                                               limit=limit, offset=offset))
     return page(found["items"], found["total"], limit, offset)

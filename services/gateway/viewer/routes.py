@@ -10,9 +10,11 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from sqlalchemy import Row
 
 from services.eventlog.blobs import BlobNotFound
-from services.gateway.edge.bounds import ResourceId
+from services.gateway.dashboards.access import VisibleDashboard
+from services.gateway.edge.auth import TENANT_ROUTE
 from services.gateway.edge.dependencies import Caller
 from services.gateway.edge.envelope import ApiError
 from services.gateway.viewer.page import PAGE_HEADERS, render_dashboard_page
@@ -23,19 +25,19 @@ IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-
 REVALIDATE = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
 
 
-async def _owned_spec(request: Request, dashboard_id: str, project_id: str) -> dict:
-    spec = await request.app.state.dashboard_specs.load(dashboard_id, project_id)
-    if spec is None:  # another project's dashboard is as absent as a missing one
-        raise ApiError(404, "no such dashboard")
+async def _owned_spec(request: Request, dashboard: Row) -> dict:
+    spec = await request.app.state.dashboard_specs.load(dashboard.dashboard_id, dashboard.project_id)
+    if spec is None:
+        raise ApiError(404, "this dashboard has no data yet: generate into it with its dashboard_id")
     return spec
 
 
 # No response_class here: FastAPI would then document the JSON error answers as text/html too.
-@router.get("/api/v1/dashboards/{dashboard_id}/view", response_model=None,
+@router.get("/api/v1/dashboards/{dashboard_id}/view", openapi_extra=TENANT_ROUTE, response_model=None,
             responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
                              "description": "The dashboard as a web page"}})
-async def view_dashboard(dashboard_id: ResourceId, caller: Caller, request: Request):
-    return dashboard_page(request, await _owned_spec(request, dashboard_id, caller.project_id))
+async def view_dashboard(dashboard: VisibleDashboard, request: Request):
+    return dashboard_page(request, await _owned_spec(request, dashboard))
 
 
 def dashboard_page(request: Request, spec: dict) -> HTMLResponse:
@@ -44,11 +46,11 @@ def dashboard_page(request: Request, spec: dict) -> HTMLResponse:
     return HTMLResponse(render_dashboard_page(spec, f"/assets/{bundle.name}"), headers=PAGE_HEADERS)
 
 
-@router.get("/api/v1/dashboards/{dashboard_id}/pdf", response_model=None,
+@router.get("/api/v1/dashboards/{dashboard_id}/pdf", openapi_extra=TENANT_ROUTE, response_model=None,
             responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
                              "description": "The dashboard as a PDF"}})
-async def dashboard_pdf(dashboard_id: ResourceId, caller: Caller, request: Request):
-    spec = await _owned_spec(request, dashboard_id, caller.project_id)
+async def dashboard_pdf(dashboard: VisibleDashboard, caller: Caller, request: Request):
+    spec = await _owned_spec(request, dashboard)
     if not spec.get("options", {}).get("allow_pdf_export") or caller.plan != "premium":
         raise ApiError(403, "PDF export is a premium option: generate with allow_pdf_export=true")
     try:  # a PDF is small (tens of kB): read whole, so a missing blob still gets its 404
@@ -56,7 +58,7 @@ async def dashboard_pdf(dashboard_id: ResourceId, caller: Caller, request: Reque
     except (BlobNotFound, KeyError) as missing:
         raise ApiError(404, "this dashboard has no PDF") from missing
     return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{dashboard_id}.pdf"',
+        "Content-Disposition": f'attachment; filename="{dashboard.dashboard_id}.pdf"',
         "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import JSON, BigInteger, Column, MetaData, String, Table, Text
 
 from services.readmodels.types import UtcDateTime
@@ -36,6 +36,7 @@ webhook_endpoints = Table(
 
 
 class DataSourceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     type: Literal["data_source"] = "data_source"
     id: str
     kind: Literal["file_upload"] = "file_upload"
@@ -47,8 +48,9 @@ class DataSourceOut(BaseModel):
 
 
 class WebhookEndpointOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     type: Literal["webhook_endpoint"] = "webhook_endpoint"
-    id: str
+    id: str = Field(validation_alias="endpoint_id")
     url: str
     event_types: list[str]
     description: str | None

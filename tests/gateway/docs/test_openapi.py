@@ -44,7 +44,8 @@ async def test_the_spec_declares_envelope_codes_and_headers(client):
                 "RateLimit"} <= set(operation["responses"]["200"]["headers"]), path
         assert "Retry-After" in operation["responses"]["429"]["headers"]
     dashboards = spec["paths"]["/api/v1/dashboards"]["get"]["responses"]["200"]["content"]["application/json"]
-    assert dashboards["schema"]["$ref"].endswith("Page_DashboardOut_")
+    assert dashboards["schema"]["$ref"].endswith("DashboardPage")
+    assert {"data", "pagination", "total"} <= set(schemas["DashboardPage"]["properties"])
     assert (await client.get("/docs")).status_code == 200
 
 

@@ -1,10 +1,15 @@
 """The key lifecycle through the API: create, use, list, rotate with grace, revoke everywhere."""
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from contracts import ApiKeyIssued, ApiKeyRotated
+from services.eventlog.store import EventStore
+from services.gateway.keys.commands import rotate_api_key
 from services.gateway.keys.models import api_keys
+from services.readmodels.consistency import wait_for_checkpoint
 
 
 async def test_create_shows_the_key_once_and_it_works(client, new_project):
@@ -112,9 +117,46 @@ async def test_concurrent_rotations_of_one_key_make_exactly_one_successor(gatewa
     assert sorted(a.status_code for a in answers) == [201] + [409] * 7, [a.text for a in answers]
     winner = next(a for a in answers if a.status_code == 201).json()["data"]
 
-    issued = [e.event async for batch in store.reader.batches() for e in batch if e.type == "ApiKeyIssued"]
-    successors = [e.aggregate_id for e in issued if e.payload.replaces_key_id == old["id"]]
+    logged = [e.event async for batch in store.reader.batches() for e in batch]
+    successors = [e.payload.new_key_id for e in logged if isinstance(e, ApiKeyRotated) and e.aggregate_id == old["id"]]
     assert successors == [winner["id"]], "a losing rotation left a key in the log"
+    assert sum(isinstance(e, ApiKeyIssued) for e in logged) == 2  # the project's first key and `old`
     listed = (await first.get("/api/v1/api-keys", headers=project.auth)).json()["data"]
     assert {k["id"] for k in listed} == {project.key.key_id, old["id"], winner["id"]}
     assert (await second.get("/api/v1/project", headers={"Authorization": f"Bearer {winner['key']}"})).status_code == 200
+
+
+class CrashAfterOneAppend(EventStore):
+    """A gateway that dies after its first append: what a crash in the middle of a command leaves."""
+
+    def __init__(self, js) -> None:
+        super().__init__(js)
+        self.appended = 0
+
+    async def append(self, event, expected_last_seq=None) -> int:
+        if self.appended:
+            raise RuntimeError("the process died here")
+        self.appended += 1
+        return await super().append(event, expected_last_seq)
+
+
+async def test_a_rotation_is_one_append_and_its_successor_works_from_it(client, new_project, js, engine):
+    project = await new_project()
+    old = (await client.post("/api/v1/api-keys", json={"name": "svc"}, headers=project.auth)).json()["data"]
+    crashing = CrashAfterOneAppend(js)
+    successor, _ = await rotate_api_key(crashing, project.project_id, old["id"], timedelta(hours=1))
+    assert crashing.appended == 1
+    assert await wait_for_checkpoint(engine, "projects", successor.seq, timeout=10)
+
+    as_successor = {"Authorization": f"Bearer {successor.key}"}
+    assert (await client.get("/api/v1/project", headers=as_successor)).status_code == 200
+    listed = {k["id"]: k for k in (await client.get("/api/v1/api-keys", headers=project.auth)).json()["data"]}
+    assert listed[old["id"]]["status"] == "expiring" and listed[old["id"]]["replaced_by"] == successor.key_id
+    assert listed[successor.key_id]["status"] == "active" and listed[successor.key_id]["name"] == "svc"
+    # A key born in a rotation is a key like any other: rotated in turn, then revoked.
+    again = await client.post(f"/api/v1/api-keys/{successor.key_id}/rotate", headers=project.auth)
+    assert again.status_code == 201, again.text
+    third = again.json()["data"]
+    assert (await client.delete(f"/api/v1/api-keys/{third['id']}", headers=project.auth)).status_code == 200
+    assert (await client.get("/api/v1/project", headers={"Authorization": f"Bearer {third['key']}"})).status_code == 401
+    assert (await client.post(f"/api/v1/api-keys/{successor.key_id}/rotate", headers=project.auth)).status_code == 409

@@ -75,7 +75,7 @@ async def test_a_subscriber_gets_the_state_then_every_step_in_order(gateway_serv
         frames = await frames_until_final(socket)
     assert steps(frames) == [("progress", "parsing", 0), ("progress", "parsing", 10), ("progress", "profiling", 40),
                              ("progress", "choosing", 70), ("progress", "rendering", 90), ("completed", None, None)]
-    assert frames[-1]["dashboard_id"] == f"d-{generation_id}" and frames[-1]["links"]["view"]
+    assert frames[-1]["dashboard_id"] == f"dsh_{generation_id}" and frames[-1]["links"]["view"]
 
 
 async def test_a_finished_generation_answers_its_state_and_another_projects_id_an_error(
@@ -91,7 +91,7 @@ async def test_a_finished_generation_answers_its_state_and_another_projects_id_a
         done, refused = orjson.loads(await socket.recv()), orjson.loads(await socket.recv())
         await socket.send("not json")
         bad = orjson.loads(await socket.recv())
-    assert done["status"] == "completed" and done["dashboard_id"] == f"d-{done_id}" and done["percent"] == 100
+    assert done["status"] == "completed" and done["dashboard_id"] == f"dsh_{done_id}" and done["percent"] == 100
     assert refused == {"error": "no such generation", "code": "NOT_FOUND", "generation_id": their_id}
     assert bad["code"] == "BAD_REQUEST"
 
