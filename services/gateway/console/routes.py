@@ -110,6 +110,11 @@ async def webhooks_page(request: Request) -> Response:
     return _page(request, "webhooks.html", "Webhooks", "/console/settings/webhooks")
 
 
+@router.get("/console/settings/embedding")
+async def embedding_page(request: Request) -> Response:
+    return _page(request, "embedding.html", "Embedding", "/console/settings/embedding")
+
+
 @router.get("/console/settings/project")
 async def project_page(request: Request) -> Response:
     return _page(request, "project.html", "Project", "/console/settings/project")
