@@ -46,6 +46,9 @@ class Browsing:
             .violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))""")
         serious = [v for v in found if v["impact"] in ("serious", "critical")]
         assert serious == [], serious
+        duplicated = await self.page.evaluate("""() => { const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
+            return ids.filter((id, i) => ids.indexOf(id) !== i); }""")
+        assert duplicated == []  # labels and scripts find the one element they mean
 
 
 async def wider_than_the_window(page) -> list[str]:
