@@ -356,7 +356,8 @@ async def test_a_tenant_dashboard_is_refreshed_in_place_embedded_and_deleted(ser
     async with page.expect_navigation(url=f"{served}/console/dashboards/{dashboard_id}", timeout=WAIT):
         await page.click("#refresh button[type=submit]")
     await page.wait_for_selector("#versions tbody tr:nth-child(2)", timeout=WAIT)
-    assert "120" in await page.inner_text("#versions tbody tr:first-child")  # the new version, same id
+    newest = await page.inner_text("#versions tbody tr:first-child")
+    assert "120" in newest and "Tenant sales" in newest  # the new version, same id, its title kept
 
     assert await page.input_value("#embed-tenant") == "acme"
     await page.click("#embed-create button[type=submit]")

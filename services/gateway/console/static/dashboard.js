@@ -18,6 +18,8 @@
       document.getElementById("dashboard-facts").replaceChildren(
         ...facts.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
       embedScope(data);
+      const title = document.getElementById("refresh-title");
+      if (!title.value) title.value = data.title || data.name || "";
     } catch (error) {
       showError("share-error", error);
     }
