@@ -22,6 +22,7 @@ from services.gateway.dashboards import routes as dashboards
 from services.gateway.dashboards.specs import DashboardSpecs
 from services.gateway.declaration import SERVICE
 from services.gateway.docs import routes as docs
+from services.gateway.docs.webhook_events import document_webhooks
 from services.gateway.edge.auth import ApiKeyAuthenticator, Scope
 from services.gateway.edge.cache import AnswerCache
 from services.gateway.edge.dependencies import needs
@@ -142,11 +143,11 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.state.stale_after = gateway.settings.heartbeat_seconds * 3
     install_error_handlers(app)
     install_openapi(app, route_scopes())
+    document_webhooks(app)
     for router, scope, responses in ROUTERS:
         _include(app, router, scope, responses)
     app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, tenant_jwts=gateway.tenant_jwts,
-                       limiter=gateway.limiter,
-                       budgets=gateway.budgets, usage=gateway.usage, bus=gateway.nc,
+                       limiter=gateway.limiter, budgets=gateway.budgets, usage=gateway.usage, bus=gateway.nc,
                        sessions=SessionCredential(gateway.sessions, gateway.authenticator))
     return app
 

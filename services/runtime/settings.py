@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = 10.0
     keep_alive_seconds: int = 5
     max_connections: int = 1000
+    # Websockets (GET /api/v1/ws): open at once and generations followed at once, per project over
+    # every gateway (counted in a KV bucket), and per connection; pings; the largest client message.
+    ws_connections_per_project: int = 50
+    ws_subscriptions_per_project: int = 1000
+    ws_subscriptions_per_connection: int = 100
+    ws_lease_seconds: float = 30.0
+    ws_ticket_seconds: float = 30.0  # a browser's single-use ticket is good this long
+    ws_ping_interval: float = 20.0
+    ws_ping_timeout: float = 20.0
+    ws_max_message_bytes: int = 64 * 1024
     # A service's task that dies is restarted after this, doubling up to the maximum.
     restart_backoff_seconds: float = 0.5
     restart_backoff_max_seconds: float = 15.0

@@ -43,7 +43,7 @@ class Scope(StrEnum):
 TENANT_ROUTE = {"x-tenant-route": True}
 
 # tenant_jwt: services/gateway/embedding/tenant_jwt.py; console_session: a console sign-in
-# (edge/sessions.py), acting as the API key it was opened with.
+# (edge/sessions.py), acting as the key it was opened with.
 CredentialKind = Literal["api_key", "tenant_jwt", "console_session"]
 
 

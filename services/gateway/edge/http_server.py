@@ -105,7 +105,8 @@ def http_server_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
         http=functools.partial(BoundedHttpProtocol, limits=limits),  # type: ignore[arg-type]  # uvicorn calls it as the class
         proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
         timeout_keep_alive=settings.keep_alive_seconds, limit_concurrency=settings.max_connections,
-        timeout_graceful_shutdown=10)
+        ws_max_size=settings.ws_max_message_bytes, ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_ping_timeout, timeout_graceful_shutdown=10)
 
 
 class HttpServer(uvicorn.Server):
