@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, create_model, model_serializer
 
-from contracts.dashboards import DashboardCreated, DashboardDeleted
+from contracts.dashboards import DashboardCreated, DashboardDeleted, DashboardVersionAdded
 from contracts.envelope import Event
 from contracts.generation import GenerationCompleted, GenerationFailed
 from contracts.sharing import ShareLinkIssued, ShareLinkRevoked
@@ -43,6 +43,7 @@ def dashboard_links(dashboard_id: str, pdf: bool = False) -> DashboardLinks:
 class GenerationCompletedData(BaseModel):
     generation_id: str
     dashboard_id: str
+    dashboard_version: int = Field(ge=1, description="The dashboard's version this generation made")
     title: str
     card_count: int = Field(ge=0)
     links: DashboardLinks
@@ -75,6 +76,16 @@ class DashboardCreatedData(BaseModel):
     links: DashboardLinks
 
 
+class DashboardVersionAddedData(BaseModel):
+    dashboard_id: str
+    version: int = Field(ge=1, description="1 for the first data, then one more per refresh")
+    generation_id: str = Field(description="The generation that made this version")
+    title: str
+    row_count: int = Field(ge=0)
+    card_count: int = Field(ge=0)
+    links: DashboardLinks = Field(description="They show the newest version")
+
+
 class DashboardDeletedData(BaseModel):
     dashboard_id: str
     tenant_id: str | None
@@ -93,7 +104,8 @@ class WebhookTestData(BaseModel):
 
 def _completed(event: GenerationCompleted) -> GenerationCompletedData:
     p = event.payload
-    return GenerationCompletedData(generation_id=event.aggregate_id, dashboard_id=p.dashboard_id, title=p.title,
+    return GenerationCompletedData(generation_id=event.aggregate_id, dashboard_id=p.dashboard_id,
+                                   dashboard_version=p.dashboard_version, title=p.title,
                                    card_count=p.card_count, links=dashboard_links(p.dashboard_id, p.pdf is not None))
 
 
@@ -115,6 +127,13 @@ def _dashboard_created(event: DashboardCreated) -> DashboardCreatedData:
     p = event.payload
     return DashboardCreatedData(dashboard_id=p.dashboard_id, tenant_id=p.tenant_id, workspace_id=p.workspace_id,
                                 name=p.name, description=p.description, links=dashboard_links(p.dashboard_id))
+
+
+def _version_added(event: DashboardVersionAdded) -> DashboardVersionAddedData:
+    p = event.payload
+    return DashboardVersionAddedData(dashboard_id=p.dashboard_id, version=p.version, generation_id=p.generation_id,
+                                     title=p.title, row_count=p.row_count, card_count=p.card_count,
+                                     links=dashboard_links(p.dashboard_id, p.pdf is not None))
 
 
 def _dashboard_deleted(event: DashboardDeleted) -> DashboardDeletedData:
@@ -159,6 +178,9 @@ PUBLIC_EVENTS: dict[str, PublicEvent] = {e.name: e for e in (
             ShareLinkRevokedData, ShareLinkRevoked, _link_revoked),
     _public("dashboard.created", "A dashboard was made (empty for a tenant, or by an upload).",
             DashboardCreatedData, DashboardCreated, _dashboard_created),
+    _public("dashboard.version_added", "A generation's result became a dashboard's newest version (its first "
+            "data, or a refresh in place: same id, same links).", DashboardVersionAddedData, DashboardVersionAdded,
+            _version_added),
     _public("dashboard.deleted", "A dashboard was deleted, with its share links, iframe tokens and embeds.",
             DashboardDeletedData, DashboardDeleted, _dashboard_deleted),
     _public("webhook_endpoint.disabled", "One of the project's webhook endpoints was disabled (410 Gone, or 5 "
@@ -166,7 +188,8 @@ PUBLIC_EVENTS: dict[str, PublicEvent] = {e.name: e for e in (
             WebhookEndpointDisabled, _endpoint_disabled),
     _public("webhook.test", "Sent by POST /api/v1/webhooks/{id}/test, to that endpoint only.", WebhookTestData),
 )}
-assert set(PUBLIC_EVENTS) == set(PUBLIC_EVENT_TYPES), "contracts/webhooks.py's WebhookEventType must list them all"
+if set(PUBLIC_EVENTS) != set(PUBLIC_EVENT_TYPES):
+    raise RuntimeError("contracts/webhooks.py's WebhookEventType must list every public event type")
 
 
 def public_data(event: Event) -> dict[str, Any]:

@@ -93,6 +93,17 @@ class TableRows:
                 self.conn.execute(self.table.delete().where(tuple_(*self.key_columns).in_(keys)))
         upsert_rows(self.conn, self.table, [row for k in self.dirty if (row := self.cached[k]) is not None])
 
+    def delete_where(self, **equal: Any) -> None:
+        """Delete every row whose columns hold these values, rows this batch never read included.
+
+        Named columns, not a condition: a rebuild writes a copy of the table, and a condition on the
+        live table's columns would name the wrong one."""
+        self.flush()
+        self.conn.execute(self.table.delete().where(*(self.table.c[name] == value for name, value in equal.items())))
+        self.cached.clear()
+        self.dirty.clear()
+        self.deleted.clear()
+
 
 class Rows:
     """The tables of a projection as one batch sees them, by their logical names."""

@@ -53,7 +53,7 @@ async def test_a_completion_arrives_signed_as_the_spec_says(client, new_project,
     body = Webhook(endpoint["secret"]).verify(request.body, request.headers)
     assert body["type"] == "generation.completed"
     assert body["data"]["generation_id"] == generation_id
-    assert body["data"]["links"]["view"] == f"/api/v1/dashboards/d-{generation_id}/view"
+    assert body["data"]["links"]["view"] == f"/api/v1/dashboards/dsh_{generation_id}/view"
     datetime.fromisoformat(body["timestamp"])
     with pytest.raises(WebhookVerificationError):
         Webhook("whsec_" + "A" * 43 + "=").verify(request.body, request.headers)

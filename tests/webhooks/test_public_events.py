@@ -11,7 +11,14 @@ import orjson
 import pytest
 from standardwebhooks import Webhook
 
-from contracts import DashboardCreated, DashboardDeleted, Event, ShareLinkIssued, ShareLinkRevoked
+from contracts import (
+    DashboardCreated,
+    DashboardDeleted,
+    DashboardVersionAdded,
+    Event,
+    ShareLinkIssued,
+    ShareLinkRevoked,
+)
 from contracts.public_events import PUBLIC_EVENTS, public_body
 from contracts.webhooks import PUBLIC_EVENT_TYPES
 from tests.factories import generation_lifecycle, new_id
@@ -26,14 +33,18 @@ def dashboard_events(project_id: str, dashboard_id: str | None = None) -> list[E
     created = DashboardCreated(project_id=project_id, aggregate_id=dashboard_id, payload={
         "dashboard_id": dashboard_id, "tenant_id": "org-123", "workspace_id": "ws-456", "name": "Sales",
         "created_by": "key_abc"})
-    return [created, created.caused(DashboardDeleted, payload={
+    blob = {"name": f"specs/{dashboard_id}.json", "sha256": "0" * 64, "size": 10}
+    version = created.caused(DashboardVersionAdded, payload={
+        "dashboard_id": dashboard_id, "version": 1, "generation_id": new_id(), "title": "Sales", "spec": blob,
+        "upload": blob, "row_count": 300, "card_count": 6, "requested_by": "key_abc"})
+    return [created, version, created.caused(DashboardDeleted, payload={
         "dashboard_id": dashboard_id, "tenant_id": "org-123", "workspace_id": "ws-456", "deleted_by": "key_abc"})]
 
 
 def share_link_events(project_id: str) -> list[Event]:
     digest = "0" * 64
     link = ShareLinkIssued(project_id=project_id, aggregate_id=f"sl_{new_id()}", payload={
-        "dashboard_id": "d1", "visibility": "private", "allowed_email_hashes": [digest],
+        "dashboard_id": "dsh_1", "visibility": "private", "allowed_email_hashes": [digest],
         "expires_at": datetime.now(UTC) + timedelta(days=7), "token_sha256": digest, "token_prefix": "sl_abc"})
     return [link, link.caused(ShareLinkRevoked, payload={"reason": "leaked"})]
 
@@ -43,8 +54,8 @@ async def test_a_deleted_dashboard_is_announced_to_its_project_only(client, new_
     mine, theirs = await new_project("mine"), await new_project("theirs")
     endpoint = await register(client, mine, receiver.url(), events=["dashboard.deleted"])
     await store.append_many(dashboard_events(theirs.project_id))
-    created, deleted = dashboard_events(mine.project_id)
-    await store.append_many([created, deleted])
+    created, version, deleted = dashboard_events(mine.project_id)
+    await store.append_many([created, version, deleted])
     [request] = await receiver.wait_for(1)
     body = Webhook(endpoint["secret"]).verify(request.body, request.headers)
     assert body["type"] == "dashboard.deleted"
@@ -80,6 +91,7 @@ async def test_every_public_event_type_arrives_signed_and_as_documented(client, 
     assert sorted(b["type"] for b in bodies) == sorted(PUBLIC_EVENT_TYPES)
     by_type = {b["type"]: b["data"] for b in bodies}
     assert by_type["share_link.issued"]["visibility"] == "private"
+    assert by_type["dashboard.version_added"]["version"] == 1 and by_type["dashboard.version_added"]["row_count"] == 300
     assert "allowed_email_hashes" not in by_type["share_link.issued"]  # nothing about who may open it
     assert by_type["webhook_endpoint.disabled"]["reason"] == "the endpoint answered 410 Gone"
     assert by_type["dashboard.created"]["links"]["view"].endswith("/view")

@@ -102,6 +102,7 @@ class DashboardDeletedOut(BaseModel):
 
 
 class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     version: int
     generation_id: str
     title: str

@@ -187,13 +187,7 @@ async def _remove_blobs(request: Request, project_id: str, board: Dashboard) -> 
 async def list_versions(dashboard: VisibleDashboard, engine: ReadModels, limit: Limit = 100, offset: Offset = 0):
     """Every version of the dashboard, the newest first: who uploaded it, when, the file's SHA-256, its rows."""
     rows, total = await off_the_loop(engine, lambda conn: versions_page(conn, dashboard.dashboard_id, limit, offset))
-    return page([_version_out(row) for row in rows], total, limit, offset)
-
-
-def _version_out(row: Row) -> dict:
-    return {"version": row.version, "generation_id": row.generation_id, "title": row.title,
-            "created_at": row.created_at, "created_by": row.created_by, "upload_sha256": row.upload_sha256,
-            "upload_size": row.upload_size, "row_count": row.row_count, "card_count": row.card_count}
+    return page([VersionOut.model_validate(row).model_dump() for row in rows], total, limit, offset)
 
 
 @router.get("/tenants/{tenant_id}/dashboards", openapi_extra=TENANT_ROUTE, response_model=DashboardPage)
@@ -219,7 +213,4 @@ async def get_generation(generation_id: ResourceId, caller: Caller, engine: Read
     row = await asyncio.to_thread(generation_row, engine, caller.project_id, generation_id)
     if row is None:
         raise ApiError(404, "no such generation")
-    return ok({
-        "generation_id": row.generation_id, "status": row.status, "stage": row.stage, "percent": row.percent,
-        "title": row.title, "dashboard_id": row.dashboard_id, "error": row.error_reason,
-        "error_code": row.error_code, "requested_at": row.requested_at, "updated_at": row.updated_at})
+    return ok(GenerationOut.model_validate(row).model_dump())

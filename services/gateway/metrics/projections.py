@@ -1,8 +1,8 @@
-"""How a completed generation's KPI series become metric points."""
+"""How a completed generation's KPI series become metric points, gone with their dashboard."""
 
 from __future__ import annotations
 
-from contracts import GenerationCompleted
+from contracts import DashboardDeleted, GenerationCompleted
 from services.gateway.metrics.models import metric_points
 from services.readmodels.projection import Projection, Rows
 
@@ -18,3 +18,8 @@ def _metrics_recorded(event: GenerationCompleted, rows: Rows) -> None:
                 "dashboard_id": event.payload.dashboard_id, "name": series.name,
                 "aggregation": series.aggregation, "value": point.value,
             })
+
+
+@metrics.on(DashboardDeleted)
+def _dashboard_deleted(event: DashboardDeleted, rows: Rows) -> None:
+    rows["metric_points"].delete_where(dashboard_id=event.payload.dashboard_id, project_id=event.project_id)

@@ -32,6 +32,7 @@ from contracts.public_events import PUBLIC
 from services.eventlog.reader import StoredEvent
 from services.gateway.edge.dependencies import Caller, principal_of
 from services.gateway.edge.envelope import Success, ok
+from services.gateway.edge.middleware import WS_POLICY_VIOLATION, WS_TRY_AGAIN_LATER
 from services.gateway.generation.models import generations
 from services.gateway.realtime.limits import ProjectSockets, SocketLimits
 from services.gateway.realtime.tickets import TICKET_SECONDS, issue_ticket
@@ -40,7 +41,6 @@ from services.readmodels.checkpoints import read_checkpoint
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["Websocket"])
 FINAL = {"GenerationCompleted", "GenerationFailed"}
-WS_POLICY_VIOLATION, WS_TRY_AGAIN_LATER = 1008, 1013
 
 
 class Ticket(BaseModel):
@@ -161,8 +161,14 @@ class Channel:
         await self.renew()
 
     async def renew(self) -> bool:
-        async with self.lease_lock:
-            return await self.sockets.renew(self.project_id, self.connection_id, len(self.followers))
+        """Renew the lease with the current count; True also when the bus did not answer (the
+        next renewal tries again, and the lease outlives two missed ones)."""
+        try:
+            async with self.lease_lock:
+                return await self.sockets.renew(self.project_id, self.connection_id, len(self.followers))
+        except Exception:
+            log.exception("websocket %s: its lease could not be renewed this time", self.connection_id)
+            return True
 
     async def keep_lease(self) -> None:
         """Renew the place every third of a lease; a lost one (this gateway cut off from the bus

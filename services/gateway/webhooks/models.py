@@ -1,4 +1,4 @@
-"""The integrations read model: upload formats a project has used, and its webhook endpoints."""
+"""The integrations read model (the upload formats a project has used) and the integrations answers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import JSON, BigInteger, Column, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, MetaData, String, Table
 
 from services.readmodels.types import UtcDateTime
 
@@ -22,19 +22,6 @@ data_sources = Table(
     Column("last_used_at", UtcDateTime(), nullable=False),
 )
 
-webhook_endpoints = Table(
-    "webhook_endpoints", metadata,
-    Column("endpoint_id", String(64), primary_key=True),
-    Column("project_id", String(128), nullable=False, index=True),
-    Column("url", Text, nullable=False),
-    Column("event_types", JSON, nullable=False),
-    Column("description", Text),
-    Column("status", String(16), nullable=False),
-    Column("disabled_reason", Text),
-    Column("created_at", UtcDateTime(), nullable=False),
-)
-
-
 class DataSourceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     type: Literal["data_source"] = "data_source"
@@ -48,11 +35,12 @@ class DataSourceOut(BaseModel):
 
 
 class WebhookEndpointOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """An endpoint as the webhooks service's published queries describe it."""
+
     type: Literal["webhook_endpoint"] = "webhook_endpoint"
-    id: str = Field(validation_alias="endpoint_id")
+    id: str
     url: str
-    event_types: list[str]
+    event_types: list[str] = Field(validation_alias="events")
     description: str | None
     status: str
     created_at: datetime

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from contracts import STREAM_NAME
 from services.gateway.dashboards.models import dashboard_versions, dashboards, tenants
 from services.gateway.generation.models import generations
+from services.gateway.metrics.models import metric_points
 from services.readmodels.consistency import wait_for_checkpoint
 from services.readmodels.rebuild import table_digest
 from services.sharing.models import shareable_dashboards
@@ -19,7 +20,7 @@ from tests.generation.test_generate import generate
 from tests.platform.test_cli import dashloom
 from tests.sharing.test_share_links import share
 
-TABLES = (dashboards, dashboard_versions, tenants, generations, shareable_dashboards)
+TABLES = (dashboards, dashboard_versions, tenants, generations, metric_points, shareable_dashboards)
 LEGACY = "0f" * 16
 
 
@@ -58,7 +59,7 @@ async def test_a_rebuild_gives_the_same_dashboards_versions_and_tenants(
     assert (await client.delete(f"/api/v1/dashboards/{made[2]}", headers=project.auth)).status_code == 200
     assert (await client.delete(f"/api/v1/dashboards/dsh_{LEGACY}", headers=project.auth)).status_code == 200
     last = (await js.stream_info(STREAM_NAME)).state.last_seq
-    for projection in ("generations", "sharing_dashboards"):
+    for projection in ("generations", "metrics", "sharing_dashboards"):
         assert await wait_for_checkpoint(engine, projection, last, timeout=15)
     before = digests(engine)
     with engine.connect() as conn:
@@ -68,7 +69,7 @@ async def test_a_rebuild_gives_the_same_dashboards_versions_and_tenants(
         assert conn.execute(select(dashboards.c.deleted_at).where(
             dashboards.c.dashboard_id == f"dsh_{LEGACY}")).scalar() is not None
 
-    for projection in ("generations", "sharing_dashboards"):
+    for projection in ("generations", "metrics", "sharing_dashboards"):
         result = dashloom("replay", "rebuild", projection, nats_url=nats_server.url, database_url=database_url)
         assert result.returncode == 0, result.stderr
         assert "matches live: True" in result.stderr

@@ -10,6 +10,7 @@ from contracts import STREAM_NAME
 from tests.generation.samples import encoded, sales
 from tests.generation.test_generate import generate
 from tests.generation.test_viewer import dashboard_of
+from tests.generation.test_worker_crash import until
 from tests.sharing.test_share_links import path_of, share
 
 
@@ -117,6 +118,11 @@ async def test_deleting_a_dashboard_ends_it_its_share_links_and_its_files(client
     mine = of_the_dashboard(blob_files(settings))  # two versions: spec, PDF and upload each
     assert sorted(name.split("/")[0] for name in mine) == ["pdfs", "pdfs", "specs", "specs", "uploads", "uploads"]
 
+    async def metric_boards() -> set[str]:
+        metrics = (await client.get("/api/v1/metrics?limit=1000", headers=project.auth)).json()["data"]
+        return {point["dashboard_id"] for point in metrics}
+
+    assert await metric_boards() == {dashboard_id, kept_id}
     deleted = await client.delete(f"/api/v1/dashboards/{dashboard_id}", headers=project.auth)
     assert deleted.status_code == 200 and deleted.json()["data"]["id"] == dashboard_id
 
@@ -135,3 +141,4 @@ async def test_deleting_a_dashboard_ends_it_its_share_links_and_its_files(client
     assert of_the_dashboard(left) == []
     assert (await client.get(path_of(kept_link["url"]))).status_code == 200  # nothing else was touched
     assert any(kept_id in name for name in left)
+    await until(metric_boards, lambda boards: boards == {kept_id}, timeout=10)  # its metrics are gone

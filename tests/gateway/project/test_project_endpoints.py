@@ -9,7 +9,9 @@ from services.gateway.generation.projections import generation_status
 from services.readmodels.consistency import wait_for_checkpoint
 from services.readmodels.rebuild import Rebuild
 from services.readmodels.versions import VersionReader
+from services.webhooks.projections import webhook_state
 from tests.factories import generation_lifecycle, new_id
+from tests.readmodels.running import running
 
 
 def completed_with_metrics(project_id: str, days: int = 10):
@@ -23,8 +25,9 @@ def completed_with_metrics(project_id: str, days: int = 10):
 
 
 @pytest.fixture
-async def seeded(store, engine, new_project):
-    """Two projects with dashboards, metrics and a webhook endpoint each."""
+async def seeded(store, js, engine, new_project):
+    """Two projects with dashboards, metrics and a webhook endpoint each (the webhooks service's
+    projection runs too: the gateway reads endpoints through that service's queries)."""
     mine, theirs = await new_project("mine"), await new_project("theirs")
     events = []
     for project in (mine, theirs):
@@ -32,10 +35,11 @@ async def seeded(store, engine, new_project):
             events += completed_with_metrics(project.project_id)
         events.append(WebhookEndpointRegistered(project_id=project.project_id, aggregate_id=new_id(), payload={
             "url": f"https://{project.project_id}.example/hook", "event_types": ["GenerationCompleted"]}))
-    last = (await store.append_many(events))[-1]
-    for projection in ("generations", "metrics", "integrations"):
-        assert await wait_for_checkpoint(engine, projection, last, timeout=10)
-    return mine, theirs
+    async with running(js, engine, webhook_state, owner="webhooks-test"):
+        last = (await store.append_many(events))[-1]
+        for projection in ("generations", "metrics", "integrations", "webhooks"):
+            assert await wait_for_checkpoint(engine, projection, last, timeout=10)
+        yield mine, theirs
 
 
 async def test_dashboards_page_and_stay_in_their_project(client, seeded):
