@@ -46,6 +46,9 @@ class Browsing:
             .violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))""")
         serious = [v for v in found if v["impact"] in ("serious", "critical")]
         assert serious == [], serious
+        duplicated = await self.page.evaluate("""() => { const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
+            return ids.filter((id, i) => ids.indexOf(id) !== i); }""")
+        assert duplicated == []  # labels and scripts find the one element they mean
 
 
 async def wider_than_the_window(page) -> list[str]:
@@ -247,7 +250,7 @@ async def test_signing_out_ends_the_session_on_the_server(served, browser, clien
 async def test_every_page_passes_axe_and_is_photographed(served, browser, client, new_project, worker, sharing,
                                                          webhooks, receiver, viewport):
     project = await new_project()
-    dashboard_id = await dashboard_of(client, project, title="Accessible sales")
+    dashboard_id = await dashboard_of(client, project, title="Accessible sales", tenant_id="acme", workspace_id="eu")
     await client.post("/api/v1/webhooks", headers=project.auth, json={"url": receiver.url(), "events": ["generation.completed"]})
     size = "phone" if viewport is PHONE else "desktop"
     anonymous = await open_browsing(browser, served, viewport)
@@ -259,9 +262,10 @@ async def test_every_page_passes_axe_and_is_photographed(served, browser, client
     await person.page.keyboard.press("Tab")  # the first stop of the keyboard skips to the content
     assert await person.page.evaluate("document.activeElement.className") == "skip"
     for path, ready in (("/console/dashboards", "#dashboards tbody tr"),
-                        (f"/console/dashboards/{dashboard_id}", "#dashboard-facts dt"),
+                        (f"/console/dashboards/{dashboard_id}", "#versions tbody tr"),
                         ("/console/settings/api-keys", "#keys tbody tr"),
                         ("/console/settings/webhooks", "#hooks tbody tr"),
+                        ("/console/settings/embedding", "#jwt-keys tbody tr"),
                         ("/console/settings/project", "#usage-text[data-used]")):
         await person.go(path)
         await person.page.wait_for_selector(ready, timeout=WAIT)
@@ -283,7 +287,7 @@ def dashboard_events(project_id: str, title: str, tenant: str | None = None, wor
     return events
 
 
-async def test_the_list_pages(served, browser, client, new_project, store, engine):
+async def test_the_list_searches_filters_and_pages(served, browser, client, new_project, store, engine):
     project = await new_project()
     events = [event for number in range(23) for event in dashboard_events(
         project.project_id, f"Report {number:02d}", "acme" if number % 2 else "globex", "eu")]
@@ -298,6 +302,14 @@ async def test_the_list_pages(served, browser, client, new_project, store, engin
         await page.click("#page-next")
     await page.wait_for_selector("#dashboards tbody tr", timeout=WAIT)
     assert await page.locator("#dashboards tbody tr").count() == 4 and await page.is_hidden("#page-next")
+    await page.fill("#filter-search", "REPORT 1")
+    await page.fill("#filter-tenant", "acme")
+    async with page.expect_navigation(timeout=WAIT):
+        await page.press("#filter-tenant", "Enter")
+    await page.wait_for_selector("#dashboards tbody tr", timeout=WAIT)
+    assert await page.inner_text("#page-info") == "Page 1 of 1 · 5 dashboards"  # Report 11, 13, 15, 17, 19
+    assert await page.input_value("#filter-search") == "REPORT 1"  # the filters stay in the form
+    await person.shot("dashboards-filtered")
     await person.shot("dashboards-filtered")
     assert person.problems == []
     await person.context.close()
@@ -327,4 +339,42 @@ async def test_errors_are_said_in_words(served, browser, client, new_project):
     assert message.startswith("That file type is not supported"), message
     assert await page.get_attribute("#upload", "data-stage") == "failed"
     await person.shot("dashboards-upload-refused")
+    await person.context.close()
+
+
+async def test_a_tenant_dashboard_is_refreshed_in_place_embedded_and_deleted(served, browser, client, new_project,
+                                                                             worker, sharing):
+    project = await new_project()
+    dashboard_id = await dashboard_of(client, project, title="Tenant sales", tenant_id="acme", workspace_id="eu")
+    person = await sign_in(browser, served, project.key.key)
+    page = person.page
+    await person.go(f"/console/dashboards/{dashboard_id}")
+    await page.wait_for_selector("#versions tbody tr", timeout=WAIT)
+    assert await page.locator("#versions tbody tr").count() == 1
+    csv = encoded(sales(120), "csv")
+    await page.set_input_files("#refresh-file", files=[{"name": "new.csv", "mimeType": "text/csv", "buffer": csv}])
+    async with page.expect_navigation(url=f"{served}/console/dashboards/{dashboard_id}", timeout=WAIT):
+        await page.click("#refresh button[type=submit]")
+    await page.wait_for_selector("#versions tbody tr:nth-child(2)", timeout=WAIT)
+    newest = await page.inner_text("#versions tbody tr:first-child")
+    assert "120" in newest and "Tenant sales" in newest  # the new version, same id, its title kept
+
+    assert await page.input_value("#embed-tenant") == "acme"
+    await page.click("#embed-create button[type=submit]")
+    await page.wait_for_selector("#embed-created:not([hidden])", timeout=WAIT)
+    snippet = await page.input_value("#embed-snippet")
+    embed = snippet.split('src="')[1].split('"')[0].removeprefix(served)
+    assert embed.startswith("/embed/") and (await client.get(embed)).status_code == 200
+    await person.shot("dashboard-embed")
+    await page.click("#embed-revoke")
+    await page.wait_for_selector("#embed-created[hidden]", state="attached", timeout=WAIT)
+    assert (await client.get(embed)).status_code in (401, 403, 410)
+
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    async with page.expect_navigation(url=f"{served}/console/dashboards?deleted", timeout=WAIT):
+        await page.click("#dashboard-delete")
+    await page.wait_for_selector("#list-empty:not([hidden])", timeout=WAIT)
+    gone = await client.get(f"/api/v1/dashboards/{dashboard_id}", headers=project.auth)
+    assert gone.status_code == 410
+    assert person.problems == []
     await person.context.close()

@@ -19,7 +19,7 @@ from tests.generation.test_viewer import dashboard_of
 
 COOKIE = "dashloom_console"
 PAGES = ("/console/dashboards", "/console/settings/api-keys", "/console/settings/webhooks",
-         "/console/settings/project")
+         "/console/settings/embedding", "/console/settings/project")
 
 
 async def test_signing_in_sets_a_strict_httponly_cookie_and_keeps_no_key(client, new_project, js):

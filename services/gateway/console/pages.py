@@ -22,7 +22,8 @@ PAGE_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-T
                 "Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Frame-Options": "DENY"}
 # (path, label) of the navigation, in order.
 SECTIONS = (("/console/dashboards", "Dashboards"), ("/console/settings/api-keys", "API keys"),
-            ("/console/settings/webhooks", "Webhooks"), ("/console/settings/project", "Project"))
+            ("/console/settings/webhooks", "Webhooks"), ("/console/settings/embedding", "Embedding"),
+            ("/console/settings/project", "Project"))
 
 
 def console_page(template: str, title: str, current: str, status: int = 200, **context) -> HTMLResponse:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from contracts.webhooks import PUBLIC_EVENT_TYPES
 from services.gateway.console.pages import PAGE_HEADERS, console_page
 from services.gateway.edge.auth import Principal
 from services.gateway.edge.bounds import ResourceId
@@ -107,7 +108,13 @@ async def api_keys_page(request: Request) -> Response:
 
 @router.get("/console/settings/webhooks")
 async def webhooks_page(request: Request) -> Response:
-    return _page(request, "webhooks.html", "Webhooks", "/console/settings/webhooks")
+    events = [name for name in PUBLIC_EVENT_TYPES if name != "webhook.test"]  # a test is sent on request only
+    return _page(request, "webhooks.html", "Webhooks", "/console/settings/webhooks", event_types=events)
+
+
+@router.get("/console/settings/embedding")
+async def embedding_page(request: Request) -> Response:
+    return _page(request, "embedding.html", "Embedding", "/console/settings/embedding")
 
 
 @router.get("/console/settings/project")

@@ -26,9 +26,14 @@ def tenant_dashboards(conn: Connection, project_id: str, tenant_id: str) -> list
 
 def dashboards_page(conn: Connection, project_id: str, limit: int, offset: int, *, tenant_id: str | None = None,
                     workspace_id: str | None = None, among_tenants: Collection[str] | None = None,
-                    ) -> tuple[list[Row], int]:
-    """Live dashboards, newest first, with the total; `among_tenants`: only those (a tenant-bound caller)."""
+                    search: str | None = None) -> tuple[list[Row], int]:
+    """Live dashboards, newest first, with the total; `among_tenants`: only those (a tenant-bound caller);
+    `search`: whose title or name contains it, in any case (`%` and `_` are plain characters)."""
     condition = (dashboards.c.project_id == project_id) & dashboards.c.deleted_at.is_(None)
+    if search:
+        needle = search.lower()
+        condition &= (func.lower(dashboards.c.title).contains(needle, autoescape=True)
+                      | func.lower(dashboards.c.name).contains(needle, autoescape=True))
     if tenant_id is not None:
         condition &= dashboards.c.tenant_id == tenant_id
     if workspace_id is not None:

@@ -37,7 +37,7 @@ from services.gateway.dashboards.models import (
 )
 from services.gateway.dashboards.queries import dashboards_page, tenant_dashboards, version_blobs, versions_page
 from services.gateway.edge.auth import TENANT_ROUTE
-from services.gateway.edge.bounds import ResourceId, plain_line
+from services.gateway.edge.bounds import ResourceId, TitleQuery, plain_line
 from services.gateway.edge.dependencies import Caller, Limit, Offset, ReadModels, applied, off_the_loop
 from services.gateway.edge.envelope import ApiError, JsonAnswer, Page, Success, ok, page
 from services.gateway.generation.models import GenerationOut
@@ -107,7 +107,8 @@ async def list_dashboards(request: Request, caller: Caller, tenants: Tenants, li
                           offset: Offset = 0,
                           skip: Annotated[int | None, Query(ge=0, le=1_000_000_000,
                                                             description="The embedding guide's name for offset")] = None,
-                          workspace_id: Annotated[str | None, Query(max_length=128)] = None):
+                          workspace_id: Annotated[str | None, Query(max_length=128)] = None,
+                          search: TitleQuery = None):
     if skip is not None:
         if offset and offset != skip:
             raise ApiError(422, "skip and offset are the same thing: give one of them")
@@ -117,12 +118,12 @@ async def list_dashboards(request: Request, caller: Caller, tenants: Tenants, li
     def build() -> bytes:
         with state.engine.connect() as conn:
             rows, total = dashboards_page(conn, caller.project_id, limit, offset, tenant_id=tenants.tenant_id,
-                                          workspace_id=workspace_id, among_tenants=tenants.among)
+                                          workspace_id=workspace_id, among_tenants=tenants.among, search=search)
         return dashboards_answer(rows, total, limit, offset)
 
     # The version first: the rows are then at least that new. Both reads leave the event loop.
     version = await asyncio.to_thread(state.versions.version, generation_status.name)
-    key = ("dashboards", caller.project_id, limit, offset, tenants.tenant_id, tenants.among, workspace_id)
+    key = ("dashboards", caller.project_id, limit, offset, tenants.tenant_id, tenants.among, workspace_id, search)
     body = state.answers.get(key, version) or state.answers.put(key, version, await asyncio.to_thread(build))
     return JsonAnswer(body)
 

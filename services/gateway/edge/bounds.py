@@ -46,6 +46,8 @@ IsoDateText = BeforeValidator(_iso_date)
 MetricIdQuery = Annotated[str | None, Query(max_length=METRIC_ID_CHARS), AfterValidator(
     lambda value: value if value is None else plain_line(value))]
 ResourceId = Annotated[str, Path(pattern=RESOURCE_ID)]
+TitleQuery = Annotated[str | None, Query(max_length=TITLE_CHARS, description="Titles or names containing this, any case"),
+                       AfterValidator(lambda value: value if value is None else plain_line(value))]
 
 
 def form_line(fields: dict[str, str], name: str, max_chars: int) -> str | None:

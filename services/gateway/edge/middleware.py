@@ -117,7 +117,7 @@ class AuthAndRateLimit:
                                           policy_name(self.budgets.window))
         if not decision.allowed:
             return failure(429, f"rate limit of {limit} requests reached", decision.headers()), None
-        if principal.kind == "api_key":
+        if principal.kind in ("api_key", "console_session"):  # a key's "last used" counts its console use
             self.usage.touch(principal.key_id)
         scope.setdefault("state", {})["principal"] = principal
         return None, decision

@@ -27,8 +27,9 @@ from services.gateway.dashboards.commands import load_dashboard, owned
 from services.gateway.dashboards.routes import dashboard_links
 from services.gateway.edge import bounds
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
-from services.gateway.edge.dependencies import Caller, tenant_of
+from services.gateway.edge.dependencies import Caller, applied, tenant_of
 from services.gateway.edge.envelope import ApiError
+from services.gateway.generation.projections import generation_status
 from services.gateway.generation.queries import generation_row
 from services.gateway.generation.uploads import MultipartUpload, UploadLimits, check_xlsx
 
@@ -109,17 +110,19 @@ async def generate_dashboard(request: Request, caller: Caller):
             "title": bounds.form_line(upload.fields, "title", bounds.TITLE_CHARS), **scope,
             "options": options, "idempotency_key": idempotency_key, "requested_by": caller.subject,
             "column_types": column_types_of(upload.fields.get("column_types"))})
-        await state.store.append(requested, expected_last_seq=0)
+        seq = await state.store.append(requested, expected_last_seq=0)
     except ConcurrencyError:  # the same Idempotency-Key, sent twice at once: the first one stands
         await state.blobs.delete(blob_name)
         return await _answer(request, caller.project_id, generation_id, wait=0)
     except BaseException:
         await state.blobs.delete(blob_name)
         raise
-    # `Prefer: respond-async` (RFC 7240): 202 at once, the client follows the websocket (the console does)
-    respond_async = "respond-async" in request.headers.get("prefer", "").lower()
-    return await _answer(request, caller.project_id, generation_id,
-                         wait=0 if respond_async else settings.generation_sync_seconds)
+    # `Prefer: respond-async` (RFC 7240): 202 at once, once the generation can be read (its status, the
+    # websocket's subscription), so the client follows it on the websocket (the console does)
+    if "respond-async" in request.headers.get("prefer", "").lower():
+        await applied(request, generation_status.name, seq)
+        return await _answer(request, caller.project_id, generation_id, wait=0)
+    return await _answer(request, caller.project_id, generation_id, wait=settings.generation_sync_seconds)
 
 
 async def _scope_of(request: Request, caller: Principal, fields: dict[str, str]) -> dict[str, str | None]:

@@ -1,5 +1,5 @@
-// One dashboard: its facts, a link to the viewer, and its share links (create, copy once,
-// revoke, the view log).
+// One dashboard: its facts, a link to the viewer, its share links (create, copy once, revoke,
+// the view log), its versions (upload.js refreshes it in place), iframe tokens, delete.
 "use strict";
 
 (() => {
@@ -10,13 +10,16 @@
   async function loadFacts() {
     try {
       const { data } = await api("GET", path);
-      document.getElementById("dashboard-title").textContent = data.title || dashboardId;
-      document.title = `${data.title || dashboardId} · Dashloom console`;
+      document.getElementById("dashboard-title").textContent = data.title || data.name || dashboardId;
+      document.title = `${data.title || data.name || dashboardId} · Dashloom console`;
       const facts = [["Id", el("code", {}, data.id)], ["Cards", String(data.card_count)],
         ["Tenant", data.tenant_id || "—"], ["Workspace", data.workspace_id || "—"],
-        ["Created", when(data.created_at)], ["Generation", el("code", {}, data.generation_id)]];
+        ["Version", String(data.version)], ["Created", when(data.created_at)], ["Updated", when(data.updated_at)]];
       document.getElementById("dashboard-facts").replaceChildren(
         ...facts.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
+      embedScope(data);
+      const title = document.getElementById("refresh-title");
+      if (!title.value) title.value = data.title || data.name || "";
     } catch (error) {
       showError("share-error", error);
     }
@@ -98,6 +101,79 @@
     }
   });
 
+  async function loadVersions() {
+    try {
+      const { data } = await api("GET", `${path}/versions`);
+      replaceRows("versions", data.length ? data.map((version) => el("tr", {},
+        el("td", {}, String(version.version)), el("td", {}, version.title),
+        el("td", {}, version.row_count === null ? "—" : String(version.row_count)),
+        el("td", {}, when(version.created_at)), el("td", {}, el("code", {}, version.created_by || "—"))))
+        : [el("tr", {}, el("td", { colspan: "5" }, "No data yet: upload a file above."))]);
+    } catch (error) {
+      showError(document.querySelector("#refresh .error"), error);
+    }
+  }
+
+  // Iframe tokens ---------------------------------------------------------------------------
+  const embedForm = document.getElementById("embed-create");
+  let lastToken = null;
+
+  function embedScope(dashboard) {
+    embedForm.elements.tenant_id.value = dashboard.tenant_id || "";
+    embedForm.elements.workspace_id.value = dashboard.workspace_id || "";
+    const embeddable = Boolean(dashboard.tenant_id && dashboard.workspace_id);
+    document.getElementById("embed-reason").hidden = embeddable;
+    embedForm.querySelector("button[type=submit]").disabled = !embeddable;
+  }
+
+  function claimsOf(token) {  // the token's payload (Dashloom signed it; read here only to show it)
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(part + "=".repeat((4 - (part.length % 4)) % 4)));
+  }
+
+  embedForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError("embed-error");
+    const body = { tenant_id: embedForm.elements.tenant_id.value, workspace_id: embedForm.elements.workspace_id.value,
+      dashboard_id: dashboardId };
+    if (embedForm.elements.valid_until.value) {
+      body.valid_until = Math.floor(new Date(embedForm.elements.valid_until.value).getTime() / 1000);
+    }
+    try {
+      const { data } = await api("POST", "/api/v1/dashboards/iframe-token", body);
+      lastToken = data.token;
+      const src = `${window.location.origin}/embed/${data.token}`;
+      revealSecret("embed-created", "embed-snippet", `<iframe src="${src}" title="Dashboard" width="100%" height="800"></iframe>`);
+      document.getElementById("embed-expiry").textContent = `It works until ${new Date(data.expires_at * 1000).toLocaleString()}.`;
+      say("Iframe token created. Copy the iframe now: the token is shown only this once.");
+    } catch (error) {
+      showError("embed-error", error);
+    }
+  });
+
+  document.getElementById("embed-revoke").addEventListener("click", async () => {
+    if (!lastToken) return;
+    try {
+      await api("DELETE", `/api/v1/iframe-tokens/${encodeURIComponent(claimsOf(lastToken).jti)}`);
+      say("The iframe token is revoked: the embed stops opening at once.");
+      document.getElementById("embed-created").hidden = true;
+      lastToken = null;
+    } catch (error) {
+      showError("embed-error", error);
+    }
+  });
+
+  document.getElementById("dashboard-delete").addEventListener("click", async () => {
+    if (!window.confirm("Delete this dashboard? Its share links and embeds stop working at once.")) return;
+    try {
+      await api("DELETE", path);
+      window.location.assign("/console/dashboards?deleted");
+    } catch (error) {
+      showError("delete-error", error);
+    }
+  });
+
   loadFacts();
   loadLinks();
+  loadVersions();
 })();

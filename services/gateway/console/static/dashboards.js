@@ -37,14 +37,29 @@
 
   function row(dashboard) {
     return el("tr", { "data-dashboard": dashboard.id },
-      el("td", {}, el("a", { href: `/console/dashboards/${encodeURIComponent(dashboard.id)}` }, dashboard.title || dashboard.id)),
+      el("td", {}, el("a", { href: `/console/dashboards/${encodeURIComponent(dashboard.id)}` }, dashboard.title || dashboard.name || dashboard.id)),
       el("td", {}, dashboard.tenant_id || "—"),
       el("td", {}, dashboard.workspace_id || "—"),
       el("td", {}, String(dashboard.card_count)),
       el("td", {}, when(dashboard.created_at)),
       el("td", { class: "actions" },
-        el("a", { href: `/api/v1/dashboards/${encodeURIComponent(dashboard.id)}/view` }, "Open", el("span", { class: "visually-hidden" }, ` ${dashboard.title}`))));
+        el("a", { href: `/api/v1/dashboards/${encodeURIComponent(dashboard.id)}/view` }, "Open", el("span", { class: "visually-hidden" }, ` ${dashboard.title}`)),
+        " ",
+        el("button", { type: "button", class: "danger", "aria-label": `Delete ${dashboard.title || dashboard.id}`,
+          onclick: () => remove(dashboard) }, "Delete")));
   }
 
+  async function remove(dashboard) {
+    if (!window.confirm(`Delete "${dashboard.title || dashboard.id}"? Its share links and embeds stop working at once.`)) return;
+    try {
+      await api("DELETE", `/api/v1/dashboards/${encodeURIComponent(dashboard.id)}`);
+      Dashloom.say(`"${dashboard.title || dashboard.id}" is deleted.`);
+      await loadList();
+    } catch (error) {
+      showError("list-error", error);
+    }
+  }
+
+  if (params.has("deleted")) Dashloom.say("The dashboard is deleted.");
   loadList();
 })();
