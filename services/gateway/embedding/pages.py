@@ -13,19 +13,17 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from contracts.sharing_commands import OpenEmbed
 from services.gateway.edge.envelope import ApiError
 from services.gateway.embedding.routes import embed_origins_of
 from services.gateway.sharing.routes import ask_sharing
-from services.gateway.viewer.page import page_headers
+from services.gateway.viewer.page import page_headers, page_templates
 from services.gateway.viewer.routes import dashboard_page
 
 router = APIRouter(include_in_schema=False)
 MAX_TOKEN_CHARS = 4000
-_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+_templates = page_templates(Path(__file__).parent / "templates")
 HEADINGS = {401: "This embed link is not valid", 404: "No such dashboard", 410: "This embed link no longer works",
             503: "Try again shortly"}
 REFUSED_HEADERS = {

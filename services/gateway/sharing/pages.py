@@ -15,18 +15,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from contracts.sharing_commands import OpenLink, RequestCode, VerifyCode
 from services.gateway.edge.envelope import ApiError
 from services.gateway.sharing.routes import ask_sharing
+from services.gateway.viewer.page import page_templates
 from services.gateway.viewer.routes import dashboard_page
 
 router = APIRouter(include_in_schema=False)
 SESSION_COOKIE = "dashloom_share_session"
 TOKEN_PATTERN = r"^sl_[A-Za-z0-9_-]{20,100}$"
-_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+_templates = page_templates(Path(__file__).parent / "templates")
 FORM_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src data:; form-action 'self'; "
                                "base-uri 'none'; frame-ancestors 'none'",

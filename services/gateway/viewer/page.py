@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+VIEWER_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def page_templates(folder: Path) -> Environment:
+    """A feature's page templates: its own folder first, then the viewer's (`page.html`, the shared head)."""
+    return Environment(loader=ChoiceLoader([FileSystemLoader(folder), FileSystemLoader(VIEWER_TEMPLATES)]),
+                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+
+_templates = page_templates(VIEWER_TEMPLATES)
 
 # Vega compiles its expressions with Function(): 'unsafe-eval' is the price of drawing charts.
 # vega-embed adds a <style> element: hence 'unsafe-inline' for styles (never for scripts).
