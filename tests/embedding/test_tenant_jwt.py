@@ -234,3 +234,13 @@ async def test_the_seeds_requests_with_a_tenant_jwt(client, keyed, store, sharin
             await asyncio.sleep(0.05)
     listed = (await client.get("/api/v1/dashboards", headers=token)).json()
     assert [d["tenant_id"] for d in listed["data"]] == ["org-123"] and theirs not in str(listed)
+
+
+@pytest.mark.parametrize("tenants", [["org-123\n"], "org-123", [["org-123"]], [123], [{"id": "org-123"}], [""],
+                                     ["x" * 129], ["org-%d" % n for n in range(101)]])
+async def test_a_tenants_claim_that_is_not_a_short_list_of_plain_ids_is_refused(client, keyed, tenants):
+    """Nested arrays, numbers, objects, a trailing line break (Python's `$` matched before it), too
+    long or too many: refused 401, never a Principal acting for an id the API would not accept."""
+    token = token_of(keyed, tenant_id=None, tenants=tenants)
+    answer = await client.get("/api/v1/project", headers=bearer(token))
+    assert answer.status_code == 401, (tenants, answer.text)

@@ -71,7 +71,7 @@ class JwtKeyOut(BaseModel):
 
 
 def _origin(value: str) -> str:
-    if not _ORIGIN.match(value):
+    if not _ORIGIN.fullmatch(value):  # `match` and `$` let a final newline through
         raise ValueError(f"not an origin (scheme://host[:port]): {value!r}")
     return value.lower()
 

@@ -85,7 +85,7 @@ class TenantJwtAuthenticator:
 def _project_named_by(audience: object) -> str | None:
     candidates = [audience] if isinstance(audience, str) else audience if isinstance(audience, list) else []
     for candidate in candidates:
-        found = _AUDIENCE.match(candidate) if isinstance(candidate, str) else None
+        found = _AUDIENCE.fullmatch(candidate) if isinstance(candidate, str) else None
         if found:
             return found["project"]
     return None
@@ -95,7 +95,7 @@ def _tenants(claims: dict) -> frozenset[str] | None:
     named = claims.get("tenants", [claims["tenant_id"]] if "tenant_id" in claims else [])
     if not isinstance(named, list) or not 0 < len(named) <= MAX_TENANTS:
         return None
-    if not all(isinstance(tenant, str) and _TENANT.match(tenant) for tenant in named):
+    if not all(isinstance(tenant, str) and _TENANT.fullmatch(tenant) for tenant in named):
         return None
     return frozenset(named)
 
