@@ -250,3 +250,18 @@ async def test_a_tenants_claim_that_is_not_a_short_list_of_plain_ids_is_refused(
     token = token_of(keyed, tenant_id=None, tenants=tenants)
     answer = await client.get("/api/v1/project", headers=bearer(token))
     assert answer.status_code == 401, (tenants, answer.text)
+
+
+@pytest.mark.parametrize("junk", [("\x00junk\n", ""), ("", "\n\x00\x00"), ("", "\x07trailer")])
+async def test_a_public_key_with_control_characters_is_a_422_and_the_read_model_keeps_going(client, new_project,
+                                                                                            junk):
+    """cryptography reads a PEM block out of any surrounding bytes: a NUL around it reached the event
+    and then PostgreSQL's read model (which refuses NUL), stalling every later jwt-keys change."""
+    project = await new_project()
+    before, after = junk
+    pem = public_pem(rsa_key())
+    refused = await register(client, project, kid="junk", alg="RS256", public_key_pem=before + pem + after)
+    assert refused.status_code == 422 and refused.json()["code"] == "VALIDATION_ERROR", refused.text
+    made = await register(client, project, kid="clean", alg="RS256", public_key_pem="note\n" + pem)
+    assert made.status_code == 201, made.text
+    assert [key["kid"] for key in (await client.get("/api/v1/jwt-keys", headers=project.auth)).json()["data"]] == ["clean"]
