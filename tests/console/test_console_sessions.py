@@ -180,3 +180,22 @@ async def test_without_its_script_the_sign_in_form_posts_and_never_uses_the_key(
     answer = await client.post("/console/sign-in", data={"api_key": project.key.key})
     assert answer.status_code == 400 and "needs JavaScript" in answer.text
     assert "set-cookie" not in answer.headers and project.key.key not in answer.text
+
+
+@pytest.mark.parametrize("where", ["api_header", "form_field", "form_header"])
+async def test_a_csrf_token_of_any_bytes_is_refused_403_never_an_error(client, new_project, where):
+    """hmac.compare_digest raises on a str with non-ASCII characters: a header byte 0xe9 or a form
+    field %C3%A9 must be a plain refusal, not a 500 (and the session stays)."""
+    project = await new_project()
+    session, _ = await signed_in(client, project.key.key)
+    cookies = {"Cookie": f"{COOKIE}={session}"}
+    if where == "api_header":
+        answer = await client.post("/api/v1/api-keys", headers={**cookies, "X-CSRF-Token": "\u00e9t\u00e9".encode("latin-1")},
+                                   json={"name": "forged"})
+    elif where == "form_field":
+        answer = await client.post("/console/sign-out", headers={**cookies, "Content-Type":
+                                   "application/x-www-form-urlencoded"}, content=b"csrf_token=%C3%A9t%C3%A9")
+    else:
+        answer = await client.post("/console/sign-out", headers={**cookies, "X-CSRF-Token": "\u00e9".encode("latin-1")})
+    assert answer.status_code == 403, answer.text
+    assert (await client.get("/api/v1/project", headers=cookies)).status_code == 200

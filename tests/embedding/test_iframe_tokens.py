@@ -250,3 +250,14 @@ async def test_a_tenant_jwt_revokes_only_its_own_tenants_tokens(client, new_proj
     mine = bearer(signed(claims_for(project_audience(owner.project_id)), HS_SECRET, "HS256", "hs"))
     assert (await client.delete(f"/api/v1/iframe-tokens/{parts(token)[1]['jti']}", headers=mine)).status_code == 200
     assert (await client.get(f"/embed/{token}")).status_code == 410
+
+
+@pytest.mark.parametrize("origin", ["https://a.example\n", "https://a.example\r\n", "https://a.example:8443\n"])
+async def test_an_embed_origin_ending_in_a_line_break_is_refused(client, new_project, origin):
+    """Python's `$` also matches before a final newline: such an origin reached the
+    Content-Security-Policy header of every /embed page of the project (a broken header)."""
+    owner = await new_project()
+    refused = await client.put("/api/v1/project/embed-origins", headers=owner.auth, json={"origins": [origin]})
+    assert refused.status_code == 422 and refused.json()["code"] == "VALIDATION_ERROR", refused.text
+    shown = await client.get("/api/v1/project", headers=owner.auth)
+    assert all("\n" not in value for value in shown.json()["data"].get("embed_origins", []))

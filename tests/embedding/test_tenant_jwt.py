@@ -94,14 +94,20 @@ async def test_a_valid_token_of_each_algorithm_acts_for_its_tenant_only(client, 
 
 
 @pytest.mark.parametrize("case", ["expired", "expired_within_leeway", "no_exp", "wrong_aud", "no_aud", "wrong_kid",
-                                  "no_kid", "alg_none", "hs256_with_rs_public_key", "no_sub", "no_tenant",
-                                  "asks_admin", "bad_signature"])
+                                  "no_kid", "no_iat", "exp_in_a_century", "exp_past_a_day", "exp_as_text", "exp_1e300",
+                                  "alg_none", "hs256_with_rs_public_key", "no_sub", "no_tenant", "asks_admin",
+                                  "bad_signature"])
 async def test_the_attackers_matrix_is_refused_401(client, keyed, case):
     now = int(time.time())
     tokens = {
         "expired": lambda: token_of(keyed, exp=now - 61),
         "expired_within_leeway": lambda: token_of(keyed, exp=now - 30),  # accepted: clocks differ
         "no_exp": lambda: token_of(keyed, exp=None),
+        "no_iat": lambda: token_of(keyed, iat=None),
+        "exp_in_a_century": lambda: token_of(keyed, exp=now + 100 * 365 * 86400),
+        "exp_past_a_day": lambda: token_of(keyed, exp=now + 86400 + 120),
+        "exp_as_text": lambda: token_of(keyed, exp=str(now + 600)),  # int("...") passes PyJWT's check
+        "exp_1e300": lambda: token_of(keyed, exp=1e300),
         "wrong_aud": lambda: token_of(keyed, aud="dashloom:project:someone-else"),
         "no_aud": lambda: token_of(keyed, aud=None),
         "wrong_kid": lambda: signed(claims_for(keyed.audience), keyed.keys["rs"][0], "RS256", "unknown"),
@@ -234,3 +240,28 @@ async def test_the_seeds_requests_with_a_tenant_jwt(client, keyed, store, sharin
             await asyncio.sleep(0.05)
     listed = (await client.get("/api/v1/dashboards", headers=token)).json()
     assert [d["tenant_id"] for d in listed["data"]] == ["org-123"] and theirs not in str(listed)
+
+
+@pytest.mark.parametrize("tenants", [["org-123\n"], "org-123", [["org-123"]], [123], [{"id": "org-123"}], [""],
+                                     ["x" * 129], [f"org-{n}" for n in range(101)]])
+async def test_a_tenants_claim_that_is_not_a_short_list_of_plain_ids_is_refused(client, keyed, tenants):
+    """Nested arrays, numbers, objects, a trailing line break (Python's `$` matched before it), too
+    long or too many: refused 401, never a Principal acting for an id the API would not accept."""
+    token = token_of(keyed, tenant_id=None, tenants=tenants)
+    answer = await client.get("/api/v1/project", headers=bearer(token))
+    assert answer.status_code == 401, (tenants, answer.text)
+
+
+@pytest.mark.parametrize("junk", [("\x00junk\n", ""), ("", "\n\x00\x00"), ("", "\x07trailer")])
+async def test_a_public_key_with_control_characters_is_a_422_and_the_read_model_keeps_going(client, new_project,
+                                                                                            junk):
+    """cryptography reads a PEM block out of any surrounding bytes: a NUL around it reached the event
+    and then PostgreSQL's read model (which refuses NUL), stalling every later jwt-keys change."""
+    project = await new_project()
+    before, after = junk
+    pem = public_pem(rsa_key())
+    refused = await register(client, project, kid="junk", alg="RS256", public_key_pem=before + pem + after)
+    assert refused.status_code == 422 and refused.json()["code"] == "VALIDATION_ERROR", refused.text
+    made = await register(client, project, kid="clean", alg="RS256", public_key_pem="note\n" + pem)
+    assert made.status_code == 201, made.text
+    assert [key["kid"] for key in (await client.get("/api/v1/jwt-keys", headers=project.auth)).json()["data"]] == ["clean"]

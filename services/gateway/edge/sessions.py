@@ -48,7 +48,8 @@ class ConsoleSession:
     expires_at: datetime
 
     def csrf_matches(self, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(str(token), self.csrf)
+        # bytes: compare_digest raises on a str with non-ASCII characters (a forged header would be a 500)
+        return bool(token) and hmac.compare_digest(str(token).encode(), self.csrf.encode())
 
     def expired(self) -> bool:
         return self.expires_at <= datetime.now(UTC)

@@ -51,13 +51,20 @@ def checked_secret(secret: str) -> str:
     return secret
 
 
+def canonical_pem(pem: str) -> str:
+    """The key alone, as PEM (whatever text surrounded its block stays out of the log)."""
+    key = serialization.load_pem_public_key(pem.encode())
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
 async def register_jwt_key(store: EventStore, box: SecretBox, project_id: str, kid: str, alg: str,
                            secret: str | None, public_key_pem: str | None) -> int:
     ref = jwt_key_ref(project_id, kid)
     if alg == "HS256":
         material = {"sealed_secret": box.seal(checked_secret(secret or ""), ref), "fingerprint": None}
     else:
-        material = {"public_key_pem": public_key_pem, "fingerprint": public_key_fingerprint(alg, public_key_pem or "")}
+        fingerprint = public_key_fingerprint(alg, public_key_pem or "")
+        material = {"public_key_pem": canonical_pem(public_key_pem or ""), "fingerprint": fingerprint}
 
     def decide(history: Sequence[Event]) -> list[Event]:
         if history and history[0].project_id != project_id:

@@ -22,7 +22,7 @@ from contracts.sharing_commands import Caller, IssueIframeToken, RevokeIframeTok
 from services.eventlog.commands import Rejected
 from services.eventlog.store import ConcurrencyError
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
-from services.gateway.edge.bounds import SCOPE_ID_CHARS, plain_line
+from services.gateway.edge.bounds import SCOPE_ID_CHARS, control_character_in, plain_line
 from services.gateway.edge.dependencies import Admin, ReadModels, Store, applied, off_the_loop, tenant_of
 from services.gateway.edge.dependencies import Caller as Authenticated
 from services.gateway.edge.envelope import ApiError, Success, ok
@@ -46,12 +46,21 @@ _ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9
                      r"[A-Za-z0-9])?)*(:[0-9]{1,5})?$")
 
 
+def _pem_text(value: str) -> str:
+    """Lines of text: cryptography finds a PEM block amid any bytes, and a NUL would reach the event
+    and then PostgreSQL's read model, which refuses it."""
+    if control_character_in(value.replace("\n", "").replace("\r", "").replace("\t", "")):
+        raise ValueError("must not contain control characters other than line breaks")
+    return value
+
+
 class JwtKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kid: str = Field(pattern=KID, description="The `kid` your tokens carry in their header")
     alg: Literal["HS256", "RS256", "ES256"]
     secret: str | None = Field(default=None, max_length=512, description="HS256: the shared secret (32+ characters)")
-    public_key_pem: str | None = Field(default=None, max_length=10_000, description="RS256 / ES256: the PEM public key")
+    public_key_pem: Annotated[str, AfterValidator(_pem_text)] | None = Field(
+        default=None, max_length=10_000, description="RS256 / ES256: the PEM public key")
 
     @model_validator(mode="after")
     def _one_material(self) -> JwtKeyCreate:
@@ -71,7 +80,7 @@ class JwtKeyOut(BaseModel):
 
 
 def _origin(value: str) -> str:
-    if not _ORIGIN.match(value):
+    if not _ORIGIN.fullmatch(value):  # `match` and `$` let a final newline through
         raise ValueError(f"not an origin (scheme://host[:port]): {value!r}")
     return value.lower()
 

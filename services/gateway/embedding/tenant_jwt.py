@@ -3,7 +3,8 @@
 The token names its project by its audience (`aud` = the project's audience, see
 contracts/embedding.py) and its key by `kid`; the key the project registered under that kid fixes
 the one algorithm accepted (so `alg: none` and HS256-signed-with-the-RS256-public-key both fail).
-`exp`, `aud` and `sub` are required, with 60 s of leeway for clocks. The tenants it may act for
+`exp`, `iat`, `aud` and `sub` are required, with 60 s of leeway for clocks; an `exp` more than
+24 hours ahead is refused (a leaked token must not live for years). The tenants it may act for
 are `tenant_id` (one) or `tenants` (a list). Its scopes: `read` and `embed` (read the tenant's
 dashboards, issue and revoke their iframe tokens); a `scope` claim (space-separated, OAuth style)
 may narrow them or add `write`; `admin` is never granted to a tenant JWT. Keys are read from the
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from datetime import UTC, datetime
 
 import jwt
@@ -27,7 +29,8 @@ from services.gateway.project.models import projects
 from services.runtime.sealing import SecretBox, SecretUnreadable
 
 LEEWAY_SECONDS = 60
-REQUIRED_CLAIMS = ["exp", "aud", "sub"]
+REQUIRED_CLAIMS = ["exp", "iat", "aud", "sub"]
+MAX_LIFETIME_SECONDS = 24 * 3600  # a leaked token must not outlive a day (exp counted from now)
 DEFAULT_SCOPES = frozenset({"read", "embed"})
 GRANTABLE_SCOPES = frozenset({"read", "write", "embed"})
 MAX_TENANTS = 100
@@ -64,6 +67,8 @@ class TenantJwtAuthenticator:
         except (jwt.InvalidTokenError, SecretUnreadable, ValueError):
             return None
         tenants, scopes = _tenants(claims), _scopes(claims)
+        if not _lifetime_bounded(claims["exp"]):
+            return None
         if not tenants or scopes is None or not isinstance(claims["sub"], str) or not claims["sub"]:
             return None
         return Principal(project_id=project_id, plan=row.plan, kind="tenant_jwt", subject=claims["sub"],
@@ -82,10 +87,15 @@ class TenantJwtAuthenticator:
         return load_pem_public_key(row.public_key_pem.encode())
 
 
+def _lifetime_bounded(exp: object) -> bool:
+    """PyJWT checks `int(exp)`, so "9999999999" (text) or 1e300 pass it: a number, within a day."""
+    return isinstance(exp, int | float) and exp <= time.time() + MAX_LIFETIME_SECONDS + LEEWAY_SECONDS
+
+
 def _project_named_by(audience: object) -> str | None:
     candidates = [audience] if isinstance(audience, str) else audience if isinstance(audience, list) else []
     for candidate in candidates:
-        found = _AUDIENCE.match(candidate) if isinstance(candidate, str) else None
+        found = _AUDIENCE.fullmatch(candidate) if isinstance(candidate, str) else None
         if found:
             return found["project"]
     return None
@@ -95,7 +105,7 @@ def _tenants(claims: dict) -> frozenset[str] | None:
     named = claims.get("tenants", [claims["tenant_id"]] if "tenant_id" in claims else [])
     if not isinstance(named, list) or not 0 < len(named) <= MAX_TENANTS:
         return None
-    if not all(isinstance(tenant, str) and _TENANT.match(tenant) for tenant in named):
+    if not all(isinstance(tenant, str) and _TENANT.fullmatch(tenant) for tenant in named):
         return None
     return frozenset(named)
 

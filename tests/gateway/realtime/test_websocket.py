@@ -10,10 +10,12 @@ import orjson
 import pytest
 import websockets
 
+from contracts.embedding import project_audience
 from services.eventlog.connection import connect
 from services.gateway.app import Gateway, create_app
 from services.gateway.edge.http_server import HttpServer, http_server_config
 from services.readmodels.consistency import wait_for_checkpoint
+from tests.embedding.tokens import HS_SECRET, bearer, claims_for, signed
 from tests.factories import generation_lifecycle, new_id
 from tests.generation.conftest import worker  # noqa: F401  (the real generation worker, as a fixture)
 from tests.generation.samples import encoded, sales
@@ -275,3 +277,22 @@ async def test_an_open_socket_keeps_its_place_beyond_one_lease(gateway_server, n
         async with websockets.connect(f"ws://{host}/api/v1/ws", additional_headers=project.auth) as second:
             assert orjson.loads(await asyncio.wait_for(second.recv(), 10))["code"] == "RATE_LIMITED"
         assert (await subscribe(first, "nope"))["code"] == "NOT_FOUND"  # and it still works
+
+
+async def test_a_tenant_jwt_never_opens_the_projects_websocket(gateway_server, client, new_project):
+    """The websocket follows any generation of the project, whatever its tenant: a tenant JWT (bound
+    to its tenants) must not open it, directly or through a ticket."""
+    project = await new_project()
+    made = await client.post("/api/v1/jwt-keys", headers=project.auth,
+                             json={"kid": "hs", "alg": "HS256", "secret": HS_SECRET})
+    assert made.status_code == 201, made.text
+    token = bearer(signed(claims_for(project_audience(project.project_id)), HS_SECRET, "HS256", "hs"))
+    assert (await client.get("/api/v1/project", headers=token)).status_code == 200  # the token itself is good
+    assert (await client.post("/api/v1/ws-tickets", headers=token)).status_code == 403
+    host = await gateway_server()
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+        async with asyncio.timeout(20):
+            async with websockets.connect(f"ws://{host}/api/v1/ws", additional_headers=token) as socket:
+                await socket.send(orjson.dumps({"subscribe": [new_id()]}).decode())
+                await socket.recv()
+    assert refused.value.response.status_code == 403
