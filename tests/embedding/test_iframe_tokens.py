@@ -22,6 +22,8 @@ from services.sharing.models import embeddable_dashboards, iframe_tokens
 from services.sharing.projections import dashboards_to_embed, iframe_token_state
 from tests.embedding.test_tenant_jwt import iframe_token
 from tests.embedding.tokens import HS_SECRET, bearer, claims_for, parts, signed, with_changed
+from tests.gateway.dashboards.test_refresh_and_delete import refreshed
+from tests.generation.samples import encoded, sales
 from tests.generation.test_viewer import dashboard_of
 
 TENANT, WORKSPACE = "org-123", "workspace-456"
@@ -261,3 +263,14 @@ async def test_an_embed_origin_ending_in_a_line_break_is_refused(client, new_pro
     assert refused.status_code == 422 and refused.json()["code"] == "VALIDATION_ERROR", refused.text
     shown = await client.get("/api/v1/project", headers=owner.auth)
     assert all("\n" not in value for value in shown.json()["data"].get("embed_origins", []))
+
+
+async def test_a_token_issued_before_a_refresh_in_place_shows_the_new_version(client, new_project, worker, sharing):
+    owner, dashboard_id = await embedded(client, new_project, worker)
+    data = await token_for(client, owner, dashboard_id)
+    assert "Tenant sales" in (await client.get(f"/embed/{data['token']}")).text
+    answer = await refreshed(client, owner, dashboard_id, encoded(sales(300), "csv"), title="Tenant sales, March",
+                             tenant_id=TENANT, workspace_id=WORKSPACE)
+    assert answer["dashboard_id"] == dashboard_id
+    page = await client.get(f"/embed/{data['token']}")
+    assert page.status_code == 200 and "Tenant sales, March" in page.text and 'class="chart"' in page.text
