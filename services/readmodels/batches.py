@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Connection, Engine, Table
 
 from services.eventlog.reader import StoredEvent
 from services.readmodels.checkpoints import (
@@ -29,17 +29,24 @@ def apply_batch(engine: Engine, projection: Projection, tables: dict[str, Table]
                 lease: ProjectionLease | None = None) -> int:
     """Apply the events not yet applied; answer the checkpoint after the commit."""
     with engine.begin() as conn:
-        if lease is not None and not lease.fence(conn):
-            raise LeaseLost(projection.name)
-        checkpoint = read_checkpoint(conn, checkpoint_name)
-        todo = [event for event in events if event.seq > checkpoint]
-        if not todo:
-            return checkpoint
-        rows = Rows(conn, tables)
-        projection.apply(todo, rows)
-        rows.flush()
-        write_checkpoint(conn, checkpoint_name, todo[-1].seq)
-        return todo[-1].seq
+        return apply_in_transaction(conn, projection, tables, checkpoint_name, events, lease)
+
+
+def apply_in_transaction(conn: Connection, projection: Projection, tables: dict[str, Table],
+                         checkpoint_name: str, events: Sequence[StoredEvent],
+                         lease: ProjectionLease | None = None) -> int:
+    """`apply_batch` inside the caller's transaction, which must commit rows and checkpoint together."""
+    if lease is not None and not lease.fence(conn):
+        raise LeaseLost(projection.name)
+    checkpoint = read_checkpoint(conn, checkpoint_name)
+    todo = [event for event in events if event.seq > checkpoint]
+    if not todo:
+        return checkpoint
+    rows = Rows(conn, tables)
+    projection.apply(todo, rows)
+    rows.flush()
+    write_checkpoint(conn, checkpoint_name, todo[-1].seq)
+    return todo[-1].seq
 
 
 def park_event(engine: Engine, projection: Projection, checkpoint_name: str, stored: StoredEvent,
