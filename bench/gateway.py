@@ -34,7 +34,7 @@ from bench.listening import wait_listening  # noqa: E402
 from services.eventlog.connection import connect  # noqa: E402
 from services.eventlog.store import EventStore  # noqa: E402
 from services.eventlog.stream import ensure_events_stream  # noqa: E402
-from services.gateway.commands import create_project  # noqa: E402
+from services.gateway.project.commands import create_project  # noqa: E402
 from services.platform.up import prepare_bus  # noqa: E402
 from services.runtime.nats_server import NatsServer, free_port  # noqa: E402
 from tests.factories import generation_lifecycle  # noqa: E402

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench.listening import wait_listening  # noqa: E402
 from services.eventlog.connection import connect  # noqa: E402
 from services.eventlog.store import EventStore  # noqa: E402
-from services.gateway.commands import create_project  # noqa: E402
+from services.gateway.project.commands import create_project  # noqa: E402
 from services.platform.up import prepare_bus  # noqa: E402
 from services.runtime.nats_server import NatsServer, free_port  # noqa: E402
 
@@ -158,9 +158,9 @@ def upload(gateway: str, key: str, path: Path) -> None:
         assert status in ("200", "202"), answer.stdout + answer.stderr
         return
     with open(path, "rb") as file:
-        answer = httpx.post(url, headers={"Authorization": f"Bearer {key}"}, timeout=600,
-                            files={"file": ("sales.csv", file, "text/csv")}, data={"title": "Sales"})
-    assert answer.status_code in (200, 202), answer.text
+        reply = httpx.post(url, headers={"Authorization": f"Bearer {key}"}, timeout=600,
+                           files={"file": ("sales.csv", file, "text/csv")}, data={"title": "Sales"})
+    assert reply.status_code in (200, 202), reply.text
 
 
 

@@ -36,7 +36,8 @@ async def main(url: str, seconds: float, connections: int, headers: list[str]) -
     request = f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n{extra}\r\n".encode()
     statuses: Counter = Counter()
     started = time.monotonic()
-    await asyncio.gather(*[worker(parts.hostname, parts.port, request, started + seconds, statuses)
+    host, port = parts.hostname or "localhost", parts.port or 80
+    await asyncio.gather(*[worker(host, port, request, started + seconds, statuses)
                            for _ in range(connections)])
     elapsed = time.monotonic() - started
     total = sum(statuses.values())

@@ -31,7 +31,7 @@ from contracts import STREAM_NAME, STREAM_SUBJECTS  # noqa: E402
 from services.eventlog.connection import connect  # noqa: E402
 from services.eventlog.store import EventStore  # noqa: E402
 from services.eventlog.stream import ensure_events_stream  # noqa: E402
-from services.gateway.projections import generation_status  # noqa: E402
+from services.gateway.generation.projections import generation_status  # noqa: E402
 from services.readmodels.database import create_read_model_engine  # noqa: E402
 from services.readmodels.rebuild import Rebuild  # noqa: E402
 from services.readmodels.runner import create_read_model_tables  # noqa: E402

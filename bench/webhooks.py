@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from contracts.webhook_commands import command_subject  # noqa: E402
 from services.eventlog.connection import connect  # noqa: E402
 from services.eventlog.store import EventStore  # noqa: E402
-from services.gateway.commands import create_project  # noqa: E402
+from services.gateway.project.commands import create_project  # noqa: E402
 from services.platform.up import prepare_bus  # noqa: E402
 from services.runtime.nats_server import NatsServer  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402

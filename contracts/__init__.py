@@ -3,7 +3,23 @@
 Subjects are `events.<aggregate>.<aggregate_id>` in the JetStream stream `EVENTS`.
 """
 
-from contracts.dashboards import DASHBOARD_ID_PREFIX, DashboardCreated, DashboardDeleted
+from contracts.dashboards import (
+    DASHBOARD_ID_PREFIX,
+    DashboardCreated,
+    DashboardDeleted,
+    DashboardVersionAdded,
+    canonical_dashboard_id,
+    is_dashboard_id,
+)
+from contracts.embedding import (
+    EmbedOriginsSet,
+    EmbedSigningKeyCreated,
+    IframeTokenIssued,
+    IframeTokenRevoked,
+    TenantIframeTokensRevoked,
+    TenantJwtKeyDeleted,
+    TenantJwtKeyRegistered,
+)
 from contracts.envelope import EVENT_TYPES, TYPE_HEADER, VERSION_HEADER, Event, derive_event_id, subject_for
 from contracts.generation import (
     BlobRef,
@@ -49,7 +65,10 @@ STREAM_NAME = "EVENTS"
 STREAM_SUBJECTS = ["events.>"]
 
 __all__ = [
-    "DASHBOARD_ID_PREFIX", "DashboardCreated", "DashboardDeleted",
+    "DASHBOARD_ID_PREFIX", "DashboardCreated", "DashboardDeleted", "DashboardVersionAdded",
+    "canonical_dashboard_id", "is_dashboard_id",
+    "EmbedOriginsSet", "EmbedSigningKeyCreated", "IframeTokenIssued", "IframeTokenRevoked",
+    "TenantIframeTokensRevoked", "TenantJwtKeyDeleted", "TenantJwtKeyRegistered",
     "EVENT_TYPES", "OPERATOR_PROJECT", "ProjectionEventParked", "STREAM_NAME", "STREAM_SUBJECTS",
     "ApiKeyIssued", "ApiKeyRevoked", "ApiKeyRotated",
     "BlobRef", "MetricPoint", "MetricSeries", "WebhookDeliveryAttempted", "WebhookDeliveryFailed",

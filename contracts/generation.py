@@ -10,6 +10,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
+from contracts.dashboard_ids import DASHBOARD_ID_PATTERN, canonical_dashboard_id
 from contracts.envelope import Event
 from contracts.upcasting import JsonObject, upcaster
 
@@ -42,6 +43,9 @@ class DashboardRequestedPayload(BaseModel):
     idempotency_key: str | None = None
     column_types: dict[str, Literal[COLUMN_TYPES]] | None = Field(  # type: ignore[valid-type]
         default=None, description="Overrules the inferred type of named columns")
+    dashboard_id: str | None = Field(default=None, pattern=DASHBOARD_ID_PATTERN,
+                                     description="Refresh in place: the file becomes this dashboard's next version")
+    requested_by: str | None = Field(default=None, description="The API key id or JWT subject that uploaded")
 
 
 class DashboardRequested(Event):
@@ -105,7 +109,8 @@ class MetricSeries(BaseModel):
 
 
 class GenerationCompletedPayload(BaseModel):
-    dashboard_id: str
+    dashboard_id: str = Field(pattern=DASHBOARD_ID_PATTERN)
+    dashboard_version: int = Field(default=1, ge=1, description="The version of the dashboard this generation made")
     title: str
     spec: BlobRef
     card_count: int = Field(ge=0)
@@ -116,8 +121,16 @@ class GenerationCompletedPayload(BaseModel):
 class GenerationCompleted(Event):
     aggregate: ClassVar[str] = "generation"
     type: Literal["GenerationCompleted"] = "GenerationCompleted"
-    version: Literal[1] = 1
+    version: Literal[2] = 2
     payload: GenerationCompletedPayload
+
+
+@upcaster("GenerationCompleted", from_version=1)
+def _generation_completed_v1_to_v2(data: JsonObject) -> JsonObject:
+    """v1 named the dashboard `d<generation id>`, before typed ids; each generation made its own."""
+    data["payload"] = {**data["payload"], "dashboard_id": canonical_dashboard_id(data["payload"]["dashboard_id"]),
+                       "dashboard_version": 1}
+    return data
 
 
 class GenerationFailedPayload(BaseModel):

@@ -10,6 +10,7 @@ from typing import ClassVar, Literal
 from pydantic import AwareDatetime, BaseModel
 
 from contracts.envelope import Event
+from contracts.upcasting import JsonObject, upcaster
 
 Plan = Literal["free", "premium"]
 
@@ -53,15 +54,38 @@ class ApiKeyRevoked(Event):
     payload: ApiKeyRevokedPayload
 
 
+class ApiKeySuccessor(BaseModel):
+    """The key a rotation issues, as ApiKeyIssued would describe it (its id is `new_key_id`)."""
+
+    name: str
+    prefix: str
+    key_sha256: str
+    scopes: list[str] = []
+    expires_at: AwareDatetime | None = None
+
+
 class ApiKeyRotatedPayload(BaseModel):
-    """The key was replaced by `new_key_id`; it keeps working until `expires_at` (the grace period)."""
+    """The key was replaced by `new_key_id`; it keeps working until `expires_at` (the grace period).
+
+    Since v2 the successor is issued by this one event: no crash can leave the old key pointing
+    at a key that was never issued. `successor` is None only in v1 events, whose successor has
+    its own ApiKeyIssued right after them in the log.
+    """
 
     new_key_id: str
     expires_at: AwareDatetime
+    successor: ApiKeySuccessor | None
 
 
 class ApiKeyRotated(Event):
     aggregate: ClassVar[str] = "apikey"
     type: Literal["ApiKeyRotated"] = "ApiKeyRotated"
-    version: Literal[1] = 1
+    version: Literal[2] = 2
     payload: ApiKeyRotatedPayload
+
+
+@upcaster("ApiKeyRotated", from_version=1)
+def _api_key_rotated_v1_to_v2(data: JsonObject) -> JsonObject:
+    """v1 named the successor only; its ApiKeyIssued (with replaces_key_id) follows it in the log."""
+    data["payload"] = {**data["payload"], "successor": None}
+    return data

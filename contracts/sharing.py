@@ -11,6 +11,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
+from contracts.dashboard_ids import DASHBOARD_ID_PATTERN, canonical_dashboard_id
 from contracts.envelope import Event
 from contracts.upcasting import JsonObject, upcaster
 
@@ -18,7 +19,7 @@ Digest = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
 class ShareLinkIssuedPayload(BaseModel):
-    dashboard_id: str
+    dashboard_id: str = Field(pattern=DASHBOARD_ID_PATTERN)
     visibility: Literal["public", "private"]
     allowed_email_hashes: list[Digest] = Field(default=[], description="HMAC-SHA256 of each allowed address "
                                                                       "under the link's key")
@@ -31,7 +32,7 @@ class ShareLinkIssuedPayload(BaseModel):
 class ShareLinkIssued(Event):
     aggregate: ClassVar[str] = "sharelink"
     type: Literal["ShareLinkIssued"] = "ShareLinkIssued"
-    version: Literal[2] = 2
+    version: Literal[3] = 3
     payload: ShareLinkIssuedPayload
 
 
@@ -43,6 +44,13 @@ def _share_link_issued_v1_to_v2(data: JsonObject) -> JsonObject:
     data["payload"] = {"dashboard_id": old["dashboard_id"], "visibility": old["visibility"],
                        "allowed_email_hashes": [], "expires_at": old["expires_at"],
                        "token_sha256": old["token_sha256"], "token_prefix": ""}
+    return data
+
+
+@upcaster("ShareLinkIssued", from_version=2)
+def _share_link_issued_v2_to_v3(data: JsonObject) -> JsonObject:
+    """v2 could name a dashboard by its untyped id `d<generation id>`, now `dsh_<generation id>`."""
+    data["payload"] = {**data["payload"], "dashboard_id": canonical_dashboard_id(data["payload"]["dashboard_id"])}
     return data
 
 

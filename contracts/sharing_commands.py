@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 COMMAND_ROOT = "commands.sharing"
-COMMANDS = ("issue", "revoke", "list", "get", "views", "open", "request_code", "verify_code")
+COMMANDS = ("issue", "revoke", "list", "get", "views", "open", "request_code", "verify_code",
+            "issue_iframe_token", "revoke_iframe_token", "revoke_tenant_iframe_tokens", "open_embed")
 
 
 def command_subject(name: str) -> str:
@@ -21,11 +22,13 @@ def command_subject(name: str) -> str:
 
 
 class Caller(BaseModel):
-    """The authenticated API key's project, as the gateway established it."""
+    """The authenticated caller's project, as the gateway established it."""
 
     project_id: str
     plan: str
-    key_id: str | None = None
+    key_id: str | None = Field(default=None, description="The API key id, or `jwt:` + SHA-256 of a tenant JWT's sub")
+    tenant_ids: list[str] | None = Field(default=None, description="None: every tenant (an API key); "
+                                                                   "else only these (a tenant JWT)")
 
 
 class Paged(BaseModel):
@@ -76,6 +79,34 @@ class VerifyCode(BaseModel):
     code: str = Field(max_length=20)
 
 
+class IssueIframeToken(BaseModel):
+    caller: Caller
+    tenant_id: str = Field(max_length=128)
+    workspace_id: str = Field(max_length=128)
+    dashboard_id: str = Field(max_length=128)
+    valid_until: int | None = Field(default=None, ge=0, le=10**11,
+                                    description="Unix seconds; default one hour, at most 24 hours")
+
+
+class RevokeIframeToken(BaseModel):
+    caller: Caller
+    jti: str = Field(max_length=128)
+
+
+class RevokeTenantIframeTokens(BaseModel):
+    caller: Caller
+    tenant_id: str = Field(max_length=128)
+
+
+class OpenEmbed(BaseModel):
+    """A browser at /embed/{token}."""
+
+    token: str = Field(max_length=4000)
+
+
+# IssueIframeToken answers {token, dashboard_id, expires_at (unix seconds)}. OpenEmbed answers
+# {"outcome": "view", dashboard_id, project_id}, else 401 (not a token Dashloom signed, or changed)
+# or 410 (expired, revoked, or its dashboard deleted; `error` says which).
 # OpenLink answers {"outcome": "view", dashboard_id, project_id} (draw the dashboard) or
 # {"outcome": "sign_in"} (a private link without a valid session: ask for the email), else
 # 404 (unknown token) or 410 (expired or revoked; `error` says which). VerifyCode answers

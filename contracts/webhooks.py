@@ -14,8 +14,10 @@ from pydantic import AwareDatetime, BaseModel, Field
 from contracts.envelope import Event
 
 # What a customer can subscribe to; `webhook.test` is sent only by POST /webhooks/{id}/test.
+# contracts/public_events.py holds each one's payload model (and checks this list against them).
 WebhookEventType = Literal["generation.completed", "generation.failed", "share_link.issued",
-                           "share_link.revoked", "webhook.test"]
+                           "share_link.revoked", "dashboard.created", "dashboard.deleted",
+                           "webhook_endpoint.disabled", "webhook.test"]
 PUBLIC_EVENT_TYPES: tuple[str, ...] = get_args(WebhookEventType)
 
 

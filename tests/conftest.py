@@ -11,13 +11,15 @@ from dataclasses import dataclass
 import httpx
 import psycopg
 import pytest
+from fastapi import FastAPI
 
 from services.eventlog.connection import connect
 from services.eventlog.store import EventStore
 from services.eventlog.stream import ensure_events_stream
 from services.gateway.app import Gateway, create_app
-from services.gateway.commands import IssuedKey, create_project
-from services.gateway.projections import PROJECTIONS
+from services.gateway.declaration import PROJECTIONS
+from services.gateway.keys.commands import IssuedKey
+from services.gateway.project.commands import create_project
 from services.readmodels.consistency import wait_for_checkpoint
 from services.readmodels.database import create_read_model_engine
 from services.readmodels.runner import ProjectionRunner, create_read_model_tables
@@ -27,6 +29,12 @@ from services.runtime.settings import Settings
 POSTGRES = os.environ.get("DASHLOOM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("DASHLOOM_REQUIRE_POSTGRES") == "1"
 _postgres_missing: list[str] = []
+
+
+class GatewayClient(httpx.AsyncClient):
+    """A client of the gateway under test, holding its app (served for a browser, or given test routes)."""
+
+    app: FastAPI
 
 
 def _postgres_answers() -> str | None:
@@ -138,7 +146,7 @@ async def gateway_client(nats_server, engine, settings, projections):
         instance_settings = settings.model_copy(update=overrides)
         app = create_app(await Gateway.connect(instance_settings, nc, engine))
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(client_address, 40000))
-        client = httpx.AsyncClient(transport=transport, base_url="http://gateway.test")
+        client = GatewayClient(transport=transport, base_url="http://gateway.test")
         client.app = app
         clients.append(client)
         return client

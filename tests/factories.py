@@ -35,7 +35,7 @@ def generation_lifecycle(generation_id: str, project_id: str = "p1", fail: bool 
         events.append(first.caused(GenerationFailed, payload={"code": "EMPTY_FILE", "reason": "The file has no rows"}))
     else:
         events.append(first.caused(GenerationCompleted, payload={
-            "dashboard_id": f"d-{generation_id}", "title": "Sales",
+            "dashboard_id": f"dsh_{generation_id}", "title": "Sales",
             "spec": {"name": f"specs/{generation_id}.json", "sha256": SHA, "size": 10}, "card_count": 6,
             "metrics": metrics or []}))
     return events

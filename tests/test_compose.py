@@ -73,7 +73,7 @@ def local_cluster(tmp_path):
         process.wait(10)
 
 
-async def stream_replicas(url: str) -> int:
+async def stream_replicas(url: str) -> int | None:
     nc = await connect(url, "compose-test")
     info = await nc.jetstream().stream_info("EVENTS")
     await nc.close()

@@ -89,6 +89,14 @@ class EventStore:
             return 0
         return msg.seq or 0
 
+    async def last_event_type(self, aggregate: str, aggregate_id: str) -> str | None:
+        """The type of the aggregate's last event (one direct get, no decoding); None when it has none."""
+        try:
+            msg = await self.js.get_last_msg(self.stream, subject_for(aggregate, aggregate_id), direct=True)
+        except NotFoundError:
+            return None
+        return (msg.headers or {}).get(TYPE_HEADER)
+
     async def load(self, aggregate: str, aggregate_id: str) -> list[StoredEvent]:
         """Every event of one aggregate, in order."""
         events: list[StoredEvent] = []

@@ -1,7 +1,7 @@
 """The gateway: the REST API in front of the event log and the read models.
 
-A request's path: middleware.py (key, budget) -> routes/<feature>.py -> commands.py (events
-appended) or models.py (read models) -> envelope.py (the answer's shape).
+A request's path: edge/middleware.py (key, budget) -> <feature>/routes.py -> <feature>/commands.py
+(events appended) or the feature's read models -> edge/envelope.py (the answer's shape).
 """
 
 from __future__ import annotations
@@ -17,38 +17,38 @@ from sqlalchemy import Engine
 from contracts import STREAM_NAME
 from services.eventlog.blobs import BlobStore, open_blob_store
 from services.eventlog.store import EventStore
-from services.gateway.auth import ApiKeyAuthenticator, Scope
-from services.gateway.cache import AnswerCache
+from services.gateway.console import routes as console
+from services.gateway.dashboards import routes as dashboards
+from services.gateway.dashboards.specs import DashboardSpecs
 from services.gateway.declaration import SERVICE
-from services.gateway.envelope import (
-    documented,
-    install_error_handlers,
-    install_openapi,
-)
-from services.gateway.http_server import HttpServer, http_server_config
-from services.gateway.middleware import OPEN_PATHS, AuthAndRateLimit, Budgets
-from services.gateway.ratelimit import RateLimiter, ratelimit_bucket
-from services.gateway.routes import (
-    api_keys,
-    asyncapi,
-    dashboards,
-    docs,
-    generate,
-    health,
-    integrations,
-    metrics,
-    project,
-    share_links,
-    share_pages,
-    viewer,
-    webhooks,
-    websocket,
-)
-from services.gateway.routes.dependencies import needs
-from services.gateway.specs import DashboardSpecs
-from services.gateway.usage import KeyUsage, usage_bucket
+from services.gateway.docs import routes as docs
+from services.gateway.docs.webhook_events import document_webhooks
+from services.gateway.edge.auth import ApiKeyAuthenticator, Scope
+from services.gateway.edge.cache import AnswerCache
+from services.gateway.edge.dependencies import needs
+from services.gateway.edge.envelope import documented, install_error_handlers, install_openapi
+from services.gateway.edge.http_server import HttpServer, http_server_config
+from services.gateway.edge.middleware import OPEN_PATHS, AuthAndRateLimit, Budgets
+from services.gateway.edge.ratelimit import RateLimiter, ratelimit_bucket
+from services.gateway.edge.sessions import ConsoleSessions, SessionCredential, session_bucket
+from services.gateway.embedding import pages as embed_pages
+from services.gateway.embedding import routes as embedding
+from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator
+from services.gateway.generation import routes as generation
+from services.gateway.health import routes as health
+from services.gateway.keys import routes as api_keys
+from services.gateway.keys.usage import KeyUsage, usage_bucket
+from services.gateway.metrics import routes as metrics
+from services.gateway.project import routes as project
+from services.gateway.realtime import routes as realtime
+from services.gateway.sharing import pages as share_pages
+from services.gateway.sharing import routes as share_links
+from services.gateway.viewer import routes as viewer
 from services.gateway.viewer.bundle import VegaBundle
+from services.gateway.webhooks import integrations
+from services.gateway.webhooks import routes as webhooks
 from services.readmodels.versions import VersionReader
+from services.runtime.sealing import secret_box
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
 
@@ -57,20 +57,26 @@ ADMIN_ERRORS = documented(401, 403, 404, 409, 422, 429, 500, 503)
 # Every router, in matching order, with the scope its routes need (None: no key asked) and the
 # errors it documents. The one place scopes are decided; the README's API section lists them.
 ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
-    (dashboards.router, Scope.READ, API_ERRORS),
+    (dashboards.router, Scope.READ, documented(401, 403, 404, 410, 422, 429, 500, 503)),
+    (dashboards.writes, Scope.WRITE, documented(401, 403, 404, 409, 410, 422, 429, 500, 503)),
     (health.router, None, {}),
-    (asyncapi.router, None, {}),
     (docs.router, None, {}),
     (project.router, Scope.READ, API_ERRORS),
-    (generate.router, Scope.WRITE, documented(401, 403, 413, 415, 422, 429, 500, 503)),
-    (viewer.router, Scope.READ, documented(401, 403, 404, 429, 500, 503)),
+    (generation.router, Scope.WRITE, documented(401, 403, 413, 415, 422, 429, 500, 503)),
+    (viewer.router, Scope.READ, documented(401, 403, 404, 410, 429, 500, 503)),
     (metrics.router, Scope.READ, API_ERRORS),
     (integrations.router, Scope.READ, API_ERRORS),
     (api_keys.router, Scope.ADMIN, ADMIN_ERRORS),
-    (share_links.router, Scope.WRITE, documented(401, 403, 404, 409, 422, 429, 500, 503)),
+    (share_links.router, Scope.WRITE, documented(401, 403, 404, 409, 410, 422, 429, 500, 503)),
     (share_pages.router, None, {}),
     (webhooks.router, Scope.WRITE, documented(401, 403, 404, 409, 422, 429, 500, 503)),
-    (websocket.router, Scope.READ, API_ERRORS),
+    (realtime.router, Scope.READ, API_ERRORS),
+    (embedding.keys_router, Scope.ADMIN, ADMIN_ERRORS),
+    (embedding.origins_router, Scope.ADMIN, ADMIN_ERRORS),
+    (embedding.tokens_router, Scope.EMBED, documented(401, 403, 404, 409, 422, 429, 500, 503)),
+    (embed_pages.router, None, {}),
+    (console.api, Scope.READ, API_ERRORS),
+    (console.router, None, {}),
 ]
 
 
@@ -82,9 +88,11 @@ class Gateway:
     nc: Client
     engine: Engine
     authenticator: ApiKeyAuthenticator
+    tenant_jwts: TenantJwtAuthenticator
     limiter: RateLimiter
     usage: KeyUsage
     blobs: BlobStore
+    sessions: ConsoleSessions
 
     @classmethod
     async def connect(cls, settings: Settings, nc: Client, engine: Engine) -> Gateway:
@@ -96,9 +104,12 @@ class Gateway:
         def ratelimits():
             return ratelimit_bucket(js, settings.stream_replicas, window)
 
-        return cls(settings, nc, engine, authenticator, RateLimiter(await ratelimits(), reopen=ratelimits),
+        tenant_jwts = TenantJwtAuthenticator(engine, secret_box(settings.secrets_key, settings.state_dir))
+        return cls(settings, nc, engine, authenticator, tenant_jwts, RateLimiter(await ratelimits(), reopen=ratelimits),
                    KeyUsage(await usage_bucket(js, settings.stream_replicas), settings.api_key_usage_interval),
-                   open_blob_store(settings.blob_backend, settings.blob_dir, js, settings.stream_replicas))
+                   open_blob_store(settings.blob_backend, settings.blob_dir, js, settings.stream_replicas),
+                   ConsoleSessions(await session_bucket(js, settings.console_session_seconds, settings.stream_replicas),
+                                   settings.console_session_seconds))
 
     @property
     def budgets(self) -> Budgets:
@@ -108,12 +119,14 @@ class Gateway:
 
 def create_app(gateway: Gateway) -> FastAPI:
     # No slash redirects: Starlette builds their Location from the Host header, so `Host:
-    # evil.example` would send a client there. Docs are served by routes/docs.py, not a CDN.
+    # evil.example` would send a client there. Docs are served by docs/routes.py, not a CDN.
     app = FastAPI(title="Dashloom API", version="1.0.0", docs_url=None, redoc_url=None, redirect_slashes=False,
                   description="Every JSON answer is `{success, data}` or `{success: false, error, code}`. "
                               "Each operation names the API-key scope it needs (`x-required-scope`).")
     app.state.nc = gateway.nc
     app.state.authenticator = gateway.authenticator
+    app.state.limiter = gateway.limiter
+    app.state.secret_box = gateway.tenant_jwts.box
     app.state.js = gateway.nc.jetstream()
     app.state.store = EventStore(app.state.js)
     app.state.engine = gateway.engine
@@ -123,16 +136,19 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.state.answers = AnswerCache()
     app.state.versions = VersionReader(gateway.engine)
     app.state.blobs = gateway.blobs
+    app.state.console_sessions = gateway.sessions
     app.state.dashboard_specs = DashboardSpecs(gateway.engine, gateway.blobs)
     app.state.vega_bundle = VegaBundle()
     app.state.stream = STREAM_NAME
     app.state.stale_after = gateway.settings.heartbeat_seconds * 3
     install_error_handlers(app)
     install_openapi(app, route_scopes())
+    document_webhooks(app)
     for router, scope, responses in ROUTERS:
         _include(app, router, scope, responses)
-    app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, limiter=gateway.limiter,
-                       budgets=gateway.budgets, usage=gateway.usage, bus=gateway.nc)
+    app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, tenant_jwts=gateway.tenant_jwts,
+                       limiter=gateway.limiter, budgets=gateway.budgets, usage=gateway.usage, bus=gateway.nc,
+                       sessions=SessionCredential(gateway.sessions, gateway.authenticator))
     return app
 
 

@@ -1,12 +1,17 @@
-"""The gateway, as the platform, the CLI and health see it."""
+"""The gateway, as the platform, the CLI and health see it: each feature's projections and their tables."""
 
-from services.gateway.models import metadata
-from services.gateway.projections import PROJECTIONS
+from services.gateway.embedding.projections import embedding
+from services.gateway.generation.projections import generation_status
+from services.gateway.keys.projections import project_access
+from services.gateway.metrics.projections import metrics
+from services.gateway.webhooks.projections import integrations
 from services.runtime.service import ServiceDeclaration
+
+PROJECTIONS = (generation_status, project_access, metrics, integrations, embedding)
 
 SERVICE = ServiceDeclaration(
     name="gateway",
-    projections=tuple(PROJECTIONS),
-    tasks=("services.gateway.app:serve_http", "services.gateway.retention:sweep_uploads"),
-    tables=tuple(metadata.tables.values()),
+    projections=PROJECTIONS,
+    tasks=("services.gateway.app:serve_http", "services.gateway.generation.retention:sweep_uploads"),
+    tables=tuple(table for projection in PROJECTIONS for table in projection.tables().values()),
 )

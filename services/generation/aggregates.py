@@ -39,6 +39,13 @@ class Measure:
     def name(self) -> str:
         return self.column or "records"
 
+    @property
+    def source(self) -> str:
+        """The column aggregated, for the aggregates that read one (all but a count of records)."""
+        if self.column is None:
+            raise ValueError(f"a {self.aggregate} of records reads no column")
+        return self.column
+
     def title(self, weight: str | None = None) -> str:
         if self.column is None:
             return f"Records ({label(weight).lower()})" if weight else "Records"
@@ -47,10 +54,10 @@ class Measure:
         return f"{TITLES[self.aggregate]} {label(self.column).lower()}"
 
 
-def values_of(measure: Measure, schema: pl.Schema) -> pl.Expr:
-    """The measure's value in each row: a flag as 1.0/0.0, a number as a float."""
-    column = pl.col(measure.column)
-    if measure.aggregate == "share" and schema[measure.column] == pl.String:
+def values_of(name: str, measure: Measure, schema: pl.Schema) -> pl.Expr:
+    """The value of the measure of column `name` in each row: a flag as 1.0/0.0, a number as a float."""
+    column = pl.col(name)
+    if measure.aggregate == "share" and schema[name] == pl.String:
         lowered = column.str.strip_chars().str.to_lowercase()
         return pl.when(column.is_null()).then(None).otherwise(lowered.is_in(list(YES)).cast(pl.Float64))
     return column.cast(pl.Float64, strict=False)
@@ -61,12 +68,12 @@ def partials(measure: Measure, schema: pl.Schema, weight: str | None, prefix: st
     if weight is None:  # the common case, kept cheap: plain sums and counts
         if measure.column is None:
             return [pl.len().cast(pl.Float64).alias(f"{prefix}.num"), pl.len().cast(pl.Float64).alias(f"{prefix}.den")]
-        value = values_of(measure, schema)
+        value = values_of(measure.column, measure, schema)
         return [value.sum().alias(f"{prefix}.num"), value.count().cast(pl.Float64).alias(f"{prefix}.den")]
     rows = pl.col(weight).cast(pl.Float64)
     if measure.column is None:
         return [rows.sum().alias(f"{prefix}.num"), rows.sum().alias(f"{prefix}.den")]
-    value = values_of(measure, schema)
+    value = values_of(measure.column, measure, schema)
     return [(value * rows).sum().alias(f"{prefix}.num"),
             pl.when(value.is_not_null()).then(rows).otherwise(0.0).sum().alias(f"{prefix}.den")]
 
@@ -92,7 +99,7 @@ def value_of(num: float | None, den: float | None, measure: Measure) -> float | 
 def query(measure: Measure | None, *, by: list[str] | None = None, time: dict | None = None,
           split: str | None = None, binned: bool = False, weight: str | None = None) -> dict:
     """A card's `query`, exactly as the datasets README defines it."""
-    counted = measure is None or measure.column is None
-    return {"measure": None if counted else measure.column,
-            "aggregate": "count" if counted else measure.aggregate,
+    if measure is None or measure.column is None:
+        measure = Measure(None, "count")
+    return {"measure": measure.column, "aggregate": measure.aggregate,
             "by": list(by or []), "time": time, "split": split, "bin": binned, "weight": weight}

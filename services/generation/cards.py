@@ -15,6 +15,8 @@ import polars as pl
 
 from services.generation.aggregates import Measure, combined, partials, query, ratio, value_of
 from services.generation.naming import label
+from services.generation.profile import ColumnProfile
+from services.generation.scalars import bounds
 from services.generation.semantics import TimeAxis
 from services.generation.time_axis import TRUNCATE, partial_periods
 
@@ -89,10 +91,11 @@ def _spec(data: list[dict], mark, encoding: dict, **more) -> dict:
 
 # -- KPIs ----------------------------------------------------------------------------------------
 
-def from_statistics(measure: Measure, column, schema: pl.Schema, weight: str | None) -> float | None:
+def from_statistics(measure: Measure, column: ColumnProfile | None, schema: pl.Schema,
+                    weight: str | None) -> float | None:
     """A KPI the statistics pass already answered (a plain total or mean), or None."""
     if weight or column is None or measure.aggregate not in ("sum", "mean", "share") \
-            or not schema[measure.column].is_numeric() or column.mean is None:
+            or not schema[measure.source].is_numeric() or column.mean is None:
         return None
     return column.total if measure.aggregate == "sum" else column.mean
 
@@ -106,9 +109,9 @@ def totals_query(frame: pl.LazyFrame, measures: list[Measure], schema: pl.Schema
         if i in known:
             continue
         if measure.aggregate == "median":
-            parts.append(pl.col(measure.column).cast(pl.Float64, strict=False).median().alias(f"k{i}.median"))
+            parts.append(pl.col(measure.source).cast(pl.Float64, strict=False).median().alias(f"k{i}.median"))
         elif measure.aggregate == "distinct":
-            parts.append(pl.col(measure.column).drop_nulls().n_unique().alias(f"k{i}.distinct"))
+            parts.append(pl.col(measure.source).drop_nulls().n_unique().alias(f"k{i}.distinct"))
         elif measure.aggregate != "last":
             parts += partials(measure, schema, None if measure.column == weight else weight, f"k{i}")
     return frame.select(parts)
@@ -174,7 +177,7 @@ def complete(periods: pl.DataFrame, series: Series) -> tuple[pl.DataFrame, list]
     return periods.filter(~pl.col("period").is_in(partial)), partial
 
 
-def latest_values(periods: pl.DataFrame, measures: list[Measure]) -> tuple[dict, object]:
+def latest_values(periods: pl.DataFrame, measures: list[Measure]) -> tuple[dict[str, float | None], datetime | None]:
     """Each measure's value in the last complete period."""
     if periods.height == 0:
         return {}, None
@@ -340,13 +343,14 @@ def map_query(frame: pl.LazyFrame, latitude: str, longitude: str, measure: str |
 
 def map_card(points: pl.DataFrame, latitude: str, longitude: str, measure: str | None, rule: str) -> dict:
     """Each record at its place, over a base map: a Mercator projection fitted to the points."""
-    encoding = {"longitude": {"field": longitude, "type": "quantitative"},
-                "latitude": {"field": latitude, "type": "quantitative"},
-                "tooltip": [{"field": latitude}, {"field": longitude}]}
+    tooltip: list[dict] = [{"field": latitude}, {"field": longitude}]
+    encoding: dict[str, dict | list[dict]] = {"longitude": {"field": longitude, "type": "quantitative"},
+                                              "latitude": {"field": latitude, "type": "quantitative"},
+                                              "tooltip": tooltip}
     if measure:
         encoding["color"] = {"field": measure, "type": "quantitative", "title": label(measure),
                              "scale": {"scheme": "viridis"}}
-        encoding["tooltip"].append({"field": measure, "format": ",.4~g"})
+        tooltip.append({"field": measure, "format": ",.4~g"})
     spec = {"$schema": VEGA_LITE, "height": MAP_SIZE[1], "projection": _fitted(points, latitude, longitude),
             "layer": [{"data": {"url": BASE_MAP, "format": {"type": "topojson", "feature": "land"}},
                        "mark": {"type": "geoshape", "fill": "#e5e7eb", "stroke": "#ffffff", "clip": True}},
@@ -364,8 +368,9 @@ def _fitted(points: pl.DataFrame, latitude: str, longitude: str) -> dict:
     def mercator_y(degrees: float) -> float:
         clipped = max(min(degrees, 85.0), -85.0)
         return math.log(math.tan(math.pi / 4 + math.radians(clipped) / 2))
-    span_x = max(math.radians(lon.max() - lon.min()), 0.002)
-    span_y = max(mercator_y(lat.max()) - mercator_y(lat.min()), 0.002)
+    (west, east), (south, north) = bounds(lon), bounds(lat)
+    span_x = max(math.radians(east - west), 0.002)
+    span_y = max(mercator_y(north) - mercator_y(south), 0.002)
     scale = 0.85 * min(MAP_SIZE[0] / span_x, MAP_SIZE[1] / span_y)
-    return {"type": "mercator", "center": [(lon.max() + lon.min()) / 2, (lat.max() + lat.min()) / 2],
+    return {"type": "mercator", "center": [(east + west) / 2, (north + south) / 2],
             "scale": round(scale, 2)}

@@ -8,6 +8,8 @@ measures only, coordinates on a map (over a base map Dashloom serves), and the t
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
 
 from services.generation import cards as c
@@ -31,7 +33,7 @@ MODIFIERS = {"high", "low", "avg", "average", "mean", "min", "max", "minimum", "
 def key_measures(profile: TableProfile) -> list[ColumnProfile]:
     """The measures people look for, most wanted first, no two of the same thing (high/avg/low temp)."""
     model = profile.model
-    if model.shape == "long":
+    if model.shape == "long" and model.long_value:
         return [profile.column(model.long_value)]
     candidates = [col for col in profile.columns if (col.semantic.is_measure or col.semantic.kind == "flag")
                   and not col.name.startswith("__")]
@@ -162,8 +164,8 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     sort_by = next((col.name for col in key_columns if col.semantic.is_measure), None)
     shown = table_columns(profile, key_columns, dims)
 
-    known = {i: c.from_statistics(m, _column_or_none(profile, m.column), schema, weight) for i, m in enumerate(kpis)}
-    known = {i: value for i, value in known.items() if value is not None}
+    answered = {i: c.from_statistics(m, _column_or_none(profile, m.column), schema, weight) for i, m in enumerate(kpis)}
+    known = {i: value for i, value in answered.items() if value is not None}
     queries: dict[str, pl.LazyFrame] = {"totals": c.totals_query(profile.frame, kpis, schema, weight, set(known))}
     series = None
     if model.time:
@@ -201,7 +203,7 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     cards.append(c.table_card(answers["table"], shown, sort_by))
     if profile.quality_notes:
         cards.append({"id": "data-quality", "kind": "notes", "title": "Data quality", "notes": profile.quality_notes,
-                      "rule": "quality.notes: missing values, constant columns, skew"})
+                      "rule": "quality.notes: the worst of missing values, long tails of averaged measures, constant columns"})
     return {"title": title, "rows": profile.rows, "shape": model.shape, "shape_evidence": model.evidence,
             "columns": [{"name": col.name, "role": col.role, "semantic": col.semantic.kind,
                          "detail": col.semantic.detail, "aggregate": col.semantic.aggregate,
@@ -224,13 +226,14 @@ def _column_or_none(profile: TableProfile, name: str | None) -> ColumnProfile | 
     return next((col for col in profile.columns if col.name == name), None)
 
 
-def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers: dict, series,
+def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers: dict, series: c.Series | None,
                weight: str | None, known: dict[int, float]) -> list[dict]:
     """KPI cards; the periods' partials m0.. hold the trend measures, then (from `offset`) the KPIs;
     `known` holds the values the statistics pass already gave."""
     model = profile.model
     totals = answers["totals"].row(0, named=True)
-    latest, period = ({}, None)
+    latest: dict[str, float | None] = {}
+    period: datetime | None = None
     if "periods" in answers and series is not None:
         periods, _ = c.complete(answers["periods"], series)
         named = periods.select("period", *[pl.col(f"m{offset + i}.{part}").alias(f"m{i}.{part}")
@@ -241,13 +244,12 @@ def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers:
         counted = Measure(None, "count")
         cards.append(c.kpi_card(counted, totals["rows"], "kpi.count: every dashboard counts its records",
                                 c.query(counted)))
-    by_name = {col.name: col for col in profile.columns}
     for i, measure in enumerate(kpis):
         value = known[i] if i in known else c.kpi_value(measure, i, totals, latest)
-        column = by_name.get(measure.column)
+        column = profile.column(measure.source)  # every KPI but the count of records reads a column
         when = str(c.jsonable(period))[:10] if period is not None else None
-        if measure.aggregate == "last":
-            inner = Measure(measure.column, measure_of(column).aggregate if column else "mean")
+        if measure.aggregate == "last" and series is not None:
+            inner = Measure(measure.column, measure_of(column).aggregate)
             card_query = c.query(measure, time=series.query_time, weight=weight)
             rule = f"kpi.last: {_why(column)}; its value in the latest complete {series.unit} ({when})"
             every = f" across {profile.column(model.entity).distinct} {_plural(label(model.entity).lower())}" \
@@ -265,7 +267,7 @@ def _plural(noun: str) -> str:
     return noun if noun.endswith("s") else noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
 
 
-def _period_label(period, unit: str) -> str:
+def _period_label(period: datetime | None, unit: str) -> str:
     """A period as people name it: 1999, 2010 Q1, Dec 2017, 2017-12-04."""
     if period is None:
         return "latest"
@@ -273,29 +275,30 @@ def _period_label(period, unit: str) -> str:
     return period.strftime(labels.get(unit, "%Y-%m-%d"))
 
 
-def _trend_cards(profile: TableProfile, series, trend_measures: list[Measure], kpis: list[Measure], answers: dict,
+def _trend_cards(profile: TableProfile, series: c.Series, trend_measures: list[Measure], kpis: list[Measure], answers: dict,
                  weight: str | None) -> tuple[list[dict], list[dict]]:
     model = profile.model
     periods, partial = c.complete(answers["periods"], series)
     time_words = f"'{'+'.join(series.axis.sources)}' is the time axis; by {series.unit} for a readable line"
     cards, metrics = [], []
-    split_answer = answers.get("split")
-    if model.shape == "long" and split_answer is not None:
+    split_answer = answers.get("split")  # one series per variable (a long table) or per entity (a panel)
+    if model.long_key and split_answer is not None:
         kept, dropped = c.complete(split_answer, series)
         rule = f"time.long: {'; '.join(model.evidence)}; {time_words}"
         return [c.small_multiples_card(kept, trend_measures[0], series, model.long_key, dropped, rule)], []
-    if split_answer is not None:
+    entity = model.entity if split_answer is not None else None
+    if entity and split_answer is not None:
         kept, dropped = c.complete(split_answer, series)
-        entities = profile.column(model.entity).distinct
-        top = c.top_entities(kept, model.entity, trend_measures[0], c.TOP_ENTITIES)
-        shown = kept.filter(pl.col(model.entity).is_in(top)) if entities > c.TOP_ENTITIES else kept
+        entities = profile.column(entity).distinct
+        top = c.top_entities(kept, entity, trend_measures[0], c.TOP_ENTITIES)
+        shown = kept.filter(pl.col(entity).is_in(top)) if entities > c.TOP_ENTITIES else kept
         which = f"the top {len(top)} of {entities} by {trend_measures[0].title(weight).lower()}" \
             if entities > c.TOP_ENTITIES else f"all {entities}"
-        rule = f"time.panel: {'; '.join(model.evidence)}; one line per '{model.entity}' ({which}); {time_words}"
-        cards.append(c.trend_card(shown, 0, trend_measures[0], series, dropped, weight, model.entity, rule))
+        rule = f"time.panel: {'; '.join(model.evidence)}; one line per '{entity}' ({which}); {time_words}"
+        cards.append(c.trend_card(shown, 0, trend_measures[0], series, dropped, weight, entity, rule))
     for i, measure in enumerate(trend_measures):
-        if split_answer is not None and i == 0:
-            rule = f"time.series: {time_words}; every {label(model.entity).lower()} together"
+        if entity and i == 0:
+            rule = f"time.series: {time_words}; every {label(entity).lower()} together"
         else:
             rule = f"time.series: {time_words}"
         cards.append(c.trend_card(periods, i, measure, series, partial, weight, rule=rule))

@@ -25,6 +25,7 @@ from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts import (
+    BlobRef,
     DashboardRequested,
     Event,
     GenerationCompleted,
@@ -33,11 +34,13 @@ from contracts import (
     GenerationStarted,
 )
 from services.eventlog.blobs import BlobNotFound, BlobStore
-from services.eventlog.commands import execute
+from services.eventlog.commands import Rejected, execute
 from services.eventlog.connection import RECONNECT, nats_servers
 from services.eventlog.reader import StoredEvent
 from services.eventlog.store import EventStore
 from services.generation.choosing import choose_cards
+from services.generation.dashboards import AGGREGATE as DASHBOARD
+from services.generation.dashboards import DashboardHistory, keep_card_ids, target_of, version_events
 from services.generation.pdf import dashboard_pdf
 from services.generation.profile import profile_table
 from services.generation.reading import TableTooLarge, UnreadableFile, columnar_table, unreadable_as_such
@@ -46,6 +49,7 @@ log = logging.getLogger(__name__)
 DURABLE = "generation-workers"
 FINAL = {"GenerationCompleted", "GenerationFailed"}
 MAX_ATTEMPTS = 5
+GONE = "the dashboard to refresh was deleted or does not exist"
 
 
 class GenerationWorker:
@@ -81,15 +85,16 @@ class GenerationWorker:
 
     async def on_message(self, body: object, msg: NatsMessage) -> None:  # body: faststream's decoding, unused
         stored = StoredEvent.from_msg(msg.raw_message)
-        if stored.type == "DashboardRequested":
+        # the type header first: the generation's other events are never decoded here
+        if stored.type == "DashboardRequested" and isinstance(requested := stored.event, DashboardRequested):
             try:
                 async with _kept_alive(msg, self.ack_wait):
-                    await self._run_or_give_up(stored.event, msg.raw_message.metadata.num_delivered)
+                    await self._run_or_give_up(requested, msg.raw_message.metadata.num_delivered)
             except Exception:  # a bug or an outage: retry later, give up after a few tries
-                log.exception("generation %s failed", stored.event.aggregate_id)
+                log.exception("generation %s failed", requested.aggregate_id)
                 if msg.raw_message.metadata.num_delivered < MAX_ATTEMPTS:
                     return await msg.nack(delay=5.0)
-                await self._fail(stored.event, "INTERNAL_ERROR",
+                await self._fail(requested, "INTERNAL_ERROR",
                                  f"the generation failed {MAX_ATTEMPTS} times; upload the file again")
         await msg.ack()
 
@@ -118,6 +123,10 @@ class GenerationWorker:
             await self.store.append(requested.caused(GenerationProgressed, name=f"progress-{stage}",
                                                      payload={"stage": stage, "percent": percent}))
 
+        target = target_of(requested)
+        board = DashboardHistory.of([e.event for e in await self.store.load(DASHBOARD, target)])
+        if requested.payload.dashboard_id is not None and not board.open_to(requested.project_id):
+            return await self._fail(requested, "DASHBOARD_NOT_FOUND", GONE)
         try:
             spec = await self._generate(requested, progress)
         except TableTooLarge as error:
@@ -129,18 +138,47 @@ class GenerationWorker:
                                     "generation may use; upload a smaller file or fewer columns")
         except BlobNotFound:
             return await self._fail(requested, "UPLOAD_MISSING", "the uploaded file is gone; upload it again")
-        dashboard_id = f"d{requested.aggregate_id}"
+        if board.versions:
+            keep_card_ids(await self._cards_of(board.versions[-1].payload.spec.name), spec["cards"])
+        published = await self._publish(requested, target, spec)
+        if published is None:
+            return await self._fail(requested, "DASHBOARD_NOT_FOUND", GONE)
+        version, spec_ref, pdf_ref = published
+        metrics = [{**m, "metric_id": f"{target}.{m['metric_id']}"} for m in spec["metrics"] if m["points"]]
+        await self.conclude(requested.caused(GenerationCompleted, payload={
+            "dashboard_id": target, "dashboard_version": version, "title": spec["title"],
+            "spec": spec_ref, "card_count": len(spec["cards"]), "metrics": metrics[:50], "pdf": pdf_ref}))
+        log.info("generation %s: completed at %.2f s", requested.aggregate_id, time.monotonic() - started)
+
+    async def _publish(self, requested: DashboardRequested, target: str, spec: dict,
+                       ) -> tuple[int, BlobRef, BlobRef | None] | None:
+        """Write the spec (and PDF) blobs, then the dashboard's version; answer its number and the
+        blobs, or None when the dashboard was deleted meanwhile (its blobs are removed again)."""
+        blob = f"{target}/{requested.aggregate_id}"  # one name per generation: a rerun rewrites the same
         pdf_ref = None
         if requested.payload.options.allow_pdf_export:
             pdf = await asyncio.to_thread(dashboard_pdf, spec)
-            pdf_ref = await self.blobs.put(f"pdfs/{dashboard_id}.pdf", _once(pdf))
+            pdf_ref = await self.blobs.put(f"pdfs/{blob}.pdf", _once(pdf))
             spec["pdf"] = pdf_ref.name
-        spec_ref = await self.blobs.put(f"specs/{dashboard_id}.json", _once(orjson.dumps(spec)))
-        metrics = [{**m, "metric_id": f"{dashboard_id}.{m['metric_id']}"} for m in spec["metrics"] if m["points"]]
-        await self.conclude(requested.caused(GenerationCompleted, payload={
-            "dashboard_id": dashboard_id, "title": spec["title"], "spec": spec_ref,
-            "card_count": len(spec["cards"]), "metrics": metrics[:50], "pdf": pdf_ref}))
-        log.info("generation %s: completed at %.2f s", requested.aggregate_id, time.monotonic() - started)
+        spec_ref = await self.blobs.put(f"specs/{blob}.json", _once(orjson.dumps(spec)))
+        added = {"title": spec["title"], "spec": spec_ref, "pdf": pdf_ref, "row_count": spec["rows"],
+                 "card_count": len(spec["cards"])}
+        try:
+            await execute(self.store, DASHBOARD, target, lambda history: version_events(requested, history, added))
+        except Rejected:
+            for ref in (spec_ref, pdf_ref):
+                if ref is not None:
+                    await self.blobs.delete(ref.name)
+            return None
+        history = [e.event for e in await self.store.load(DASHBOARD, target)]
+        version = DashboardHistory.of(history).version_of(requested.aggregate_id)
+        return None if version is None else (version, spec_ref, pdf_ref)
+
+    async def _cards_of(self, spec_blob: str) -> list[dict]:
+        try:
+            return orjson.loads(b"".join([chunk async for chunk in self.blobs.read(spec_blob)]))["cards"]
+        except BlobNotFound:
+            return []
 
     async def _fail(self, requested: DashboardRequested, code: str, reason: str) -> None:
         await self.conclude(requested.caused(GenerationFailed, payload={"code": code, "reason": reason}))

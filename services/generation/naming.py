@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 
 _CAMEL = re.compile(r"([a-z])([A-Z])")
 _SEPARATORS = re.compile(r"[^0-9a-zà-ÿ]+")
@@ -13,7 +14,7 @@ def tokens(name: str) -> list[str]:
     return [t for t in _SEPARATORS.split(_CAMEL.sub(r"\1 \2", name).lower()) if t]
 
 
-def has_word(name: str, words: set[str] | frozenset[str]) -> bool:
+def has_word(name: str, words: Set[str]) -> bool:
     return any(t in words for t in tokens(name))
 
 

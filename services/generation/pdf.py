@@ -28,7 +28,7 @@ def dashboard_vega_lite(spec: dict) -> dict:
     cards = [card for card in spec["cards"] if card["kind"] != "kpi" and not card["id"].startswith("map-")]
     kpis = [card for card in spec["cards"] if card["kind"] == "kpi"]
     views = [_card_view(card, width) for card in cards]
-    parts = [{"hconcat": [_kpi_view(card) for card in kpis]}] if kpis else []
+    parts: list[dict] = [{"hconcat": [_kpi_view(card) for card in kpis]}] if kpis else []
     parts.append({"concat": views, "columns": columns, "spacing": 30})
     return {"$schema": "https://vega.github.io/schema/vega-lite/v6.json",
             "title": {"text": spec["title"], "anchor": "start", "fontSize": 22, "font": FONT},

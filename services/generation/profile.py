@@ -11,15 +11,19 @@ every profiler that scales), so memory stays near the size of one chunk, not of 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
 from services.generation.reading import UnreadableFile
+from services.generation.scalars import bounds
 from services.generation.semantics import Semantic, TableModel, apply_override, classify, table_model
 from services.generation.time_axis import TIME, CalendarParts, calendar_parts, decimal_year, text_date
 
 EXACT_DISTINCT_ROWS = 200_000
 SAMPLE_ROWS = 5000  # the sample the semantic rules read beside the statistics
+MAX_QUALITY_NOTES = 5
+SKEW_MIN_DISTINCT = 10  # fewer values (a 0/1 flag, a rating, a count of items) are lopsided by nature
 
 
 @dataclass
@@ -28,8 +32,8 @@ class ColumnProfile:
     dtype: str
     nulls: int
     distinct: int
-    minimum: object = None
-    maximum: object = None
+    minimum: Any = None  # as the statistics pass found it: a number, a date or a datetime, by dtype
+    maximum: Any = None
     skew: float | None = None
     mean: float | None = None
     total: float | None = None
@@ -105,7 +109,8 @@ def _parsed(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.DataFrame, CalendarPa
     parts = calendar_parts(sample)
     if parts is not None:
         years = sample[parts.year].drop_nulls()
-        moment = parts.expression(int(years.min()), int(years.max())) if years.len() else None
+        earliest, latest = bounds(years) if years.len() else (0, 0)
+        moment = parts.expression(int(earliest), int(latest)) if years.len() else None
         if moment is not None:
             parsing.append(moment)
             sample = sample.with_columns(moment)
@@ -142,18 +147,34 @@ def _column(n: int, name: str, dtype: pl.DataType, found: dict) -> ColumnProfile
     return column
 
 
-def _quality_notes(column: ColumnProfile, rows: int) -> list[str]:
+def _quality_notes(column: ColumnProfile, rows: int) -> list[tuple[float, str]]:
+    """Warnings about one column, each with how much it matters (a share of rows missing, then skew):
+    a long tail is a problem only where a mean is the measure's aggregate and the values are many; a
+    0/1 flag, a dummy, a code or a sparse count (items per order) is lopsided by nature."""
     notes = []
     if column.nulls and column.role != "empty":
         column.notes.append(f"{column.nulls / rows:.0%} missing")
         if column.nulls / rows >= 0.2:
-            notes.append(f"'{column.name}' is missing in {column.nulls / rows:.0%} of rows")
+            notes.append((1 + column.nulls / rows, f"'{column.name}' is missing in {column.nulls / rows:.0%} of rows"))
     if column.role == "constant":
-        notes.append(f"'{column.name}' has the same value in every row")
-    if column.skew is not None and abs(column.skew) > 2:
+        notes.append((0.5, f"'{column.name}' has the same value in every row"))
+    averaged = column.semantic.kind in ("level", "long_value") and column.semantic.aggregate == "mean"
+    if averaged and column.distinct > SKEW_MIN_DISTINCT and column.skew is not None and abs(column.skew) > 2:
         column.notes.append("skewed")
-        notes.append(f"'{column.name}' is heavily skewed (skew {column.skew:.1f}): medians say more than means")
+        notes.append((min(abs(column.skew) / 100, 0.49) + 0.5,
+                      f"'{column.name}' is heavily skewed (skew {column.skew:.1f}): medians say more than means"))
     return notes
+
+
+def quality_notes(columns: list[ColumnProfile], rows: int) -> list[str]:
+    """The few warnings that matter most: columns mostly missing, measures whose mean misleads, then
+    constant columns; the rest counted in one line."""
+    found = [note for column in columns if not column.name.startswith("__") for note in _quality_notes(column, rows)]
+    ranked = [text for _, text in sorted(found, key=lambda note: -note[0])]
+    if len(ranked) <= MAX_QUALITY_NOTES:
+        return ranked
+    rest = len(ranked) - MAX_QUALITY_NOTES + 1
+    return ranked[:MAX_QUALITY_NOTES - 1] + [f"{rest} smaller warnings of the same kinds are not shown"]
 
 
 def profile_table(source: pl.DataFrame | pl.LazyFrame, column_types: dict[str, str] | None = None) -> TableProfile:
@@ -172,8 +193,7 @@ def profile_table(source: pl.DataFrame | pl.LazyFrame, column_types: dict[str, s
         if column.name == TIME and parts is not None:
             column.semantic.detail = ",".join(parts.columns)
     model = table_model(columns, sample, rows)
-    notes = [note for column in columns if not column.name.startswith("__") for note in _quality_notes(column, rows)]
-    return TableProfile(rows, columns, frame, model, notes, sample)
+    return TableProfile(rows, columns, frame, model, quality_notes(columns, rows), sample)
 
 
 class UnknownColumns(UnreadableFile):

@@ -8,8 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, TypedDict
 
 import polars as pl
+
+
+class CsvOptions(TypedDict):
+    """How every scan of a delimited file reads it: forgiving, as files people upload need."""
+
+    separator: str
+    ignore_errors: bool
+    truncate_ragged_lines: bool
+    encoding: Literal["utf8", "utf8-lossy"]
 
 
 class UnreadableFile(Exception):
@@ -45,8 +55,8 @@ TEMPORAL = (pl.Date, pl.Datetime)
 
 def scan_table(path: Path, file_format: str) -> pl.LazyFrame:
     if file_format in ("csv", "tsv"):
-        options = {"separator": "\t" if file_format == "tsv" else ",", "ignore_errors": True,
-                   "truncate_ragged_lines": True, "encoding": "utf8-lossy"}
+        options = CsvOptions(separator="\t" if file_format == "tsv" else ",", ignore_errors=True,
+                             truncate_ragged_lines=True, encoding="utf8-lossy")
         return pl.scan_csv(path, schema=text_schema(path, options), **options)
     if file_format == "ndjson":
         return pl.scan_ndjson(path, infer_schema_length=INFER_ROWS)
@@ -59,7 +69,7 @@ def scan_table(path: Path, file_format: str) -> pl.LazyFrame:
     raise UnreadableFile(f"unsupported format {file_format}")
 
 
-def text_schema(path: Path, options: dict) -> pl.Schema:
+def text_schema(path: Path, options: CsvOptions) -> pl.Schema:
     """Column types from the first INFER_ROWS rows, dates included.
 
     Polars' own date inference (try_parse_dates) tries every pattern on every text value of the
@@ -72,7 +82,7 @@ def text_schema(path: Path, options: dict) -> pl.Schema:
     if not text:
         return schema
     guessed = pl.scan_csv(path, infer_schema_length=DATE_INFER_ROWS, try_parse_dates=True, **options).collect_schema()
-    dated = {name: guessed[name] for name in text if isinstance(guessed.get(name), TEMPORAL)}
+    dated = {name: dtype for name in text if isinstance(dtype := guessed.get(name), TEMPORAL)}
     if dated:
         names = list(schema)
         sample = pl.read_csv(path, n_rows=INFER_ROWS, infer_schema=False, columns=[names.index(n) for n in dated],

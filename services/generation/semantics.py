@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -28,6 +30,9 @@ from services.generation.time_axis import (
     is_time_name_for_end,
     step_days,
 )
+
+if TYPE_CHECKING:  # the profile holds the semantics; the rules read its statistics
+    from services.generation.profile import ColumnProfile
 
 MEASURES = ("additive", "level")
 GROUPABLE = ("category", "ordered", "code", "flag", "calendar")
@@ -45,7 +50,8 @@ CLOCK_WORDS = frozenset({"time", "dep", "arr", "hhmm", "clock", "departure", "ar
 INDEX_WORDS = frozenset({"t", "trend", "period", "seq", "sequence", "step", "tick", "obs"})
 WEIGHT_NAMES = frozenset({"freq", "frequency", "n", "count", "counts", "cnt", "weight", "weights", "wt", "wgt",
                           "cases", "nobs"})
-# counts, amounts, flows: they add up over every dimension
+# counts, amounts, flows: they add up over every dimension. Events counted are plurals (burglaries,
+# fatalities); a singular may name a rate (murder per 100,000) and stays a level.
 ADDITIVE_WORDS = frozenset({
     "count", "counts", "cnt", "total", "sum", "qty", "quantity", "units", "items", "item", "pieces", "orders",
     "visits", "visitors", "sessions", "clicks", "views", "impressions", "downloads", "calls", "students",
@@ -53,7 +59,9 @@ ADDITIVE_WORDS = frozenset({
     "accidents", "trips", "flights", "sales", "sold", "revenue", "amount", "amnt", "amt", "cost", "costs",
     "spend", "spent", "expense", "expenses", "profit", "paid", "payment", "payments", "funded", "traffic",
     "volume", "precip", "precipitation", "rain", "rainfall", "snow", "snowfall", "bookings", "donations",
-    "tickets", "emissions", "consumption", "production", "output", "exports", "imports", "gross", "net"})
+    "tickets", "emissions", "consumption", "production", "output", "exports", "imports", "gross", "net",
+    "crimes", "offenses", "offences", "murders", "homicides", "robberies", "assaults", "burglaries", "thefts",
+    "arrests", "collisions", "crashes", "injuries", "casualties", "fatalities", "victims", "claims", "complaints"})
 # stocks, rates, ratios, prices, scores, per-record attributes: they average, never add up
 LEVEL_WORDS = frozenset({
     "rate", "rates", "ratio", "pct", "percent", "percentage", "share", "avg", "average", "mean", "median",
@@ -64,13 +72,30 @@ LEVEL_WORDS = frozenset({
     "wind", "distance", "duration", "delay", "time", "lifetime", "capacity", "size", "area", "value", "values",
     "earnings", "yield", "interest", "unemployment", "inflation", "gdp", "rank", "rating", "probability",
     "sf", "sqft", "sq", "ft", "feet", "acres", "mm", "cm", "km", "kg", "lbs", "lb", "oz", "mph", "kmh", "mpg"})
-# what people look for first (price, sales, amount, delay, score)
-KEY_WORDS = frozenset({
-    "price", "sales", "sale", "revenue", "amount", "amnt", "amt", "cost", "profit", "earnings", "income",
-    "salary", "score", "scores", "read", "reading", "math", "delay", "duration", "delivery", "traffic", "temp",
-    "temperature", "precip", "precipitation", "value", "mag", "magnitude", "rate", "violent", "murder",
-    "robbery", "crime", "deaths", "cases", "funded", "spend", "quantity", "qty", "units", "rating", "height",
-    "mass"})
+# What people look for first: the headline measures of each kind of data, by what they measure.
+# Only the order of the key measures comes from here (what a measure is decided above).
+HEADLINE_WORDS: dict[str, set[str]] = {
+    "money": {"price", "prices", "sales", "sale", "revenue", "revenues", "turnover", "amount", "amnt", "amt", "cost",
+              "costs", "spend", "spending", "expenditure", "profit", "profits", "earnings", "income", "salary",
+              "wage", "wages", "pay", "fare", "fares", "fee", "fees", "funded", "loan", "loans", "budget",
+              "donations", "value"},
+    "volume": {"quantity", "qty", "units", "volume", "traffic", "visitors", "visits", "passengers", "riders",
+               "ridership", "orders", "bookings", "shipments", "deliveries", "downloads", "attendance",
+               "enrollment", "production", "output", "consumption", "demand"},
+    "incidents": {"crime", "crimes", "offense", "offenses", "offence", "offences", "violent", "violence", "murder",
+                  "murders", "homicide", "homicides", "robbery", "robberies", "assault", "assaults", "burglary",
+                  "burglaries", "theft", "thefts", "larceny", "arson", "arrests", "incidents", "accidents",
+                  "collisions", "crashes", "injuries", "injured", "casualties", "fatalities", "deaths", "killed",
+                  "victims", "cases", "infections", "claims", "complaints", "defects", "failures", "outages"},
+    "durations": {"delay", "delays", "duration", "wait", "waiting", "latency", "turnaround", "time", "days"},
+    "performance": {"score", "scores", "rating", "ratings", "gpa", "exam", "test", "read", "reading", "math",
+                    "writing", "science", "yield", "efficiency", "accuracy", "satisfaction", "rate"},
+    "environment": {"temp", "temperature", "precip", "precipitation", "rainfall", "snowfall", "emissions", "co2",
+                    "pollution", "aqi", "mag", "magnitude"},
+    "economy": {"gdp", "unemployment", "inflation"},
+    "body": {"height", "mass"},
+}
+KEY_WORDS = frozenset(word for words in HEADLINE_WORDS.values() for word in words)
 YES = frozenset({"yes", "y", "true", "t", "1", "1.0"})
 NO = frozenset({"no", "n", "false", "f", "0", "0.0"})
 ORDERS = [
@@ -83,12 +108,14 @@ ORDERS = [
     ["strongly disagree", "disagree", "neutral", "agree", "strongly agree"],
     ["very low", "low", "medium", "high", "very high"],
     ["poor", "fair", "good", "very good", "excellent"],
-    ["child", "adult"],
+    ["infant", "child", "teen", "adult", "senior"],
 ]
 GRADE = re.compile(r"^[a-g]([1-9]|[+-])?$")
-OVERRIDES = {"identifier": "identifier", "category": "category", "time": "time", "flag": "flag", "text": "text",
-             "weight": "weight", "code": "code", "ignore": "ignored", "measure": None, "measure:sum": "sum",
-             "measure:mean": "mean", "measure:median": "median", "measure:last": "last"}
+# column_types: a kind of column, or a measure with its aggregate
+KIND_OVERRIDES = {"identifier": "identifier", "category": "category", "time": "time", "flag": "flag", "text": "text",
+                  "weight": "weight", "code": "code", "ignore": "ignored"}
+MEASURE_OVERRIDES = {"measure": "mean", "measure:sum": "sum", "measure:mean": "mean", "measure:median": "median",
+                     "measure:last": "last"}
 
 
 @dataclass
@@ -109,8 +136,8 @@ class Semantic:
 class TimeAxis:
     column: str  # the frame's column holding each row's moment
     sources: list[str]  # the file's columns it is read from
-    start: object
-    end: object
+    start: date  # a date, or a datetime (a subclass), as the column holds them
+    end: date
     step_days: float
     distinct: int
 
@@ -129,7 +156,7 @@ class TableModel:
 class Facts:
     """What the statistics pass and the sample say of one column."""
 
-    def __init__(self, column, sample: pl.DataFrame, rows: int) -> None:
+    def __init__(self, column: ColumnProfile, sample: pl.DataFrame, rows: int) -> None:
         self.column, self.rows = column, rows
         self.name = column.name
         self.values = sample[column.name].drop_nulls() if column.name in sample.columns else pl.Series([])
@@ -156,7 +183,7 @@ class Facts:
         return {str(v).strip().lower() for v in self.values.unique().to_list()[:50]}
 
 
-def classify(column, sample: pl.DataFrame, rows: int) -> Semantic:
+def classify(column: ColumnProfile, sample: pl.DataFrame, rows: int) -> Semantic:
     """The semantic type of one column, before the table's shape refines it."""
     facts = Facts(column, sample, rows)
     if column.nulls >= rows:
@@ -205,18 +232,14 @@ def _calendar(facts: Facts) -> Semantic | None:
             order = weekdays[0] if weekdays else None
             return Semantic("ordered", detail="weekday", order=order, evidence=["weekday names"])
         return None
-    checks = [(YEAR_WORDS, "year", None), (QUARTER_WORDS, "quarter", (1, 4)), (MONTH_WORDS, "month", (1, 12)),
-              (DAY_WORDS, "day", (1, 31)), (HOUR_WORDS, "hour", (0, 24)), (MINUTE_WORDS, "minute", (0, 59)),
-              (WEEKDAY_WORDS, "weekday", (0, 7))]
+    if has_word(name, YEAR_WORDS):
+        low, high = facts.column.minimum, facts.column.maximum
+        if facts.whole and low is not None and full_year(pl.lit(0), int(low), int(high)) is not None:
+            return Semantic("calendar", detail="year", evidence=[f"named a year, whole numbers {low}..{high}"])
+    checks = [(QUARTER_WORDS, "quarter", (1, 4)), (MONTH_WORDS, "month", (1, 12)), (DAY_WORDS, "day", (1, 31)),
+              (HOUR_WORDS, "hour", (0, 24)), (MINUTE_WORDS, "minute", (0, 59)), (WEEKDAY_WORDS, "weekday", (0, 7))]
     for words, part, bounds in checks:
-        if not has_word(name, words):
-            continue
-        if part == "year":
-            low, high = facts.column.minimum, facts.column.maximum
-            if facts.whole and low is not None and full_year(pl.lit(0), int(low), int(high)) is not None:
-                return Semantic("calendar", detail="year", evidence=[f"named a year, whole numbers {low}..{high}"])
-            continue
-        if facts.within(*bounds):  # hours may be decimal (11.9 = 11:54)
+        if has_word(name, words) and facts.within(*bounds):  # hours may be decimal (11.9 = 11:54)
             return Semantic("calendar", detail=part, evidence=[f"named a {part}, within {bounds[0]}..{bounds[1]}"])
     if has_word(name, CLOCK_WORDS) and facts.whole and facts.within(0, 2400) and (facts.column.maximum or 0) >= 100:
         if bool(((facts.values % 100) < 60).all()):
@@ -299,13 +322,13 @@ def _measure(facts: Facts) -> Semantic:
 
 
 def apply_override(kind: str) -> Semantic:
-    target = OVERRIDES[kind]
-    if kind.startswith("measure"):
-        aggregate = target or "mean"
+    if kind in MEASURE_OVERRIDES:
+        aggregate = MEASURE_OVERRIDES[kind]
         chosen = "additive" if aggregate == "sum" else "level"
         return Semantic(chosen, aggregate, evidence=[f"column_types says {kind}"], overridden=True)
-    aggregate = {"identifier": "distinct", "flag": "share", "weight": "sum"}.get(target)
-    return Semantic(target, aggregate, evidence=[f"column_types says {kind}"], overridden=True)
+    target = KIND_OVERRIDES[kind]
+    counted = {"identifier": "distinct", "flag": "share", "weight": "sum"}.get(target)
+    return Semantic(target, counted, evidence=[f"column_types says {kind}"], overridden=True)
 
 
 # -- the table's shape -------------------------------------------------------------------------
@@ -315,7 +338,7 @@ KEY_NAMES = frozenset({"variable", "variables", "series", "indicator", "metric",
 VALUE_NAMES = frozenset({"value", "values", "val", "obs", "observation", "estimate", "amount", "figure"})
 
 
-def table_model(columns: list, sample: pl.DataFrame, rows: int) -> TableModel:
+def table_model(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int) -> TableModel:
     """The table's shape and time axis; refines the columns' kinds in place (entity, long, weight)."""
     by_name = {c.name: c for c in columns}
     time = _time_axis(columns, sample)
@@ -332,18 +355,19 @@ def table_model(columns: list, sample: pl.DataFrame, rows: int) -> TableModel:
     _dummies(columns, sample)
     if model.shape == "panel":
         _per_entity_figures(columns, model)
-    for source in time.sources if time else []:
-        if source in by_name and source != time.column and not by_name[source].semantic.overridden:
+    parts = [source for source in time.sources if source != time.column] if time else []
+    for source in parts:
+        if source in by_name and not by_name[source].semantic.overridden:
             by_name[source].semantic = Semantic("calendar", detail="time part", evidence=["part of the time axis"])
     return model
 
 
-def _time_axis(columns: list, sample: pl.DataFrame) -> TimeAxis | None:
+def _time_axis(columns: list[ColumnProfile], sample: pl.DataFrame) -> TimeAxis | None:
     candidates = [c for c in columns if c.semantic.kind == "time" and c.distinct >= 3 and c.minimum is not None
                   and c.dtype.startswith(("Date", "Datetime"))]  # column_types may call a number time
     if not candidates:
         return None
-    def preference(c) -> tuple:
+    def preference(c: ColumnProfile) -> tuple:
         overridden = c.semantic.overridden
         return (overridden, not is_time_name_for_end(c.name), c.name != TIME, -columns.index(c))
     chosen = max(candidates, key=preference)
@@ -354,7 +378,7 @@ def _time_axis(columns: list, sample: pl.DataFrame) -> TimeAxis | None:
     return TimeAxis(chosen.name, sources, chosen.minimum, chosen.maximum, step, chosen.distinct)
 
 
-def _long(columns: list, sample: pl.DataFrame, model: TableModel) -> bool:
+def _long(columns: list[ColumnProfile], sample: pl.DataFrame, model: TableModel) -> bool:
     keys = [c for c in columns if c.semantic.kind in ("category", "code") and has_word(c.name, KEY_NAMES)
             and 2 <= c.distinct <= 100]
     values = [c for c in columns if c.semantic.is_measure and has_word(c.name, VALUE_NAMES)]
@@ -373,7 +397,7 @@ def _long(columns: list, sample: pl.DataFrame, model: TableModel) -> bool:
     return True
 
 
-def _weighted(columns: list, model: TableModel) -> bool:
+def _weighted(columns: list[ColumnProfile], model: TableModel) -> bool:
     weights = [c for c in columns if c.semantic.kind == "weight"]
     others = [c for c in columns if c not in weights and c.semantic.kind not in ("constant", "empty")]
     if len(weights) != 1 or not others or any(c.semantic.kind not in GROUPABLE + ("ordered",) for c in others):
@@ -385,7 +409,7 @@ def _weighted(columns: list, model: TableModel) -> bool:
     return True
 
 
-def _panel(columns: list, sample: pl.DataFrame, rows: int, model: TableModel) -> bool:
+def _panel(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, model: TableModel) -> bool:
     time = model.time
     if not time or time.column not in sample.columns or rows < 1.5 * time.distinct:
         return False  # a panel has several entities in each period
@@ -404,7 +428,7 @@ def _panel(columns: list, sample: pl.DataFrame, rows: int, model: TableModel) ->
     return False
 
 
-def _per_entity_figures(columns: list, model: TableModel) -> None:
+def _per_entity_figures(columns: list[ColumnProfile], model: TableModel) -> None:
     """In a panel, a figure of similar size in every row is per entity (per capita, per store):
     it does not add up across entities even when its name says sales."""
     for column in columns:
@@ -417,7 +441,7 @@ def _per_entity_figures(columns: list, model: TableModel) -> None:
                 f"similar in every row of the panel (spread {spread:.2f}): a per-entity figure"])
 
 
-def _dummies(columns: list, sample: pl.DataFrame) -> None:
+def _dummies(columns: list[ColumnProfile], sample: pl.DataFrame) -> None:
     """A 0/1 column that one category decides (IndDelta = airline is Delta) repeats that category."""
     groups = [c for c in columns if c.semantic.kind in ("category", "code") and c.name in sample.columns
               and 2 <= c.distinct <= min(50, sample.height // 20) and sample[c.name].null_count() == 0]
@@ -433,7 +457,7 @@ def _dummies(columns: list, sample: pl.DataFrame) -> None:
                 break
 
 
-def key_score(column, rows: int, position: int, width: int) -> float:
+def key_score(column: ColumnProfile, rows: int, position: int, width: int) -> float:
     """How much people look for this measure: its name, how filled it is, where it stands."""
     score = 3.0 if has_word(column.name, KEY_WORDS) else 0.0
     score += 0.5 if column.semantic.kind == "additive" else 0.0  # amounts and counts before rates

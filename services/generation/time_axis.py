@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from services.generation.naming import tokens
+from services.generation.scalars import bounds, number
 
 TIME = "__time"  # the assembled time axis, when calendar parts are spread over columns
 # (format, suffix appended before parsing): "1939 Jan" and "Mar-2018" name no day, chrono needs one
@@ -38,7 +39,7 @@ MAX_POINTS = 60  # a line of more periods than this reads as noise on a card
 def text_date(sample: pl.Series) -> pl.Expr | None:
     """The expression that parses a text column as dates, if one format reads 95% of the sample."""
     present = sample.drop_nulls()
-    if present.len() == 0 or present.str.len_chars().max() > 40:
+    if present.len() == 0 or number(present.str.len_chars().max()) > 40:
         return None
     if present.str.contains(r"^\d+(\.\d+)?$").all():  # plain numbers are not dates, even as %Y%m%d
         return None
@@ -48,11 +49,16 @@ def text_date(sample: pl.Series) -> pl.Expr | None:
             continue  # a quick no on the first values spares parsing the whole sample
         text = present + suffix if suffix else present
         parsed = text.str.strptime(pl.Datetime, fmt, strict=False)
-        if parsed.null_count() <= present.len() * 0.05 and 1000 <= parsed.dt.year().min() <= parsed.dt.year().max() <= 2200:
+        if parsed.null_count() <= present.len() * 0.05 and _years_within(parsed, 1000, 2200):
             column = pl.col(sample.name)
             source = column + pl.lit(suffix) if suffix else column
             return _with_century(source.str.strptime(pl.Datetime, fmt, strict=False), fmt).alias(sample.name)
     return None
+
+
+def _years_within(moments: pl.Series, low: int, high: int) -> bool:
+    earliest, latest = bounds(moments.dt.year())
+    return low <= earliest and latest <= high
 
 
 def _with_century(parsed: pl.Expr, fmt: str) -> pl.Expr:
@@ -98,7 +104,7 @@ class CalendarParts:
         return pl.when(valid).then(moment).alias(TIME)
 
 
-def _part(name: str, words: set[str]) -> list[str]:
+def _part(name: str, words: set[str]) -> list[str] | None:
     """The other words of a calendar part's name: 'Year_Sold' -> ['sold']; None if not that part."""
     found = tokens(name)
     return [t for t in found if t not in words] if any(t in words for t in found) else None
@@ -108,13 +114,16 @@ def _in_range(sample: pl.DataFrame, name: str, low: int, high: int) -> bool:
     values = sample[name].drop_nulls()
     if values.len() == 0 or not values.dtype.is_numeric():
         return False
-    return bool((values == values.round(0)).all()) and low <= values.min() and values.max() <= high
+    least, most = bounds(values)
+    return bool((values == values.round(0)).all()) and low <= least and most <= high
 
 
 def _year_like(sample: pl.DataFrame, name: str) -> bool:
     values = sample[name].drop_nulls()
-    return (_part(name, YEAR_WORDS) is not None and values.dtype.is_integer() and values.len() > 0
-            and full_year(pl.lit(0), int(values.min()), int(values.max())) is not None)
+    if _part(name, YEAR_WORDS) is None or not values.dtype.is_integer() or values.len() == 0:
+        return False
+    least, most = bounds(values)
+    return full_year(pl.lit(0), int(least), int(most)) is not None
 
 
 def calendar_parts(sample: pl.DataFrame) -> CalendarParts | None:
@@ -143,7 +152,8 @@ def decimal_year(sample: pl.Series) -> pl.Expr | None:
     values = sample.drop_nulls()
     if not values.dtype.is_float() or values.len() < 3 or not {"year", "time", "date"} & set(tokens(sample.name)):
         return None
-    if not (1700 <= values.min() and values.max() <= 2200) or (values == values.round(0)).all():
+    least, most = bounds(values)
+    if not (1700 <= least and most <= 2200) or (values == values.round(0)).all():
         return None
     column = pl.col(sample.name)
     whole = column.floor().cast(pl.Int32)
@@ -193,7 +203,7 @@ def step_days(sample: pl.Series) -> float | None:
     moments = sample.drop_nulls().cast(pl.Datetime).unique().sort()
     gaps = moments.diff().drop_nulls().dt.total_seconds() / 86400
     gaps = gaps.filter(gaps > 0)
-    return float(gaps.mode().min()) if gaps.len() else None
+    return number(gaps.mode().min()) if gaps.len() else None
 
 
 def is_time_name_for_end(name: str) -> bool:

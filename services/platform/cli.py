@@ -24,7 +24,7 @@ from rich.table import Table
 from services.eventlog.connection import connect
 from services.eventlog.reader import EventReader
 from services.eventlog.store import EventStore
-from services.gateway.commands import create_project
+from services.gateway.project.commands import create_project
 from services.platform.declarations import ALL_PROJECTIONS, SERVICES
 from services.platform.up import prepare_bus, run_platform
 from services.readmodels.checkpoints import bookkeeping, read_checkpoint

@@ -20,8 +20,9 @@ import time
 
 from services.eventlog.connection import connect
 from services.eventlog.stream import ensure_events_stream
-from services.gateway.ratelimit import ratelimit_bucket
-from services.gateway.usage import usage_bucket
+from services.gateway.edge.ratelimit import ratelimit_bucket
+from services.gateway.edge.sessions import session_bucket
+from services.gateway.keys.usage import usage_bucket
 from services.platform.declarations import checked
 from services.runtime.backoff import Backoff
 from services.runtime.children import die_with_parent
@@ -41,6 +42,7 @@ async def prepare_bus(url: str, replicas: int) -> None:
     await heartbeat_bucket(js, replicas)
     await ratelimit_bucket(js, replicas)
     await usage_bucket(js, replicas)
+    await session_bucket(js, Settings().console_session_seconds, replicas)
     await nc.close()
 
 

@@ -76,6 +76,14 @@ class TableRows:
         self.dirty.discard(key)
         self.deleted.add(key)
 
+    def update_where(self, condition: Any, **values: Any) -> None:
+        """Change every row matching `condition`, rows this batch never read included."""
+        self.flush()
+        self.conn.execute(self.table.update().where(condition).values(**values))
+        self.cached.clear()
+        self.dirty.clear()
+        self.deleted.clear()
+
     def flush(self) -> None:
         if self.deleted:
             keys = list(self.deleted)

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # A backstop only: revocations and rotations reach every gateway's cache as events at once.
     api_key_cache_seconds: float = 5.0
     api_key_usage_interval: float = 300.0
+    # A console sign-in lasts this long at most (sign out or revoking its key end it sooner).
+    console_session_seconds: float = 8 * 3600
     # Generation: how long the upload POST waits for a small file's dashboard before answering 202.
     generation_sync_seconds: float = 5.0
     generation_ack_wait: float = 60.0
@@ -55,6 +57,16 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = 10.0
     keep_alive_seconds: int = 5
     max_connections: int = 1000
+    # Websockets (GET /api/v1/ws): open at once and generations followed at once, per project over
+    # every gateway (counted in a KV bucket), and per connection; pings; the largest client message.
+    ws_connections_per_project: int = 50
+    ws_subscriptions_per_project: int = 1000
+    ws_subscriptions_per_connection: int = 100
+    ws_lease_seconds: float = 30.0
+    ws_ticket_seconds: float = 30.0  # a browser's single-use ticket is good this long
+    ws_ping_interval: float = 20.0
+    ws_ping_timeout: float = 20.0
+    ws_max_message_bytes: int = 64 * 1024
     # A service's task that dies is restarted after this, doubling up to the maximum.
     restart_backoff_seconds: float = 0.5
     restart_backoff_max_seconds: float = 15.0
@@ -83,7 +95,8 @@ class Settings(BaseSettings):
     def blob_dir(self) -> Path:
         return self.state_dir / "blobs"
 
-    # Webhooks (services/webhooks). secrets_key: base64 of 32 bytes sealing endpoint secrets; empty:
+    # secrets_key: base64 of 32 bytes sealing what must ride in events (webhook endpoint secrets, tenant-JWT
+    # HS256 secrets, iframe-token signing keys; services/runtime/sealing.py); empty:
     # generated once into <state_dir>/secrets.key (set it, the same, on every replica of a cluster).
     secrets_key: str = ""
     # Local and private receivers, and plain http: for development and tests only.

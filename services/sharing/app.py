@@ -1,4 +1,5 @@
-"""The sharing service: share links, private-link viewers and their codes, the view log.
+"""The sharing service: share links, private-link viewers and their codes, the view log, and
+iframe tokens (embeds.py) signed with the project's own keys (signing.py).
 
 It answers the gateway's commands over NATS request-reply (responder.py), decides on each from
 the link's own events (handlers.py, viewers.py), and projects its read models (projections.py).
@@ -13,17 +14,20 @@ from nats.js import JetStreamContext
 from sqlalchemy import Engine
 
 from services.eventlog.store import EventStore
+from services.runtime.sealing import secret_box
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
 from services.sharing.clock import Clock, SystemClock
 from services.sharing.context import SharingContext
 from services.sharing.declaration import SERVICE
+from services.sharing.embeds import IframeTokens
 from services.sharing.handlers import ShareLinkCommands
 from services.sharing.limits import CodeRequestLimits, limits_bucket
 from services.sharing.mail import mailer_for
 from services.sharing.personal import PersonalData
 from services.sharing.queries import ShareLinkQueries
 from services.sharing.responder import answer_commands, routes
+from services.sharing.signing import EmbedSigningKeys
 from services.sharing.viewers import LinkViewers
 
 
@@ -32,6 +36,7 @@ class Sharing:
     commands: ShareLinkCommands
     queries: ShareLinkQueries
     viewers: LinkViewers
+    iframe_tokens: IframeTokens
 
     @classmethod
     async def assemble(cls, js: JetStreamContext, engine: Engine, settings: Settings,
@@ -43,12 +48,13 @@ class Sharing:
         limits = CodeRequestLimits(await limits_bucket(js, settings.stream_replicas), clock,
                                    settings.share_code_requests_per_link, settings.share_code_requests_per_address)
         mailer = mailer_for(settings.smtp_url, settings.state_dir / "outbox", settings.smtp_timeout)
+        keys = EmbedSigningKeys(context.store, secret_box(settings.secrets_key, settings.state_dir), clock)
         return cls(ShareLinkCommands(context, queries), queries,
-                   LinkViewers(context, queries, limits, mailer, settings.smtp_from))
+                   LinkViewers(context, queries, limits, mailer, settings.smtp_from), IframeTokens(context, keys))
 
     async def serve(self, nats_url: str, stop: asyncio.Event) -> None:
         try:
-            await answer_commands(nats_url, routes(self.commands, self.queries, self.viewers), stop)
+            await answer_commands(nats_url, routes(self.commands, self.queries, self.viewers, self.iframe_tokens), stop)
         finally:
             await self.viewers.drain()
 

@@ -81,6 +81,7 @@ class ShareLinkCommands:
         link's addresses. Revoking a revoked link changes nothing and answers it as it is."""
         for _ in range(5):
             link = await self._owned(command.caller, command.link_id)
+            await self.queries.refuse_if_deleted(link.issued.payload.dashboard_id)
             try:
                 seq = await self._append_ending(link, command.erase)
                 break

@@ -1,14 +1,14 @@
 """The sharing service's tables.
 
-Read models (rebuilt from the log at will): share links, their view log, and the dashboards each
-project may share. Beside them, `share_link_keys` is NOT a read model: it holds each private
-link's key and its addresses in the clear, the only place they are, and erasing a link deletes
-its row for good (the log keeps only hashes under that key).
+Read models (rebuilt from the log at will): share links, their view log, the dashboards each
+project may share or embed, and the iframe tokens issued. Beside them, `share_link_keys` is NOT a
+read model: it holds each private link's key and its addresses in the clear, the only place they
+are, and erasing a link deletes its row for good (the log keeps only hashes under that key).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Integer, LargeBinary, MetaData, String, Table
+from sqlalchemy import JSON, Column, Integer, LargeBinary, MetaData, String, Table, Text
 
 from services.readmodels.types import UtcDateTime
 
@@ -46,6 +46,39 @@ shareable_dashboards = Table(
     Column("dashboard_id", String(64), primary_key=True),
     Column("project_id", String(128), nullable=False),
     Column("title", String(500), nullable=False),
+    Column("deleted_at", UtcDateTime()),
+)
+
+# What may be embedded: each dashboard's tenant and workspace (from DashboardCreated, or from the
+# upload's DashboardRequested once its GenerationCompleted names the dashboard), and its deletion.
+embeddable_dashboards = Table(
+    "embeddable_dashboards", metadata,
+    Column("dashboard_id", String(64), primary_key=True),
+    Column("project_id", String(128), nullable=False, index=True),
+    Column("tenant_id", Text),
+    Column("workspace_id", Text),
+    Column("deleted_at", UtcDateTime()),
+)
+
+embed_generations = Table(  # an upload's tenant and workspace, until its dashboard is known
+    "embed_generations", metadata,
+    Column("generation_id", String(64), primary_key=True),
+    Column("tenant_id", Text),
+    Column("workspace_id", Text),
+)
+
+iframe_tokens = Table(  # every iframe token issued (never the token itself) and whether it was revoked
+    "iframe_tokens", metadata,
+    Column("jti", String(64), primary_key=True),
+    Column("project_id", String(128), nullable=False, index=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("workspace_id", Text, nullable=False),
+    Column("dashboard_id", String(64), nullable=False),
+    Column("kid", String(200), nullable=False),
+    Column("issued_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime()),
+    Column("revoked_by", String(16)),  # "token" (its jti) or "tenant" (every token of the tenant)
 )
 
 personal_data = MetaData()

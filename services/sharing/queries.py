@@ -8,12 +8,15 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from contracts import DashboardDeleted
 from contracts.sharing_commands import DashboardLinks, LinkQuery
 from services.readmodels.consistency import wait_for_checkpoint
 from services.sharing.context import SharingContext
 from services.sharing.links import Refusal
 from services.sharing.models import share_link_views, share_links, shareable_dashboards
 from services.sharing.projections import dashboards_to_share
+
+DELETED = "This dashboard was deleted by its owner: its links no longer work."
 
 
 def link_out(row, addresses: dict[str, str], now: datetime) -> dict:
@@ -43,7 +46,14 @@ class ShareLinkQueries:
             title = await asyncio.to_thread(self.dashboard_title_now, project_id, dashboard_id)
         if title is None:
             raise Refusal(404, "no such dashboard")
+        await self.refuse_if_deleted(dashboard_id)
         return title
+
+    async def refuse_if_deleted(self, dashboard_id: str) -> None:
+        """410 once the dashboard's DashboardDeleted is in the log, read from the log itself (one
+        direct get): a read model a moment behind must not let a deleted dashboard's link open."""
+        if await self.store.last_event_type(DashboardDeleted.aggregate, dashboard_id) == "DashboardDeleted":
+            raise Refusal(410, DELETED)
 
     def dashboard_title_now(self, project_id: str, dashboard_id: str) -> str | None:
         with self.engine.connect() as conn:
@@ -70,7 +80,9 @@ class ShareLinkQueries:
         return [link_out(row, addresses.get(row["link_id"], {}), now) for row in rows]
 
     async def link(self, query: LinkQuery) -> dict:
-        return (await asyncio.to_thread(self._described_link, query.caller.project_id, query.link_id))
+        described = await asyncio.to_thread(self._described_link, query.caller.project_id, query.link_id)
+        await self.refuse_if_deleted(described["dashboard_id"])
+        return described
 
     def _described_link(self, project_id: str, link_id: str) -> dict:
         return self.described([self._row(project_id, link_id)])[0]
@@ -84,7 +96,9 @@ class ShareLinkQueries:
         return row
 
     async def views(self, query: LinkQuery) -> dict:
-        return await asyncio.to_thread(self._views_page, query)
+        found = await asyncio.to_thread(self._views_page, query)
+        await self.refuse_if_deleted(found.pop("dashboard_id"))
+        return found
 
     def _views_page(self, query: LinkQuery) -> dict:
         link = self._row(query.caller.project_id, query.link_id)
@@ -95,7 +109,8 @@ class ShareLinkQueries:
                                 .order_by(share_link_views.c.viewed_at.desc(), share_link_views.c.view_id)
                                 .limit(query.limit).offset(query.offset)).mappings().all()
             total = conn.execute(select(func.count()).select_from(share_link_views).where(condition)).scalar_one()
-        return {"items": [_view_out(row, addresses) for row in rows], "total": total}
+        return {"items": [_view_out(row, addresses) for row in rows], "total": total,
+                "dashboard_id": link["dashboard_id"]}
 
 
 def _view_out(row, addresses: dict[str, str]) -> dict:

@@ -13,17 +13,22 @@ from pydantic import BaseModel, ValidationError
 
 from contracts.sharing_commands import (
     DashboardLinks,
+    IssueIframeToken,
     IssueLink,
     LinkQuery,
+    OpenEmbed,
     OpenLink,
     RequestCode,
+    RevokeIframeToken,
     RevokeLink,
+    RevokeTenantIframeTokens,
     VerifyCode,
     answer,
     command_subject,
     refusal,
 )
 from services.eventlog.connection import RECONNECT, nats_servers
+from services.sharing.embeds import IframeTokens
 from services.sharing.handlers import ShareLinkCommands
 from services.sharing.links import Refusal
 from services.sharing.queries import ShareLinkQueries
@@ -35,12 +40,17 @@ CONCURRENT_COMMANDS = 16  # per subject and replica; the link's versioned append
 Handler = Callable[[BaseModel], Awaitable[dict]]
 
 
-def routes(commands: ShareLinkCommands, queries: ShareLinkQueries, viewers: LinkViewers) -> dict:
+def routes(commands: ShareLinkCommands, queries: ShareLinkQueries, viewers: LinkViewers,
+           iframe_tokens: IframeTokens) -> dict:
     return {
         "issue": (IssueLink, commands.issue), "revoke": (RevokeLink, commands.revoke),
         "list": (DashboardLinks, queries.links_of_dashboard), "get": (LinkQuery, queries.link),
         "views": (LinkQuery, queries.views), "open": (OpenLink, viewers.open),
         "request_code": (RequestCode, viewers.request_code), "verify_code": (VerifyCode, viewers.verify_code),
+        "issue_iframe_token": (IssueIframeToken, iframe_tokens.issue),
+        "revoke_iframe_token": (RevokeIframeToken, iframe_tokens.revoke),
+        "revoke_tenant_iframe_tokens": (RevokeTenantIframeTokens, iframe_tokens.revoke_tenant),
+        "open_embed": (OpenEmbed, iframe_tokens.open),
     }
 
 

@@ -151,6 +151,7 @@ class LinkViewers:
         gone = link.gone_because(self.clock.now())
         if gone:
             raise Refusal(410, gone)
+        await self.queries.refuse_if_deleted(link.issued.payload.dashboard_id)
         return link
 
     def _link_id_of(self, token_sha256: str) -> str | None:

@@ -22,7 +22,7 @@ from contracts import (
     WebhookEndpointSecretRotated,
     WebhookEndpointUpdated,
 )
-from contracts.public_events import webhook_body
+from contracts.public_events import WebhookTestData, webhook_body
 from contracts.webhooks import PUBLIC_EVENT_TYPES
 from services.eventlog.store import ConcurrencyError, EventStore
 from services.readmodels.consistency import wait_for_checkpoint
@@ -152,8 +152,8 @@ class WebhookCommands:
     async def send_test(self, project_id: str, endpoint_id: str) -> dict:
         await self._load(project_id, endpoint_id)
         delivery_id = uuid.uuid4().hex
-        body = webhook_body("webhook.test", datetime.now(UTC), {"endpoint_id": endpoint_id,
-                                                                 "message": "a test from Dashloom"})
+        body = webhook_body("webhook.test", datetime.now(UTC),
+                            WebhookTestData(endpoint_id=endpoint_id, message="a test from Dashloom"))
         scheduled = WebhookDeliveryScheduled(project_id=project_id, aggregate_id=delivery_id, payload={
             "endpoint_id": endpoint_id, "message_id": f"msg_{delivery_id}", "event_type": "webhook.test",
             "source_event_id": delivery_id, "body": body})

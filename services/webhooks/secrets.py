@@ -1,31 +1,19 @@
 """Endpoint signing secrets: made here, shown once, and stored only sealed.
 
 A secret is `whsec_` + base64 of 32 random bytes (Standard Webhooks). Before it enters an event
-it is sealed with AES-GCM under the service's key, the endpoint id bound in as associated data
-(a sealed secret copied onto another endpoint does not open). The key is DASHLOOM_SECRETS_KEY
-(base64 of 32 bytes) or, on the embedded default, generated once into `<state_dir>/secrets.key`.
-Every replica of the webhooks service must hold the same key.
+it is sealed (services/runtime/sealing.py), the endpoint id bound in: a sealed secret copied onto
+another endpoint does not open.
 """
 
 from __future__ import annotations
 
 import base64
-import logging
-import os
 import secrets
-from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from services.runtime.sealing import SecretBox, SecretUnreadable, secrets_key
 
-log = logging.getLogger(__name__)
+__all__ = ["SecretBox", "SecretUnreadable", "new_signing_secret", "secret_bytes", "secrets_key"]
 SECRET_PREFIX = "whsec_"
-SEALED_PREFIX = "v1."
-KEY_FILE = "secrets.key"
-
-
-class SecretUnreadable(Exception):
-    """The sealed secret was made under another key, or was changed."""
 
 
 def new_signing_secret() -> str:
@@ -34,36 +22,3 @@ def new_signing_secret() -> str:
 
 def secret_bytes(secret: str) -> bytes:
     return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
-
-
-class SecretBox:
-    def __init__(self, key: bytes) -> None:
-        if len(key) != 32:
-            raise ValueError("the secrets key must be 32 bytes (base64 in DASHLOOM_SECRETS_KEY)")
-        self._aead = AESGCM(key)
-
-    def seal(self, secret: str, endpoint_id: str) -> str:
-        nonce = os.urandom(12)
-        sealed = self._aead.encrypt(nonce, secret.encode(), endpoint_id.encode())
-        return SEALED_PREFIX + base64.b64encode(nonce + sealed).decode()
-
-    def open(self, sealed: str, endpoint_id: str) -> str:
-        raw = base64.b64decode(sealed.removeprefix(SEALED_PREFIX))
-        try:
-            return self._aead.decrypt(raw[:12], raw[12:], endpoint_id.encode()).decode()
-        except InvalidTag as error:
-            raise SecretUnreadable(endpoint_id) from error
-
-
-def secrets_key(configured: str, state_dir: Path) -> bytes:
-    """The configured key, else the state folder's key file, made (mode 0600) when missing."""
-    if configured:
-        return base64.b64decode(configured)
-    path = state_dir / KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(base64.b64encode(secrets.token_bytes(32)).decode())
-        log.info("webhook secrets key generated into %s", path)
-    return base64.b64decode(path.read_text().strip())

@@ -12,6 +12,7 @@ at least once, as the spec expects receivers to handle.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -154,8 +155,7 @@ class Sender:
 
         async def in_lane() -> None:
             try:
-                async with lane.slots:
-                    await self.attempt(client, row)
+                await self.attempt(client, row, lane.slots)
             except Exception:
                 log.exception("delivery %s: attempt failed to run; it stays due", row.delivery_id)
             finally:
@@ -164,7 +164,9 @@ class Sender:
 
         self.in_flight[row.delivery_id] = asyncio.create_task(in_lane())
 
-    async def attempt(self, client: httpx.AsyncClient, row) -> None:
+    async def attempt(self, client: httpx.AsyncClient, row, slots: asyncio.Semaphore | None = None) -> None:
+        """Check the row against the log, POST (holding one of the endpoint's `slots`: they bound
+        the requests it gets at once, not the recording after), then record the outcome."""
         version = await self.store.aggregate_version("webhookdelivery", row.delivery_id)
         if version != row.version:
             return  # the read model has not caught up with this delivery yet
@@ -174,7 +176,9 @@ class Sender:
             return
         body = orjson.dumps(row.body)
         headers = webhook_headers(self._secrets(row), row.message_id, int(time.time()), body)
-        response = await post_webhook(client, row.url, headers, body, self.options.allow_private, self.options.timeout)
+        async with slots or contextlib.nullcontext():
+            response = await post_webhook(client, row.url, headers, body, self.options.allow_private,
+                                          self.options.timeout)
         await self._record(row, version, response)
 
     def _secrets(self, row) -> list[str]:

@@ -13,6 +13,11 @@ from contracts import (
     STREAM_NAME,
     DashboardCreated,
     DashboardDeleted,
+    DashboardVersionAdded,
+    EmbedOriginsSet,
+    EmbedSigningKeyCreated,
+    IframeTokenIssued,
+    IframeTokenRevoked,
     ProjectionEventParked,
     ShareLinkCodeRejected,
     ShareLinkCodeSent,
@@ -21,6 +26,9 @@ from contracts import (
     ShareLinkRevoked,
     ShareLinkSessionOpened,
     ShareLinkViewed,
+    TenantIframeTokensRevoked,
+    TenantJwtKeyDeleted,
+    TenantJwtKeyRegistered,
     WebhookDeliveryAttempted,
     WebhookDeliveryFailed,
     WebhookDeliveryScheduled,
@@ -33,7 +41,8 @@ from contracts import (
 )
 from contracts.asyncapi import asyncapi_document
 from contracts.envelope import CURRENT_VERSIONS
-from services.gateway.commands import create_project, revoke_api_key, rotate_api_key
+from services.gateway.keys.commands import revoke_api_key, rotate_api_key
+from services.gateway.project.commands import create_project
 from tests.factories import generation_lifecycle
 
 
@@ -66,7 +75,7 @@ async def appended_by_the_services(store) -> None:
     expires = datetime.now(UTC) + timedelta(days=7)
     digest = "0" * 64
     link = ShareLinkIssued(project_id=project_id, aggregate_id="l1", payload={
-        "dashboard_id": "d1", "visibility": "private", "allowed_email_hashes": [digest],
+        "dashboard_id": "dsh_1", "visibility": "private", "allowed_email_hashes": [digest],
         "expires_at": expires, "token_sha256": digest, "token_prefix": "sl_abcdefg"})
     code = {"email_hash": digest, "code_hash": digest}
     link_events = [
@@ -98,9 +107,26 @@ async def appended_by_the_services(store) -> None:
         "parked_event_type": "DashboardRequested", "error_class": "DataError"})
     board = DashboardCreated(project_id=project_id, aggregate_id="dsh_1", payload={
         "dashboard_id": "dsh_1", "tenant_id": "org-123", "workspace_id": "workspace-456", "name": "Sales"})
-    board_events = [board, board.caused(DashboardDeleted, payload={
+    ref = {"name": "specs/dsh_1/g1.json", "sha256": digest, "size": 10}
+    board_events = [board, board.caused(DashboardVersionAdded, payload={
+        "dashboard_id": "dsh_1", "version": 1, "generation_id": "g1", "title": "Sales", "spec": ref,
+        "upload": {**ref, "name": "uploads/p/g1/f"}, "row_count": 10, "card_count": 4, "requested_by": "k1"}),
+                    board.caused(DashboardDeleted, payload={
         "dashboard_id": "dsh_1", "tenant_id": "org-123", "workspace_id": "workspace-456"})]
-    await store.append_many([*link_events, *hook_events, *delivery_events, parked, *board_events])
+    key = TenantJwtKeyRegistered(project_id=project_id, aggregate_id="k1", payload={
+        "kid": "rs", "alg": "RS256", "public_key_pem": "-----BEGIN PUBLIC KEY-----...", "fingerprint": "0123456789abcdef"})
+    token = IframeTokenIssued(project_id=project_id, aggregate_id="0" * 32, payload={
+        "dashboard_id": "dsh_1", "tenant_id": "org-123", "workspace_id": "workspace-456", "kid": f"{project_id}.0a1b2c3d4e5f",
+        "expires_at": expires, "issued_by": "key1"})
+    embedding_events = [
+        key, key.caused(TenantJwtKeyDeleted, payload={"kid": "rs"}),
+        EmbedOriginsSet(project_id=project_id, aggregate_id=project_id, payload={"origins": ["https://app.example.com"]}),
+        EmbedSigningKeyCreated(project_id=project_id, aggregate_id=project_id, payload={
+            "kid": f"{project_id}.0a1b2c3d4e5f", "public_key_pem": "-----BEGIN PUBLIC KEY-----...",
+            "sealed_private_key": "v1.sealed"}),
+        token, token.caused(IframeTokenRevoked, payload={"reason": "revoked by API"}),
+        TenantIframeTokensRevoked(project_id=project_id, aggregate_id="t1", payload={"tenant_id": "org-123"})]
+    await store.append_many([*link_events, *hook_events, *delivery_events, parked, *board_events, *embedding_events])
 
 
 async def test_every_event_in_the_log_validates_against_its_published_schema(document, store, js):

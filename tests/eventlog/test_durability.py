@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from services.eventlog.connection import connect
 from services.eventlog.store import EventStore
 from services.eventlog.stream import ensure_events_stream
-from services.gateway.models import generations
-from services.gateway.projections import generation_status
+from services.gateway.generation.models import generations
+from services.gateway.generation.projections import generation_status
 from services.runtime.nats_server import NatsServer
 from tests.factories import new_id, requested
 from tests.readmodels.running import caught_up, running

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from services.gateway.projections import PROJECTIONS
+from services.gateway.declaration import PROJECTIONS
 from services.readmodels.checkpoints import parked_events
 from services.readmodels.consistency import wait_for_checkpoint
 from tests.generation.conftest import worker  # noqa: F401 - a fixture

@@ -61,9 +61,25 @@ def test_a_wide_file_is_summarised_not_charted_column_by_column():
 
 def test_quality_notes_name_missing_constant_and_skewed_columns():
     frame = pl.DataFrame({"a": [None] * 30 + [1.0] * 70, "same": ["x"] * 100,
-                          "long_tail": [1.0] * 95 + [1000.0] * 5})
+                          "long_tail": [float(n % 20) for n in range(95)] + [1000.0 + n for n in range(5)]})
     notes = " ".join(profile_table(frame).quality_notes)
     assert "'a' is missing in 30%" in notes and "'same' has the same value" in notes and "'long_tail' is heavily skewed" in notes
+
+
+def test_quality_notes_leave_lopsided_flags_and_counts_alone_and_keep_the_worst_few():
+    """A 0/1 column or a count of items per order is skewed by nature; of many warnings the worst lead."""
+    rows = 100
+    frame = pl.DataFrame({"returned": [1] * 3 + [0] * (rows - 3), "item_07": [2, 1] + [0] * (rows - 2),
+                          "spend": [float(n % 30) for n in range(rows)],
+                          **{f"gap_{share}": [None] * share + [float(n % 7) for n in range(rows - share)]
+                             for share in range(20, 90, 10)}})
+    profile = profile_table(frame)
+    skews = [profile.column(name).skew or 0 for name in ("returned", "item_07")]
+    assert min(skews) > 2  # lopsided, yet no warning
+    notes = profile.quality_notes
+    assert len(notes) == 5 and not any("returned" in n or "item_07" in n for n in notes)
+    assert notes[:4] == [f"'gap_{share}' is missing in {share}% of rows" for share in (80, 70, 60, 50)]
+    assert notes[4] == "3 smaller warnings of the same kinds are not shown"
 
 
 def penguins(name: str) -> pl.LazyFrame:

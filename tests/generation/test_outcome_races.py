@@ -81,7 +81,7 @@ async def test_outcomes_with_other_ids_are_refused_once_one_is_in_the_log(store,
     concluded = await asyncio.gather(*[worker.conclude(outcome) for outcome in outcomes])
     assert sorted(concluded) == [False, False, False, True]
     late = requested.caused(GenerationCompleted, name="late-run", payload={
-        "dashboard_id": "dg1", "title": "t", "spec": requested.payload.upload, "card_count": 0})
+        "dashboard_id": "dsh_g1", "title": "t", "spec": requested.payload.upload, "card_count": 0})
     assert await worker.conclude(late) is False
     assert (await types_of(store, "g1")).count("GenerationFailed") == 1
     assert "GenerationCompleted" not in await types_of(store, "g1")

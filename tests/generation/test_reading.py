@@ -28,7 +28,7 @@ def test_dates_and_datetimes_in_common_formats_are_typed(tmp_path: Path):
     path.write_text("slashes,day_first,spaced,zoned\n2021/01/31,31-01-2021,2021-01-31 10:00:00,2021-01-31T10:00:00Z\n"
                     "2021/02/28,28-02-2021,2021-02-28 11:30:00,2021-02-28T10:00:00Z\n")
     frame = scan_table(path, "csv").collect()
-    assert frame.schema == pl.Schema({"slashes": pl.Date, "day_first": pl.Date, "spaced": pl.Datetime("us"),
+    assert frame.schema == pl.Schema({"slashes": pl.Date(), "day_first": pl.Date(), "spaced": pl.Datetime("us"),
                                       "zoned": pl.Datetime("us", "UTC")})
     assert frame["day_first"].to_list()[1].isoformat() == "2021-02-28"
 

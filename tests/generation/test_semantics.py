@@ -4,13 +4,14 @@ a partial last month."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import polars as pl
 import pytest
 
 from services.generation.choosing import choose_cards
 from services.generation.profile import UnknownColumns, profile_table
+from services.generation.semantics import TimeAxis
 
 
 def kinds(frame: pl.DataFrame, **types) -> dict[str, str]:
@@ -26,6 +27,12 @@ def cards(frame: pl.DataFrame, **types) -> dict[str, dict]:
     return {card["id"]: card for card in choose_cards(profile_table(frame, types or None), "t")["cards"]}
 
 
+def time_axis(frame: pl.DataFrame) -> TimeAxis:
+    axis = profile_table(frame).model.time
+    assert axis is not None, "no time axis"
+    return axis
+
+
 def measured(frame: pl.DataFrame, **types) -> dict[str, set[str]]:
     """Each column used as a measure, with the aggregates applied to it."""
     found: dict[str, set[str]] = {}
@@ -38,7 +45,7 @@ def measured(frame: pl.DataFrame, **types) -> dict[str, set[str]]:
 def test_a_plain_year_column_is_the_time_axis_never_a_measure():
     frame = pl.DataFrame({"year": list(range(2001, 2013)), "revenue": [float(n * 10) for n in range(12)]})
     profile = profile_table(frame)
-    assert profile.model.time.sources == ["year"] and profile.column("year").semantic.kind == "calendar"
+    assert time_axis(frame).sources == ["year"] and profile.column("year").semantic.kind == "calendar"
     assert "year" not in measured(frame)
     trend = cards(frame)["trend-revenue"]
     assert trend["query"]["time"] == {"columns": ["year"], "unit": "year"}
@@ -46,7 +53,7 @@ def test_a_plain_year_column_is_the_time_axis_never_a_measure():
 
 def test_two_digit_years_are_last_century_and_two_years_are_no_time_axis():
     frame = pl.DataFrame({"year": [63, 64, 65, 66] * 3, "price": [1.0 + n for n in range(12)]})
-    axis = profile_table(frame).model.time
+    axis = time_axis(frame)
     assert axis.start.year == 1963 and axis.end.year == 1966
     compared = pl.DataFrame({"year": [1999, 2008] * 10, "hwy": [float(20 + n % 7) for n in range(20)]})
     assert profile_table(compared).model.time is None
@@ -54,22 +61,22 @@ def test_two_digit_years_are_last_century_and_two_years_are_no_time_axis():
 
 
 @pytest.mark.parametrize(("spelling", "first"), [
-    (["2016-01-01", "2016-02-01", "2016-03-01"], date(2016, 1, 1)),
-    (["2013/01/31", "2013/02/28", "2013/03/31"], date(2013, 1, 31)),
-    (["Jan 1 2000", "Feb 1 2000", "Mar 1 2000"], date(2000, 1, 1)),
-    (["1939 Jan", "1939 Feb", "1939 Mar"], date(1939, 1, 1)),
-    (["Mar-2018", "Apr-2018", "May-2018"], date(2018, 3, 1)),
-    (["01/15/99", "02/15/99", "03/15/99"], date(1999, 1, 15)),
+    (["2016-01-01", "2016-02-01", "2016-03-01"], datetime(2016, 1, 1)),
+    (["2013/01/31", "2013/02/28", "2013/03/31"], datetime(2013, 1, 31)),
+    (["Jan 1 2000", "Feb 1 2000", "Mar 1 2000"], datetime(2000, 1, 1)),
+    (["1939 Jan", "1939 Feb", "1939 Mar"], datetime(1939, 1, 1)),
+    (["Mar-2018", "Apr-2018", "May-2018"], datetime(2018, 3, 1)),
+    (["01/15/99", "02/15/99", "03/15/99"], datetime(1999, 1, 15)),
 ])
 def test_every_common_date_spelling_is_time(spelling, first):
     frame = pl.DataFrame({"when": spelling * 4, "amount": [float(n) for n in range(12)]})
-    axis = profile_table(frame).model.time
-    assert axis.sources == ["when"] and axis.start.date() == first
+    axis = time_axis(frame)
+    assert axis.sources == ["when"] and axis.start == first
 
 
 def test_decimal_years_are_time():
     frame = pl.DataFrame({"time": [1959 + n / 4 for n in range(12)], "co2": [315.0 + n for n in range(12)]})
-    axis = profile_table(frame).model.time
+    axis = time_axis(frame)
     assert axis.sources == ["time"] and axis.start.year == 1959 and axis.end.year == 1961
 
 
@@ -77,7 +84,7 @@ def test_year_and_month_that_belong_together_are_assembled_and_other_years_are_a
     frame = pl.DataFrame({"Year_Built": [1950 + n for n in range(24)], "Mo_Sold": [n % 12 + 1 for n in range(24)],
                           "Year_Sold": [2006 + n // 12 for n in range(24)], "Sale_Price": [1e5 + n for n in range(24)]})
     profile = profile_table(frame)
-    assert profile.model.time.sources == ["Year_Sold", "Mo_Sold"]
+    assert time_axis(frame).sources == ["Year_Sold", "Mo_Sold"]
     assert profile.column("Year_Built").semantic.kind == "calendar"
     assert not {"Year_Built", "Mo_Sold", "Year_Sold"} & set(measured(frame))
 
@@ -86,7 +93,7 @@ def test_the_events_own_time_is_chosen_over_its_end():
     start = date(2020, 1, 1)
     frame = pl.DataFrame({"ended": [start + timedelta(days=40 + n) for n in range(30)],
                           "started": [start + timedelta(days=n) for n in range(30)], "party": ["a", "b", "c"] * 10})
-    assert profile_table(frame).model.time.sources == ["started"]
+    assert time_axis(frame).sources == ["started"]
 
 
 def test_a_zero_one_flag_is_a_share_never_a_sum():
@@ -239,3 +246,23 @@ def test_column_types_overrule_the_inference_and_the_rules_say_so():
     assert "station" not in {b for q in queries(frame, station="identifier") for b in q["by"]}
     with pytest.raises(UnknownColumns, match="nope"):
         profile_table(frame, {"nope": "identifier"})
+
+
+@pytest.mark.parametrize("headline", ["burglaries", "homicide_rate", "fatalities", "injured", "turnover", "fare",
+                                      "wait_days", "latency", "exam_score", "co2_emissions", "ridership",
+                                      "unemployment"])
+def test_a_headline_measure_of_any_kind_of_data_leads_the_kpis_from_the_last_column(headline):
+    """The words are a vocabulary of kinds of measure (incidents, money, volumes, durations, scores,
+    the environment, the economy), not one file's columns: none of these names is in the datasets."""
+    rows = 40
+    frame = pl.DataFrame({**{f"x{n}": [float((k * (n + 3)) % 17) + 0.5 for k in range(rows)] for n in range(8)},
+                          headline: [float(k % 13) + 0.25 for k in range(rows)]})
+    kpis = [card["query"]["measure"] for card in choose_cards(profile_table(frame), "t")["cards"]
+            if card["kind"] == "kpi" and card["query"]["measure"]]
+    assert kpis[0] == headline
+
+
+def test_counted_events_add_up_and_a_crime_figure_named_in_the_singular_averages():
+    frame = pl.DataFrame({"district": ["n", "s", "e", "w"] * 10, "burglaries": [float(n % 7) for n in range(40)],
+                          "assault": [float(n % 5) + 0.5 for n in range(40)]})
+    assert measured(frame)["burglaries"] == {"sum"} and "sum" not in measured(frame)["assault"]

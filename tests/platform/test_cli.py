@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import inspect
 
 from contracts import EVENT_TYPES
-from services.gateway.keys import is_well_formed, key_digest
-from services.gateway.projections import generation_status, project_access
+from services.gateway.generation.projections import generation_status
+from services.gateway.keys.format import is_well_formed, key_digest
+from services.gateway.keys.projections import project_access
 from services.readmodels.runner import create_read_model_tables
 from tests.factories import many_generations
 from tests.readmodels.running import all_rows, caught_up, running

@@ -14,7 +14,7 @@ import pytest
 
 from services.eventlog.connection import connect
 from services.eventlog.store import EventStore
-from services.gateway.commands import create_project
+from services.gateway.project.commands import create_project
 from services.runtime.nats_server import free_port
 from tests.platform.test_platform import everything_up, start_platform, wait_for_health
 

@@ -24,7 +24,7 @@ from contracts import (
     GenerationStarted,
 )
 from services.eventlog.connection import connect
-from services.gateway.projections import generation_status
+from services.gateway.generation.projections import generation_status
 from services.readmodels import batches
 from services.readmodels.database import create_read_model_engine
 from services.readmodels.projection import Projection, Rows
@@ -53,7 +53,7 @@ def stall_inside_the_batch(stall_at: int, signal_file: Path) -> None:
             signal_file.write_text(str(stall_at))
             time.sleep(3600)
 
-    Rows.flush = flush
+    Rows.flush = flush  # type: ignore[method-assign]  # this process stalls inside a batch on purpose
 
 
 def stall_after_the_checkpoint(stall_at: int, signal_file: Path) -> None:
@@ -65,7 +65,7 @@ def stall_after_the_checkpoint(stall_at: int, signal_file: Path) -> None:
             signal_file.write_text(str(seq))
             time.sleep(3600)
 
-    batches.write_checkpoint = write_checkpoint
+    batches.write_checkpoint = write_checkpoint  # type: ignore[assignment]  # stalls after the checkpoint on purpose
 
 
 async def main(nats_url: str, database_url: str) -> None:

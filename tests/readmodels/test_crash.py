@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from services.eventlog.reader import StoredEvent
-from services.gateway.projections import generation_status
+from services.gateway.generation.projections import generation_status
 from services.readmodels.batches import apply_batch
 from services.readmodels.database import create_read_model_engine
 from services.readmodels.runner import create_read_model_tables

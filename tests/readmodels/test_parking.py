@@ -11,8 +11,12 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts import DashboardRequested, GenerationCompleted
 from services.eventlog.reader import EventReader
-from services.gateway.models import data_sources, generations, metric_points
-from services.gateway.projections import generation_status, integrations, metrics
+from services.gateway.generation.models import generations
+from services.gateway.generation.projections import generation_status
+from services.gateway.metrics.models import metric_points
+from services.gateway.metrics.projections import metrics
+from services.gateway.webhooks.models import data_sources
+from services.gateway.webhooks.projections import integrations
 from services.readmodels.batches import park_event
 from services.readmodels.checkpoints import parked_events, read_checkpoint
 from services.readmodels.parking import retry_parked
@@ -36,7 +40,7 @@ async def test_values_longer_than_any_old_column_are_projected_and_later_project
     """The attack of issue 11 §1: on PostgreSQL this stopped every project's read model."""
     first = oversized_request("big", "p-attacker")
     completed = first.caused(GenerationCompleted, payload={
-        "dashboard_id": "d-big", "title": "T" * 600, "card_count": 3,
+        "dashboard_id": "dsh_big", "title": "T" * 600, "card_count": 3,
         "spec": {"name": "specs/big.json", "sha256": SHA, "size": 10},
         "metrics": [{"metric_id": "d-big." + "c" * 206, "name": "c" * 206, "aggregation": "sum",
                      "points": [{"date": "2024-01-01", "value": 1.0}]}]})

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Column, MetaData, String, Table, inspect
 
 from contracts import DashboardRequested
-from services.gateway.projections import generation_status
+from services.gateway.generation.projections import generation_status
 from services.readmodels.batches import apply_batch
 from services.readmodels.checkpoints import read_checkpoint
 from services.readmodels.database import create_read_model_engine
@@ -28,7 +28,7 @@ async def test_a_rebuild_equals_the_live_projection_row_for_row(js, store, engin
     report = await Rebuild(store.reader, engine, generation_status, batch_size=100).run()
     assert report.final_seq == 1400 and report.events_read == 1400
     assert report.matches_live is True
-    assert report.rows == {"generations": 200, "dashboards": 160}
+    assert report.rows == {"generations": 200, "dashboards": 160, "dashboard_versions": 160, "tenants": 0}
     assert all_rows(engine, generation_status) == live
     with engine.connect() as conn:
         assert read_checkpoint(conn, "generations") == 1400

@@ -5,8 +5,9 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from services.gateway.models import dashboards, generations
-from services.gateway.projections import generation_status
+from services.gateway.dashboards.models import dashboards
+from services.gateway.generation.models import generations
+from services.gateway.generation.projections import generation_status
 from services.readmodels.batches import LeaseLost, apply_batch
 from services.readmodels.checkpoints import ProjectionLease, read_checkpoint
 from services.readmodels.consistency import wait_for_checkpoint
@@ -23,10 +24,10 @@ async def test_the_runner_builds_the_read_model_from_the_log(js, store, engine):
     with engine.connect() as conn:
         rows = {r.generation_id: r for r in conn.execute(select(generations))}
         assert rows[done].status == "completed" and rows[done].percent == 100
-        assert rows[done].dashboard_id == f"d-{done}"
+        assert rows[done].dashboard_id == f"dsh_{done}"
         assert rows[failed].status == "failed" and rows[failed].error_code == "EMPTY_FILE"
         assert rows[failed].stage == "rendering" and rows[failed].percent == 90
-        assert [r.dashboard_id for r in conn.execute(select(dashboards))] == [f"d-{done}"]
+        assert [r.dashboard_id for r in conn.execute(select(dashboards))] == [f"dsh_{done}"]
 
 
 async def test_events_appended_while_running_are_applied_and_readable_after_the_wait(js, store, engine):

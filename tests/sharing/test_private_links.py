@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import timedelta
+from typing import cast
 
 import httpx
 
@@ -34,7 +35,7 @@ async def try_code(client, link: dict, email: str, code: str):
 
 
 def code_in(message) -> str:
-    return re.search(r"\b(\d{6})\b", message.get_payload()).group(1)
+    return cast(re.Match[str], re.search(r"\b(\d{6})\b", message.get_payload())).group(1)
 
 
 def wrong(code: str) -> str:

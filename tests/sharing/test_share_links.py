@@ -32,7 +32,8 @@ async def views_of(client, project, link: dict, count: int) -> list[dict]:
 def assert_page_headers(answer) -> None:
     for name, value in PAGE_HEADERS.items():
         assert answer.headers[name] == value
-    directives = dict(d.strip().partition(" ")[::2] for d in answer.headers["content-security-policy"].split(";"))
+    directives: dict[str, str] = dict(d.strip().partition(" ")[::2]
+                                      for d in answer.headers["content-security-policy"].split(";"))
     assert directives["frame-ancestors"] == "'none'"
     assert "'unsafe-inline'" not in directives.get("script-src", directives["default-src"])  # no inline script
     assert "no-store" in answer.headers["cache-control"]

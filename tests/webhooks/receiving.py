@@ -46,8 +46,8 @@ class Receiver:
         self.requests: list[Received] = []
         self.replies: dict[str, list[Reply]] = defaultdict(list)  # path -> replies in turn; the last repeats
         self.arrived = asyncio.Condition()
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task | None = None
+        self._server: uvicorn.Server  # both set on entering
+        self._task: asyncio.Task
 
     def url(self, path: str = "/hook", host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"

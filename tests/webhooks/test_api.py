@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.gateway.commands import issue_api_key
+from services.gateway.keys.commands import issue_api_key
 from services.readmodels.consistency import wait_for_checkpoint
 from tests.webhooks.test_delivery import complete_a_generation, register, settled
 

@@ -15,11 +15,16 @@ _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templa
 
 # Vega compiles its expressions with Function(): 'unsafe-eval' is the price of drawing charts.
 # vega-embed adds a <style> element: hence 'unsafe-inline' for styles (never for scripts).
-CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-                           "img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; "
-                           "form-action 'none'; frame-ancestors 'none'")
-PAGE_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "no-referrer", "Cache-Control": "private, no-store"}
+def page_headers(frame_ancestors: str = "'none'") -> dict[str, str]:
+    """The page's headers; `frame_ancestors`: who may frame it (an embed: the project's embed origins)."""
+    policy = ("default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+              "img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; "
+              f"form-action 'none'; frame-ancestors {frame_ancestors}")
+    return {"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer", "Cache-Control": "private, no-store"}
+
+
+PAGE_HEADERS = page_headers()
 
 
 def render_dashboard_page(spec: dict, bundle_url: str) -> str:

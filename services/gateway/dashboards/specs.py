@@ -1,0 +1,43 @@
+"""Dashboard specs (cards with their Vega-Lite specs), read from the blob store.
+
+A spec blob never changes once written (a new version is a new blob), so each instance keeps the
+recent ones in memory; a deleted dashboard has none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+
+import orjson
+from sqlalchemy import Engine, select
+
+from services.eventlog.blobs import BlobNotFound, BlobStore
+from services.gateway.dashboards.models import dashboards
+
+
+class DashboardSpecs:
+    def __init__(self, engine: Engine, blobs: BlobStore, size: int = 256) -> None:
+        self.engine = engine
+        self.blobs = blobs
+        self.size = size
+        self._recent: OrderedDict[str, dict] = OrderedDict()
+
+    def _spec_blob(self, dashboard_id: str, project_id: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(dashboards.c.spec_blob).where(
+                dashboards.c.dashboard_id == dashboard_id, dashboards.c.project_id == project_id,
+                dashboards.c.deleted_at.is_(None))).scalar()
+
+    async def load(self, dashboard_id: str, project_id: str) -> dict | None:
+        blob = await asyncio.to_thread(self._spec_blob, dashboard_id, project_id)
+        if blob is None:
+            return None
+        if blob not in self._recent:
+            try:
+                self._recent[blob] = orjson.loads(b"".join([chunk async for chunk in self.blobs.read(blob)]))
+            except BlobNotFound:  # the dashboard's events are there, its spec blob is not
+                return None
+            if len(self._recent) > self.size:
+                self._recent.popitem(last=False)
+        return self._recent[blob]

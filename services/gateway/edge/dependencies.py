@@ -1,0 +1,103 @@
+"""What routes ask for, as `Annotated` dependencies: the caller, the database, the event store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Query, Request
+from fastapi.params import Depends as DependsParam
+from sqlalchemy import Connection, Engine
+from starlette.requests import HTTPConnection
+
+from services.eventlog.store import EventStore
+from services.gateway.edge.auth import TENANT_ROUTE, Principal, Scope
+from services.gateway.edge.envelope import ApiError
+from services.readmodels.consistency import wait_for_checkpoint
+
+T = TypeVar("T")
+
+# Dependencies are `async def` so FastAPI runs them inline rather than in its thread pool. The
+# middleware has already checked the key; the bearer scheme is declared in OpenAPI by
+# envelope.install_openapi, not by a dependency that would parse the header a second time.
+
+
+def principal_of(connection: HTTPConnection) -> Principal:
+    principal = connection.scope.get("state", {}).get("principal")
+    if principal is None:
+        raise ApiError(401, "missing API key")
+    return principal
+
+
+async def current_principal(connection: HTTPConnection) -> Principal:
+    return principal_of(connection)
+
+
+@dataclass(frozen=True)
+class RequiredScope:
+    """The scope a route needs; app.py attaches one to every authenticated router."""
+
+    scope: Scope
+
+    async def __call__(self, connection: HTTPConnection) -> None:
+        principal = principal_of(connection)
+        if not principal.has_scope(self.scope):
+            raise ApiError(403, f"this key lacks the {self.scope} scope")
+        if principal.tenant_ids is not None and not _tenant_route(connection):
+            raise ApiError(403, "a tenant JWT may use only the routes that act for its tenants")
+
+
+def _tenant_route(connection: HTTPConnection) -> bool:
+    extra = getattr(connection.scope.get("route"), "openapi_extra", None) or {}
+    return all(extra.get(name) == value for name, value in TENANT_ROUTE.items())
+
+
+def needs(scope: Scope) -> DependsParam:
+    return Depends(RequiredScope(scope))
+
+
+async def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if not principal.has_scope(Scope.ADMIN):
+        raise ApiError(403, "this key lacks the admin scope")
+    return principal
+
+
+async def read_models(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+async def event_store(request: Request) -> EventStore:
+    return request.app.state.store
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+Admin = Annotated[Principal, Depends(admin_principal)]
+ReadModels = Annotated[Engine, Depends(read_models)]
+Store = Annotated[EventStore, Depends(event_store)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="Number of results (max 1000)")]
+# Bounded: SQLite and PostgreSQL take 64-bit offsets, and no page lies beyond a billion rows.
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Number of results to skip")]
+
+
+def tenant_of(principal: Principal, requested: str | None) -> str | None:
+    """The tenant a request may act for: the one asked for, if the Principal allows it."""
+    if not principal.may_use_tenant(requested):
+        raise ApiError(403, "this credential may not act for that tenant")
+    return requested
+
+
+async def off_the_loop(engine: Engine, read: Callable[[Connection], T]) -> T:
+    """Run `read` on a connection in a worker thread: the event loop never waits on the database."""
+    def run() -> T:
+        with engine.connect() as conn:
+            return read(conn)
+
+    return await asyncio.to_thread(run)
+
+
+async def applied(request: Request, projection: str, seq: int) -> None:
+    """Read-your-writes: answer once the projection holds the event (bounded wait)."""
+    timeout = request.app.state.settings.read_your_writes_timeout
+    await wait_for_checkpoint(request.app.state.engine, projection, seq, timeout)

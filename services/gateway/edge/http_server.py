@@ -1,0 +1,115 @@
+"""The gateway's uvicorn, with limits on what a client may make it hold.
+
+uvicorn with httptools accepts headers of any size and waits for them forever; behind no
+proxy, one client could hold memory and connections without end. Here the request line and
+headers are bounded in size (431) and in time (408), connections in number (uvicorn answers 503
+beyond `limit_concurrency`), and forwarded headers are believed only from configured proxies
+(uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1, and the failed-auth lockout
+keys on the client address). A front proxy in production is still the place for TLS and for
+finer limits (README, Operating it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from services.runtime.settings import Settings
+
+
+@dataclass(frozen=True)
+class HeaderLimits:
+    max_bytes: int  # request line and headers together
+    timeout: float  # seconds from a request's (or a connection's) first byte to its last header
+
+
+class HeadersTooLarge(Exception):
+    pass
+
+
+class BoundedHttpProtocol(HttpToolsProtocol):
+    def __init__(self, *args, limits: HeaderLimits, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        self._header_bytes = 0
+        self._header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._start_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_header_timer()
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_bytes = 0
+        if self._header_timer is None:
+            self._start_header_timer()
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._stop_header_timer()
+        super().on_headers_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        if self._header_bytes > self.limits.max_bytes:  # raised from _count, reported by the parser
+            return self._refuse(431, "Request Header Fields Too Large")
+        super().send_400_response(msg)
+
+    def _count(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > self.limits.max_bytes:
+            raise HeadersTooLarge
+
+    def _start_header_timer(self) -> None:
+        self._header_timer = asyncio.get_running_loop().call_later(self.limits.timeout, self._headers_too_slow)
+
+    def _stop_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if self.cycle is None or self.cycle.response_complete:  # not while an answer is under way
+            self._refuse(408, "Request Timeout")
+
+    def _refuse(self, status: int, reason: str) -> None:
+        if self.transport.is_closing():
+            return
+        self.transport.write(f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                             f"content-length: {len(reason)}\r\nconnection: close\r\n\r\n{reason}".encode())
+        self.transport.close()
+
+
+def http_server_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
+    limits = HeaderLimits(settings.max_header_bytes, settings.header_timeout_seconds)
+    proxies = settings.trusted_proxies.strip()
+    return uvicorn.Config(
+        app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="off",
+        http=functools.partial(BoundedHttpProtocol, limits=limits),  # type: ignore[arg-type]  # uvicorn calls it as the class
+        proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+        timeout_keep_alive=settings.keep_alive_seconds, limit_concurrency=settings.max_connections,
+        ws_max_size=settings.ws_max_message_bytes, ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_ping_timeout, timeout_graceful_shutdown=10)
+
+
+class HttpServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self):  # the service process owns SIGINT/SIGTERM, not uvicorn
+        yield

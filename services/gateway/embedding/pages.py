@@ -1,0 +1,57 @@
+"""/embed/{token}: a tenant's dashboard inside the customer's page, no API key (the auth layer
+guards only /api/v1).
+
+The sharing service verifies the token (signature, claims, expiry, revocations, the dashboard not
+deleted); the page is the one viewer renderer's, framed only by the project's embed origins
+(`frame-ancestors`; none set: 'none'), with no referrer and no caching. The page asks for nothing
+but the viewer's public assets: no data beyond that dashboard travels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from contracts.sharing_commands import OpenEmbed
+from services.gateway.edge.envelope import ApiError
+from services.gateway.embedding.routes import embed_origins_of
+from services.gateway.sharing.routes import ask_sharing
+from services.gateway.viewer.page import page_headers
+from services.gateway.viewer.routes import dashboard_page
+
+router = APIRouter(include_in_schema=False)
+MAX_TOKEN_CHARS = 4000
+_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+HEADINGS = {401: "This embed link is not valid", 404: "No such dashboard", 410: "This embed link no longer works",
+            503: "Try again shortly"}
+REFUSED_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; "
+                               "form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def refused_page(error: ApiError) -> HTMLResponse:
+    status = error.status if error.status in HEADINGS else 401
+    html = _templates.get_template("refused.html").render(heading=HEADINGS[status], message=error.error)
+    return HTMLResponse(html, status_code=status, headers=REFUSED_HEADERS)
+
+
+@router.get("/embed/{token}")
+async def embedded_dashboard(token: str, request: Request) -> Response:
+    if len(token) > MAX_TOKEN_CHARS:
+        return refused_page(ApiError(401, "This embed link is not valid."))
+    try:
+        opened = await ask_sharing(request, "open_embed", OpenEmbed(token=token))
+    except ApiError as refused:
+        return refused_page(refused)
+    spec = await request.app.state.dashboard_specs.load(opened["dashboard_id"], opened["project_id"])
+    if spec is None:
+        return refused_page(ApiError(410, "This dashboard was deleted."))
+    origins = await embed_origins_of(request.app.state.engine, opened["project_id"])
+    page = dashboard_page(request, spec)
+    page.headers.update(page_headers(frame_ancestors=" ".join(origins) or "'none'"))
+    return page

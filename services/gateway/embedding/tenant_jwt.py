@@ -1,0 +1,109 @@
+"""Tenant JWTs: a project's own backend signs them; the auth layer turns a valid one into a Principal.
+
+The token names its project by its audience (`aud` = the project's audience, see
+contracts/embedding.py) and its key by `kid`; the key the project registered under that kid fixes
+the one algorithm accepted (so `alg: none` and HS256-signed-with-the-RS256-public-key both fail).
+`exp`, `aud` and `sub` are required, with 60 s of leeway for clocks. The tenants it may act for
+are `tenant_id` (one) or `tenants` (a list). Its scopes: `read` and `embed` (read the tenant's
+dashboards, issue and revoke their iframe tokens); a `scope` claim (space-separated, OAuth style)
+may narrow them or add `write`; `admin` is never granted to a tenant JWT. Keys are read from the
+read model at every request, so a deleted key stops working on every gateway at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime
+
+import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from sqlalchemy import Engine, select
+
+from contracts.embedding import jwt_key_ref, project_audience
+from services.gateway.edge.auth import Principal
+from services.gateway.embedding.models import tenant_jwt_keys
+from services.gateway.project.models import projects
+from services.runtime.sealing import SecretBox, SecretUnreadable
+
+LEEWAY_SECONDS = 60
+REQUIRED_CLAIMS = ["exp", "aud", "sub"]
+DEFAULT_SCOPES = frozenset({"read", "embed"})
+GRANTABLE_SCOPES = frozenset({"read", "write", "embed"})
+MAX_TENANTS = 100
+_AUDIENCE = re.compile(r"^dashloom:project:(?P<project>[A-Za-z0-9_-]{1,128})$")
+_TENANT = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
+
+
+def looks_like_jwt(token: str) -> bool:
+    return token.startswith("eyJ") and token.count(".") == 2
+
+
+class TenantJwtAuthenticator:
+    def __init__(self, engine: Engine, box: SecretBox) -> None:
+        self.engine = engine
+        self.box = box
+
+    async def authenticate(self, token: str) -> Principal | None:
+        """The Principal a valid tenant JWT stands for; None for anything else."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            audience = jwt.decode(token, options={"verify_signature": False}).get("aud")
+        except jwt.InvalidTokenError:
+            return None
+        project_id = _project_named_by(audience)
+        if project_id is None or not isinstance(kid, str):
+            return None
+        row = await asyncio.to_thread(self._key_row, project_id, kid)
+        if row is None:
+            return None
+        try:
+            claims = jwt.decode(token, self._verification_key(row), algorithms=[row.alg],
+                                audience=project_audience(project_id), leeway=LEEWAY_SECONDS,
+                                options={"require": REQUIRED_CLAIMS})
+        except (jwt.InvalidTokenError, SecretUnreadable, ValueError):
+            return None
+        tenants, scopes = _tenants(claims), _scopes(claims)
+        if not tenants or scopes is None or not isinstance(claims["sub"], str) or not claims["sub"]:
+            return None
+        return Principal(project_id=project_id, plan=row.plan, kind="tenant_jwt", subject=claims["sub"],
+                         scopes=scopes, tenant_ids=tenants, expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+
+    def _key_row(self, project_id: str, kid: str):
+        query = (select(tenant_jwt_keys, projects.c.plan)
+                 .join(projects, projects.c.project_id == tenant_jwt_keys.c.project_id)
+                 .where(tenant_jwt_keys.c.project_id == project_id, tenant_jwt_keys.c.kid == kid))
+        with self.engine.connect() as conn:
+            return conn.execute(query).first()
+
+    def _verification_key(self, row):
+        if row.alg == "HS256":
+            return self.box.open(row.sealed_secret, jwt_key_ref(row.project_id, row.kid)).encode()
+        return load_pem_public_key(row.public_key_pem.encode())
+
+
+def _project_named_by(audience: object) -> str | None:
+    candidates = [audience] if isinstance(audience, str) else audience if isinstance(audience, list) else []
+    for candidate in candidates:
+        found = _AUDIENCE.match(candidate) if isinstance(candidate, str) else None
+        if found:
+            return found["project"]
+    return None
+
+
+def _tenants(claims: dict) -> frozenset[str] | None:
+    named = claims.get("tenants", [claims["tenant_id"]] if "tenant_id" in claims else [])
+    if not isinstance(named, list) or not 0 < len(named) <= MAX_TENANTS:
+        return None
+    if not all(isinstance(tenant, str) and _TENANT.match(tenant) for tenant in named):
+        return None
+    return frozenset(named)
+
+
+def _scopes(claims: dict) -> frozenset[str] | None:
+    """The token's scopes; None when it asks for one a tenant JWT may not have."""
+    asked = claims.get("scope")
+    if asked is None:
+        return DEFAULT_SCOPES
+    scopes = frozenset(asked.split()) if isinstance(asked, str) else frozenset()
+    return scopes if scopes and scopes <= GRANTABLE_SCOPES else None

@@ -1,0 +1,178 @@
+"""POST /api/v1/dashboards/generate: an upload becomes a DashboardRequested event.
+
+The file streams into the blob store while it is checked (uploads.py); only a file that passed
+every check gets an event. The POST then waits, bounded, for the generation service: a small
+file's dashboard comes back in this answer (200), a slow one answers 202 with its generation_id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from contracts import DASHBOARD_ID_PREFIX, DashboardRequested
+from contracts.generation import COLUMN_TYPES
+from services.eventlog.commands import Rejected
+from services.eventlog.store import ConcurrencyError
+from services.gateway.dashboards.access import DASHBOARD_ID, TENANT_ID, checked_tenant_id
+from services.gateway.dashboards.commands import load_dashboard, owned
+from services.gateway.dashboards.routes import dashboard_links
+from services.gateway.edge import bounds
+from services.gateway.edge.auth import TENANT_ROUTE, Principal
+from services.gateway.edge.dependencies import Caller, tenant_of
+from services.gateway.edge.envelope import ApiError
+from services.gateway.generation.queries import generation_row
+from services.gateway.generation.uploads import MultipartUpload, UploadLimits, check_xlsx
+
+router = APIRouter(prefix="/api/v1", tags=["Generation"])
+IDEMPOTENCY = uuid.UUID("6f1c1b0e-3f0a-4d5e-9a43-2f7f0c1d9e11")
+PREMIUM_OPTIONS = ("allow_pdf_export", "allow_scrollable_cards")
+UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "CSV, TSV, JSON (array of records), NDJSON, Parquet or XLSX"},
+        "title": {"type": "string", "maxLength": 200},
+        "tenant_id": {"type": "string", "maxLength": 128, "pattern": TENANT_ID},
+        "workspace_id": {"type": "string", "maxLength": 128},
+        "dashboard_id": {"type": "string", "pattern": DASHBOARD_ID, "description": (
+            "Refresh in place: the file becomes the next version of this dashboard (same id; its share links "
+            "and embeds show the new version). Another project's or a deleted dashboard: 404.")},
+        "allow_pdf_export": {"type": "boolean"}, "allow_scrollable_cards": {"type": "boolean"},
+        "column_types": {"type": "string", "description": (
+            'JSON object overruling the inferred type of columns, e.g. {"station_id": "identifier", '
+            '"sales": "measure:sum", "pop": "measure:last"}. Types: ' + ", ".join(COLUMN_TYPES))}}}}}}}
+
+
+def generation_id_for(project_id: str, idempotency_key: str | None) -> str:
+    if idempotency_key:
+        return uuid.uuid5(IDEMPOTENCY, f"{project_id}:{idempotency_key}").hex
+    return uuid.uuid4().hex
+
+
+def column_types_of(field: str | None) -> dict[str, str] | None:
+    """The column_types form field: a JSON object of column name -> a known type, or a 422."""
+    if not field or not field.strip():
+        return None
+    try:
+        types = json.loads(field)
+    except ValueError as error:
+        raise ApiError(422, f"column_types is not JSON: {error}") from error
+    if not isinstance(types, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in types.items()):
+        raise ApiError(422, 'column_types must be a JSON object of column name to type, e.g. {"sales": "measure:sum"}')
+    for column, kind in types.items():
+        if len(column.encode()) > bounds.COLUMN_NAME_BYTES:
+            raise ApiError(422, f"column_types: a column name is longer than {bounds.COLUMN_NAME_BYTES} bytes")
+        if kind not in COLUMN_TYPES:
+            raise ApiError(422, f"column_types: unknown type {kind!r} for column {column!r}; "
+                                f"known types: {', '.join(COLUMN_TYPES)}")
+    return types
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@router.post("/dashboards/generate", openapi_extra={**UPLOAD_FORM, **TENANT_ROUTE}, status_code=200,
+             responses={202: {"description": "Accepted: still processing; poll /generations/{id}"}})
+async def generate_dashboard(request: Request, caller: Caller):
+    state = request.app.state
+    settings = state.settings
+    limits = UploadLimits(max_bytes=settings.max_upload_bytes, max_line_bytes=settings.max_line_bytes)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limits.max_bytes + 64 * 1024:
+        raise ApiError(413, f"the upload is larger than {limits.max_bytes} bytes")
+    idempotency_key = bounds.idempotency_key(request.headers.get("idempotency-key"))
+    generation_id = generation_id_for(caller.project_id, idempotency_key)
+    if idempotency_key and await state.store.aggregate_version("generation", generation_id):
+        return await _answer(request, caller.project_id, generation_id, wait=0)
+
+    upload = MultipartUpload(request.headers.get("content-type", ""), limits)
+    blob_name = f"uploads/{caller.project_id}/{generation_id}/{uuid.uuid4().hex}"
+    ref = await state.blobs.put(blob_name, upload.file_chunks(request.stream()))
+    try:
+        if upload.file_format == "xlsx":
+            await _check_workbook(state.blobs, blob_name, limits)
+        options = {name: _flag(upload.fields.get(name)) for name in PREMIUM_OPTIONS}
+        if any(options.values()) and caller.plan != "premium":
+            raise ApiError(403, "allow_pdf_export and allow_scrollable_cards need a premium plan")
+        scope = await _scope_of(request, caller, upload.fields)
+        requested = DashboardRequested(project_id=caller.project_id, aggregate_id=generation_id, payload={
+            "upload": ref, "file_format": upload.file_format,
+            "title": bounds.form_line(upload.fields, "title", bounds.TITLE_CHARS), **scope,
+            "options": options, "idempotency_key": idempotency_key, "requested_by": caller.subject,
+            "column_types": column_types_of(upload.fields.get("column_types"))})
+        await state.store.append(requested, expected_last_seq=0)
+    except ConcurrencyError:  # the same Idempotency-Key, sent twice at once: the first one stands
+        await state.blobs.delete(blob_name)
+        return await _answer(request, caller.project_id, generation_id, wait=0)
+    except BaseException:
+        await state.blobs.delete(blob_name)
+        raise
+    # `Prefer: respond-async` (RFC 7240): 202 at once, the client follows the websocket (the console does)
+    respond_async = "respond-async" in request.headers.get("prefer", "").lower()
+    return await _answer(request, caller.project_id, generation_id,
+                         wait=0 if respond_async else settings.generation_sync_seconds)
+
+
+async def _scope_of(request: Request, caller: Principal, fields: dict[str, str]) -> dict[str, str | None]:
+    """The tenant, workspace and (refresh in place) dashboard of an upload, once the caller may use them.
+
+    A dashboard to refresh must be the project's and not deleted (404, and nothing is appended);
+    its tenant and workspace are the upload's, and a form that names others is a 422.
+    """
+    tenant_id = checked_tenant_id(bounds.form_line(fields, "tenant_id", bounds.SCOPE_ID_CHARS))
+    workspace_id = bounds.form_line(fields, "workspace_id", bounds.SCOPE_ID_CHARS)
+    dashboard_id = bounds.form_line(fields, "dashboard_id", bounds.SCOPE_ID_CHARS)
+    if dashboard_id is None:
+        return {"tenant_id": tenant_of(caller, tenant_id), "workspace_id": workspace_id}
+    if not re.fullmatch(DASHBOARD_ID, dashboard_id):
+        raise ApiError(422, f"dashboard_id: a dashboard id starts with {DASHBOARD_ID_PREFIX!r}")
+    try:
+        board = owned(await load_dashboard(request.app.state.store, dashboard_id), caller.project_id)
+    except Rejected as refused:  # a deleted dashboard cannot be refreshed: as absent as a missing one
+        raise ApiError(404, "no such dashboard to refresh") from refused
+    tenant_of(caller, board.tenant_id)
+    for name, given, own in (("tenant_id", tenant_id, board.tenant_id), ("workspace_id", workspace_id,
+                                                                         board.workspace_id)):
+        if given is not None and given != own:
+            raise ApiError(422, f"{name}: the dashboard to refresh belongs to {name} {own!r}")
+    return {"tenant_id": board.tenant_id, "workspace_id": board.workspace_id, "dashboard_id": dashboard_id}
+
+
+async def _check_workbook(blobs, name: str, limits: UploadLimits) -> None:
+    with tempfile.TemporaryDirectory() as spool:
+        path = Path(spool) / "workbook.xlsx"
+        await blobs.copy_to_file(name, path)
+        await asyncio.to_thread(check_xlsx, path, limits)
+
+
+async def _answer(request: Request, project_id: str, generation_id: str, wait: float) -> JSONResponse:
+    state = request.app.state
+    deadline = time.monotonic() + wait
+    while True:
+        row = await asyncio.to_thread(generation_row, state.engine, project_id, generation_id)
+        if row is not None and row.status != "processing" or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(0.05)
+    if row is None:  # appended, not yet projected
+        return JSONResponse({"success": True, "data": {"generation_id": generation_id, "status": "processing",
+                                                       "stage": "queued", "percent": 0}}, status_code=202)
+    if row.status == "failed":
+        raise ApiError(422, f"the dashboard could not be generated: {row.error_reason}")
+    data = {"generation_id": generation_id, "status": row.status, "stage": row.stage, "percent": row.percent}
+    if row.status == "completed":
+        data["dashboard_id"] = row.dashboard_id
+        spec = await state.dashboard_specs.load(row.dashboard_id, project_id)
+        data["links"] = dashboard_links(request, row.dashboard_id, spec)
+        data["dashboard"] = {**spec, "links": data["links"]} if spec else spec
+        return JSONResponse({"success": True, "data": data}, status_code=200)
+    return JSONResponse({"success": True, "data": data}, status_code=202)
+

@@ -1,0 +1,20 @@
+"""What the gateway reads of the API keys read model, as answer models."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select
+
+from services.gateway.keys.models import ApiKeyOut, api_keys
+
+
+def key(conn: Connection, project_id: str, key_id: str) -> ApiKeyOut | None:
+    """One key of one project (another project's key is as absent as a missing one)."""
+    row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id,
+                                              api_keys.c.project_id == project_id)).first()
+    return None if row is None else ApiKeyOut.model_validate(row)
+
+
+def keys_of(conn: Connection, project_id: str) -> list[ApiKeyOut]:
+    rows = conn.execute(select(api_keys).where(api_keys.c.project_id == project_id)
+                        .order_by(api_keys.c.created_at)).all()
+    return [ApiKeyOut.model_validate(row) for row in rows]

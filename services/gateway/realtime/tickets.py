@@ -1,0 +1,62 @@
+"""Single-use websocket tickets: browsers cannot set headers on a websocket, so an authenticated
+caller trades its credential for a ticket (30 s, kept in a JetStream KV bucket so any gateway can
+redeem it) and connects with `?ticket=`. The auth layer redeems it into the caller's Principal."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import datetime
+
+import orjson
+from nats.js.api import KeyValueConfig
+from nats.js.errors import (
+    BucketNotFoundError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+)
+
+from services.gateway.edge.auth import Principal
+
+TICKETS = "ws-tickets"
+TICKET_SECONDS = 30
+
+
+async def ticket_bucket(js):
+    try:
+        return await js.key_value(TICKETS)
+    except BucketNotFoundError:
+        return await js.create_key_value(KeyValueConfig(bucket=TICKETS, ttl=TICKET_SECONDS, history=1))
+
+
+async def issue_ticket(js, principal: Principal, seconds: float = TICKET_SECONDS) -> str:
+    """A new ticket for the principal, good for `seconds` (the bucket's TTL only sweeps; the
+    redeeming gateway checks the time written in the ticket)."""
+    ticket, seconds = secrets.token_urlsafe(24), min(seconds, TICKET_SECONDS)  # the bucket keeps none longer
+    await (await ticket_bucket(js)).put(ticket, orjson.dumps({
+        "valid_until": time.time() + seconds,
+        "project_id": principal.project_id, "plan": principal.plan, "kind": principal.kind,
+        "subject": principal.subject, "scopes": sorted(principal.scopes),
+        "tenant_ids": sorted(principal.tenant_ids) if principal.tenant_ids is not None else None,
+        "expires_at": principal.expires_at.isoformat() if principal.expires_at else None}))
+    return ticket
+
+
+async def redeem_ticket(js, ticket: str) -> Principal | None:
+    """The Principal the ticket was issued to, once; None when unknown, expired or used."""
+    bucket = await ticket_bucket(js)
+    try:
+        entry = await bucket.get(ticket)
+        await bucket.delete(ticket, last=entry.revision)
+    except (KeyNotFoundError, KeyWrongLastSequenceError):
+        return None
+    if not entry.value:
+        return None
+    held = orjson.loads(entry.value)
+    if held["valid_until"] <= time.time():
+        return None
+    return Principal(
+        project_id=held["project_id"], plan=held["plan"], kind=held["kind"], subject=held["subject"],
+        scopes=frozenset(held["scopes"]),
+        tenant_ids=frozenset(held["tenant_ids"]) if held["tenant_ids"] is not None else None,
+        expires_at=datetime.fromisoformat(held["expires_at"]) if held["expires_at"] else None)

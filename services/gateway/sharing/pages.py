@@ -1,0 +1,110 @@
+"""/s/{token}: a shared dashboard for anyone with the link, no API key (the middleware guards only /api/v1).
+
+A public link draws the dashboard with the same viewer as /view. A private link asks for an
+email, then for the code the sharing service emailed, and opens a viewer session: a cookie
+(HttpOnly, SameSite=Lax, Secure behind https, path /s/{token}) that the sharing service checks
+against the link's events at every view, so revoking the link ends it at once. Plain forms:
+it all works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from contracts.sharing_commands import OpenLink, RequestCode, VerifyCode
+from services.gateway.edge.envelope import ApiError
+from services.gateway.sharing.routes import ask_sharing
+from services.gateway.viewer.routes import dashboard_page
+
+router = APIRouter(include_in_schema=False)
+SESSION_COOKIE = "dashloom_share_session"
+TOKEN_PATTERN = r"^sl_[A-Za-z0-9_-]{20,100}$"
+_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+FORM_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src data:; form-action 'self'; "
+                               "base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY"}
+HEADINGS = {404: "No such link", 410: "This link no longer works", 429: "Too many tries",
+            503: "Try again shortly"}
+Email = Annotated[str, Form(max_length=320)]
+
+
+def share_form(step: str, token: str, heading: str, message: str = "", email: str = "",
+               status: int = 200) -> HTMLResponse:
+    html = _templates.get_template("share.html").render(step=step, token=token, heading=heading,
+                                                       message=message, email=email)
+    return HTMLResponse(html, status_code=status, headers=FORM_HEADERS)
+
+
+def refused_page(error: ApiError, token: str) -> HTMLResponse:
+    return share_form("refused", token, HEADINGS.get(error.status, "This link did not open"), error.error,
+                      status=error.status)
+
+
+def missing_page(token: str) -> HTMLResponse:
+    return refused_page(ApiError(404, "There is no such link. Check that it was copied whole."), token)
+
+
+@router.get("/s/{token}")
+async def open_shared_dashboard(token: str, request: Request) -> Response:
+    if not _well_formed(token):
+        return missing_page(token)
+    command = OpenLink(token=token, session=request.cookies.get(SESSION_COOKIE),
+                       user_agent=request.headers.get("user-agent", ""))
+    try:
+        opened = await ask_sharing(request, "open", command)
+    except ApiError as refused:
+        return refused_page(refused, token)
+    if opened["outcome"] == "sign_in":
+        return share_form("email", token, "This dashboard was shared with named people",
+                          "Enter your email address: if it may open this dashboard, we will email you a code.")
+    spec = await request.app.state.dashboard_specs.load(opened["dashboard_id"], opened["project_id"])
+    if spec is None:
+        return missing_page(token)
+    return dashboard_page(request, spec)
+
+
+@router.post("/s/{token}/code")
+async def request_code(token: str, email: Email, request: Request) -> Response:
+    if not _well_formed(token):
+        return missing_page(token)
+    client = request.client.host if request.client else "unknown"
+    try:
+        await ask_sharing(request, "request_code", RequestCode(token=token, email=email, client_address=client))
+    except ApiError as refused:
+        if refused.status == 422:  # not an address at all: ask again
+            return share_form("email", token, "Check the address", refused.error, email, status=422)
+        return refused_page(refused, token)
+    # The same answer whether or not the address may open the link: nothing to learn here.
+    return share_form("code", token, "Check your email",
+                      "If this address may open the dashboard, a 6-digit code is on its way to it. "
+                      "It works for 10 minutes.", email)
+
+
+@router.post("/s/{token}/session")
+async def open_session(token: str, email: Email, code: Annotated[str, Form(max_length=20)],
+                       request: Request) -> Response:
+    if not _well_formed(token):
+        return missing_page(token)
+    try:
+        opened = await ask_sharing(request, "verify_code", VerifyCode(token=token, email=email, code=code))
+    except ApiError as refused:
+        if refused.status == 422:
+            return share_form("code", token, "Check the code", refused.error, email, status=422)
+        return refused_page(refused, token)
+    answer = RedirectResponse(f"/s/{token}", status_code=303, headers=FORM_HEADERS)
+    answer.set_cookie(SESSION_COOKIE, opened["session"], max_age=opened["max_age"], path=f"/s/{token}",
+                      httponly=True, samesite="lax", secure=request.url.scheme == "https")
+    return answer
+
+
+def _well_formed(token: str) -> bool:
+    return re.fullmatch(TOKEN_PATTERN, token) is not None

@@ -1,0 +1,121 @@
+"""/api/v1 share links: issue (the URL is shown once), list, get, revoke (and erase), the view log.
+
+The gateway only authenticates and forwards: the sharing service decides every command over
+NATS request-reply (contracts/sharing_commands.py), and its answer becomes the envelope.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import nats.errors
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from contracts.sharing_commands import Caller, DashboardLinks, IssueLink, LinkQuery, RevokeLink, command_subject
+from services.gateway.dashboards.access import VisibleDashboard
+from services.gateway.edge.auth import TENANT_ROUTE, Principal
+from services.gateway.edge.dependencies import Limit, Offset, principal_of
+from services.gateway.edge.envelope import ApiError, Failure, Page, Success, ok, page
+
+UNANSWERED: dict[int | str, dict[str, Any]] = {
+    503: {"model": Failure, "description": "The sharing service did not answer (code UNAVAILABLE)"}}
+router = APIRouter(prefix="/api/v1", tags=["Share links"], responses=UNANSWERED)
+
+
+async def share_link_caller(request: Request) -> Caller:
+    """The one place these routes learn who calls (the middleware's principal)."""
+    principal: Principal = principal_of(request)
+    return Caller(project_id=principal.project_id, plan=principal.plan, key_id=principal.key_id)
+
+
+Sharer = Annotated[Caller, Depends(share_link_caller)]
+
+
+async def ask_sharing(request: Request, name: str, command: BaseModel) -> Any:
+    """Send a command to the sharing service and answer its data; its refusals become ApiErrors."""
+    state = request.app.state
+    try:
+        msg = await state.nc.request(command_subject(name), command.model_dump_json().encode(),
+                                     timeout=state.settings.sharing_request_timeout)
+    except (nats.errors.TimeoutError, nats.errors.NoRespondersError):
+        raise ApiError(503, "the sharing service did not answer; try again shortly") from None
+    reply = orjson.loads(msg.data)
+    if not reply["ok"]:
+        raise ApiError(reply["status"], reply["error"])
+    return reply["data"]
+
+
+class ShareLinkCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    allowed_emails: list[Annotated[str, Field(max_length=320)]] | None = Field(
+        default=None, max_length=100, description="Premium: only these addresses may open the link (a private link)")
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="Premium: when the link stops working (at most a year ahead); default 7 days")
+
+
+class ShareLinkOut(BaseModel):
+    id: str
+    dashboard_id: str
+    visibility: Literal["public", "private"]
+    allowed_emails: list[str]
+    token_prefix: str = Field(description="The first characters of the link's token, to recognise it")
+    status: Literal["active", "expired", "revoked"]
+    expires_at: datetime
+    created_at: datetime
+    revoked_at: datetime | None
+    erased: bool = Field(description="The link's addresses were erased for good")
+    view_count: int
+    last_viewed_at: datetime | None
+
+
+class ShareLinkCreated(ShareLinkOut):
+    url: str = Field(description="The link itself. Shown in this response only: a lost URL is replaced by a new link.")
+
+
+class ShareLinkViewOut(BaseModel):
+    viewed_at: datetime
+    viewer: Literal["email", "anonymous", "erased"]
+    email: str | None
+    user_agent: str
+
+
+@router.post("/dashboards/{dashboard_id}/share-links", openapi_extra=TENANT_ROUTE, status_code=201,
+             response_model=Success[ShareLinkCreated])
+async def create_share_link(dashboard: VisibleDashboard, caller: Sharer, request: Request,
+                            body: ShareLinkCreate | None = None):
+    dashboard_id = dashboard.dashboard_id
+    body = body or ShareLinkCreate()
+    link = await ask_sharing(request, "issue", IssueLink(caller=caller, dashboard_id=dashboard_id,
+                                                         allowed_emails=body.allowed_emails, expires_at=body.expires_at))
+    token = link.pop("token")
+    return ok({**link, "url": f"{str(request.base_url).rstrip('/')}/s/{token}"}, 201)
+
+
+@router.get("/dashboards/{dashboard_id}/share-links", openapi_extra=TENANT_ROUTE, response_model=Page[ShareLinkOut])
+async def list_share_links(dashboard: VisibleDashboard, caller: Sharer, request: Request, limit: Limit = 100,
+                           offset: Offset = 0):
+    dashboard_id = dashboard.dashboard_id
+    found = await ask_sharing(request, "list", DashboardLinks(caller=caller, dashboard_id=dashboard_id,
+                                                              limit=limit, offset=offset))
+    return page(found["items"], found["total"], limit, offset)
+
+
+@router.get("/share-links/{link_id}", response_model=Success[ShareLinkOut])
+async def get_share_link(link_id: str, caller: Sharer, request: Request):
+    return ok(await ask_sharing(request, "get", LinkQuery(caller=caller, link_id=link_id)))
+
+
+@router.delete("/share-links/{link_id}", response_model=Success[ShareLinkOut])
+async def revoke_share_link(link_id: str, caller: Sharer, request: Request,
+                            erase: Annotated[bool, Query(description="Also destroy the link's email addresses "
+                                                                     "for good (they are no longer shown)")] = False):
+    return ok(await ask_sharing(request, "revoke", RevokeLink(caller=caller, link_id=link_id, erase=erase)))
+
+
+@router.get("/share-links/{link_id}/views", response_model=Page[ShareLinkViewOut])
+async def share_link_views(link_id: str, caller: Sharer, request: Request, limit: Limit = 100, offset: Offset = 0):
+    found = await ask_sharing(request, "views", LinkQuery(caller=caller, link_id=link_id, limit=limit, offset=offset))
+    return page(found["items"], found["total"], limit, offset)

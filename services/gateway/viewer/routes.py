@@ -1,0 +1,76 @@
+"""The dashboard for people: the HTML viewer page, its PDF, and the JavaScript they need.
+
+The page and the PDF answer to the same API key as the JSON spec; the assets are public (they
+hold no data) and carry their version in their name, so they are cached for good.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from sqlalchemy import Row
+
+from services.eventlog.blobs import BlobNotFound
+from services.gateway.dashboards.access import VisibleDashboard
+from services.gateway.edge.auth import TENANT_ROUTE
+from services.gateway.edge.dependencies import Caller
+from services.gateway.edge.envelope import ApiError
+from services.gateway.viewer.page import PAGE_HEADERS, render_dashboard_page
+
+router = APIRouter(tags=["Dashboards"])
+STATIC = Path(__file__).parent / "static"
+IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
+REVALIDATE = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
+
+
+async def _owned_spec(request: Request, dashboard: Row) -> dict:
+    spec = await request.app.state.dashboard_specs.load(dashboard.dashboard_id, dashboard.project_id)
+    if spec is None:
+        raise ApiError(404, "this dashboard has no data yet: generate into it with its dashboard_id")
+    return spec
+
+
+# No response_class here: FastAPI would then document the JSON error answers as text/html too.
+@router.get("/api/v1/dashboards/{dashboard_id}/view", openapi_extra=TENANT_ROUTE, response_model=None,
+            responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
+                             "description": "The dashboard as a web page"}})
+async def view_dashboard(dashboard: VisibleDashboard, request: Request):
+    return dashboard_page(request, await _owned_spec(request, dashboard))
+
+
+def dashboard_page(request: Request, spec: dict) -> HTMLResponse:
+    """The one viewer page, for /view and for share links alike."""
+    bundle = request.app.state.vega_bundle
+    return HTMLResponse(render_dashboard_page(spec, f"/assets/{bundle.name}"), headers=PAGE_HEADERS)
+
+
+@router.get("/api/v1/dashboards/{dashboard_id}/pdf", openapi_extra=TENANT_ROUTE, response_model=None,
+            responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+                             "description": "The dashboard as a PDF"}})
+async def dashboard_pdf(dashboard: VisibleDashboard, caller: Caller, request: Request):
+    spec = await _owned_spec(request, dashboard)
+    if not spec.get("options", {}).get("allow_pdf_export") or caller.plan != "premium":
+        raise ApiError(403, "PDF export is a premium option: generate with allow_pdf_export=true")
+    try:  # a PDF is small (tens of kB): read whole, so a missing blob still gets its 404
+        pdf = b"".join([chunk async for chunk in request.app.state.blobs.read(spec["pdf"])])
+    except (BlobNotFound, KeyError) as missing:
+        raise ApiError(404, "this dashboard has no PDF") from missing
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{dashboard.dashboard_id}.pdf"',
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+
+
+@router.get("/assets/{name}", include_in_schema=False)
+async def asset(name: str, request: Request):
+    bundle = request.app.state.vega_bundle
+    if name == bundle.name:
+        etag = f'"{await bundle.etag()}"'
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers={**IMMUTABLE, "ETag": etag})
+        return Response(await bundle.body(), media_type="text/javascript", headers={**IMMUTABLE, "ETag": etag})
+    path = STATIC / name
+    if "/" in name or name.startswith(".") or not path.is_file():
+        raise ApiError(404, "no such asset")
+    return FileResponse(path, headers=REVALIDATE)

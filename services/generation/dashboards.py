@@ -1,0 +1,97 @@
+"""The dashboard a generation writes into: a new one, or the next version of an existing one.
+
+The worker decides on the dashboard's own events (events.dashboard.<id>) and appends with their
+version, so two refreshes of one dashboard get versions n and n+1, never two n, and a dashboard
+deleted meanwhile (or another project's) gets nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import orjson
+
+from contracts import DashboardCreated, DashboardDeleted, DashboardRequested, DashboardVersionAdded, Event
+from services.eventlog.commands import Rejected
+
+AGGREGATE = DashboardCreated.aggregate
+
+
+@dataclass
+class DashboardHistory:
+    """What the worker needs of a dashboard's events."""
+
+    project_id: str | None = None
+    deleted: bool = False
+    versions: list[DashboardVersionAdded] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, history: Sequence[Event]) -> DashboardHistory:
+        board = cls()
+        for event in history:
+            if isinstance(event, DashboardCreated):
+                board.project_id = event.project_id
+            elif isinstance(event, DashboardVersionAdded):
+                board.versions.append(event)
+            elif isinstance(event, DashboardDeleted):
+                board.deleted = True
+        return board
+
+    def open_to(self, project_id: str) -> bool:
+        """Whether a generation of `project_id` may add a version."""
+        return self.project_id == project_id and not self.deleted
+
+    def version_of(self, generation_id: str) -> int | None:
+        return next((v.payload.version for v in self.versions if v.payload.generation_id == generation_id), None)
+
+
+def target_of(requested: DashboardRequested) -> str:
+    """The dashboard a request fills: the one it names (refresh), else a new one of its own."""
+    return requested.payload.dashboard_id or f"dsh_{requested.aggregate_id}"
+
+
+def version_events(requested: DashboardRequested, history: Sequence[Event], added: dict) -> list[Event]:
+    """DashboardCreated (a new dashboard) and DashboardVersionAdded, or nothing when this
+    generation's version is already there (a rerun). Rejected for a refused refresh."""
+    board, target = DashboardHistory.of(history), target_of(requested)
+    if board.version_of(requested.aggregate_id) is not None:
+        return []
+    events: list[Event] = []
+    if requested.payload.dashboard_id is not None:
+        if not board.open_to(requested.project_id):
+            raise Rejected("the dashboard to refresh is gone", not_found=True)
+    elif board.project_id is None:
+        events.append(requested.caused(DashboardCreated, aggregate_id=target, payload={
+            "dashboard_id": target, "name": added["title"][:200], "tenant_id": requested.payload.tenant_id,
+            "workspace_id": requested.payload.workspace_id, "created_by": requested.payload.requested_by}))
+    events.append(requested.caused(DashboardVersionAdded, aggregate_id=target, payload={
+        **added, "dashboard_id": target, "version": len(board.versions) + 1, "generation_id": requested.aggregate_id,
+        "upload": requested.payload.upload, "requested_by": requested.payload.requested_by}))
+    return events
+
+
+def _query_key(card: dict) -> bytes:
+    """What a card computes: its query, or for a card without one (the table, notes) its kind and columns."""
+    what = card.get("query") or {"kind": card.get("kind"), "columns": card.get("columns")}
+    return orjson.dumps({"kind": card.get("kind"), "what": what}, option=orjson.OPT_SORT_KEYS)
+
+
+def keep_card_ids(previous: list[dict], cards: list[dict]) -> None:
+    """A card keeps the id it had in the previous version where its query is the same; a card whose
+    readable id was the previous version's id of another query gets an id of its own."""
+    old_by_query: dict[bytes, str] = {}
+    old_query_of: dict[str, bytes] = {}
+    for card in previous:
+        old_by_query.setdefault(_query_key(card), card["id"])
+        old_query_of[card["id"]] = _query_key(card)
+    taken: set[str] = set()
+    for card in cards:
+        key = _query_key(card)
+        kept = old_by_query.get(key)
+        if kept is not None and kept not in taken:
+            card["id"] = kept
+        elif card["id"] in taken or old_query_of.get(card["id"], key) != key:
+            card["id"] = f"{card['id']}-{hashlib.sha256(key).hexdigest()[:8]}"
+        taken.add(card["id"])

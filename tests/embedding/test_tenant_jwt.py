@@ -1,0 +1,236 @@
+"""Tenant JWTs through the gateway: the project registers its keys; a token is let in only when
+its kid names a key of the project its audience names, signed with that key's one algorithm,
+unexpired, for tenants it lists. The attacker's matrix: expired, wrong audience, unknown kid,
+alg none, HS256 signed with the RS256 public key, another tenant, another project, a deleted key."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from contracts import STREAM_NAME, DashboardCreated
+from contracts.embedding import project_audience
+from tests.embedding.tokens import (
+    HS_SECRET,
+    bearer,
+    claims_for,
+    ec_key,
+    hs256_with_secret,
+    private_pem,
+    public_pem,
+    raw_token,
+    rsa_key,
+    signed,
+)
+
+
+async def register(client, project, **body):
+    return await client.post("/api/v1/jwt-keys", json=body, headers=project.auth)
+
+
+async def tenant_dashboard(store, project, tenant_id: str = "org-123", workspace_id: str = "workspace-456") -> str:
+    dashboard_id = f"dsh_{tenant_id}_{int(time.time() * 1000)}"
+    await store.append(DashboardCreated(project_id=project.project_id, aggregate_id=dashboard_id, payload={
+        "dashboard_id": dashboard_id, "tenant_id": tenant_id, "workspace_id": workspace_id, "name": "Sales"}))
+    return dashboard_id
+
+
+async def iframe_token(client, headers, dashboard_id: str, tenant_id: str = "org-123",
+                       workspace_id: str = "workspace-456"):
+    return await client.post("/api/v1/dashboards/iframe-token", headers=headers, json={
+        "tenant_id": tenant_id, "workspace_id": workspace_id, "dashboard_id": dashboard_id})
+
+
+@pytest.fixture
+async def keyed(client, new_project):
+    """A project with an HS256, an RS256 and an ES256 key registered."""
+    project = await new_project()
+    rsa_private, ec_private = rsa_key(), ec_key()
+    for body in ({"kid": "hs", "alg": "HS256", "secret": HS_SECRET},
+                 {"kid": "rs", "alg": "RS256", "public_key_pem": public_pem(rsa_private)},
+                 {"kid": "es", "alg": "ES256", "public_key_pem": public_pem(ec_private)}):
+        made = await register(client, project, **body)
+        assert made.status_code == 201, made.text
+    project.keys = {"hs": (HS_SECRET, "HS256"), "rs": (rsa_private, "RS256"), "es": (ec_private, "ES256")}
+    project.audience = project_audience(project.project_id)
+    project.rsa_public_pem = public_pem(rsa_private)
+    return project
+
+
+def token_of(project, kid: str = "rs", **claims) -> str:
+    key, alg = project.keys[kid]
+    return signed(claims_for(project.audience, **claims), key, alg, kid)
+
+
+async def test_the_project_shows_its_audience_and_lists_its_keys_without_secrets(client, keyed, js):
+    shown = (await client.get("/api/v1/project", headers=keyed.auth)).json()["data"]
+    assert shown["audience"] == keyed.audience == f"dashloom:project:{keyed.project_id}"
+    listed = (await client.get("/api/v1/jwt-keys", headers=keyed.auth)).json()["data"]
+    assert [(k["kid"], k["alg"], k["audience"]) for k in listed] == [
+        ("hs", "HS256", keyed.audience), ("rs", "RS256", keyed.audience), ("es", "ES256", keyed.audience)]
+    assert listed[0]["fingerprint"] is None and len(listed[1]["fingerprint"]) == 16
+    assert HS_SECRET not in str(listed)
+    for seq in range(1, (await js.stream_info(STREAM_NAME)).state.last_seq + 1):  # sealed in the log
+        assert HS_SECRET.encode() not in (await js.get_msg(STREAM_NAME, seq)).data
+
+
+async def test_a_valid_token_of_each_algorithm_acts_for_its_tenant_only(client, keyed, store, sharing):
+    dashboard_id = await tenant_dashboard(store, keyed)
+    other_tenant = await tenant_dashboard(store, keyed, tenant_id="org-999")
+    for kid in ("hs", "rs", "es"):
+        token = token_of(keyed, kid, sub=f"user-{kid}")
+        assert (await client.get("/api/v1/project", headers=bearer(token))).status_code == 200
+        made = await iframe_token(client, bearer(token), dashboard_id)
+        assert made.status_code == 200, made.text
+        refused = await iframe_token(client, bearer(token), other_tenant, tenant_id="org-999")
+        assert refused.status_code == 403 and refused.json()["code"] == "FORBIDDEN"
+        assert "x-ratelimit-remaining" in refused.headers
+    several = token_of(keyed, "rs", sub="user-many", tenant_id=None, tenants=["org-123", "org-999"])
+    assert (await iframe_token(client, bearer(several), other_tenant, tenant_id="org-999")).status_code == 200
+    # The API key acts for every tenant of its project
+    assert (await iframe_token(client, keyed.auth, other_tenant, tenant_id="org-999")).status_code == 200
+
+
+@pytest.mark.parametrize("case", ["expired", "expired_within_leeway", "no_exp", "wrong_aud", "no_aud", "wrong_kid",
+                                  "no_kid", "alg_none", "hs256_with_rs_public_key", "no_sub", "no_tenant",
+                                  "asks_admin", "bad_signature"])
+async def test_the_attackers_matrix_is_refused_401(client, keyed, case):
+    now = int(time.time())
+    tokens = {
+        "expired": lambda: token_of(keyed, exp=now - 61),
+        "expired_within_leeway": lambda: token_of(keyed, exp=now - 30),  # accepted: clocks differ
+        "no_exp": lambda: token_of(keyed, exp=None),
+        "wrong_aud": lambda: token_of(keyed, aud="dashloom:project:someone-else"),
+        "no_aud": lambda: token_of(keyed, aud=None),
+        "wrong_kid": lambda: signed(claims_for(keyed.audience), keyed.keys["rs"][0], "RS256", "unknown"),
+        "no_kid": lambda: signed(claims_for(keyed.audience), keyed.keys["rs"][0], "RS256", None),
+        "alg_none": lambda: raw_token({"alg": "none", "typ": "JWT", "kid": "rs"}, claims_for(keyed.audience)),
+        "hs256_with_rs_public_key": lambda: hs256_with_secret({"alg": "HS256", "typ": "JWT", "kid": "rs"},
+                                                              claims_for(keyed.audience), keyed.rsa_public_pem.encode()),
+        "no_sub": lambda: token_of(keyed, sub=None),
+        "no_tenant": lambda: token_of(keyed, tenant_id=None),
+        "asks_admin": lambda: token_of(keyed, scope="read admin"),
+        "bad_signature": lambda: token_of(keyed)[:-4] + ("AAAA" if not token_of(keyed).endswith("AAAA") else "BBBB"),
+    }
+    answer = await client.get("/api/v1/project", headers=bearer(tokens[case]()))
+    if case == "expired_within_leeway":
+        assert answer.status_code == 200
+        return
+    assert answer.status_code == 401, (case, answer.text)
+    assert answer.json() == {"success": False, "error": answer.json()["error"], "code": "UNAUTHORIZED"}
+    assert "x-ratelimit-remaining" in answer.headers  # failures spend the per-address budget
+
+
+async def test_a_tenant_jwt_never_reaches_admin_routes_nor_another_project(client, keyed, new_project):
+    token = token_of(keyed)
+    for method, path in (("GET", "/api/v1/jwt-keys"), ("GET", "/api/v1/api-keys")):
+        refused = await client.request(method, path, headers=bearer(token))
+        assert refused.status_code == 403 and refused.json()["code"] == "FORBIDDEN"
+    # Another project registers the very same RSA key under the same kid: a token for the first
+    # project's audience still names the first project only
+    other = await new_project(name="Other")
+    assert (await register(client, other, kid="rs", alg="RS256", public_key_pem=keyed.rsa_public_pem)).status_code == 201
+    mine = (await client.get("/api/v1/project", headers=bearer(token))).json()["data"]
+    assert mine["id"] == keyed.project_id
+    theirs = token_of(keyed, aud=project_audience(other.project_id))
+    assert (await client.get("/api/v1/project", headers=bearer(theirs))).json()["data"]["id"] == other.project_id
+
+
+async def test_a_deleted_key_is_refused_at_once_by_every_gateway(client, gateway_client, keyed):
+    second = await gateway_client()
+    token = token_of(keyed, "es")
+    assert (await second.get("/api/v1/project", headers=bearer(token))).status_code == 200
+    deleted = await client.delete("/api/v1/jwt-keys/es", headers=keyed.auth)
+    assert deleted.status_code == 200 and deleted.json()["data"]["kid"] == "es"
+    for gateway in (client, second):
+        assert (await gateway.get("/api/v1/project", headers=bearer(token))).status_code == 401
+    assert (await client.delete("/api/v1/jwt-keys/es", headers=keyed.auth)).status_code == 404
+
+
+@pytest.mark.parametrize("body, problem", [
+    ({"kid": "k", "alg": "HS256", "secret": "short"}, "at least 32"),
+    ({"kid": "k", "alg": "HS256", "secret": None}, "HS256 takes `secret`"),
+    ({"kid": "k", "alg": "RS256", "secret": HS_SECRET}, "RS256 takes `public_key_pem`"),
+    ({"kid": "k", "alg": "HS256", "secret": "x" * 40, "public_key_pem": "pem"}, "and only it"),
+    ({"kid": "k", "alg": "HS256", "secret": "-----BEGIN PUBLIC KEY-----" + "x" * 40}, "not an HS256 secret"),
+    ({"kid": "k", "alg": "RS256", "public_key_pem": "rsa-private"}, "never the private one"),
+    ({"kid": "k", "alg": "RS256", "public_key_pem": "rsa-1024"}, "at least 2048 bits"),
+    ({"kid": "k", "alg": "ES256", "public_key_pem": "rsa-2048"}, "P-256"),
+    ({"kid": "k", "alg": "RS256", "public_key_pem": "not a pem"}, "not a PEM public key"),
+    ({"kid": "has space", "alg": "HS256", "secret": HS_SECRET}, "kid"),
+    ({"kid": "k", "alg": "none", "secret": HS_SECRET}, "alg"),
+])
+async def test_a_key_that_does_not_fit_its_algorithm_is_refused(client, new_project, body, problem):
+    project = await new_project()
+    pems = {"rsa-private": lambda: private_pem(rsa_key()), "rsa-1024": lambda: public_pem(rsa_key(1024)),
+            "rsa-2048": lambda: public_pem(rsa_key())}
+    if body.get("public_key_pem") in pems:
+        body = {**body, "public_key_pem": pems[body["public_key_pem"]]()}
+    refused = await register(client, project, **{k: v for k, v in body.items() if v is not None})
+    assert refused.status_code == 422 and refused.json()["code"] == "VALIDATION_ERROR"
+    assert problem in refused.json()["error"], refused.json()
+    assert (await client.get("/api/v1/jwt-keys", headers=project.auth)).json()["data"] == []
+
+
+async def test_a_kid_is_registered_once(client, keyed):
+    again = await register(client, keyed, kid="hs", alg="HS256", secret=HS_SECRET)
+    assert again.status_code == 409 and again.json()["code"] == "CONFLICT"
+
+
+async def test_a_key_of_one_project_never_signs_for_another(client, keyed, new_project):
+    """Any customer can register keys: the attacker's own key, named in a token for the victim's audience."""
+    attacker = await new_project(name="Attacker")
+    evil_secret = "the-attackers-own-secret-of-40-characters"
+    assert (await register(client, attacker, kid="evil", alg="HS256", secret=evil_secret)).status_code == 201
+    assert (await register(client, attacker, kid="hs", alg="HS256", secret=evil_secret)).status_code == 201
+    for kid in ("evil", "hs"):  # a kid only the attacker has, and one the victim has too
+        forged = signed(claims_for(keyed.audience), evil_secret, "HS256", kid)
+        assert (await client.get("/api/v1/project", headers=bearer(forged))).status_code == 401, kid
+    own = signed(claims_for(project_audience(attacker.project_id)), evil_secret, "HS256", "evil")
+    assert (await client.get("/api/v1/project", headers=bearer(own))).json()["data"]["id"] == attacker.project_id
+
+
+async def test_a_tenant_jwt_reaches_only_the_routes_that_act_for_its_tenants(client, keyed):
+    """Walks the whole spec: a project-wide route (every dashboard, metrics, keys...) refuses a tenant
+    JWT whatever scopes it asks for; a route marked x-tenant-route checks the tenant itself."""
+    spec = (await client.get("/openapi.json")).json()
+    token = bearer(token_of(keyed, scope="read write embed"))
+    tenant_routes = set()
+    for path, methods in spec["paths"].items():
+        if not path.startswith("/api/v1/") or path == "/api/v1/health":
+            continue
+        for method, operation in methods.items():
+            answer = await client.request(method.upper(), path.replace("{", "").replace("}", ""), headers=token)
+            refused = answer.status_code == 403 and ("tenant JWT may use only" in answer.text
+                                                     or operation["x-required-scope"] == "admin")
+            assert refused != bool(operation.get("x-tenant-route")), (method, path, answer.text)
+            if operation.get("x-tenant-route"):
+                tenant_routes.add((method, path))
+    assert {("get", "/api/v1/project"), ("post", "/api/v1/dashboards/iframe-token"),
+            ("delete", "/api/v1/iframe-tokens/{jti}")} <= tenant_routes
+
+
+async def test_the_seeds_requests_with_a_tenant_jwt(client, keyed, store, sharing):
+    """The embedding guide's calls, `Authorization: Bearer YOUR_JWT_TOKEN`, for the tenant the JWT names."""
+    token = bearer(token_of(keyed, "rs", sub="seed-user", scope="read write embed"))
+    made = await client.post("/api/v1/dashboards", headers=token, json={
+        "tenant_id": "org-123", "workspace_id": "workspace-456", "name": "Sales Dashboard",
+        "description": "Q4 Sales Analytics"})
+    assert made.status_code == 201, made.text
+    dashboard_id = made.json()["data"]["dashboard_id"]
+    assert (await client.post("/api/v1/dashboards", headers=token, json={
+        "tenant_id": "org-999", "workspace_id": "w", "name": "Not mine"})).status_code == 403
+    got = await client.get("/api/v1/dashboards/org-123", headers=token)
+    assert got.status_code == 200 and got.json()["data"]["dashboard_id"] == dashboard_id
+    other = await client.get("/api/v1/dashboards/org-999", headers=token)
+    assert other.status_code == 403 and other.json()["code"] == "FORBIDDEN"
+    embedded = await iframe_token(client, token, dashboard_id)
+    assert embedded.status_code == 200 and set(embedded.json()["data"]) == {"token", "dashboard_id", "expires_at"}
+    theirs = await tenant_dashboard(store, keyed, tenant_id="org-999")
+    async with asyncio.timeout(10):  # the API key sees every tenant's, once projected
+        while theirs not in str((await client.get("/api/v1/dashboards", headers=keyed.auth)).json()):
+            await asyncio.sleep(0.05)
+    listed = (await client.get("/api/v1/dashboards", headers=token)).json()
+    assert [d["tenant_id"] for d in listed["data"]] == ["org-123"] and theirs not in str(listed)
