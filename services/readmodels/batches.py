@@ -17,7 +17,7 @@ from services.readmodels.checkpoints import (
     write_checkpoint,
 )
 from services.readmodels.parking import park
-from services.readmodels.projection import Projection, Rows
+from services.readmodels.projection import Projection, Rows, WrittenKeys
 
 
 class LeaseLost(Exception):
@@ -34,15 +34,18 @@ def apply_batch(engine: Engine, projection: Projection, tables: dict[str, Table]
 
 def apply_in_transaction(conn: Connection, projection: Projection, tables: dict[str, Table],
                          checkpoint_name: str, events: Sequence[StoredEvent],
-                         lease: ProjectionLease | None = None) -> int:
-    """`apply_batch` inside the caller's transaction, which must commit rows and checkpoint together."""
+                         lease: ProjectionLease | None = None, written: WrittenKeys | None = None) -> int:
+    """`apply_batch` inside the caller's transaction, which must commit rows and checkpoint together.
+
+    `written`: only for tables that began empty and that only this caller writes (a rebuild's).
+    """
     if lease is not None and not lease.fence(conn):
         raise LeaseLost(projection.name)
     checkpoint = read_checkpoint(conn, checkpoint_name)
     todo = [event for event in events if event.seq > checkpoint]
     if not todo:
         return checkpoint
-    rows = Rows(conn, tables)
+    rows = Rows(conn, tables, written)
     projection.apply(todo, rows)
     rows.flush()
     write_checkpoint(conn, checkpoint_name, todo[-1].seq)

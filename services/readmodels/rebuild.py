@@ -35,7 +35,7 @@ from services.readmodels.checkpoints import (
     write_checkpoint,
 )
 from services.readmodels.database import create_tables, deferred_durability
-from services.readmodels.projection import Projection
+from services.readmodels.projection import Projection, WrittenKeys
 from services.readmodels.swap import swap_in
 
 REBUILD_SUFFIX = "__rebuild"
@@ -77,6 +77,7 @@ class Rebuild:
         self.tables = projection.tables(REBUILD_SUFFIX)
         self.checkpoint_name = projection.name + REBUILD_SUFFIX
         self.lease = ProjectionLease(projection.name, f"rebuild-{uuid.uuid4().hex[:8]}")
+        self.written = WrittenKeys()  # of the fresh tables: made again with them
 
     async def run(self, *, start_seq: int | None = None, start_time: datetime | None = None,
                   progress: Progress | None = None) -> RebuildReport:
@@ -95,6 +96,7 @@ class Rebuild:
         started = time.perf_counter()
         captured = (await self.reader.js.stream_info(self.reader.stream)).state.last_seq
         await asyncio.to_thread(self._create_fresh_tables)
+        self.written = WrittenKeys()
         report = RebuildReport(self.projection.name, start_seq or 1, captured, captured)
         report.events_read = await self._apply_range(
             start_seq=start_seq, start_time=start_time, end_seq=captured, progress=progress, total=captured)
@@ -134,7 +136,8 @@ class Rebuild:
             async for batch in self.reader.ordered_batches(start_seq=start_seq, start_time=start_time,
                                                            end_seq=end_seq, batch_size=self.batch_size):
                 with conn.begin():
-                    apply_in_transaction(conn, self.projection, self.tables, self.checkpoint_name, batch)
+                    apply_in_transaction(conn, self.projection, self.tables, self.checkpoint_name, batch,
+                                         written=self.written)
                 read += len(batch)
                 if progress is not None:
                     progress(read, total)
