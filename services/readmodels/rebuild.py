@@ -69,7 +69,7 @@ class RebuildReport:
 
 class Rebuild:
     def __init__(self, reader: EventReader, engine: Engine, projection: Projection,
-                 batch_size: int = 1000) -> None:
+                 batch_size: int = 1000, written_keys_limit: int = 1_000_000) -> None:
         self.reader = reader
         self.engine = engine
         self.projection = projection
@@ -77,7 +77,8 @@ class Rebuild:
         self.tables = projection.tables(REBUILD_SUFFIX)
         self.checkpoint_name = projection.name + REBUILD_SUFFIX
         self.lease = ProjectionLease(projection.name, f"rebuild-{uuid.uuid4().hex[:8]}")
-        self.written = WrittenKeys()  # of the fresh tables: made again with them
+        self.written_keys_limit = written_keys_limit
+        self.written = WrittenKeys(written_keys_limit)  # of the fresh tables: made again with them
 
     async def run(self, *, start_seq: int | None = None, start_time: datetime | None = None,
                   progress: Progress | None = None) -> RebuildReport:
@@ -96,7 +97,7 @@ class Rebuild:
         started = time.perf_counter()
         captured = (await self.reader.js.stream_info(self.reader.stream)).state.last_seq
         await asyncio.to_thread(self._create_fresh_tables)
-        self.written = WrittenKeys()
+        self.written = WrittenKeys(self.written_keys_limit)
         report = RebuildReport(self.projection.name, start_seq or 1, captured, captured)
         report.events_read = await self._apply_range(
             start_seq=start_seq, start_time=start_time, end_seq=captured, progress=progress, total=captured)
