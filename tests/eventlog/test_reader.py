@@ -21,7 +21,7 @@ def test_both_reply_subject_forms_give_nats_pys_sequence_and_time():
 
 
 @pytest.mark.parametrize("reply", [None, "", "_INBOX.abc.def", "$JS.API.CONSUMER.INFO.EVENTS.c1",
-                                   "$JS.ACK.EVENTS.c1.3.4217.17"])
+                                   "$JS.ACK.EVENTS.c1.3.4217.17", "_INBOX.a.b.c.d.5.6.7.8"])
 def test_a_delivery_that_is_not_from_a_stream_is_refused(reply):
     with pytest.raises(NotJSMessageError):
         sequence_and_time(reply)
