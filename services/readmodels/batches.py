@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Connection, Engine, Table
 
 from services.eventlog.reader import StoredEvent
 from services.readmodels.checkpoints import (
@@ -17,7 +17,7 @@ from services.readmodels.checkpoints import (
     write_checkpoint,
 )
 from services.readmodels.parking import park
-from services.readmodels.projection import Projection, Rows
+from services.readmodels.projection import Projection, Rows, WrittenKeys
 
 
 class LeaseLost(Exception):
@@ -29,17 +29,27 @@ def apply_batch(engine: Engine, projection: Projection, tables: dict[str, Table]
                 lease: ProjectionLease | None = None) -> int:
     """Apply the events not yet applied; answer the checkpoint after the commit."""
     with engine.begin() as conn:
-        if lease is not None and not lease.fence(conn):
-            raise LeaseLost(projection.name)
-        checkpoint = read_checkpoint(conn, checkpoint_name)
-        todo = [event for event in events if event.seq > checkpoint]
-        if not todo:
-            return checkpoint
-        rows = Rows(conn, tables)
-        projection.apply(todo, rows)
-        rows.flush()
-        write_checkpoint(conn, checkpoint_name, todo[-1].seq)
-        return todo[-1].seq
+        return apply_in_transaction(conn, projection, tables, checkpoint_name, events, lease)
+
+
+def apply_in_transaction(conn: Connection, projection: Projection, tables: dict[str, Table],
+                         checkpoint_name: str, events: Sequence[StoredEvent],
+                         lease: ProjectionLease | None = None, written: WrittenKeys | None = None) -> int:
+    """`apply_batch` inside the caller's transaction, which must commit rows and checkpoint together.
+
+    `written`: only for tables that began empty and that only this caller writes (a rebuild's).
+    """
+    if lease is not None and not lease.fence(conn):
+        raise LeaseLost(projection.name)
+    checkpoint = read_checkpoint(conn, checkpoint_name)
+    todo = [event for event in events if event.seq > checkpoint]
+    if not todo:
+        return checkpoint
+    rows = Rows(conn, tables, written)
+    projection.apply(todo, rows)
+    rows.flush()
+    write_checkpoint(conn, checkpoint_name, todo[-1].seq)
+    return todo[-1].seq
 
 
 def park_event(engine: Engine, projection: Projection, checkpoint_name: str, stored: StoredEvent,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError
 
@@ -53,3 +54,27 @@ def create_tables(engine: Engine, tables: Iterable[Table], attempts: int = 5) ->
             if attempt == attempts - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
+
+
+@contextmanager
+def deferred_durability(conn: Connection) -> Iterator[None]:
+    """Commits on `conn` that a power cut may take back (whole transactions, never half of one).
+
+    For work that a later durable commit makes durable with it: both backends write one log in
+    order, and a durable commit flushes it up to itself (SQLite's WAL under synchronous=FULL,
+    PostgreSQL's WAL under synchronous_commit=on). A rebuild's batches need no flush of their own
+    since only the swap makes them count; that flush was most of a rebuild's wait on SQLite.
+    """
+    sqlite_db = conn.dialect.name == "sqlite"
+    conn.exec_driver_sql("PRAGMA synchronous=NORMAL" if sqlite_db else "SET synchronous_commit TO off")
+    conn.commit()
+    try:
+        yield
+    finally:
+        try:
+            conn.rollback()
+            conn.exec_driver_sql("PRAGMA synchronous=FULL" if sqlite_db else "RESET synchronous_commit")
+            conn.commit()
+        except Exception:
+            conn.invalidate()  # never hand a relaxed connection back to the pool
+            raise

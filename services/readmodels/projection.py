@@ -8,9 +8,10 @@ Completed events in one batch become a single upsert.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, Table, select, tuple_
+from sqlalchemy import Connection, MetaData, Select, Table, bindparam, select, tuple_
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from contracts import Event
@@ -23,12 +24,40 @@ Row = dict[str, Any]
 Handler = Callable[[Any, "Rows"], None]
 
 
+class WrittenKeys:
+    """The keys a rebuild wrote into its fresh tables, which began empty and which nobody else
+    writes: a key not among them is in no row, and needs no SELECT to say so.
+
+    In a rebuild most reads are for rows not made yet (each new dashboard is looked up before it
+    is put); this saves a query per new row. Past `limit` keys a table's set is dropped and every
+    miss is read again: a long log costs time, never unbounded memory.
+    """
+
+    def __init__(self, limit: int = 1_000_000) -> None:
+        self.limit = limit
+        self.by_table: dict[str, set[Key]] = {}
+        self.overflowed: set[str] = set()
+
+    def never_written(self, table: str, key: Key) -> bool:
+        return table not in self.overflowed and key not in self.by_table.get(table, ())
+
+    def add(self, table: str, keys: Iterable[Key]) -> None:
+        if table in self.overflowed:
+            return
+        written = self.by_table.setdefault(table, set())
+        written.update(keys)
+        if len(written) > self.limit:
+            self.overflowed.add(table)
+            del self.by_table[table]
+
+
 class TableRows:
     """The rows of one table that a batch reads or changes, written back by `flush`."""
 
-    def __init__(self, conn: Connection, table: Table) -> None:
+    def __init__(self, conn: Connection, table: Table, written: WrittenKeys | None = None) -> None:
         self.conn = conn
         self.table = table
+        self.written = written
         self.key_columns = list(table.primary_key.columns)
         self.defaults = {c.name: c.default.arg if isinstance(c.default, ScalarElementColumnDefault) else None
                          for c in table.columns}
@@ -46,11 +75,11 @@ class TableRows:
         return self.cached[key]
 
     def _load(self, key: Key) -> Row | None:
-        if len(self.key_columns) == 1:
-            condition = self.key_columns[0] == key
-        else:
-            condition = tuple_(*self.key_columns) == tuple(key)
-        found = self.conn.execute(select(self.table).where(condition)).mappings().first()
+        if self.written is not None and self.written.never_written(self.table.name, key):
+            return None
+        values = (key,) if len(self.key_columns) == 1 else tuple(key)
+        found = self.conn.execute(_select_by_key(self.table),
+                                  {f"key_{i}": value for i, value in enumerate(values)}).mappings().first()
         return dict(found) if found else None
 
     def put(self, row: Row) -> Row:
@@ -91,7 +120,10 @@ class TableRows:
                 self.conn.execute(self.table.delete().where(self.key_columns[0].in_(keys)))
             else:
                 self.conn.execute(self.table.delete().where(tuple_(*self.key_columns).in_(keys)))
-        upsert_rows(self.conn, self.table, [row for k in self.dirty if (row := self.cached[k]) is not None])
+        kept = {key: row for key in self.dirty if (row := self.cached[key]) is not None}
+        upsert_rows(self.conn, self.table, list(kept.values()))
+        if self.written is not None:
+            self.written.add(self.table.name, kept)
 
     def delete_where(self, **equal: Any) -> None:
         """Delete every row whose columns hold these values, rows this batch never read included.
@@ -108,8 +140,8 @@ class TableRows:
 class Rows:
     """The tables of a projection as one batch sees them, by their logical names."""
 
-    def __init__(self, conn: Connection, tables: dict[str, Table]) -> None:
-        self._tables = {name: TableRows(conn, table) for name, table in tables.items()}
+    def __init__(self, conn: Connection, tables: dict[str, Table], written: WrittenKeys | None = None) -> None:
+        self._tables = {name: TableRows(conn, table, written) for name, table in tables.items()}
 
     def __getitem__(self, name: str) -> TableRows:
         return self._tables[name]
@@ -117,6 +149,13 @@ class Rows:
     def flush(self) -> None:
         for table_rows in self._tables.values():
             table_rows.flush()
+
+
+@lru_cache(maxsize=256)
+def _select_by_key(table: Table) -> Select:
+    """SELECT one row by its key (bound as key_0, key_1...), built once per table."""
+    return select(table).where(*(column == bindparam(f"key_{i}")
+                                 for i, column in enumerate(table.primary_key.columns)))
 
 
 class Projection:
