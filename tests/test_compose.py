@@ -5,7 +5,10 @@ with the gateway answering over HTTP (health, and a request with a project's key
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
+import re
+import secrets
 import subprocess
 import sys
 import time
@@ -44,6 +47,9 @@ def test_every_service_is_deployed_replicated_with_a_command_that_exists():
     assert environment["DASHLOOM_STREAM_REPLICAS"] == "3"
     assert environment["DASHLOOM_NATS_URL"].split(",") == [f"nats://{n}:4222" for n in NODES]
     assert environment["DASHLOOM_DATABASE_URL"].startswith("postgresql")
+    for name in (*SERVICES, "setup"):  # one sealing key for every replica, never one per container
+        assert services[name]["environment"]["DASHLOOM_SECRETS_KEY"].startswith("${DASHLOOM_SECRETS_KEY:?")
+    assert services["sharing"]["environment"]["DASHLOOM_SMTP_URL"] == "${DASHLOOM_SMTP_URL:-}"
     for node in NODES:
         assert services[node]["command"] == ["nats-server", "-c", "/etc/nats/nats-cluster.conf"]
         assert services[node]["environment"] == {"NATS_SERVER_NAME": node}
@@ -100,8 +106,19 @@ def answered_within(seconds: float, ask, good) -> httpx.Response:
         time.sleep(0.5)
 
 
+def interpolated(environment: dict[str, str]) -> dict[str, str]:
+    """The environment as compose passes it: `${NAME:?message}` and `${NAME:-default}` filled in; the
+    required secrets key is one generated for this run, as an operator's `openssl rand -base64 32`."""
+    given = {"DASHLOOM_SECRETS_KEY": base64.b64encode(secrets.token_bytes(32)).decode()}
+
+    def value(match: re.Match) -> str:
+        name, kind, rest = match.groups()
+        return given.get(name) or os.environ.get(name) or ("" if kind == "?" else rest)
+    return {key: re.sub(r"\$\{(\w+):([?-])([^}]*)\}", value, text) for key, text in environment.items()}
+
+
 def test_the_cluster_the_setup_job_and_every_service_command_start(local_cluster, database_url, tmp_path):
-    environment = {**os.environ, **COMPOSE["services"]["setup"]["environment"],
+    environment = {**os.environ, **interpolated(COMPOSE["services"]["setup"]["environment"]),
                    "DASHLOOM_NATS_URL": local_cluster, "DASHLOOM_DATABASE_URL": database_url,
                    "DASHLOOM_STATE_DIR": str(tmp_path / "state"), "DASHLOOM_HEARTBEAT_SECONDS": "0.5",
                    "DASHLOOM_HTTP_PORT": str(free_port()), "DASHLOOM_HTTP_HOST": "127.0.0.1"}
