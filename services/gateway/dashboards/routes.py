@@ -122,7 +122,7 @@ async def list_dashboards(request: Request, caller: Caller, tenants: Tenants, li
         return dashboards_answer(rows, total, limit, offset)
 
     # The version first: the rows are then at least that new. Both reads leave the event loop.
-    version = await asyncio.to_thread(state.versions.version, generation_status.name)
+    version = await state.versions.version(generation_status.name)
     key = ("dashboards", caller.project_id, limit, offset, tenants.tenant_id, tenants.among, workspace_id, search)
     body = state.answers.get(key, version) or state.answers.put(key, version, await asyncio.to_thread(build))
     return JsonAnswer(body)
