@@ -22,9 +22,10 @@ from services.gateway.dashboards.access import (
     TYPED_IDS,
     DashboardOrTenant,
     TenantId,
-    Tenants,
+    TenantQuery,
     UsableTenant,
     VisibleDashboard,
+    tenant_filter,
 )
 from services.gateway.dashboards.commands import Dashboard, DashboardGone, create_dashboard, delete_dashboard
 from services.gateway.dashboards.models import (
@@ -103,7 +104,7 @@ async def create_tenant_dashboard(body: Annotated[DashboardCreate, Depends(tenan
 
 
 @router.get("/dashboards", openapi_extra=TENANT_ROUTE, response_model=DashboardPage)
-async def list_dashboards(request: Request, caller: Caller, tenants: Tenants, limit: Limit = 100,
+async def list_dashboards(request: Request, caller: Caller, tenant_id: TenantQuery = None, limit: Limit = 100,
                           offset: Offset = 0,
                           skip: Annotated[int | None, Query(ge=0, le=1_000_000_000,
                                                             description="The embedding guide's name for offset")] = None,
@@ -113,6 +114,7 @@ async def list_dashboards(request: Request, caller: Caller, tenants: Tenants, li
         if offset and offset != skip:
             raise ApiError(422, "skip and offset are the same thing: give one of them")
         offset = skip
+    tenants = tenant_filter(caller, tenant_id)
     state = request.app.state
 
     def build() -> bytes:
