@@ -39,7 +39,7 @@ from services.gateway.dashboards.models import (
 from services.gateway.dashboards.queries import dashboards_page, tenant_dashboards, version_blobs, versions_page
 from services.gateway.edge.auth import TENANT_ROUTE
 from services.gateway.edge.bounds import ResourceId, TitleQuery, plain_line
-from services.gateway.edge.dependencies import Caller, Limit, Offset, ReadModels, applied, off_the_loop
+from services.gateway.edge.dependencies import Caller, Limit, Offset, ReadModels, applied, off_the_loop, principal_of
 from services.gateway.edge.envelope import ApiError, JsonAnswer, Page, Success, ok, page
 from services.gateway.generation.models import GenerationOut
 from services.gateway.generation.projections import generation_status
@@ -104,7 +104,7 @@ async def create_tenant_dashboard(body: Annotated[DashboardCreate, Depends(tenan
 
 
 @router.get("/dashboards", openapi_extra=TENANT_ROUTE, response_model=DashboardPage)
-async def list_dashboards(request: Request, caller: Caller, tenant_id: TenantQuery = None, limit: Limit = 100,
+async def list_dashboards(request: Request, tenant_id: TenantQuery = None, limit: Limit = 100,
                           offset: Offset = 0,
                           skip: Annotated[int | None, Query(ge=0, le=1_000_000_000,
                                                             description="The embedding guide's name for offset")] = None,
@@ -114,6 +114,7 @@ async def list_dashboards(request: Request, caller: Caller, tenant_id: TenantQue
         if offset and offset != skip:
             raise ApiError(422, "skip and offset are the same thing: give one of them")
         offset = skip
+    caller = principal_of(request)  # not `Caller`: the busiest route solves one dependency fewer
     tenants = tenant_filter(caller, tenant_id)
     state = request.app.state
 
