@@ -47,7 +47,7 @@ from services.gateway.viewer import routes as viewer
 from services.gateway.viewer.bundle import VegaBundle
 from services.gateway.webhooks import integrations
 from services.gateway.webhooks import routes as webhooks
-from services.readmodels.versions import VersionReader
+from services.readmodels.versions import SharedVersionReads, VersionReader
 from services.runtime.sealing import secret_box
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
@@ -134,7 +134,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.state.budgets = gateway.budgets
     app.state.usage = gateway.usage
     app.state.answers = AnswerCache()
-    app.state.versions = VersionReader(gateway.engine)
+    app.state.versions = SharedVersionReads(VersionReader(gateway.engine))
     app.state.blobs = gateway.blobs
     app.state.console_sessions = gateway.sessions
     app.state.dashboard_specs = DashboardSpecs(gateway.engine, gateway.blobs)

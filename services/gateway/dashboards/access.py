@@ -97,8 +97,11 @@ class TenantFilter:
     among: frozenset[str] | None  # None: every tenant (and none); a set: only dashboards of these
 
 
-async def tenant_filter(caller: Caller, tenant_id: Annotated[str | None, Query(
-        pattern=TENANT_ID, description="Only this tenant's dashboards")] = None) -> TenantFilter:
+# The list route's own query parameter (one dependency fewer to solve on the busiest route).
+TenantQuery = Annotated[str | None, Query(pattern=TENANT_ID, description="Only this tenant's dashboards")]
+
+
+def tenant_filter(caller: Principal, tenant_id: str | None) -> TenantFilter:
     if tenant_id is not None:
         return TenantFilter(tenant_of(caller, tenant_id), None)
     return TenantFilter(None, caller.tenant_ids)
@@ -107,4 +110,3 @@ async def tenant_filter(caller: Caller, tenant_id: Annotated[str | None, Query(
 VisibleDashboard = Annotated[Row, Depends(dashboard_in_path)]
 DashboardOrTenant = Annotated[Named, Depends(dashboard_or_tenant)]
 UsableTenant = Annotated[str, Depends(tenant_in_path)]
-Tenants = Annotated[TenantFilter, Depends(tenant_filter)]
