@@ -33,7 +33,7 @@ class BlobNotFound(Exception):
 
 
 def check_name(name: str) -> str:
-    if not _NAME.match(name) or ".." in name:
+    if not _NAME.fullmatch(name) or ".." in name:
         raise ValueError(f"invalid blob name: {name!r}")
     return name
 

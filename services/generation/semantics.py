@@ -305,7 +305,7 @@ def _ordered(facts: Facts) -> Semantic | None:
     for order in ORDERS:
         if len(seen) >= 2 and seen <= set(order):
             return Semantic("ordered", detail="natural", order=order, evidence=["values of a known order"])
-    if len(seen) >= 3 and all(GRADE.match(value) for value in seen):  # A..F, A1..G5, B+
+    if len(seen) >= 3 and all(GRADE.fullmatch(value) for value in seen):  # A..F, A1..G5, B+
         return Semantic("ordered", detail="grade", order=sorted(seen), evidence=["letter grades"])
     return None
 

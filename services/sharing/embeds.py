@@ -99,7 +99,7 @@ class IframeTokens:
         raise Refusal(409, "this token kept changing while revoking it; try again")
 
     async def _history(self, caller: Caller, jti: str) -> list[StoredEvent]:
-        history = await self.store.load(IframeTokenIssued.aggregate, jti) if _JTI.match(jti) else []
+        history = await self.store.load(IframeTokenIssued.aggregate, jti) if _JTI.fullmatch(jti) else []
         issued = history[0].event if history else None
         if (not isinstance(issued, IframeTokenIssued) or issued.project_id != caller.project_id
                 or (caller.tenant_ids is not None and issued.payload.tenant_id not in caller.tenant_ids)):

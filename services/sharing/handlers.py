@@ -43,7 +43,7 @@ def token_digest(token: str) -> str:
 
 def normalized_email(address: str) -> str:
     email = address.strip().lower()
-    if len(email) > 254 or not _EMAIL.match(email):
+    if len(email) > 254 or not _EMAIL.fullmatch(email):
         raise Refusal(422, f"not an email address: {address!r}")
     return email
 

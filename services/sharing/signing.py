@@ -41,7 +41,7 @@ class SigningKey:
 
 def project_of_kid(kid: str) -> str | None:
     """The project a kid names, or None when it is not one of Dashloom's kids."""
-    found = _KID.match(kid)
+    found = _KID.fullmatch(kid)
     return found["project"] if found else None
 
 

@@ -36,7 +36,7 @@ def plain_line(value: str) -> str:
 
 
 def _iso_date(value: object) -> object:
-    if value is not None and not (isinstance(value, str) and _ISO_DATE.match(value)):
+    if value is not None and not (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
         raise ValueError("must be an ISO 8601 date, e.g. 2024-01-01")
     return value
 
