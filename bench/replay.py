@@ -8,7 +8,8 @@ default 30,000 gives 210,000 events), then in one run measures:
            bus's own rate (ARCHITECTURE.md: about six times pull `fetch`)
   raw      pull-fetch every event from JetStream and decode it into its pydantic model
   rebuild  `Rebuild` of the `generations` projection into fresh tables, verified and swapped
-           (SQLite file, and PostgreSQL when it answers)
+           (SQLite file, and PostgreSQL when it answers); past 50,000 events the event loop only
+           reads and a second process decodes and writes (services/readmodels/rebuild_writer.py)
 and prints events per second and the rebuild's ratio to each baseline. Each baseline runs before
 and after the rebuilds; the faster of its two passes counts. Target: rebuild >= 50% of bare.
 """

@@ -33,8 +33,13 @@ class StoredEvent:
     type: str
     version: int
     data: bytes
-    stored_at: datetime
+    stored_ns: int  # when the stream stored it, in ns since the epoch
     _event: Event | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def stored_at(self) -> datetime:
+        # Made on demand: most projections never read it, and a replay would make one per event.
+        return datetime.fromtimestamp(self.stored_ns / 1e9, UTC)
 
     @property
     def event(self) -> Event:
@@ -52,7 +57,7 @@ class StoredEvent:
             event_type, version = envelope["type"], envelope["version"]
         return cls(seq=seq, event_id=headers.get("Nats-Msg-Id", ""),
                    subject=msg.subject, type=event_type, version=int(version), data=msg.data,
-                   stored_at=datetime.fromtimestamp(stored_ns / 1e9, UTC))
+                   stored_ns=stored_ns)
 
 
 def sequence_and_time(reply: str | None) -> tuple[int, int]:
@@ -108,19 +113,26 @@ class EventReader:
 
     async def ordered_batches(self, *, end_seq: int, start_seq: int | None = None,
                               start_time: datetime | None = None,
-                              batch_size: int = 1000) -> AsyncIterator[list[StoredEvent]]:
+                              batch_size: int = 1000, backlog: int | None = None) -> AsyncIterator[list[StoredEvent]]:
         """The whole stream's events up to `end_seq` (which it holds), in order, `batch_size` at a time.
 
         Read through an ordered push consumer: the server pushes without waiting for a pull per
         batch, about six times the rate of `fetch` (ARCHITECTURE.md). For replays and rebuilds,
         which read in order and share no durable.
+
+        `backlog`: for a caller that awaits other work between batches (the reading goes on
+        meanwhile), at most this many events wait; past it the callback waits too, and the server
+        holds the rest (flow control answers only what was delivered). Batches may then be larger.
         """
         if start_seq is not None and start_seq > end_seq:
             return
         arrived: list[Msg] = []
-        enough = asyncio.Event()
+        enough, room = asyncio.Event(), asyncio.Event()
 
         async def collect(msg: Msg) -> None:
+            while backlog is not None and len(arrived) >= backlog:
+                room.clear()
+                await room.wait()
             arrived.append(msg)
             if len(arrived) >= batch_size:
                 enough.set()
@@ -142,6 +154,7 @@ class EventReader:
                         continue
                 enough.clear()
                 batch, arrived[:] = [StoredEvent.from_msg(m) for m in arrived], []
+                room.set()
                 quiet_since, expected = time.monotonic(), _contiguous(batch, expected)
                 if batch[-1].seq >= end_seq:
                     yield [e for e in batch if e.seq <= end_seq]

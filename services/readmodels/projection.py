@@ -7,6 +7,9 @@ Completed events in one batch become a single upsert.
 
 from __future__ import annotations
 
+import importlib
+import pickle
+import sys
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
@@ -17,7 +20,7 @@ from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from contracts import Event
 from services.eventlog.reader import StoredEvent
 from services.readmodels.database import create_tables
-from services.readmodels.upsert import upsert_rows
+from services.readmodels.upsert import insert_new_rows, upsert_rows
 
 Key = Any
 Row = dict[str, Any]
@@ -121,9 +124,15 @@ class TableRows:
             else:
                 self.conn.execute(self.table.delete().where(tuple_(*self.key_columns).in_(keys)))
         kept = {key: row for key in self.dirty if (row := self.cached[key]) is not None}
-        upsert_rows(self.conn, self.table, list(kept.values()))
-        if self.written is not None:
-            self.written.add(self.table.name, kept)
+        if self.written is None:
+            upsert_rows(self.conn, self.table, list(kept.values()))
+            return
+        new = [row for key, row in kept.items() if self.written.never_written(self.table.name, key)]
+        insert_new_rows(self.conn, self.table, new)
+        if len(new) < len(kept):
+            upsert_rows(self.conn, self.table,
+                        [row for key, row in kept.items() if not self.written.never_written(self.table.name, key)])
+        self.written.add(self.table.name, kept)
 
     def delete_where(self, **equal: Any) -> None:
         """Delete every row whose columns hold these values, rows this batch never read included.
@@ -188,8 +197,30 @@ class Projection:
         copies = MetaData()
         return {name: table.to_metadata(copies, name=f"{name}{suffix}") for name, table in self._tables.items()}
 
+    def import_path(self) -> tuple[str, str] | None:
+        """(module, name) under which this projection is a module-level name, found through its
+        handlers' module: how another process (a rebuild's writer) gets the same projection."""
+        for module_name in {handler.__module__ for handler in self.handlers.values()}:
+            module = sys.modules.get(module_name)
+            for name, value in vars(module).items() if module else ():
+                if value is self:
+                    return module_name, name
+        return None
+
+    def __reduce__(self):
+        path = self.import_path()
+        if path is None:
+            raise pickle.PicklingError(f"projection {self.name} is not a module-level name of its handlers' module")
+        return _imported_projection, path
+
     def apply(self, events: Iterable[StoredEvent], rows: Rows) -> None:
         for stored in events:
             handler = self.handlers.get(stored.type)
             if handler is not None:
                 handler(stored.event, rows)
+
+
+def _imported_projection(module_name: str, name: str) -> Projection:
+    projection = getattr(importlib.import_module(module_name), name)
+    assert isinstance(projection, Projection), f"{module_name}.{name} is not a projection"
+    return projection

@@ -36,9 +36,13 @@ from services.readmodels.checkpoints import (
 )
 from services.readmodels.database import create_tables, deferred_durability
 from services.readmodels.projection import Projection, WrittenKeys
+from services.readmodels.rebuild_writer import RebuildWriter, WriterFailed, can_write_beside
 from services.readmodels.swap import swap_in
 
 REBUILD_SUFFIX = "__rebuild"
+# From this many events on, a rebuild writes in a second process (rebuild_writer.py): below it,
+# the process's start (about a second) costs more than it saves.
+WRITER_PROCESS_FROM = 50_000
 Progress = Callable[[int, int], None]  # (events read so far, events to read)
 
 
@@ -61,6 +65,7 @@ class RebuildReport:
     rows: dict[str, int] = field(default_factory=dict)
     # Compared with the live tables at the same checkpoint: None when live was behind.
     matches_live: bool | None = None
+    written_beside: bool = False  # the bulk written by a second process (rebuild_writer.py)
 
     @property
     def events_per_second(self) -> float:
@@ -69,7 +74,8 @@ class RebuildReport:
 
 class Rebuild:
     def __init__(self, reader: EventReader, engine: Engine, projection: Projection,
-                 batch_size: int = 1000, written_keys_limit: int = 1_000_000) -> None:
+                 batch_size: int = 1000, written_keys_limit: int = 1_000_000,
+                 writer_process_from: int = WRITER_PROCESS_FROM) -> None:
         self.reader = reader
         self.engine = engine
         self.projection = projection
@@ -78,7 +84,8 @@ class Rebuild:
         self.checkpoint_name = projection.name + REBUILD_SUFFIX
         self.lease = ProjectionLease(projection.name, f"rebuild-{uuid.uuid4().hex[:8]}")
         self.written_keys_limit = written_keys_limit
-        self.written = WrittenKeys(written_keys_limit)  # of the fresh tables: made again with them
+        self.written: WrittenKeys | None = WrittenKeys(written_keys_limit)  # of the fresh tables
+        self.writer_process_from = writer_process_from
 
     async def run(self, *, start_seq: int | None = None, start_time: datetime | None = None,
                   progress: Progress | None = None) -> RebuildReport:
@@ -96,11 +103,25 @@ class Rebuild:
                    progress: Progress | None) -> RebuildReport:
         started = time.perf_counter()
         captured = (await self.reader.js.stream_info(self.reader.stream)).state.last_seq
-        await asyncio.to_thread(self._create_fresh_tables)
-        self.written = WrittenKeys(self.written_keys_limit)
-        report = RebuildReport(self.projection.name, start_seq or 1, captured, captured)
-        report.events_read = await self._apply_range(
-            start_seq=start_seq, start_time=start_time, end_seq=captured, progress=progress, total=captured)
+        writer = None
+        if captured - (start_seq or 1) + 1 >= self.writer_process_from and can_write_beside(self.engine, self.projection):
+            # started now, so that the process starts while the tables are made and the reading begins
+            writer = RebuildWriter(self.engine, self.projection, REBUILD_SUFFIX, self.checkpoint_name,
+                                   self.written_keys_limit)
+        try:
+            await asyncio.to_thread(self._create_fresh_tables)
+            self.written = WrittenKeys(self.written_keys_limit)
+            report = RebuildReport(self.projection.name, start_seq or 1, captured, captured)
+            if writer is not None:
+                report.events_read = await self._write_beside(writer, start_seq, start_time, captured, progress)
+                report.written_beside = True
+                self.written = None  # the worker knew which keys it wrote; from here every miss is read
+            else:
+                report.events_read = await self._apply_range(
+                    start_seq=start_seq, start_time=start_time, end_seq=captured, progress=progress, total=captured)
+        finally:
+            if writer is not None:
+                await writer.close()
         await asyncio.to_thread(self._in_transaction, self.lease.take_over)
         try:
             report.final_seq = (await self.reader.js.stream_info(self.reader.stream)).state.last_seq
@@ -142,6 +163,23 @@ class Rebuild:
                 read += len(batch)
                 if progress is not None:
                     progress(read, total)
+        return read
+
+    async def _write_beside(self, writer: RebuildWriter, start_seq: int | None, start_time: datetime | None,
+                            end_seq: int, progress: Progress | None) -> int:
+        """`_apply_range`, with the decoding and writing in a second process (rebuild_writer.py)."""
+        read = 0
+        try:
+            async for batch in self.reader.ordered_batches(start_seq=start_seq, start_time=start_time,
+                                                           end_seq=end_seq, batch_size=self.batch_size,
+                                                           backlog=4 * self.batch_size):
+                await writer.submit(batch)
+                read += len(batch)
+                if progress is not None:
+                    progress(read, end_seq)
+            await writer.finish()
+        except WriterFailed as error:
+            raise RebuildFailed(str(error)) from error
         return read
 
     def _verify_and_swap(self, report: RebuildReport) -> None:

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
 
 from services.eventlog.reader import StoredEvent
 from services.gateway.generation.projections import generation_status
@@ -99,7 +98,7 @@ def test_a_batch_delivered_again_after_its_commit_is_skipped(engine, tmp_path):
     """A redelivered batch (an ack lost after the commit, an owner that overlapped) counts once."""
     create_read_model_tables(engine, event_counts)
     events = [StoredEvent(seq=n, event_id=str(n), subject="events.generation.g1", type=event.type, version=1,
-                          data=event.model_dump_json().encode(), stored_at=datetime.now(UTC))
+                          data=event.model_dump_json().encode(), stored_ns=time.time_ns())
               for n, event in enumerate(many_generations(2), start=1)]
     for delivery in (events[:10], events[5:], events):
         apply_batch(engine, event_counts, event_counts.tables(), "event_counts", delivery)

@@ -36,7 +36,7 @@ async def issue_api_key(store: EventStore, project_id: str, name: str, scopes: l
 
 
 async def rotate_api_key(store: EventStore, project_id: str, key_id: str, grace: timedelta,
-                         ) -> tuple[IssuedKey, datetime]:
+                         predecessor: str | None = None) -> tuple[IssuedKey, datetime]:
     """A new key now; the old one keeps working until the grace period ends (Stripe's "roll key").
 
     One append: ApiKeyRotated, decided on the old key's events, carries the successor. A rotation
@@ -44,7 +44,7 @@ async def rotate_api_key(store: EventStore, project_id: str, key_id: str, grace:
     successor that was never issued.
     """
     key, successor_id, old_expires = new_api_key(), new_id(), datetime.now(UTC) + grace
-    birth = await _birth(store, key_id)
+    birth = await _birth(store, key_id, predecessor)
 
     def decide(history: Sequence[Event]) -> list[Event]:
         old = _live_key([*birth, *history], project_id)
@@ -57,8 +57,8 @@ async def rotate_api_key(store: EventStore, project_id: str, key_id: str, grace:
     return IssuedKey(successor_id, key, seq), old_expires
 
 
-async def revoke_api_key(store: EventStore, project_id: str, key_id: str) -> int:
-    birth = await _birth(store, key_id)
+async def revoke_api_key(store: EventStore, project_id: str, key_id: str, predecessor: str | None = None) -> int:
+    birth = await _birth(store, key_id, predecessor)
 
     def decide(history: Sequence[Event]) -> list[Event]:
         _live_key([*birth, *history], project_id, rotated_ok=True)
@@ -68,19 +68,32 @@ async def revoke_api_key(store: EventStore, project_id: str, key_id: str) -> int
     return seq
 
 
-async def _birth(store: EventStore, key_id: str) -> list[Event]:
+async def _birth(store: EventStore, key_id: str, predecessor: str | None = None) -> list[Event]:
     """How the key came to be, when its own events do not say: a key issued by a rotation begins
-    with its predecessor's ApiKeyRotated (an event that never changes), read as its ApiKeyIssued."""
+    with its predecessor's ApiKeyRotated (an event that never changes), read as its ApiKeyIssued.
+
+    `predecessor` (the read model's `replaced_by`) is only where to look first: the answer is the
+    predecessor's own event. Without it, or when it does not say so, every rotation is read.
+    """
     own = await store.load(ApiKeyIssued.aggregate, key_id)
     if own and isinstance(own[0].event, ApiKeyIssued):
         return []
+    if predecessor is not None:
+        for stored in await store.load(ApiKeyRotated.aggregate, predecessor):
+            if (issued := _issued_by(stored.event, key_id)) is not None:
+                return [issued]
     async for batch in store.reader.batches(subject=subject_for(ApiKeyRotated.aggregate, ">")):
         for stored in batch:
-            event = stored.event
-            if isinstance(event, ApiKeyRotated) and event.payload.new_key_id == key_id and event.payload.successor:
-                return [ApiKeyIssued(project_id=event.project_id, aggregate_id=key_id, occurred_at=event.occurred_at,
-                                     payload={**event.payload.successor.model_dump(), "replaces_key_id": event.aggregate_id})]
+            if (issued := _issued_by(stored.event, key_id)) is not None:
+                return [issued]
     return []
+
+
+def _issued_by(event: Event, key_id: str) -> ApiKeyIssued | None:
+    if isinstance(event, ApiKeyRotated) and event.payload.new_key_id == key_id and event.payload.successor:
+        return ApiKeyIssued(project_id=event.project_id, aggregate_id=key_id, occurred_at=event.occurred_at,
+                            payload={**event.payload.successor.model_dump(), "replaces_key_id": event.aggregate_id})
+    return None
 
 
 def _live_key(history: Sequence[Event], project_id: str, rotated_ok: bool = False) -> ApiKeyIssuedPayload:

@@ -18,3 +18,9 @@ def keys_of(conn: Connection, project_id: str) -> list[ApiKeyOut]:
     rows = conn.execute(select(api_keys).where(api_keys.c.project_id == project_id)
                         .order_by(api_keys.c.created_at)).all()
     return [ApiKeyOut.model_validate(row) for row in rows]
+
+
+def predecessor(conn: Connection, project_id: str, key_id: str) -> str | None:
+    """The key whose rotation issued this one, as far as the read model knows yet."""
+    return conn.execute(select(api_keys.c.key_id).where(api_keys.c.replaced_by == key_id,
+                                                        api_keys.c.project_id == project_id)).scalar()

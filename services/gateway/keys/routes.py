@@ -61,7 +61,8 @@ async def rotate_api_key(key_id: ResourceId, caller: Admin, store: Store, engine
                          body: ApiKeyRotate | None = None):
     grace = timedelta(hours=(body or ApiKeyRotate()).grace_period_hours)
     with _decided("rotating"):
-        issued, _ = await commands.rotate_api_key(store, caller.project_id, key_id, grace)
+        issued, _ = await commands.rotate_api_key(store, caller.project_id, key_id, grace,
+                                                  await _predecessor(engine, caller.project_id, key_id))
     await applied(request, "projects", issued.seq)
     return ok({**(await _find(engine, caller.project_id, issued.key_id)).model_dump(), "key": issued.key}, 201)
 
@@ -69,9 +70,14 @@ async def rotate_api_key(key_id: ResourceId, caller: Admin, store: Store, engine
 @router.delete("/{key_id}", response_model=Success[ApiKeyOut])
 async def revoke_api_key(key_id: ResourceId, caller: Admin, store: Store, engine: ReadModels, request: Request):
     with _decided("revoking"):
-        seq = await commands.revoke_api_key(store, caller.project_id, key_id)
+        seq = await commands.revoke_api_key(store, caller.project_id, key_id,
+                                            await _predecessor(engine, caller.project_id, key_id))
     await applied(request, "projects", seq)
     return ok((await _find(engine, caller.project_id, key_id)).model_dump())
+
+
+async def _predecessor(engine, project_id: str, key_id: str) -> str | None:
+    return await off_the_loop(engine, lambda conn: queries.predecessor(conn, project_id, key_id))
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
 
 from services.eventlog.reader import StoredEvent
 from services.readmodels.checkpoints import write_checkpoint
@@ -11,7 +11,7 @@ from services.readmodels.parking import park
 
 def stored(seq: int) -> StoredEvent:
     return StoredEvent(seq=seq, event_id="e-1", subject="events.generation.g1", type="DashboardRequested",
-                       version=2, data=b"{}", stored_at=datetime.now(UTC))
+                       version=2, data=b"{}", stored_ns=time.time_ns())
 
 
 async def test_a_parked_event_shows_in_health_and_degrades_it(client, new_project, engine):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from contracts import ApiKeyIssued, ApiKeyRotated
 from services.eventlog.store import EventStore
-from services.gateway.keys.commands import rotate_api_key
+from services.gateway.keys.commands import revoke_api_key, rotate_api_key
 from services.gateway.keys.models import api_keys
 from services.readmodels.consistency import wait_for_checkpoint
 
@@ -160,3 +160,30 @@ async def test_a_rotation_is_one_append_and_its_successor_works_from_it(client, 
     assert (await client.delete(f"/api/v1/api-keys/{third['id']}", headers=project.auth)).status_code == 200
     assert (await client.get("/api/v1/project", headers={"Authorization": f"Bearer {third['key']}"})).status_code == 401
     assert (await client.post(f"/api/v1/api-keys/{successor.key_id}/rotate", headers=project.auth)).status_code == 409
+
+
+class NoScans(EventStore):
+    """A store that refuses to read every rotation: the predecessor's own events must do."""
+
+    def __init__(self, js) -> None:
+        super().__init__(js)
+        reader_batches = self.reader.batches
+
+        def batches(**options):
+            assert not (options.get("subject") or "").endswith(".>"), "read every rotation"
+            return reader_batches(**options)
+
+        self.reader.batches = batches  # type: ignore[method-assign]
+
+
+async def test_a_rotation_born_key_is_found_through_its_predecessor_without_reading_every_rotation(
+        client, new_project, js, engine):
+    project = await new_project()
+    old = (await client.post("/api/v1/api-keys", json={"name": "svc"}, headers=project.auth)).json()["data"]
+    successor, _ = await rotate_api_key(EventStore(js), project.project_id, old["id"], timedelta(hours=1))
+    third, _ = await rotate_api_key(NoScans(js), project.project_id, successor.key_id, timedelta(hours=1),
+                                    predecessor=old["id"])
+    assert third.key_id != successor.key_id
+    # a wrong hint costs a scan, never a wrong answer
+    revoked = await revoke_api_key(EventStore(js), project.project_id, third.key_id, predecessor=old["id"])
+    assert revoked > third.seq
