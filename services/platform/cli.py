@@ -30,7 +30,7 @@ from services.platform.up import prepare_bus, run_platform
 from services.readmodels.checkpoints import bookkeeping, read_checkpoint
 from services.readmodels.database import create_read_model_engine, create_tables
 from services.readmodels.parking import list_parked, retry_parked
-from services.readmodels.rebuild import PartialRebuildRefused, Rebuild
+from services.readmodels.rebuild import PartialRebuildRefused, Rebuild, RebuildFailed
 from services.runtime.settings import Settings
 
 app = typer.Typer(help="Dashloom: run the platform, replay projections, inspect the event log.",
@@ -149,6 +149,8 @@ def replay_rebuild(
     settings = Settings()
     engine = create_read_model_engine(settings.resolved_database_url)
     names = list(ALL_PROJECTIONS) if all_ else [name]
+    writer_threshold = ({} if settings.rebuild_writer_process_from is None
+                        else {"writer_process_from": settings.rebuild_writer_process_from})
 
     async def rebuild_all(js):
         for projection_name in names:
@@ -159,10 +161,12 @@ def replay_rebuild(
                 def progress(done: int, total: int) -> None:
                     elapsed = bar.tasks[0].elapsed or 0
                     bar.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f}" if elapsed else "-")
-                report = await Rebuild(EventReader(js), engine, ALL_PROJECTIONS[projection_name],
-                                       batch_size).run(start_seq=from_seq, start_time=from_time, progress=progress)
+                report = await Rebuild(EventReader(js), engine, ALL_PROJECTIONS[projection_name], batch_size,
+                                       **writer_threshold).run(start_seq=from_seq, start_time=from_time,
+                                                               progress=progress)
+            beside = " (written by a second process)" if report.written_beside else ""
             console.print(f"{report.projection}: {report.events_read} events up to seq {report.final_seq} "
-                          f"in {report.seconds:.1f}s ({report.events_per_second:,.0f}/s); rows {report.rows}; "
+                          f"in {report.seconds:.1f}s ({report.events_per_second:,.0f}/s){beside}; rows {report.rows}; "
                           f"matches live: {report.matches_live}")
 
     try:
@@ -170,6 +174,9 @@ def replay_rebuild(
     except PartialRebuildRefused as refusal:
         console.print(f"[red]{refusal}[/red]")
         raise typer.Exit(2) from None
+    except RebuildFailed as failure:  # nothing was swapped in: the live tables are as they were
+        console.print(f"[red]rebuild failed, live tables unchanged: {failure}[/red]")
+        raise typer.Exit(1) from None
 
 
 def _event_line(stored) -> bytes:

@@ -19,9 +19,10 @@ from tests.factories import many_generations
 from tests.readmodels.running import all_rows, caught_up, running
 
 
-def dashloom(*args: str, nats_url: str, database_url: str, **kwargs) -> subprocess.CompletedProcess:
+def dashloom(*args: str, nats_url: str, database_url: str, env_extra: dict[str, str] | None = None,
+             **kwargs) -> subprocess.CompletedProcess:
     environment = {**os.environ, "DASHLOOM_NATS_URL": nats_url, "DASHLOOM_DATABASE_URL": database_url,
-                   "COLUMNS": "200"}
+                   "COLUMNS": "200", **(env_extra or {})}
     return subprocess.run([sys.executable, "-m", "services.platform", *args], env=environment,
                           capture_output=True, text=True, timeout=120, **kwargs)
 
@@ -53,6 +54,20 @@ async def test_rebuild_all_reports_and_swaps(nats_server, js, engine, database_u
     create_read_model_tables(engine, project_access)
     with engine.connect() as conn:
         assert {"projects", "api_keys", "share_links"} <= set(inspect(conn).get_table_names())
+
+
+async def test_rebuild_written_by_a_second_process_from_the_command_line(nats_server, js, engine, database_url,
+                                                                         log_of_40_generations):
+    """The writer process is spawned from `python -m services.platform`: it imports the projection anew."""
+    async with running(js, engine, generation_status):
+        await caught_up(engine, generation_status, 280)
+    live = all_rows(engine, generation_status)
+    result = dashloom("replay", "rebuild", "generations", nats_url=nats_server.url, database_url=database_url,
+                      env_extra={"DASHLOOM_REBUILD_WRITER_PROCESS_FROM": "0"})
+    assert result.returncode == 0, result.stderr
+    assert "generations: 280 events up to seq 280" in result.stderr
+    assert "(written by a second process)" in result.stderr and "matches live: True" in result.stderr
+    assert all_rows(engine, generation_status) == live
 
 
 async def test_rebuild_refuses_an_unknown_projection(nats_server, database_url, log_of_40_generations):
