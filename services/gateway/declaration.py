@@ -12,6 +12,7 @@ PROJECTIONS = (generation_status, project_access, metrics, integrations, embeddi
 SERVICE = ServiceDeclaration(
     name="gateway",
     projections=PROJECTIONS,
-    tasks=("services.gateway.app:serve_http", "services.gateway.generation.retention:sweep_uploads"),
+    tasks=("services.gateway.app:serve_http", "services.gateway.generation.retention:sweep_uploads",
+           "services.gateway.dashboards.blob_sweep:sweep_deleted_dashboards"),
     tables=tuple(table for projection in PROJECTIONS for table in projection.tables().values()),
 )

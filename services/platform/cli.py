@@ -149,8 +149,6 @@ def replay_rebuild(
     settings = Settings()
     engine = create_read_model_engine(settings.resolved_database_url)
     names = list(ALL_PROJECTIONS) if all_ else [name]
-    writer_threshold = ({} if settings.rebuild_writer_process_from is None
-                        else {"writer_process_from": settings.rebuild_writer_process_from})
 
     async def rebuild_all(js):
         for projection_name in names:
@@ -161,9 +159,9 @@ def replay_rebuild(
                 def progress(done: int, total: int) -> None:
                     elapsed = bar.tasks[0].elapsed or 0
                     bar.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f}" if elapsed else "-")
-                report = await Rebuild(EventReader(js), engine, ALL_PROJECTIONS[projection_name], batch_size,
-                                       **writer_threshold).run(start_seq=from_seq, start_time=from_time,
-                                                               progress=progress)
+                rebuild = Rebuild(EventReader(js), engine, ALL_PROJECTIONS[projection_name], batch_size,
+                                  writer_process_from=settings.rebuild_writer_process_from)
+                report = await rebuild.run(start_seq=from_seq, start_time=from_time, progress=progress)
             beside = " (written by a second process)" if report.written_beside else ""
             console.print(f"{report.projection}: {report.events_read} events up to seq {report.final_seq} "
                           f"in {report.seconds:.1f}s ({report.events_per_second:,.0f}/s){beside}; rows {report.rows}; "

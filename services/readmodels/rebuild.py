@@ -41,7 +41,7 @@ from services.readmodels.swap import swap_in
 
 REBUILD_SUFFIX = "__rebuild"
 # From this many events on, a rebuild writes in a second process (rebuild_writer.py): below it,
-# the process's start (about a second) costs more than it saves.
+# the process's start (about a second) costs more than it saves. The CLI takes it from Settings.
 WRITER_PROCESS_FROM = 50_000
 Progress = Callable[[int, int], None]  # (events read so far, events to read)
 

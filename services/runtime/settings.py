@@ -29,8 +29,8 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = 5.0
     read_your_writes_timeout: float = 3.0
     # `dashloom replay rebuild`: from this many events on, a second process decodes and writes
-    # (services/readmodels/rebuild_writer.py); empty: the rebuild's own threshold.
-    rebuild_writer_process_from: int | None = None
+    # (services/readmodels/rebuild_writer.py).
+    rebuild_writer_process_from: int = 50_000
     # Requests per project per window, by plan (JSON in the environment: {"free": 1000, ...}).
     rate_limits: dict[str, int] = {"free": 1000, "premium": 1000}
     rate_limit_window: int = 3600

@@ -41,7 +41,14 @@ def _count(event: DashboardRequested, rows: Rows) -> None:
 
 
 def writer_children() -> list[psutil.Process]:
-    return [p for p in psutil.Process().children() if "spawn_main" in " ".join(p.cmdline())]
+    found = []
+    for child in psutil.Process().children():
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:  # gone, or a zombie, since it was listed
+            pass
+    return found
 
 
 async def test_a_rebuild_written_beside_equals_the_live_projection_row_for_row(js, store, engine):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
@@ -58,17 +58,23 @@ class UploadRetention:
         return ended
 
     async def run(self, stop: asyncio.Event, every: float = SWEEP_EVERY_SECONDS) -> None:
-        while not stop.is_set():
-            try:
-                deleted = await self.sweep()
-                if deleted:
-                    log.info("deleted %d uploads past their retention", len(deleted))
-            except Exception as error:  # the bus or the database away: next round
-                log.warning("upload sweep failed: %s", type(error).__name__)
-            try:
-                await asyncio.wait_for(stop.wait(), every)
-            except TimeoutError:
-                pass
+        await run_sweeps(stop, "uploads past their retention", self.sweep, every)
+
+
+async def run_sweeps(stop: asyncio.Event, what: str, sweep: Callable[[], Awaitable[list[str]]],
+                     every: float = SWEEP_EVERY_SECONDS) -> None:
+    """Call `sweep` every `every` seconds until `stop`; a failed round is logged and tried again."""
+    while not stop.is_set():
+        try:
+            deleted = await sweep()
+            if deleted:
+                log.info("deleted %d files: %s", len(deleted), what)
+        except Exception as error:  # the bus or the database away: next round
+            log.warning("sweep of %s failed: %s", what, type(error).__name__)
+        try:
+            await asyncio.wait_for(stop.wait(), every)
+        except TimeoutError:
+            pass
 
 
 async def sweep_uploads(context) -> None:
