@@ -7,23 +7,12 @@ import time
 
 import pytest
 
-from services.eventlog.blobs import DiskBlobStore, ObjectStoreBlobStore
 from services.gateway.generation.retention import UploadRetention
 from services.readmodels.consistency import wait_for_checkpoint
 from tests.factories import generation_lifecycle, requested
+from tests.gateway.conftest import one_chunk
 
 HOUR = 3600.0
-
-
-@pytest.fixture(params=["disk", "nats"])
-def blobs(request, tmp_path, js):
-    if request.param == "disk":
-        return DiskBlobStore(tmp_path / "blobs")
-    return ObjectStoreBlobStore(js, spool_dir=tmp_path)
-
-
-async def one_chunk(data: bytes):
-    yield data
 
 
 @pytest.fixture
