@@ -127,11 +127,12 @@ class TableRows:
         if self.written is None:
             upsert_rows(self.conn, self.table, list(kept.values()))
             return
-        new = [row for key, row in kept.items() if self.written.never_written(self.table.name, key)]
+        new: list[Row] = []
+        known: list[Row] = []
+        for key, row in kept.items():
+            (new if self.written.never_written(self.table.name, key) else known).append(row)
         insert_new_rows(self.conn, self.table, new)
-        if len(new) < len(kept):
-            upsert_rows(self.conn, self.table,
-                        [row for key, row in kept.items() if not self.written.never_written(self.table.name, key)])
+        upsert_rows(self.conn, self.table, known)
         self.written.add(self.table.name, kept)
 
     def delete_where(self, **equal: Any) -> None:

@@ -36,13 +36,10 @@ from services.readmodels.checkpoints import (
 )
 from services.readmodels.database import create_tables, deferred_durability
 from services.readmodels.projection import Projection, WrittenKeys
-from services.readmodels.rebuild_writer import RebuildWriter, WriterFailed, can_write_beside
+from services.readmodels.rebuild_writer import WRITER_PROCESS_FROM, RebuildWriter, WriterFailed, can_write_beside
 from services.readmodels.swap import swap_in
 
 REBUILD_SUFFIX = "__rebuild"
-# From this many events on, a rebuild writes in a second process (rebuild_writer.py): below it,
-# the process's start (about a second) costs more than it saves. The CLI takes it from Settings.
-WRITER_PROCESS_FROM = 50_000
 Progress = Callable[[int, int], None]  # (events read so far, events to read)
 
 
@@ -108,14 +105,14 @@ class Rebuild:
             # started now, so that the process starts while the tables are made and the reading begins
             writer = RebuildWriter(self.engine, self.projection, REBUILD_SUFFIX, self.checkpoint_name,
                                    self.written_keys_limit)
+        # The worker knows which keys it wrote, this process does not: after it, every miss is read.
+        self.written = WrittenKeys(self.written_keys_limit) if writer is None else None
         try:
             await asyncio.to_thread(self._create_fresh_tables)
-            self.written = WrittenKeys(self.written_keys_limit)
             report = RebuildReport(self.projection.name, start_seq or 1, captured, captured)
             if writer is not None:
                 report.events_read = await self._write_beside(writer, start_seq, start_time, captured, progress)
                 report.written_beside = True
-                self.written = None  # the worker knew which keys it wrote; from here every miss is read
             else:
                 report.events_read = await self._apply_range(
                     start_seq=start_seq, start_time=start_time, end_seq=captured, progress=progress, total=captured)

@@ -30,6 +30,10 @@ from services.readmodels.batches import apply_in_transaction
 from services.readmodels.database import create_read_model_engine, deferred_durability
 from services.readmodels.projection import Projection, WrittenKeys
 
+# From this many events on, a rebuild writes in a second process: below it, the process's start
+# (about a second) costs more than it saves.
+WRITER_PROCESS_FROM = 50_000
+
 # What crosses to the worker per event: a tuple pickles at a third of a dataclass's cost.
 EventFields = tuple[int, str, str, str, int, bytes, int]
 

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.readmodels.rebuild_writer import WRITER_PROCESS_FROM
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DASHLOOM_", extra="ignore")
@@ -30,7 +32,7 @@ class Settings(BaseSettings):
     read_your_writes_timeout: float = 3.0
     # `dashloom replay rebuild`: from this many events on, a second process decodes and writes
     # (services/readmodels/rebuild_writer.py).
-    rebuild_writer_process_from: int = 50_000
+    rebuild_writer_process_from: int = WRITER_PROCESS_FROM
     # Requests per project per window, by plan (JSON in the environment: {"free": 1000, ...}).
     rate_limits: dict[str, int] = {"free": 1000, "premium": 1000}
     rate_limit_window: int = 3600

@@ -9,15 +9,15 @@ sweep at once.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from services.eventlog.blobs import BlobStore, open_blob_store
-from services.gateway.dashboards.models import dashboard_versions, dashboards
+from services.gateway.dashboards.queries import files_deleted_since
+from services.gateway.edge.dependencies import off_the_loop
 from services.gateway.generation.retention import run_sweeps
 
 LOOK_BACK_SECONDS = 7 * 86400.0
@@ -38,18 +38,11 @@ class DeletedDashboardFiles:
         """Remove the files of the dashboards deleted since the last sweep; answer their names."""
         now = self.clock()
         since = now - self.look_back if self.swept_at is None else self.swept_at - self.margin
-        names = await asyncio.to_thread(self._files_deleted_since, datetime.fromtimestamp(since, UTC))
+        names = await off_the_loop(self.engine, lambda conn: files_deleted_since(conn, datetime.fromtimestamp(since, UTC)))
         for name in names:
             await self.blobs.delete(name)
         self.swept_at = now
         return names
-
-    def _files_deleted_since(self, since: datetime) -> list[str]:
-        query = (select(dashboard_versions.c.spec_blob, dashboard_versions.c.pdf_blob, dashboard_versions.c.upload_blob)
-                 .join(dashboards, dashboards.c.dashboard_id == dashboard_versions.c.dashboard_id)
-                 .where(dashboards.c.deleted_at >= since))
-        with self.engine.connect() as conn:
-            return sorted({name for row in conn.execute(query) for name in row if name})
 
 
 async def sweep_deleted_dashboards(context) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 from sqlalchemy import Connection, Row, func, select
 
@@ -53,6 +54,14 @@ def versions_page(conn: Connection, dashboard_id: str, limit: int, offset: int) 
                              .limit(limit).offset(offset)).all())
     total = conn.execute(select(func.count()).select_from(dashboard_versions).where(mine)).scalar_one()
     return rows, total
+
+
+def files_deleted_since(conn: Connection, since: datetime) -> list[str]:
+    """Spec, PDF and upload of every version of the dashboards deleted at or after `since`."""
+    query = (select(dashboard_versions.c.spec_blob, dashboard_versions.c.pdf_blob, dashboard_versions.c.upload_blob)
+             .join(dashboards, dashboards.c.dashboard_id == dashboard_versions.c.dashboard_id)
+             .where(dashboards.c.deleted_at >= since))
+    return sorted({name for row in conn.execute(query) for name in row if name})
 
 
 def version_blobs(conn: Connection, dashboard_id: str) -> list[tuple[str, str | None, str | None, str]]:
