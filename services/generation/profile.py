@@ -18,7 +18,7 @@ import polars as pl
 from services.generation.reading import UnreadableFile
 from services.generation.scalars import bounds
 from services.generation.semantics import Semantic, TableModel, apply_override, classify, table_model
-from services.generation.time_axis import TIME, CalendarParts, calendar_parts, decimal_year, text_date
+from services.generation.time_axis import TIME, CalendarParts, calendar_parts, decimal_year, epoch_time, text_date
 
 EXACT_DISTINCT_ROWS = 200_000
 SAMPLE_ROWS = 5000  # the sample the semantic rules read beside the statistics
@@ -97,6 +97,8 @@ def _parsing(sample: pl.DataFrame) -> list[pl.Expr]:
             elif _is_text_number(sample[name]):
                 parsed.append(_text_number(name).alias(name))
         elif dtype.is_float() and (as_date := decimal_year(sample[name])) is not None:
+            parsed.append(as_date)
+        elif dtype.is_numeric() and (as_date := epoch_time(sample[name])) is not None:
             parsed.append(as_date)
     return parsed
 

@@ -61,7 +61,16 @@ ADDITIVE_WORDS = frozenset({
     "volume", "precip", "precipitation", "rain", "rainfall", "snow", "snowfall", "bookings", "donations",
     "tickets", "emissions", "consumption", "production", "output", "exports", "imports", "gross", "net",
     "crimes", "offenses", "offences", "murders", "homicides", "robberies", "assaults", "burglaries", "thefts",
-    "arrests", "collisions", "crashes", "injuries", "casualties", "fatalities", "victims", "claims", "complaints"})
+    "arrests", "collisions", "crashes", "injuries", "casualties", "fatalities", "victims", "claims", "complaints",
+    "ridership", "riders", "boardings", "entries", "takings", "receipts", "turnover", "revenues", "arrivals",
+    "departures", "admissions", "affected", "individuals", "persons", "people", "bill", "tip", "tips", "fare",
+    "fares", "fee", "fees", "charge", "charges", "gsp", "gdp", "gnp", "gva"})
+# A qualifier makes a figure an attribute of the row's thing, whatever else its name says: a customer's
+# previous bookings, a loan's amount collected ever, calls per day, the average basket.
+QUALIFIER_WORDS = frozenset({"previous", "prev", "prior", "ever", "since", "lifetime", "cumulative", "cum", "ytd",
+                             "todate", "per", "avg", "average", "mean", "median", "pct", "percent", "ratio", "rate"})
+# Words of a per-row total: in a table of things (customers), a customer's total minutes are an attribute.
+TOTAL_WORDS = frozenset({"total", "totals", "sum", "tot"})
 # stocks, rates, ratios, prices, scores, per-record attributes: they average, never add up
 LEVEL_WORDS = frozenset({
     "rate", "rates", "ratio", "pct", "percent", "percentage", "share", "avg", "average", "mean", "median",
@@ -70,12 +79,13 @@ LEVEL_WORDS = frozenset({
     "density", "util", "utilization", "population", "pop", "balance", "bal", "inventory", "stock", "level",
     "per", "capita", "margin", "mag", "magnitude", "grade", "gpa", "bmi", "dewpt", "vis", "visibility", "hg",
     "wind", "distance", "duration", "delay", "time", "lifetime", "capacity", "size", "area", "value", "values",
-    "earnings", "yield", "interest", "unemployment", "inflation", "gdp", "rank", "rating", "probability",
+    "earnings", "yield", "interest", "unemployment", "inflation", "rank", "rating", "probability", "occupancy",
     "sf", "sqft", "sq", "ft", "feet", "acres", "mm", "cm", "km", "kg", "lbs", "lb", "oz", "mph", "kmh", "mpg"})
 # What people look for first: the headline measures of each kind of data, by what they measure.
 # Only the order of the key measures comes from here (what a measure is decided above).
 HEADLINE_WORDS: dict[str, set[str]] = {
     "money": {"price", "prices", "sales", "sale", "revenue", "revenues", "turnover", "amount", "amnt", "amt", "cost",
+              "takings", "receipts", "bill", "tip", "tips", "charge", "charges",
               "costs", "spend", "spending", "expenditure", "profit", "profits", "earnings", "income", "salary",
               "wage", "wages", "pay", "fare", "fares", "fee", "fees", "funded", "loan", "loans", "budget",
               "donations", "value"},
@@ -92,7 +102,7 @@ HEADLINE_WORDS: dict[str, set[str]] = {
                     "writing", "science", "yield", "efficiency", "accuracy", "satisfaction", "rate"},
     "environment": {"temp", "temperature", "precip", "precipitation", "rainfall", "snowfall", "emissions", "co2",
                     "pollution", "aqi", "mag", "magnitude"},
-    "economy": {"gdp", "unemployment", "inflation"},
+    "economy": {"gdp", "gsp", "gnp", "gva", "unemployment", "inflation", "emp", "employment", "employed"},
     "body": {"height", "mass"},
 }
 KEY_WORDS = frozenset(word for words in HEADLINE_WORDS.values() for word in words)
@@ -232,10 +242,15 @@ def _calendar(facts: Facts) -> Semantic | None:
             order = weekdays[0] if weekdays else None
             return Semantic("ordered", detail="weekday", order=order, evidence=["weekday names"])
         return None
-    if has_word(name, YEAR_WORDS):
-        low, high = facts.column.minimum, facts.column.maximum
+    low, high = facts.column.minimum, facts.column.maximum
+    if has_word(name, YEAR_WORDS) and not _position_name(name):
         if facts.whole and low is not None and full_year(pl.lit(0), int(low), int(high)) is not None:
             return Semantic("calendar", detail="year", evidence=[f"named a year, whole numbers {low}..{high}"])
+    if facts.whole and low is not None and _year_prefixed(name) and 1800 <= low and high <= 2100:
+        return Semantic("calendar", detail="year", evidence=[f"named for a year ('{name}'), whole numbers {low}..{high}"])
+    if _position_name(name) and facts.whole and facts.within(0, 366):
+        return Semantic("calendar", detail="position", evidence=[f"a position in the calendar ('{name}'): "
+                                                                f"whole numbers {low}..{high}, never an amount"])
     checks = [(QUARTER_WORDS, "quarter", (1, 4)), (MONTH_WORDS, "month", (1, 12)), (DAY_WORDS, "day", (1, 31)),
               (HOUR_WORDS, "hour", (0, 24)), (MINUTE_WORDS, "minute", (0, 59)), (WEEKDAY_WORDS, "weekday", (0, 7))]
     for words, part, bounds in checks:
@@ -247,6 +262,25 @@ def _calendar(facts: Facts) -> Semantic | None:
     return None
 
 
+CALENDAR_UNITS = frozenset({"day", "week", "month", "quarter", "year", "hour", "minute", "wk", "yr", "mo"})
+POSITION_NAMES = frozenset({"doy", "yday", "wday", "mday", "woy", "dow", "dayofweek", "dayofyear", "dayofmonth",
+                            "weekofyear", "weekday", "weeknum", "isoweek"})
+
+
+def _position_name(name: str) -> bool:
+    """'day_of_year', 'week_in_month', 'doy': a place within a calendar period, not an amount."""
+    words = tokens(name)
+    if POSITION_NAMES & set(words):
+        return True
+    units = [w for w in words if w in CALENDAR_UNITS]
+    return len(units) >= 2 and bool({"of", "in", "within"} & set(words))
+
+
+def _year_prefixed(name: str) -> bool:
+    """'yearacc', 'yearVeh', 'year_built', 'yrsold': a year of something."""
+    return any(t.startswith(("year", "yr")) and not t.startswith("years") for t in tokens(name))
+
+
 def _identifier(facts: Facts) -> Semantic | None:
     name, column = facts.name, facts.column
     named_id = has_word(name, ID_WORDS) or name.lower().endswith("id") and len(name) > 3
@@ -255,11 +289,35 @@ def _identifier(facts: Facts) -> Semantic | None:
             return Semantic("identifier", "distinct", evidence=["a row number: every integer of its range once"])
     if named_id and facts.unique_share > 0.3 and not facts.dtype.is_float():
         return Semantic("identifier", "distinct", evidence=["named an id, many distinct values"])
+    if named_id and (not facts.numeric or facts.whole) and not has_word(name, ADDITIVE_WORDS | LEVEL_WORDS):
+        if facts.distinct > MAX_CODES:  # a key that repeats: the movie of each rating, the plot of each capture
+            return Semantic("identifier", "distinct", evidence=[f"named an id, {facts.distinct} distinct keys"])
+        return Semantic("code", evidence=[f"named an id of {facts.distinct} things: a key to group by, not an amount"])
+    if facts.whole and facts.distinct >= 20 and _names_a_thing(name):
+        return Semantic("identifier", "distinct", evidence=[f"whole numbers naming one {name.lower()} each "
+                                                            f"({facts.distinct} of them): a number with no arithmetic"])
     if not facts.numeric and facts.rows >= 10 and facts.unique_share >= 0.95 and facts.distinct > 10:
         return Semantic("identifier", "distinct", evidence=[f"text unique in {facts.unique_share:.0%} of rows"])
     if not facts.numeric and has_word(name, NAME_WORDS) and (facts.distinct > 1000 or facts.unique_share >= 0.8):
         return Semantic("identifier", "distinct", evidence=[f"names of {facts.distinct} things"])
     return None
+
+
+# Things a whole number names when the column is called just that (flight 1545, store 12, chick 7):
+# its number, never an amount. Counts of them are plurals (flights, stores).
+THING_WORDS = frozenset({"flight", "trip", "order", "invoice", "ticket", "route", "store", "shop", "branch", "customer",
+                         "client", "account", "user", "member", "patient", "subject", "participant", "case", "plot",
+                         "station", "stop", "site", "vehicle", "tail", "product", "item", "movie", "film", "book",
+                         "song", "track", "game", "match", "player", "team", "school", "hospital", "building", "room",
+                         "device", "machine", "sensor", "bus", "train", "ride", "session", "transaction", "record",
+                         "entry", "batch", "lot", "animal", "tree", "well", "household", "person", "respondent",
+                         "individual", "employee", "student", "unit", "cell", "sample", "specimen", "experiment"})
+MAX_CODES = 60  # a key of at most this many values groups rows (a plot, a region); more is an id
+
+
+def _names_a_thing(name: str) -> bool:
+    words = [t for t in tokens(name) if not t.isdigit() and t not in ID_WORDS]
+    return len(words) == 1 and words[0] in THING_WORDS
 
 
 def _digits(value) -> int:
@@ -275,7 +333,7 @@ def _code(facts: Facts) -> Semantic | None:
         return Semantic("code", evidence=[f"named a code or place, whole numbers {low}..{high}"])
     if low > 0 and _digits(low) == _digits(high) >= 5 and facts.unique_share > 0.1 and not measure_named:
         return Semantic("code", evidence=[f"fixed-width {_digits(low)}-digit numbers (a zip, FIPS or other code)"])
-    if facts.distinct <= 10 and 0 <= low and high <= 20 and not measure_named and not facts.dtype.is_float():
+    if facts.distinct <= 10 and 0 <= low and high <= 20 and not measure_named:
         return Semantic("code", evidence=[f"{facts.distinct} small whole numbers: a category code"])
     return None
 
@@ -312,6 +370,9 @@ def _ordered(facts: Facts) -> Semantic | None:
 
 def _measure(facts: Facts) -> Semantic:
     name = facts.name
+    if has_word(name, QUALIFIER_WORDS):
+        return Semantic("level", "mean", evidence=["a qualified figure (previous, ever, per, average...): an attribute"
+                                                   " of each row's thing, never a grand total"])
     if has_word(name, LEVEL_WORDS):
         return Semantic("level", "mean", evidence=["named a level, rate, price or per-record attribute"])
     if has_word(name, ADDITIVE_WORDS):

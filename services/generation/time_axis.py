@@ -43,6 +43,8 @@ def text_date(sample: pl.Series) -> pl.Expr | None:
         return None
     if present.str.contains(r"^\d+(\.\d+)?$").all():  # plain numbers are not dates, even as %Y%m%d
         return None
+    if (quarters := quarter_date(sample)) is not None:
+        return quarters
     head = present.head(20)
     for fmt, suffix in TEXT_DATE_FORMATS:
         if (head + suffix).str.strptime(pl.Datetime, fmt, strict=False).null_count() > head.len() // 10:
@@ -53,6 +55,48 @@ def text_date(sample: pl.Series) -> pl.Expr | None:
             column = pl.col(sample.name)
             source = column + pl.lit(suffix) if suffix else column
             return _with_century(source.str.strptime(pl.Datetime, fmt, strict=False), fmt).alias(sample.name)
+    return None
+
+
+# "1998 Q1", "1998Q1", "1998-Q1", "Q1 1998", "Q1-1998"; a bare "2014" among them is its year's start
+_QUARTER_YEAR = r"^\s*(\d{4})\s*[-/ ]?\s*[Qq]([1-4])\s*$"
+_YEAR_QUARTER = r"^\s*[Qq]([1-4])\s*[-/ ]?\s*(\d{4})\s*$"
+_YEAR = r"^\s*(\d{4})\s*$"
+
+
+def quarter_date(sample: pl.Series) -> pl.Expr | None:
+    """Quarters spelled as text, as the first day of each quarter, if they are 95% of the sample."""
+    present = sample.drop_nulls().cast(pl.String)
+    spelled = present.str.contains(_QUARTER_YEAR) | present.str.contains(_YEAR_QUARTER)
+    if present.len() == 0 or not spelled.any() or (spelled | present.str.contains(_YEAR)).mean() < 0.95:
+        return None
+    text = pl.col(sample.name).cast(pl.String)
+    year = pl.coalesce(text.str.extract(_QUARTER_YEAR, 1), text.str.extract(_YEAR_QUARTER, 2),
+                       text.str.extract(_YEAR, 1)).cast(pl.Int32, strict=False)
+    quarter = pl.coalesce(text.str.extract(_QUARTER_YEAR, 2), text.str.extract(_YEAR_QUARTER, 1),
+                          pl.lit("1")).cast(pl.Int32, strict=False)
+    return pl.when(year.is_between(1000, 2200)).then(pl.datetime(year, (quarter - 1) * 3 + 1, 1)).alias(sample.name)
+
+
+EPOCH_WORDS = frozenset({"timestamp", "time", "date", "datetime", "ts", "epoch", "unix", "created", "updated", "at",
+                         "when", "moment"})
+_EPOCH_SECONDS = (1e8, 4.2e9)  # 1973 .. 2103
+_EPOCH_MILLISECONDS = (1e11, 4.2e12)
+
+
+def epoch_time(sample: pl.Series) -> pl.Expr | None:
+    """Unix epoch seconds or milliseconds, in a whole-number column named like a moment."""
+    values = sample.drop_nulls()
+    if not values.dtype.is_numeric() or values.len() < 3 or not EPOCH_WORDS & set(tokens(sample.name)):
+        return None
+    if not bool((values == values.round(0)).all()):
+        return None
+    least, most = bounds(values)
+    column = pl.col(sample.name).cast(pl.Int64, strict=False)
+    if _EPOCH_SECONDS[0] <= least and most <= _EPOCH_SECONDS[1]:
+        return pl.from_epoch(column, time_unit="s").alias(sample.name)
+    if _EPOCH_MILLISECONDS[0] <= least and most <= _EPOCH_MILLISECONDS[1]:
+        return pl.from_epoch(column, time_unit="ms").alias(sample.name)
     return None
 
 
@@ -70,8 +114,10 @@ def _with_century(parsed: pl.Expr, fmt: str) -> pl.Expr:
 
 
 def full_year(column: pl.Expr, low: int, high: int) -> pl.Expr | None:
-    """A year column as four digits: 1977 stays; 63..92 becomes 1963..1992; None if not years."""
-    if 1700 <= low and high <= 2200:
+    """A year column as four digits: 1977 stays; 63..92 becomes 1963..1992; None if not years.
+    Early years of the common era stay as they are when the column reaches the second millennium
+    (an ice core every 20 years from 20 to 2000)."""
+    if 1 <= low and 1000 <= high <= 2200:
         return column
     if 0 <= low and high <= 99:
         this_year = date.today().year % 100

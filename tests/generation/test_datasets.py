@@ -1,13 +1,17 @@
-"""The 17 public datasets in ../shared/datasets, each uploaded as a new user would: through the
-gateway, the bus and a real worker; their answers pass ../shared/tools/check_dashboard.py, and
-every page draws in Chromium (screenshots in test-artifacts/datasets/, to look at).
+"""The 41 public datasets in ../shared/datasets (`.csv.gz` ones too), each made into a dashboard
+that ../shared/tools/check_dashboard.py accepts.
 
-One backend only: this is about what the dashboards say, not about the read models.
+Two tests: one per dataset runs the worker's own steps (read, profile, choose) and the checker,
+so a dataset that still falls short is one strict expected failure with its reason, and the list
+can only shrink; one uploads every dataset as a new user would, through the gateway, the bus and a
+real worker, checks the answers the same way and draws every page in Chromium (screenshots in
+test-artifacts/datasets/, to look at). One backend only: this is about what dashboards say.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import subprocess
 import sys
@@ -15,18 +19,67 @@ from pathlib import Path
 
 import pytest
 
+from services.generation.choosing import choose_cards
+from services.generation.profile import profile_table
+from services.generation.reading import columnar_table
 from tests.generation.test_generate import generate
 from tests.generation.test_viewer_browser import ARTIFACTS, browser, open_dashboard, served  # noqa: F401
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 DATASETS = SHARED / "datasets"
 CHECKER = SHARED / "tools" / "check_dashboard.py"
-FILES = sorted(p for p in DATASETS.glob("*.csv")) if DATASETS.is_dir() else []
+FILES = sorted(p for p in DATASETS.glob("*.csv*") if p.name.endswith((".csv", ".csv.gz"))) if DATASETS.is_dir() else []
+DATASET_COUNT = 41
+
+# What each dataset that still fails lacks (issue 19): a strict xfail, so one that starts passing fails
+# the suite until it leaves this list.
+STILL_FAILING: dict[str, str] = {
+    "AirPassengers.csv": "a long table's value column is not summed",
+    "ChickWeight.csv": "Time (days since start) is not a relative time axis; weight is summed",
+    "MplsStops.csv.gz": "an event log: stops are not counted over time and by category",
+    "attrition.csv": "an entity table: a per-entity rate leads instead of the count",
+    "breaches.csv": "an event log: breaches are not counted by category",
+    "cms_patient_experience.csv": "org_pac_id, an id stored as a number, is a measure",
+    "complete.csv": "plot_id is a measure; weight (per-record) is summed; occurrences are not counted",
+    "mlc_churn.csv": "an entity table: total_day_minutes is summed and leads",
+    "movielens.csv.gz": "epoch-second timestamps are missed; movieId is a measure",
+    "nassCDS.csv": "the accident year is a measure; occurrences are not counted",
+    "prisonLF.csv": "a level (count) is summed across quarters",
+    "tips.csv": "an event log: bills are not counted; tip is not summed",
+}
+
+
+def table_bytes(path: Path) -> bytes:
+    return gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+
+
+def check(saved: list[Path]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(CHECKER), str(DATASETS / "expectations.json"), *map(str, saved)],
+                          capture_output=True, text=True)
+
+
+def test_the_datasets_are_all_here():
+    assert len(FILES) == DATASET_COUNT, f"the datasets are beside the repository: {DATASETS}"
+    assert set(STILL_FAILING) <= {p.name for p in FILES}
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, id=p.name, marks=[pytest.mark.xfail(strict=True, reason=STILL_FAILING[p.name])]
+                 if p.name in STILL_FAILING else []) for p in FILES])
+def test_each_dataset_passes_the_checker(path: Path, tmp_path: Path):
+    table = tmp_path / path.name.removesuffix(".gz")
+    table.write_bytes(table_bytes(path))
+    profile = profile_table(columnar_table(table, "csv", tmp_path))
+    saved = tmp_path / f"{path.name}.json"
+    saved.write_text(json.dumps({"data": {"dashboard": choose_cards(profile, path.stem)}}, default=str))
+    checked = check([saved])
+    assert checked.returncode == 0 and ": PASS" in checked.stdout, checked.stdout
 
 
 async def dashboard_answer(client, project, path: Path) -> dict:
     """The generation's answer, waiting for it when the POST answers 202."""
-    answer = await generate(client, project, path.read_bytes(), filename=path.name, title=path.stem)
+    name = path.name.removesuffix(".gz")
+    answer = await generate(client, project, table_bytes(path), filename=name, title=Path(name).stem)
     assert answer.status_code in (200, 202), f"{path.name}: {answer.text}"
     body = answer.json()
     generation_id = body["data"]["generation_id"]
@@ -42,9 +95,8 @@ async def dashboard_answer(client, project, path: Path) -> dict:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_every_dataset_gets_a_dashboard_its_owner_would_keep(served, browser, client, new_project,  # noqa: F811
-                                                                    worker, database_url):
-    assert len(FILES) == 17, f"the datasets are beside the repository: {DATASETS}"
+async def test_every_dataset_through_the_platform_draws_and_passes(served, browser, client, new_project,  # noqa: F811
+                                                                  worker, database_url):
     project = await new_project()
     out = ARTIFACTS / "datasets"
     out.mkdir(parents=True, exist_ok=True)
@@ -66,9 +118,8 @@ async def test_every_dataset_gets_a_dashboard_its_owner_would_keep(served, brows
         if overflowing:
             problems[path.name] = [f"KPI values overflow their cards: {overflowing}"]
         await page.context.close()
-    checked = subprocess.run([sys.executable, str(CHECKER), str(DATASETS / "expectations.json"), *map(str, saved)],
-                             capture_output=True, text=True)
+    checked = check(saved)
     print(checked.stdout)
-    assert checked.returncode == 0, checked.stdout
-    assert checked.stdout.count(": PASS") == 17
+    passed = {line.split(":")[0] for line in checked.stdout.splitlines() if line.endswith(": PASS")}
+    assert passed == {p.name for p in FILES} - set(STILL_FAILING), checked.stdout
     assert problems == {}
