@@ -31,6 +31,9 @@ class GenerationOptions(BaseModel):
 # What an upload's column_types may say of a column; the generation's semantic model obeys it.
 COLUMN_TYPES = ("identifier", "category", "code", "time", "flag", "text", "weight", "ignore",
                 "measure", "measure:sum", "measure:mean", "measure:median", "measure:last")
+# ... and, under the key "grain", what one row of the table is (it decides what leads the dashboard)
+GRAIN_KEY = "grain"
+TABLE_GRAINS = ("event", "entity", "period", "panel", "long", "cell", "weighted")
 
 
 class DashboardRequestedPayload(BaseModel):
@@ -41,8 +44,8 @@ class DashboardRequestedPayload(BaseModel):
     workspace_id: str | None = None
     options: GenerationOptions = GenerationOptions()
     idempotency_key: str | None = None
-    column_types: dict[str, Literal[COLUMN_TYPES]] | None = Field(  # type: ignore[valid-type]
-        default=None, description="Overrules the inferred type of named columns")
+    column_types: dict[str, Literal[COLUMN_TYPES + TABLE_GRAINS]] | None = Field(  # type: ignore[valid-type]
+        default=None, description='Overrules the inferred type of named columns; "grain" overrules what a row is')
     dashboard_id: str | None = Field(default=None, pattern=DASHBOARD_ID_PATTERN,
                                      description="Refresh in place: the file becomes this dashboard's next version")
     requested_by: str | None = Field(default=None, description="The API key id or JWT subject that uploaded")

@@ -26,6 +26,7 @@ class Measure:
     column: str | None
     aggregate: str  # count | sum | mean | median | share | last
     positive: str | None = None  # a flag's value that counts as yes
+    inner: str | None = None  # for "last": how the rows of the latest period combine (a stock's sum; else mean)
 
     @property
     def aggregate_word(self) -> str:
@@ -33,7 +34,7 @@ class Measure:
 
     @property
     def is_total(self) -> bool:
-        return self.aggregate in ("count", "sum")
+        return self.aggregate in ("count", "sum") or self.inner == "sum"
 
     @property
     def name(self) -> str:

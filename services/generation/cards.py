@@ -18,7 +18,7 @@ from services.generation.naming import label
 from services.generation.profile import ColumnProfile
 from services.generation.scalars import bounds
 from services.generation.semantics import TimeAxis
-from services.generation.time_axis import TRUNCATE, partial_periods
+from services.generation.time_axis import ORIGIN, TRUNCATE, partial_periods
 
 VEGA_LITE = "https://vega.github.io/schema/vega-lite/v6.json"
 HISTOGRAM_BINS = 30
@@ -170,7 +170,7 @@ def periods_query(frame: pl.LazyFrame, series: Series, measures: list[Measure], 
 def complete(periods: pl.DataFrame, series: Series) -> tuple[pl.DataFrame, list]:
     """The periods without a partial first or last one (a month the data covers only in part)."""
     overall = periods.group_by("period").agg(pl.col("earliest").min(), pl.col("latest").max()).sort("period")
-    if overall.height < 4:
+    if overall.height < 4 or series.axis.relative:  # steps since a start are whole by construction
         return periods, []
     partial = partial_periods(overall.row(0, named=True), overall.row(-1, named=True), series.unit,
                               series.axis.step_days)
@@ -201,12 +201,17 @@ def _period_words(partial: list, unit: str) -> str:
 def trend_card(periods: pl.DataFrame, index: int, measure: Measure, series: Series, partial: list,
                weight: str | None, split: str | None = None, rule: str = "") -> dict:
     frame = periods.select("period", *([split] if split else []), ratio(f"m{index}", measure).alias("value"))
-    title = f"{measure.title(weight)}, {ADVERBS[series.unit]}" + (f", per {label(split).lower()}" if split else "")
+    when = ADVERBS[series.unit] if not series.axis.relative else f"by {series.axis.relative}"
+    title = f"{measure.title(weight)}, {when}" + (f", per {label(split).lower()}" if split else "")
     x = {"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit], "title": None}
+    tip = {"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit], "title": series.unit}
+    if series.axis.relative:  # days since start: numbers on the axis, never the dates they are stored as
+        frame = frame.with_columns(elapsed(pl.col("period"), series.axis.relative_days).alias("period"))
+        x = {"field": "period", "type": "quantitative", "title": label(series.axis.relative)}
+        tip = {"field": "period", "type": "quantitative", "title": series.axis.relative, "format": ",.4~g"}
     y = {"field": "value", "type": "quantitative", "title": measure.title(weight),
          "axis": axis_of(measure, frame["value"].to_list())}
-    tooltip = [{"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit], "title": series.unit},
-               {"field": "value", "type": "quantitative", "title": label(measure.name), "format": ",.4~g"}]
+    tooltip = [tip, {"field": "value", "type": "quantitative", "title": label(measure.name), "format": ",.4~g"}]
     encoding = {"x": x, "y": y, "tooltip": tooltip}
     if split:
         encoding["color"] = {"field": split, "type": "nominal", "title": label(split),
@@ -216,6 +221,11 @@ def trend_card(periods: pl.DataFrame, index: int, measure: Measure, series: Seri
             "rule": rule + _period_words(partial, series.unit),
             "query": query(measure, time=series.query_time, split=split, weight=weight),
             "vega_lite": _spec(values(frame), {"type": "line", "point": frame.height <= 40}, encoding)}
+
+
+def elapsed(moment: pl.Expr, unit_days: float) -> pl.Expr:
+    """A relative axis' moment back as the number it was: units since the start."""
+    return ((moment.cast(pl.Datetime("us")) - pl.lit(ORIGIN)).dt.total_seconds() / 86400 / unit_days).round(6)
 
 
 def top_entities(periods: pl.DataFrame, split: str, measure: Measure, count: int) -> list:
@@ -255,8 +265,16 @@ def breakdown_query(frame: pl.LazyFrame, by: str, measure: Measure, schema: pl.S
     return frame.group_by(by).agg(*partials(measure, schema, weight, "b"))
 
 
+def latest_breakdown_query(frame: pl.LazyFrame, by: str, measure: Measure, series: Series,
+                           schema: pl.Schema) -> pl.LazyFrame:
+    """A stock per category in the latest period of the data (prisoners per state, last quarter)."""
+    period = pl.col(series.axis.column).cast(pl.Datetime).dt.truncate(TRUNCATE[series.unit])
+    latest = frame.filter(period == period.max())
+    return latest.group_by(by).agg(*partials(Measure(measure.column, "sum"), schema, None, "b"))
+
+
 def breakdown_card(groups: pl.DataFrame, by: str, measure: Measure, order: list | None, top_n: int,
-                   weight: str | None, rule: str) -> dict:
+                   weight: str | None, rule: str, time: dict | None = None, card_id: str | None = None) -> dict:
     """Bars per category: in their natural order when there is one, else the top N and "Other"."""
     groups = groups.with_columns(ratio("b", measure).alias("value"), pl.col(by).cast(pl.String).alias("category"))
     shown, other = _ordered_groups(groups, by, order, top_n)
@@ -274,9 +292,10 @@ def breakdown_card(groups: pl.DataFrame, by: str, measure: Measure, order: list 
                             {"field": "value", "type": "quantitative", "title": measure.title(weight),
                              "format": ".1%" if measure.aggregate == "share" else ",.4~g"}]}
     many = other is not None and other.height > 0
-    return {"id": f"breakdown-{by}", "kind": "chart",
-            "title": f"{measure.title(weight)} by {label(by).lower()}" + (f" (top {top_n})" if many else ""),
-            "rule": rule, "query": query(measure, by=[by], weight=weight),
+    return {"id": card_id or f"breakdown-{by}", "kind": "chart",
+            "title": f"{measure.title(weight)} by {label(by).lower()}" + (f" (top {top_n})" if many else "")
+            + (f", latest {time['unit']}" if time else ""),
+            "rule": rule, "query": query(measure, by=[by], weight=weight, time=time),
             "vega_lite": _spec(data, "bar", encoding)}
 
 

@@ -14,10 +14,11 @@ import polars as pl
 
 from services.generation import cards as c
 from services.generation.aggregates import Measure
+from services.generation.grain import outcome_of
 from services.generation.naming import has_word, label, tokens
 from services.generation.profile import ColumnProfile, TableProfile
-from services.generation.semantics import KEY_WORDS, key_score
-from services.generation.time_axis import grain
+from services.generation.semantics import KEY_WORDS, TimeAxis, key_score
+from services.generation.time_axis import ORIGIN, grain
 
 MAX_KEY_MEASURES = 4
 MAX_TRENDS = 2
@@ -25,7 +26,6 @@ MAX_BREAKDOWNS = 4
 MAX_DISTRIBUTIONS = 2
 MAX_GROUPS = 1000  # a category of more values is a name or a key, not a breakdown
 MAX_TABLE_COLUMNS = 10
-ENTITY_ID_WORDS = frozenset({"id", "uuid", "guid", "key", "sku"})  # keys of things worth counting (orders, customers)
 WIDE = 30  # columns from which a file is wide: only the measures people look for are headlines
 MODIFIERS = {"high", "low", "avg", "average", "mean", "min", "max", "minimum", "maximum", "median", "total", "med"}
 
@@ -66,6 +66,8 @@ def kpi_measure(column: ColumnProfile, profile: TableProfile) -> Measure:
     a mean (a median when heavily skewed)."""
     measure = measure_of(column)
     time = profile.model.time
+    if column.semantic.kind == "stock" and time is not None:
+        return Measure(column.name, "last", inner="sum")
     timed = time is not None and (profile.model.shape == "panel" or time.distinct >= 0.9 * profile.rows)
     if measure.aggregate == "last":
         return measure if timed else Measure(column.name, "mean")
@@ -79,15 +81,12 @@ def kpi_measure(column: ColumnProfile, profile: TableProfile) -> Measure:
 
 
 def headline_kpis(profile: TableProfile, key_columns: list[ColumnProfile]) -> list[Measure]:
-    """Beside the count of records: the weight's total, distinct keys that repeat (orders in a table
-    of order lines), the variables of a long table, then the key measures."""
+    """Beside the count of records: the weight's total, the variables of a long table, then the key
+    measures. (Distinct ids are no headline: an id is never a measure.)"""
     model = profile.model
     if model.shape == "long":
         return [Measure(model.long_key, "distinct")]
     kpis = [Measure(model.weight, "sum")] if model.weight else []
-    repeated = [col for col in profile.of_kind("identifier") if model.shape in ("event_log", "table")
-                and col.distinct < 0.9 * (profile.rows - col.nulls) and has_word(col.name, ENTITY_ID_WORDS)]
-    kpis += [Measure(col.name, "distinct") for col in repeated[:1]]
     return kpis + [kpi_measure(col, profile) for col in key_columns]
 
 
@@ -99,10 +98,15 @@ def breakdown_dimensions(profile: TableProfile, measure_columns: set[str]) -> li
     """Columns worth grouping by: categories, ordered ones, codes and flags of few values; calendar
     parts that are not the time axis; the panel's entity. Never identifiers or names."""
     model = profile.model
+    outcome = outcome_of(profile.columns) if model.grain in ("entity", "event", "weighted") else None
     def fits(col: ColumnProfile) -> bool:
         semantic = col.semantic
-        if col.name in measure_columns or col.name.startswith("__") or col.distinct < 2:
+        if col.name.startswith("__") or col.distinct < 2 or semantic.detail == "alias":
             return False
+        if col.name in measure_columns and not (outcome is not None and col.name == outcome.name):
+            return False
+        if semantic.kind == "long_key":  # a long table without time: the value per variable
+            return model.time is None
         if semantic.kind in ("category", "ordered", "flag"):
             return col.distinct <= MAX_GROUPS
         if semantic.kind == "code":
@@ -112,6 +116,7 @@ def breakdown_dimensions(profile: TableProfile, measure_columns: set[str]) -> li
     def score(col: ColumnProfile) -> float:
         semantic = col.semantic
         value = 2.0 if col.name == model.entity else 0.0
+        value += 3.0 if outcome is not None and col.name == outcome.name or semantic.kind == "long_key" else 0.0
         value += 1.0 if semantic.kind in ("ordered", "calendar") else 0.0
         value += 0.5 if semantic.kind in ("category", "flag") else 0.0
         value -= 1.0 if col.distinct > 60 else 0.0
@@ -157,26 +162,37 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     kpis = headline_kpis(profile, key_columns)
     trend_measures = [measure_of(col) for col in key_columns if col.semantic.is_measure or col.semantic.kind
                       in ("flag", "long_value")]
+    counted = counts_lead(profile, key_columns)
+    if counted:  # occurrences: how many, when and of what kind lead, beside the totals of their amounts
+        totals = [m for m in trend_measures if m.aggregate == "sum"]
+        trend_measures = [Measure(None, "count")] + (totals or trend_measures)
     trend_measures = trend_measures[:MAX_TRENDS] or [Measure(None, "count")]
-    headline = trend_measures[0] if key_columns else Measure(None, "count")
+    headline = trend_measures[0] if key_columns and not counted else Measure(None, "count")
+    if model.stock and model.time:  # a head count by category: its value in the latest period, never summed across
+        headline = Measure(model.stock, "last", inner="sum")
     dims = breakdown_dimensions(profile, {col.name for col in key_columns} | ({weight} if weight else set()))
     distributions = [col for col in key_columns if _continuous(col)][:MAX_DISTRIBUTIONS]
     sort_by = next((col.name for col in key_columns if col.semantic.is_measure), None)
     shown = table_columns(profile, key_columns, dims)
+    extra = _measure_breakdown(profile, key_columns, dims) if counted else None
 
     answered = {i: c.from_statistics(m, _column_or_none(profile, m.column), schema, weight) for i, m in enumerate(kpis)}
     known = {i: value for i, value in answered.items() if value is not None}
     queries: dict[str, pl.LazyFrame] = {"totals": c.totals_query(profile.frame, kpis, schema, weight, set(known))}
     series = None
     if model.time:
-        series = c.Series(model.time, grain(model.time.start, model.time.end, model.time.step_days))
+        series = c.Series(model.time, _unit_of(profile))
         queries["periods"] = c.periods_query(profile.frame, series, [*trend_measures, *kpis], schema, weight)
-        split = model.entity if model.shape == "panel" else model.long_key
-        if (split and profile.column(split).semantic.kind not in ("identifier", "text")
-                and profile.column(split).distinct <= MAX_GROUPS):
+        split = series_split(profile)
+        if split:
             queries["split"] = c.periods_query(profile.frame, series, trend_measures[:1], schema, weight, split)
     for dim in dims:
-        queries[f"by:{dim.name}"] = c.breakdown_query(profile.frame, dim.name, headline, schema, weight)
+        if headline.aggregate == "last" and series is not None:
+            queries[f"by:{dim.name}"] = c.latest_breakdown_query(profile.frame, dim.name, headline, series, schema)
+        else:
+            queries[f"by:{dim.name}"] = c.breakdown_query(profile.frame, dim.name, headline, schema, weight)
+    if extra:
+        queries["extra"] = c.breakdown_query(profile.frame, extra[1].name, extra[0], schema, weight)
     for col in distributions:
         queries[f"bins:{col.name}"] = c.histogram_query(profile.frame, col)
     place = _coordinates(profile)
@@ -192,24 +208,89 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
         cards += trend_cards
     for dim in dims:
         rule = f"breakdown: {_why(dim)}; {headline.title(weight).lower()} per value"
+        time = series.query_time if headline.aggregate == "last" and series is not None else None
         cards.append(c.breakdown_card(answers[f"by:{dim.name}"], dim.name, headline, _order_of(dim), sizes.top_n,
-                                      weight, rule))
+                                      weight, rule, time))
+        if extra and (extra[1] is dim):
+            measure, by = extra
+            cards.append(c.breakdown_card(answers["extra"], by.name, measure, _order_of(by), sizes.top_n, weight,
+                                          f"breakdown.measure: {_why(by)}; {measure.title(weight).lower()} per value",
+                                          card_id=f"breakdown-{measure.name}-by-{by.name}"))
     if place:
         rule = f"map: '{place[0]}' and '{place[1]}' are coordinates; each record at its place"
         cards.append(c.map_card(answers["map"], *place, sort_by, rule))
     for col in distributions:
         cards.append(c.histogram_card(answers[f"bins:{col.name}"], col, Measure(col.name, "count"),
                                       f"distribution.histogram: {_why(col)}"))
+    _say_what_leads(cards, model.evidence[-1])
     cards.append(c.table_card(answers["table"], shown, sort_by))
     if profile.quality_notes:
         cards.append({"id": "data-quality", "kind": "notes", "title": "Data quality", "notes": profile.quality_notes,
                       "rule": "quality.notes: the worst of missing values, long tails of averaged measures, constant columns"})
-    return {"title": title, "rows": profile.rows, "shape": model.shape, "shape_evidence": model.evidence,
+    return {"title": title, "rows": profile.rows, "shape": model.shape, "grain": model.grain,
+            "shape_evidence": model.evidence,
             "columns": [{"name": col.name, "role": col.role, "semantic": col.semantic.kind,
                          "detail": col.semantic.detail, "aggregate": col.semantic.aggregate,
                          "evidence": col.semantic.evidence, "type": col.dtype, "nulls": col.nulls,
                          "distinct": col.distinct} for col in profile.columns if not col.name.startswith("__")],
             "cards": cards, "metrics": metrics}
+
+
+def _say_what_leads(cards: list[dict], grain_words: str) -> None:
+    """The first chart's rule says what a row was taken to be, so a person can see the model (and
+    overrule it with column_types' "grain")."""
+    first = next((card for card in cards if card["kind"] == "chart"), None)
+    if first is not None:
+        first["rule"] = f"{first['rule']}; lead: {grain_words}"
+
+
+def counts_lead(profile: TableProfile, key_columns: list[ColumnProfile]) -> bool:
+    """Rows are counted first when each is an occurrence, or a thing with no amount that adds up
+    (customers: how many, and how many churned, before their averages)."""
+    grain = profile.model.grain
+    if grain in ("event", "weighted"):
+        return True
+    flows = [col for col in key_columns if col.semantic.kind == "additive"]
+    return grain == "entity" and not flows
+
+
+def series_split(profile: TableProfile) -> str | None:
+    """The column whose values each get their own line: a long table's variable, a panel's entity (or
+    the group its bare-numbered entities belong to)."""
+    model = profile.model
+    split = (model.group or model.entity) if model.shape == "panel" else model.long_key
+    if not split:
+        return None
+    column = profile.column(split)
+    return split if column.semantic.kind not in ("identifier", "text") and column.distinct <= MAX_GROUPS else None
+
+
+def _unit_of(profile: TableProfile) -> str:
+    """The line's grain; a stock (a head count per period) and a relative axis keep the data's own step."""
+    time = profile.model.time
+    assert time is not None
+    if time.relative:  # every step the data has: 0, 2, 4... days are the points themselves
+        return "day" if time.step_days >= 1 else grain(time.start, time.end, time.step_days, max_points=400)
+    if profile.model.stock:
+        return grain(time.start, time.end, time.step_days, max_points=400)
+    return grain(time.start, time.end, time.step_days)
+
+
+def _measure_breakdown(profile: TableProfile, key_columns: list[ColumnProfile],
+                       dims: list[ColumnProfile]) -> tuple[Measure, ColumnProfile] | None:
+    """Beside the counts: the headline amount (a total), attribute (an average) or outcome (a share) by
+    the first dimension."""
+    if not dims:
+        return None
+    measures = [col for col in key_columns if (col.semantic.is_measure or col.semantic.kind == "flag")
+                and col.semantic.kind != "stock"]
+    outcome = outcome_of(profile.columns)
+    measures.sort(key=lambda col: outcome is None or col.name != outcome.name)  # the outcome's share first
+    for column in measures:
+        by = next((dim for dim in dims if dim.name != column.name), None)
+        if by is not None:
+            return measure_of(column), by
+    return None
 
 
 def _coordinates(profile: TableProfile) -> tuple[str, str] | None:
@@ -251,10 +332,13 @@ def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers:
         if measure.aggregate == "last" and series is not None:
             inner = Measure(measure.column, measure_of(column).aggregate)
             card_query = c.query(measure, time=series.query_time, weight=weight)
-            rule = f"kpi.last: {_why(column)}; its value in the latest complete {series.unit} ({when})"
+            rule = f"kpi.last: {_why(column)}; its value in the latest complete {series.unit} ({when})" \
+                if not series.axis.relative else f"kpi.last: {_why(column)}; its value at the last step " \
+                f"({_period_label(period, series.unit, series.axis)})"
             every = f" across {profile.column(model.entity).distinct} {_plural(label(model.entity).lower())}" \
                 if model.shape == "panel" and model.entity else ""
-            note = f"in {_period_label(period, series.unit)}" + (f", {inner.aggregate_word}{every}" if every else "")
+            note = f"at {_period_label(period, series.unit, series.axis)}" if series.axis.relative else \
+                f"in {_period_label(period, series.unit)}" + (f", {inner.aggregate_word}{every}" if every else "")
             cards.append(c.kpi_card(measure, value, rule, card_query, inner.title(weight), note))
             continue
         rule = f"kpi.{measure.aggregate}: {_why(column)}"
@@ -267,10 +351,12 @@ def _plural(noun: str) -> str:
     return noun if noun.endswith("s") else noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
 
 
-def _period_label(period: datetime | None, unit: str) -> str:
-    """A period as people name it: 1999, 2010 Q1, Dec 2017, 2017-12-04."""
+def _period_label(period: datetime | None, unit: str, axis: TimeAxis | None = None) -> str:
+    """A period as people name it: 1999, 2010 Q1, Dec 2017, 2017-12-04; 21 days since start."""
     if period is None:
         return "latest"
+    if axis is not None and axis.relative:
+        return f"{axis.sources[0]} {(period - ORIGIN).total_seconds() / 86400 / axis.relative_days:g}"
     labels = {"year": "%Y", "month": "%b %Y", "quarter": f"%Y Q{(period.month - 1) // 3 + 1}"}
     return period.strftime(labels.get(unit, "%Y-%m-%d"))
 
@@ -286,7 +372,7 @@ def _trend_cards(profile: TableProfile, series: c.Series, trend_measures: list[M
         kept, dropped = c.complete(split_answer, series)
         rule = f"time.long: {'; '.join(model.evidence)}; {time_words}"
         return [c.small_multiples_card(kept, trend_measures[0], series, model.long_key, dropped, rule)], []
-    entity = model.entity if split_answer is not None else None
+    entity = (model.group or model.entity) if split_answer is not None else None
     if entity and split_answer is not None:
         kept, dropped = c.complete(split_answer, series)
         entities = profile.column(entity).distinct

@@ -15,10 +15,22 @@ from typing import Any
 
 import polars as pl
 
+from contracts.generation import GRAIN_KEY, TABLE_GRAINS
+from services.generation.grain import decide_grain
 from services.generation.reading import UnreadableFile
 from services.generation.scalars import bounds
 from services.generation.semantics import Semantic, TableModel, apply_override, classify, table_model
-from services.generation.time_axis import TIME, CalendarParts, calendar_parts, decimal_year, epoch_time, text_date
+from services.generation.time_axis import (
+    SINCE,
+    TIME,
+    CalendarParts,
+    RelativeTime,
+    calendar_parts,
+    decimal_year,
+    epoch_time,
+    relative_time,
+    text_date,
+)
 
 EXACT_DISTINCT_ROWS = 200_000
 SAMPLE_ROWS = 5000  # the sample the semantic rules read beside the statistics
@@ -103,12 +115,19 @@ def _parsing(sample: pl.DataFrame) -> list[pl.Expr]:
     return parsed
 
 
-def _parsed(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.DataFrame, CalendarParts | None]:
+def _has_dates(sample: pl.DataFrame) -> bool:
+    return any(dtype.is_temporal() for dtype in sample.schema.values())
+
+
+def _parsed(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.DataFrame, CalendarParts | None, RelativeTime | None]:
     """The frame with dates and numbers parsed and calendar parts joined, and its parsed sample."""
     sample = frame.head(SAMPLE_ROWS).collect()
     parsing = _parsing(sample)
     sample = sample.with_columns(parsing)
     parts = calendar_parts(sample)
+    if parts is None and not _has_dates(sample) and (since := relative_time(sample)) is not None:
+        parsing.append(since.expression)
+        return frame.with_columns(*parsing), sample.with_columns(since.expression), None, since
     if parts is not None:
         years = sample[parts.year].drop_nulls()
         earliest, latest = bounds(years) if years.len() else (0, 0)
@@ -118,7 +137,7 @@ def _parsed(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.DataFrame, CalendarPa
             sample = sample.with_columns(moment)
         else:
             parts = None
-    return frame.with_columns(*parsing), sample, parts
+    return frame.with_columns(*parsing), sample, parts, None
 
 
 def _statistics(frame: pl.LazyFrame, schema: pl.Schema) -> dict:
@@ -181,8 +200,9 @@ def quality_notes(columns: list[ColumnProfile], rows: int) -> list[str]:
 
 def profile_table(source: pl.DataFrame | pl.LazyFrame, column_types: dict[str, str] | None = None) -> TableProfile:
     """The one statistics pass, then the semantic model of every column and of the table."""
-    frame, sample, parts = _parsed(source.lazy())
+    frame, sample, parts, since = _parsed(source.lazy())
     schema = frame.collect_schema()
+    column_types, grain = _grain_override(column_types, schema)
     unknown = sorted(set(column_types or {}) - set(schema))
     if unknown:
         raise UnknownColumns(unknown)
@@ -194,8 +214,23 @@ def profile_table(source: pl.DataFrame | pl.LazyFrame, column_types: dict[str, s
         column.semantic = apply_override(kind) if kind else classify(column, sample, rows)
         if column.name == TIME and parts is not None:
             column.semantic.detail = ",".join(parts.columns)
+        if column.name == SINCE and since is not None:
+            column.semantic = Semantic("time", detail=since.column, evidence=[since.evidence])
     model = table_model(columns, sample, rows)
+    if model.time is not None and model.time.column == SINCE and since is not None:
+        model.time.relative, model.time.relative_days = since.label, since.days
+    if grain:
+        model.grain = grain
+    decide_grain(columns, sample, rows, model)
     return TableProfile(rows, columns, frame, model, quality_notes(columns, rows), sample)
+
+
+def _grain_override(column_types: dict[str, str] | None, schema: pl.Schema) -> tuple[dict[str, str] | None, str | None]:
+    """column_types' "grain" (what a row is), apart from the columns' types; a column called grain keeps its type."""
+    if not column_types or column_types.get(GRAIN_KEY) not in TABLE_GRAINS:
+        return column_types, None
+    rest = {name: kind for name, kind in column_types.items() if name != GRAIN_KEY}
+    return rest or None, column_types[GRAIN_KEY]
 
 
 class UnknownColumns(UnreadableFile):

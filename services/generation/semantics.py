@@ -24,6 +24,7 @@ from services.generation.time_axis import (
     DAY_WORDS,
     HOUR_WORDS,
     MONTH_WORDS,
+    SINCE,
     TIME,
     YEAR_WORDS,
     full_year,
@@ -34,7 +35,7 @@ from services.generation.time_axis import (
 if TYPE_CHECKING:  # the profile holds the semantics; the rules read its statistics
     from services.generation.profile import ColumnProfile
 
-MEASURES = ("additive", "level")
+MEASURES = ("additive", "level", "stock")
 GROUPABLE = ("category", "ordered", "code", "flag", "calendar")
 ID_WORDS = frozenset({"id", "uuid", "guid", "key", "sku", "ref", "no", "nr", "num", "number", "rownames", "row",
                       "index", "idx", "isbn", "ssn", "phone", "email", "url", "hash"})
@@ -78,7 +79,7 @@ LEVEL_WORDS = frozenset({
     "height", "weight", "mass", "length", "width", "depth", "age", "income", "inc", "salary", "wage", "wages",
     "density", "util", "utilization", "population", "pop", "balance", "bal", "inventory", "stock", "level",
     "per", "capita", "margin", "mag", "magnitude", "grade", "gpa", "bmi", "dewpt", "vis", "visibility", "hg",
-    "wind", "distance", "duration", "delay", "time", "lifetime", "capacity", "size", "area", "value", "values",
+    "wind", "distance", "duration", "delay", "time", "lifetime", "capacity", "size", "area",
     "earnings", "yield", "interest", "unemployment", "inflation", "rank", "rating", "probability", "occupancy",
     "sf", "sqft", "sq", "ft", "feet", "acres", "mm", "cm", "km", "kg", "lbs", "lb", "oz", "mph", "kmh", "mpg"})
 # What people look for first: the headline measures of each kind of data, by what they measure.
@@ -150,6 +151,8 @@ class TimeAxis:
     end: date
     step_days: float
     distinct: int
+    relative: str | None = None  # "days since start": the axis counts time from a start, not dates
+    relative_days: float = 1.0  # one unit of a relative axis, in days
 
 
 @dataclass
@@ -160,6 +163,9 @@ class TableModel:
     long_key: str | None = None
     long_value: str | None = None
     weight: str | None = None
+    stock: str | None = None  # a head count per cell and period: summed within a period, the latest across
+    group: str | None = None  # a panel's category of entities, when the entities are too many and bare numbers
+    grain: str = "record"  # what one row is: event | entity | period | panel | long | cell | weighted
     evidence: list[str] = field(default_factory=list)
 
 
@@ -200,7 +206,7 @@ def classify(column: ColumnProfile, sample: pl.DataFrame, rows: int) -> Semantic
         return Semantic("empty", evidence=["every value is missing"])
     if facts.distinct <= 1 and rows > 1:
         return Semantic("constant", evidence=["one value in every row"])
-    if column.dtype.startswith(("Date", "Datetime")) or column.name == TIME:
+    if column.dtype.startswith(("Date", "Datetime")) or column.name in (TIME, SINCE):
         return Semantic("time", evidence=["dates" if column.name != TIME else "calendar parts assembled"])
     for rule in (_flag, _coordinate, _calendar, _identifier, _code, _sequence, _weight, _ordered):
         found = rule(facts)
@@ -350,10 +356,25 @@ def _sequence(facts: Facts) -> Semantic | None:
     return None
 
 
+SURVEY_WEIGHT_NAMES = frozenset({"weight", "weights", "wt", "wgt"})
+
+
 def _weight(facts: Facts) -> Semantic | None:
-    if facts.numeric and set(tokens(facts.name)) <= WEIGHT_NAMES and tokens(facts.name) and (facts.column.minimum or 0) >= 0:
-        return Semantic("weight", "sum", evidence=["named a count or weight, never negative"])
-    return None
+    words = set(tokens(facts.name))
+    if not facts.numeric or not words or not words <= WEIGHT_NAMES or (facts.column.minimum or 0) < 0:
+        return None
+    if words <= SURVEY_WEIGHT_NAMES and not _row_weight_spread(facts):
+        return None  # a body's weight (grams of a chick, kilos of a parcel): a per-record attribute
+    return Semantic("weight", "sum", evidence=["named a count or weight, never negative"])
+
+
+def _row_weight_spread(facts: Facts) -> bool:
+    """A sampling weight is never missing and spans orders of magnitude (one row stands for 3 people,
+    another for 40,000); a body weight is missing here and there and varies within a factor of a few."""
+    column = facts.column
+    if column.nulls or not column.mean or column.std is None:
+        return False
+    return column.std / abs(column.mean) > 1.5 or (column.skew or 0) > 5
 
 
 def _ordered(facts: Facts) -> Semantic | None:
@@ -430,22 +451,24 @@ def _time_axis(columns: list[ColumnProfile], sample: pl.DataFrame) -> TimeAxis |
         return None
     def preference(c: ColumnProfile) -> tuple:
         overridden = c.semantic.overridden
-        return (overridden, not is_time_name_for_end(c.name), c.name != TIME, -columns.index(c))
+        return (overridden, not is_time_name_for_end(c.name), c.name not in (TIME, SINCE), -columns.index(c))
     chosen = max(candidates, key=preference)
     step = step_days(sample[chosen.name]) if chosen.name in sample.columns else None
     if step is None:  # the sample holds one moment: the average gap over the whole span
         step = (chosen.maximum - chosen.minimum).total_seconds() / 86400 / max(chosen.distinct - 1, 1)
-    sources = chosen.semantic.detail.split(",") if chosen.name == TIME and chosen.semantic.detail else [chosen.name]
+    assembled = chosen.name in (TIME, SINCE) and chosen.semantic.detail
+    sources = chosen.semantic.detail.split(",") if assembled and chosen.semantic.detail else [chosen.name]
     return TimeAxis(chosen.name, sources, chosen.minimum, chosen.maximum, step, chosen.distinct)
 
 
 def _long(columns: list[ColumnProfile], sample: pl.DataFrame, model: TableModel) -> bool:
     keys = [c for c in columns if c.semantic.kind in ("category", "code") and has_word(c.name, KEY_NAMES)
             and 2 <= c.distinct <= 100]
-    values = [c for c in columns if c.semantic.is_measure and has_word(c.name, VALUE_NAMES)]
+    measures = [c for c in columns if c.semantic.is_measure]
+    values = [c for c in measures if has_word(c.name, VALUE_NAMES)] or (measures if len(measures) == 1 else [])
     if not keys or not values:
         return False
-    key, value = keys[0], values[0]
+    key, value = _labelled(keys, sample), values[0]
     if model.time and model.time.column in sample.columns and sample.select(model.time.column, key.name).is_duplicated().any():
         return False
     model.shape, model.long_key, model.long_value = "long", key.name, value.name
@@ -458,24 +481,53 @@ def _long(columns: list[ColumnProfile], sample: pl.DataFrame, model: TableModel)
     return True
 
 
+def _labelled(keys: list[ColumnProfile], sample: pl.DataFrame) -> ColumnProfile:
+    """Of a code and a title naming the same series (measure_cd + measure_title), the title; the code
+    becomes its alias, never a second breakdown."""
+    key = keys[0]
+    for other in keys[1:]:
+        if other.name not in sample.columns or key.name not in sample.columns:
+            continue
+        pairs = sample.select(key.name, other.name).unique()
+        if pairs.height == pairs[key.name].n_unique() == pairs[other.name].n_unique():
+            code, title = sorted((key, other), key=lambda c: sample[c.name].cast(pl.String).str.len_chars().mean() or 0)
+            code.semantic = Semantic("code", detail="alias", evidence=[f"the code of each '{title.name}'"])
+            return title
+    return key
+
+
 def _weighted(columns: list[ColumnProfile], model: TableModel) -> bool:
     weights = [c for c in columns if c.semantic.kind == "weight"]
     others = [c for c in columns if c not in weights and c.semantic.kind not in ("constant", "empty")]
-    if len(weights) != 1 or not others or any(c.semantic.kind not in GROUPABLE + ("ordered",) for c in others):
-        for weight in weights:  # a count beside measures is an additive measure, not a weight
-            weight.semantic = Semantic("additive", "sum", evidence=["a count column beside other measures"])
-        return False
-    model.shape, model.weight = "weighted", weights[0].name
-    model.evidence.append(f"pre-aggregated: each row stands for '{weights[0].name}' records")
-    return True
+    time_parts = set(model.time.sources) | {model.time.column} if model.time else set()
+    surveyed = [w for w in weights if set(tokens(w.name)) <= SURVEY_WEIGHT_NAMES]
+    if len(weights) == 1 and surveyed:  # a sampling weight: each row stands for that many, measures or not
+        model.shape, model.weight = "weighted", weights[0].name
+        model.evidence.append(f"sampled: each row stands for '{weights[0].name}' records (a sampling weight:"
+                              " never missing, spread over orders of magnitude)")
+        return True
+    grouping = [c for c in others if c.name not in time_parts]
+    if len(weights) == 1 and grouping and all(c.semantic.kind in GROUPABLE + ("ordered",) for c in grouping):
+        if time_parts:  # cells of categories x period holding a head count: a stock, summed within a period
+            weights[0].semantic = Semantic("stock", "sum", evidence=[
+                "a count in each cell of categories x period: added across cells within a period, never across periods"])
+            model.stock = weights[0].name
+            return False
+        model.shape, model.weight = "weighted", weights[0].name
+        model.evidence.append(f"pre-aggregated: each row stands for '{weights[0].name}' records")
+        return True
+    for weight in weights:  # a count beside measures is an additive measure, not a weight
+        weight.semantic = Semantic("additive", "sum", evidence=["a count column beside other measures"])
+    return False
 
 
 def _panel(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, model: TableModel) -> bool:
     time = model.time
     if not time or time.column not in sample.columns or rows < 1.5 * time.distinct:
         return False  # a panel has several entities in each period
-    entities = [c for c in columns if c.semantic.kind in ("category", "code", "identifier", "text")
-                and c.name in sample.columns and c.distinct >= 2]
+    counters = [c for c in columns if c.semantic.kind == "calendar" and c.semantic.detail == "index"]
+    entities = [c for c in columns if (c.semantic.kind in ("category", "code", "identifier", "text") or c in counters)
+                and c.name in sample.columns and c.distinct >= 2 and c.name not in time.sources]
     for entity in sorted(entities, key=lambda c: c.distinct):
         cells = entity.distinct * time.distinct
         if not 0.5 * cells <= rows <= 1.05 * cells:
@@ -485,8 +537,29 @@ def _panel(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, model:
         model.shape, model.entity = "panel", entity.name
         model.evidence.append(f"panel: one row per '{entity.name}' ({entity.distinct}) and period"
                               f" ({time.distinct}): {rows} of {cells} cells")
+        if entity.dtype.startswith(("Int", "UInt", "Float")) and entity.distinct > PANEL_LINES:
+            _entities_by_group(entity, columns, sample, model)
         return True
     return False
+
+
+PANEL_LINES = 6  # lines one chart draws; a panel of more bare-numbered subjects is drawn per group
+
+
+def _entities_by_group(entity: ColumnProfile, columns: list[ColumnProfile], sample: pl.DataFrame,
+                       model: TableModel) -> None:
+    """Subjects known only by a number (chick 1..50, plot 1..24) are ids; their lines are drawn per
+    the category each subject belongs to (its diet, its treatment), when one holds for all its rows."""
+    entity.semantic = Semantic("identifier", "distinct", evidence=[
+        f"numbers naming each of the panel's {entity.distinct} subjects"])
+    groups = [c for c in columns if c.semantic.kind in ("category", "code", "ordered", "flag") and c is not entity
+              and 2 <= c.distinct <= PANEL_LINES and c.name in sample.columns]
+    for group in groups:
+        per_entity = sample.group_by(entity.name).agg(pl.col(group.name).n_unique().alias("n"))["n"].max()
+        if per_entity == 1:
+            model.group = group.name
+            model.evidence.append(f"each '{entity.name}' belongs to one '{group.name}': one line per '{group.name}'")
+            return
 
 
 def _per_entity_figures(columns: list[ColumnProfile], model: TableModel) -> None:

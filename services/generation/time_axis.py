@@ -68,7 +68,7 @@ def quarter_date(sample: pl.Series) -> pl.Expr | None:
     """Quarters spelled as text, as the first day of each quarter, if they are 95% of the sample."""
     present = sample.drop_nulls().cast(pl.String)
     spelled = present.str.contains(_QUARTER_YEAR) | present.str.contains(_YEAR_QUARTER)
-    if present.len() == 0 or not spelled.any() or (spelled | present.str.contains(_YEAR)).mean() < 0.95:
+    if present.len() == 0 or not spelled.any() or number((spelled | present.str.contains(_YEAR)).mean()) < 0.95:
         return None
     text = pl.col(sample.name).cast(pl.String)
     year = pl.coalesce(text.str.extract(_QUARTER_YEAR, 1), text.str.extract(_YEAR_QUARTER, 2),
@@ -97,6 +97,58 @@ def epoch_time(sample: pl.Series) -> pl.Expr | None:
         return pl.from_epoch(column, time_unit="s").alias(sample.name)
     if _EPOCH_MILLISECONDS[0] <= least and most <= _EPOCH_MILLISECONDS[1]:
         return pl.from_epoch(column, time_unit="ms").alias(sample.name)
+    return None
+
+
+SINCE = "__since"  # a relative time axis (days since start, age in weeks), as moments from a fixed origin
+ORIGIN = datetime(2000, 1, 1)
+RELATIVE_UNITS = {"day": 1.0, "days": 1.0, "week": 7.0, "weeks": 7.0, "month": 30.44, "months": 30.44,
+                  "year": 365.25, "years": 365.25, "hour": 1 / 24, "hours": 1 / 24}
+CALENDAR_RANGES = {"hour": 24, "day": 31, "week": 53, "month": 12}
+RELATIVE_WORDS = frozenset({"time", "t", "elapsed", "since", "age", "start", "baseline", "study", "trial", "in", "of"})
+
+
+@dataclass
+class RelativeTime:
+    """A column counting time from a start of its own: Time 0, 2, 4... days of a chick's life."""
+
+    column: str
+    unit: str  # day, week, month, year, hour; "step" when the name says none
+    days: float  # one unit, in days
+
+    @property
+    def label(self) -> str:
+        return f"{self.unit}s since start" if self.unit != "step" else "time since start"
+
+    @property
+    def evidence(self) -> str:
+        return f"'{self.column}' counts {self.label}: a relative time axis"
+
+    @property
+    def expression(self) -> pl.Expr:
+        elapsed = pl.col(self.column).cast(pl.Float64) * self.days * 86400
+        return (pl.lit(ORIGIN) + pl.duration(seconds=elapsed)).alias(SINCE)
+
+
+def relative_time(sample: pl.DataFrame) -> RelativeTime | None:
+    """A numeric column named for elapsed time whose few values (>= 0) recur row after row, as
+    when every subject is measured at the same steps; a duration of each record varies instead."""
+    for name, dtype in sample.schema.items():
+        words = set(tokens(name))
+        units = [w for w in tokens(name) if w in RELATIVE_UNITS]
+        if not dtype.is_numeric() or not words or not words <= RELATIVE_WORDS | set(RELATIVE_UNITS):
+            continue
+        if words == {"age"} or not (units or words & {"time", "t", "elapsed", "since"}):
+            continue  # an age alone is a person's attribute
+        values = sample[name].drop_nulls()
+        if values.len() < 10 or number(values.min()) < 0:
+            continue
+        if len(words) == 1 and units and units[0] in CALENDAR_RANGES and number(values.max()) <= CALENDAR_RANGES[units[0]]:
+            continue  # 'hour' 0..23, 'day' 1..31: a part of the calendar, not time since a start
+        distinct = values.n_unique()
+        if 4 <= distinct <= 400 and distinct <= values.len() / 3:
+            unit = units[0].rstrip("s") if units else "step"
+            return RelativeTime(name, unit, RELATIVE_UNITS.get(unit, 1.0))
     return None
 
 
@@ -207,13 +259,13 @@ def decimal_year(sample: pl.Series) -> pl.Expr | None:
     return (start + pl.duration(days=((column - whole) * 365.25).round(0).cast(pl.Int64))).alias(sample.name)
 
 
-def grain(start, end, step_days: float) -> str:
-    """The finest unit no finer than the data's own step that gives at most MAX_POINTS periods."""
+def grain(start, end, step_days: float, max_points: int = MAX_POINTS) -> str:
+    """The finest unit no finer than the data's own step that gives at most `max_points` periods."""
     span = (_as_datetime(end) - _as_datetime(start)).total_seconds() / 86400 if start and end else 0
     for unit in UNITS:
         if UNIT_DAYS[unit] < step_days * 0.85:  # finer than the data: months are 28 to 31 days
             continue
-        if span / UNIT_DAYS[unit] <= MAX_POINTS:
+        if span / UNIT_DAYS[unit] <= max_points:
             return unit
     return "year"
 

@@ -22,7 +22,8 @@ def test_year_and_month_split_across_columns_become_time():
     assert profile.time_column == "__time"
     spec = choose_cards(profile, "t")
     assert any(card["id"] == "trend-revenue" for card in spec["cards"])
-    assert spec["metrics"][0]["metric_id"] == "revenue" and spec["metrics"][0]["points"]
+    revenue = next(metric for metric in spec["metrics"] if metric["metric_id"] == "revenue")
+    assert revenue["points"] and revenue["aggregation"] == "sum"
 
 
 def test_dates_written_as_text_are_time():

@@ -34,18 +34,6 @@ DATASET_COUNT = 41
 # What each dataset that still fails lacks (issue 19): a strict xfail, so one that starts passing fails
 # the suite until it leaves this list.
 STILL_FAILING: dict[str, str] = {
-    "AirPassengers.csv": "a long table's value column is not summed",
-    "ChickWeight.csv": "Time (days since start) is not a relative time axis; weight is summed",
-    "MplsStops.csv.gz": "an event log: stops are not counted over time and by category",
-    "attrition.csv": "an entity table: a per-entity rate leads instead of the count",
-    "breaches.csv": "an event log: breaches are not counted by category",
-    "cms_patient_experience.csv": "org_pac_id, an id stored as a number, is a measure",
-    "complete.csv": "plot_id is a measure; weight (per-record) is summed; occurrences are not counted",
-    "mlc_churn.csv": "an entity table: total_day_minutes is summed and leads",
-    "movielens.csv.gz": "epoch-second timestamps are missed; movieId is a measure",
-    "nassCDS.csv": "the accident year is a measure; occurrences are not counted",
-    "prisonLF.csv": "a level (count) is summed across quarters",
-    "tips.csv": "an event log: bills are not counted; tip is not summed",
 }
 
 

@@ -110,7 +110,9 @@ def test_yes_no_text_is_a_flag_and_a_zero_one_copy_of_a_category_is_left_alone()
     found = kinds(frame)
     assert found["on_time"] == "flag" and found["is_delta"] == "dummy"
     assert "is_delta" not in measured(frame)
-    by_airline = cards(frame)["breakdown-airline"]["vega_lite"]["data"]["values"]
+    made = cards(frame)  # flights are occurrences: counted by airline first, then their on-time share
+    assert made["breakdown-airline"]["query"]["aggregate"] == "count"
+    by_airline = made["breakdown-on_time-by-airline"]["vega_lite"]["data"]["values"]
     assert {row["category"]: row["value"] for row in by_airline} == {"Delta": 1.0, "United": 0.5}
 
 
@@ -158,7 +160,7 @@ def test_row_numbers_named_ids_and_unique_names_are_identifiers_never_grouped():
     assert found["rownames"] == found["customer_id"] == found["name"] == "identifier"
     for q in queries(frame):
         assert not {"rownames", "name"} & ({q["measure"], q["split"]} | set(q["by"]))
-    assert cards(frame)["kpi-customer_id"]["query"]["aggregate"] == "distinct"  # customers, counted once
+    assert "customer_id" not in measured(frame)  # an id is never a measure, not even counted distinct
 
 
 def test_a_freq_column_weighs_every_count_and_share():
@@ -168,7 +170,10 @@ def test_a_freq_column_weighs_every_count_and_share():
     assert profile.model.shape == "weighted" and profile.model.weight == "Freq"
     found = cards(frame)
     assert found["kpi-Freq"]["value"] == 700 and "rows" not in found
-    by_class = found["breakdown-Class"]
+    people = found["breakdown-Class"]  # how many, weighted, then the share that survived
+    assert people["query"]["weight"] == "Freq" and people["query"]["aggregate"] == "count"
+    assert {row["category"]: row["value"] for row in people["vega_lite"]["data"]["values"]} == {"1st": 300, "2nd": 400}
+    by_class = found["breakdown-Survived-by-Class"]
     assert by_class["query"]["weight"] == "Freq"
     shares = {row["category"]: row["value"] for row in by_class["vega_lite"]["data"]["values"]}
     assert shares == {"1st": pytest.approx(200 / 300), "2nd": pytest.approx(100 / 400)}

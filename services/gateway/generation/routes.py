@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from contracts import DASHBOARD_ID_PREFIX, DashboardRequested
-from contracts.generation import COLUMN_TYPES
+from contracts.generation import COLUMN_TYPES, GRAIN_KEY, TABLE_GRAINS
 from services.eventlog.commands import Rejected
 from services.eventlog.store import ConcurrencyError
 from services.gateway.dashboards.access import DASHBOARD_ID, TENANT_ID, checked_tenant_id
@@ -49,7 +49,8 @@ UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-dat
         "allow_pdf_export": {"type": "boolean"}, "allow_scrollable_cards": {"type": "boolean"},
         "column_types": {"type": "string", "description": (
             'JSON object overruling the inferred type of columns, e.g. {"station_id": "identifier", '
-            '"sales": "measure:sum", "pop": "measure:last"}. Types: ' + ", ".join(COLUMN_TYPES))}}}}}}}
+            '"sales": "measure:sum", "pop": "measure:last"}. Types: ' + ", ".join(COLUMN_TYPES) + '. The key "grain" '
+            'says what one row is instead (it decides what leads): ' + ", ".join(TABLE_GRAINS))}}}}}}}
 
 
 def generation_id_for(project_id: str, idempotency_key: str | None) -> str:
@@ -71,9 +72,11 @@ def column_types_of(field: str | None) -> dict[str, str] | None:
     for column, kind in types.items():
         if len(column.encode()) > bounds.COLUMN_NAME_BYTES:
             raise ApiError(422, f"column_types: a column name is longer than {bounds.COLUMN_NAME_BYTES} bytes")
+        if column == GRAIN_KEY and kind in TABLE_GRAINS:
+            continue
         if kind not in COLUMN_TYPES:
             raise ApiError(422, f"column_types: unknown type {kind!r} for column {column!r}; "
-                                f"known types: {', '.join(COLUMN_TYPES)}")
+                                f"known types: {', '.join(COLUMN_TYPES)}; \"grain\": one of {', '.join(TABLE_GRAINS)}")
     return types
 
 

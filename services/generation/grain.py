@@ -1,0 +1,117 @@
+"""What one row of the table is (its grain), decided from the values first and the names second,
+and what that changes: an occurrence is counted, an entity's `total_*` is its attribute, a
+period's bare whole numbers are counts of that period.
+
+Grains: event (one occurrence: a stop, a bill, a rating), entity (one thing: a customer, a station),
+period (one row per moment of a regular series), panel (entity x period), long (one value of one
+variable), cell (a head count per cell of categories x period), weighted (pre-aggregated or sampled
+rows). Decided on the statistics pass and the sample, like the rest of the semantic model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from services.generation.naming import has_word, tokens
+from services.generation.semantics import ADDITIVE_WORDS, TOTAL_WORDS, Semantic, TableModel
+
+if TYPE_CHECKING:
+    from services.generation.profile import ColumnProfile
+
+GRAINS = ("event", "entity", "period", "panel", "long", "cell", "weighted")
+WIDE_ENTITY = 15  # columns of attributes from which a table without time describes things, not occurrences
+# A yes/no (or two-valued) outcome of each row's thing, the share that matters most: churn, default, death.
+OUTCOME_WORDS = frozenset({
+    "churn", "churned", "attrition", "left", "quit", "exited", "dead", "died", "death", "survived", "survival",
+    "default", "defaulted", "fraud", "fraudulent", "outcome", "target", "converted", "conversion", "cancelled",
+    "canceled", "readmitted", "success", "successful", "won", "win", "passed", "failed", "failure", "responded",
+    "response", "purchased", "subscribed", "retained", "returned", "approved", "accepted", "diagnosis", "disease"})
+REGULAR = 0.5  # the share of a series' expected moments present, from which rows are periods, not events
+
+
+def decide_grain(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, model: TableModel) -> None:
+    """Sets `model.grain` with its evidence, then refines the columns the grain speaks for."""
+    grain, why = _grain_of(columns, sample, rows, model)
+    model.grain = grain
+    model.evidence.append(f"each row is {why}")
+    if grain == "entity":
+        _totals_are_attributes(columns)
+    if grain == "period":
+        _whole_numbers_are_counts(columns)
+
+
+def _grain_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, model: TableModel) -> tuple[str, str]:
+    if model.grain in GRAINS:  # column_types' "grain" said so
+        return model.grain, f"one {model.grain}: column_types says so"
+    if model.shape in ("long", "panel", "weighted"):
+        return {"long": ("long", "one value of one variable"),
+                "panel": ("panel", f"one '{model.entity}' in one period"),
+                "weighted": ("weighted", f"a group of '{model.weight}' records")}[model.shape]
+    if model.stock:
+        return "cell", f"one cell of categories x period holding '{model.stock}', a head count"
+    time = model.time
+    if time is not None:
+        per_moment = rows / max(time.distinct, 1)
+        span = (_days(time.end) - _days(time.start)) if time.start is not None and time.end is not None else 0.0
+        expected = span / time.step_days + 1 if time.step_days > 0 else float(time.distinct)
+        coverage = time.distinct / max(expected, 1.0)
+        if per_moment <= 1.05 and coverage >= REGULAR:
+            return "period", (f"one period: '{'+'.join(time.sources)}' is unique per row and regular "
+                              f"({coverage:.0%} of its steps present); levels over time lead")
+        why = f"{per_moment:.1f} rows share each moment" if per_moment > 1.05 else \
+            f"'{'+'.join(time.sources)}' is nearly unique per row but irregular"
+        return "event", f"one occurrence: {why}; counting them"
+    named = [c for c in columns if c.semantic.kind == "identifier" and c.dtype == "String" and c.nulls == 0
+             and c.distinct >= 0.95 * rows]
+    if named:
+        return "entity", f"one thing: '{named[0].name}' names each row once; distributions and averages lead"
+    width = len([c for c in columns if c.semantic.kind not in ("constant", "empty") and not c.name.startswith("__")])
+    if width >= WIDE_ENTITY or (outcome_of(columns) is not None and width >= 10):
+        return "entity", f"one thing described by {width} attributes; distributions, averages and shares lead"
+    return "event", "one occurrence (no time, no name per row, few attributes); counting them"
+
+
+def _days(moment) -> float:
+    return moment.toordinal() + (moment.hour / 24 if hasattr(moment, "hour") else 0.0)
+
+
+def outcome_of(columns: list[ColumnProfile]) -> ColumnProfile | None:
+    """The yes/no outcome of each row's thing: a two-valued column named for one, else the last flag."""
+    two_valued = [c for c in columns if c.semantic.kind in ("flag", "category", "code") and c.distinct - (c.nulls > 0) == 2]
+    named = [c for c in two_valued if has_word(c.name, OUTCOME_WORDS)]
+    if named:
+        return named[0]
+    flags = [c for c in two_valued if c.semantic.kind == "flag"]
+    return flags[-1] if flags else None
+
+
+def _totals_are_attributes(columns: list[ColumnProfile]) -> None:
+    """A customer's total minutes, a company's total assets counted in its name: each thing's own
+    figure, averaged across things, never the table's headline total."""
+    for column in columns:
+        semantic = column.semantic
+        if semantic.kind == "additive" and not semantic.overridden and has_word(column.name, TOTAL_WORDS):
+            flows = set(tokens(column.name)) & (ADDITIVE_WORDS - TOTAL_WORDS)
+            column.semantic = Semantic("level", "mean", evidence=[
+                f"'{column.name}' is each thing's own total" + (f" of {', '.join(sorted(flows))}" if flows else "")
+                + ": an attribute in a table of things, averaged"])
+
+
+def _whole_numbers_are_counts(columns: list[ColumnProfile]) -> None:
+    """In a series of periods, a figure no name explains that holds whole numbers >= 0 counts what
+    happened in each period (passengers a month): it adds up over time."""
+    for column in columns:
+        semantic = column.semantic
+        generic = semantic.kind == "level" and semantic.evidence and semantic.evidence[0].startswith("a per-record")
+        if generic and not semantic.overridden and _whole_and_positive(column):
+            column.semantic = Semantic("additive", "sum", evidence=[
+                "whole numbers >= 0 in a series of periods: what each period counted, adding up over time"])
+
+
+def _whole_and_positive(column: ColumnProfile) -> bool:
+    minimum, maximum, mean = column.minimum, column.maximum, column.mean
+    if minimum is None or maximum is None or mean is None or minimum < 0 or maximum < 10:
+        return False
+    return column.dtype.startswith(("Int", "UInt"))
