@@ -10,6 +10,7 @@ rows). Decided on the statistics pass and the sample, like the rest of the seman
 
 from __future__ import annotations
 
+from itertools import combinations
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -40,6 +41,56 @@ def decide_grain(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, 
         _totals_are_attributes(columns)
     if grain == "period":
         _whole_numbers_are_counts(columns)
+    find_totals(columns, sample)
+
+
+MAX_PARTS = 8  # columns tried as the parts of a total (every subset of them, on the sample)
+SCALES = (1.0, 1e3, 1e-3, 1e2, 1e-2, 1e6, 1e-6)  # a total may be kept in thousands of its parts' units
+
+
+def find_totals(columns: list[ColumnProfile], sample: pl.DataFrame) -> None:
+    """A column that is the sum of others on every row of the sample (pcap = hwy + water + util; a
+    Total beside twelve months, in thousands or not) is the wide table's headline; its parts are
+    shown beside it, never stacked with it."""
+    numbers = [c for c in columns if c.semantic.kind in ("additive", "level") and c.name in sample.columns
+               and c.minimum is not None and c.minimum >= 0 and not c.semantic.overridden]
+    for total in sorted(numbers, key=lambda c: -(c.mean or 0)):
+        if total.semantic.detail in ("total", "part"):
+            continue
+        parts = _parts_of(total, [c for c in numbers if c is not total and c.semantic.detail != "total"], sample)
+        if parts:
+            names = " + ".join(p.name for p in parts)
+            total.semantic.detail = "total"
+            total.semantic.evidence.append(f"the sum of {names} on every row of the sample: the headline beside its parts")
+            for part in parts:
+                part.semantic.detail = "part"
+                part.semantic.evidence.append(f"a part of '{total.name}'")
+
+
+def _parts_of(total: ColumnProfile, others: list[ColumnProfile], sample: pl.DataFrame) -> list[ColumnProfile]:
+    rows = sample.select(total.name, *[o.name for o in others]).drop_nulls().cast(pl.Float64, strict=False).drop_nulls()
+    if rows.height < 5 or not others:
+        return []
+    target = rows[total.name]
+    candidates = [o for o in others if bool((rows[o.name] <= target.max() * max(SCALES)).all())][:MAX_PARTS]
+    for size in range(2, len(candidates) + 1):  # the fewest parts that add up: a tiny rate fits within rounding
+        for subset in combinations(candidates, size):
+            summed = rows.select(pl.sum_horizontal([pl.col(o.name) for o in subset])).to_series()
+            if _proportional(target, summed):
+                return list(subset)
+    return []
+
+
+def _proportional(target: pl.Series, summed: pl.Series) -> bool:
+    """target = summed x one power of ten, within 1% on 95% of the rows (the rest rounding)."""
+    present = summed > 0
+    if present.sum() < 5:
+        return False
+    ratio = (target.filter(present) / summed.filter(present))
+    for scale in SCALES:
+        if float(((ratio / scale - 1).abs() <= 0.01).mean() or 0) >= 0.95:
+            return True
+    return False
 
 
 def _grain_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, model: TableModel) -> tuple[str, str]:

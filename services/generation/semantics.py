@@ -599,6 +599,10 @@ def key_score(column: ColumnProfile, rows: int, position: int, width: int) -> fl
     score -= position / max(width, 1)
     if column.semantic.kind == "flag":
         score -= 0.5
+    if column.semantic.detail == "total":  # the total beside its parts leads a wide table
+        score += 2.5
+    elif column.semantic.detail == "part":
+        score -= 1.0
     if column.semantic.overridden:
         score += 5.0
     return score
