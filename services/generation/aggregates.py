@@ -52,6 +52,8 @@ class Measure:
             return f"Records ({label(weight).lower()})" if weight else "Records"
         if self.aggregate == "share":
             return f"Share {label(self.column).lower()}" + (f" = {self.positive}" if self.positive else "")
+        if self.aggregate == "last" and self.inner == "sum":  # a stock: its total, in one period
+            return f"Total {label(self.column).lower()}"
         return f"{TITLES[self.aggregate]} {label(self.column).lower()}"
 
 

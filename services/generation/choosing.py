@@ -27,7 +27,8 @@ MAX_DISTRIBUTIONS = 2
 MAX_GROUPS = 1000  # a category of more values is a name or a key, not a breakdown
 MAX_TABLE_COLUMNS = 10
 WIDE = 30  # columns from which a file is wide: only the measures people look for are headlines
-MODIFIERS = {"high", "low", "avg", "average", "mean", "min", "max", "minimum", "maximum", "median", "total", "med"}
+MODIFIERS = {"high", "low", "avg", "average", "mean", "min", "max", "minimum", "maximum", "median", "total", "med",
+             "hourly", "daily", "weekly", "monthly", "quarterly", "yearly", "annual"}
 
 
 def key_measures(profile: TableProfile) -> list[ColumnProfile]:
@@ -98,7 +99,7 @@ def breakdown_dimensions(profile: TableProfile, measure_columns: set[str]) -> li
     """Columns worth grouping by: categories, ordered ones, codes and flags of few values; calendar
     parts that are not the time axis; the panel's entity. Never identifiers or names."""
     model = profile.model
-    outcome = outcome_of(profile.columns) if model.grain in ("entity", "event", "weighted") else None
+    outcome = outcome_of(profile.columns, model.grain) if model.grain in ("entity", "event", "weighted") else None
     def fits(col: ColumnProfile) -> bool:
         semantic = col.semantic
         if col.name.startswith("__") or col.distinct < 2 or semantic.detail == "alias":
@@ -120,6 +121,8 @@ def breakdown_dimensions(profile: TableProfile, measure_columns: set[str]) -> li
         value += 1.0 if semantic.kind in ("ordered", "calendar") else 0.0
         value += 0.5 if semantic.kind in ("category", "flag") else 0.0
         value -= 1.0 if col.distinct > 60 else 0.0
+        if model.grain == "event" and semantic.kind in ("category", "code") and 3 <= col.distinct <= 30:
+            value += 0.75  # occurrences by kind, place, who: the breakdowns people count by
         value -= col.nulls / max(profile.rows, 1)
         value -= 1.5 if _dominated(profile.sample, col.name) else 0.0
         return value - profile.columns.index(col) / (10 * len(profile.columns))
@@ -171,7 +174,7 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     if model.stock and model.time:  # a head count by category: its value in the latest period, never summed across
         headline = Measure(model.stock, "last", inner="sum")
     dims = breakdown_dimensions(profile, {col.name for col in key_columns} | ({weight} if weight else set()))
-    distributions = [col for col in key_columns if _continuous(col)][:MAX_DISTRIBUTIONS]
+    distributions = [col for col in key_columns if _continuous(col) and col.semantic.kind != "stock"][:MAX_DISTRIBUTIONS]
     sort_by = next((col.name for col in key_columns if col.semantic.is_measure), None)
     shown = table_columns(profile, key_columns, dims)
     extra = _measure_breakdown(profile, key_columns, dims) if counted else None
@@ -245,13 +248,14 @@ def _say_what_leads(cards: list[dict], grain_words: str) -> None:
 
 
 def counts_lead(profile: TableProfile, key_columns: list[ColumnProfile]) -> bool:
-    """Rows are counted first when each is an occurrence, or a thing with no amount that adds up
-    (customers: how many, and how many churned, before their averages)."""
+    """Rows are counted first when each is an occurrence, or a thing with an outcome or no amount that
+    adds up (customers: how many, and how many churned, before their averages; stations' passengers
+    lead instead)."""
     grain = profile.model.grain
     if grain in ("event", "weighted"):
         return True
     flows = [col for col in key_columns if col.semantic.kind == "additive"]
-    return grain == "entity" and not flows
+    return grain == "entity" and (not flows or outcome_of(profile.columns) is not None)
 
 
 def series_split(profile: TableProfile) -> str | None:
@@ -284,7 +288,7 @@ def _measure_breakdown(profile: TableProfile, key_columns: list[ColumnProfile],
         return None
     measures = [col for col in key_columns if (col.semantic.is_measure or col.semantic.kind == "flag")
                 and col.semantic.kind != "stock"]
-    outcome = outcome_of(profile.columns)
+    outcome = outcome_of(profile.columns, profile.model.grain)
     measures.sort(key=lambda col: outcome is None or col.name != outcome.name)  # the outcome's share first
     for column in measures:
         by = next((dim for dim in dims if dim.name != column.name), None)

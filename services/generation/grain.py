@@ -108,7 +108,7 @@ def _grain_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, mod
         span = (_days(time.end) - _days(time.start)) if time.start is not None and time.end is not None else 0.0
         expected = span / time.step_days + 1 if time.step_days > 0 else float(time.distinct)
         coverage = time.distinct / max(expected, 1.0)
-        if per_moment <= 1.05 and coverage >= REGULAR:
+        if per_moment <= 1.05 and coverage >= REGULAR and not _to_the_second(sample, time.column):
             return "period", (f"one period: '{'+'.join(time.sources)}' is unique per row and regular "
                               f"({coverage:.0%} of its steps present); levels over time lead")
         why = f"{per_moment:.1f} rows share each moment" if per_moment > 1.05 else \
@@ -124,18 +124,27 @@ def _grain_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, mod
     return "event", "one occurrence (no time, no name per row, few attributes); counting them"
 
 
+def _to_the_second(sample: pl.DataFrame, column: str) -> bool:
+    """Moments stamped to the second (06:00:42) are when things happened; periods fall on round times."""
+    if column not in sample.columns or not sample[column].dtype == pl.Datetime:
+        return False
+    moments = sample[column].drop_nulls()
+    return moments.len() > 0 and float((moments.dt.second() != 0).mean() or 0) > 0.5
+
+
 def _days(moment) -> float:
     return moment.toordinal() + (moment.hour / 24 if hasattr(moment, "hour") else 0.0)
 
 
-def outcome_of(columns: list[ColumnProfile]) -> ColumnProfile | None:
-    """The yes/no outcome of each row's thing: a two-valued column named for one, else the last flag."""
+def outcome_of(columns: list[ColumnProfile], grain: str = "entity") -> ColumnProfile | None:
+    """The yes/no outcome of each row: a two-valued column named for one; in a table of things, else
+    its last flag (a target is usually the last column; an occurrence's flags are details of it)."""
     two_valued = [c for c in columns if c.semantic.kind in ("flag", "category", "code") and c.distinct - (c.nulls > 0) == 2]
     named = [c for c in two_valued if has_word(c.name, OUTCOME_WORDS)]
     if named:
         return named[0]
     flags = [c for c in two_valued if c.semantic.kind == "flag"]
-    return flags[-1] if flags else None
+    return flags[-1] if flags and grain == "entity" else None
 
 
 def _totals_are_attributes(columns: list[ColumnProfile]) -> None:

@@ -65,7 +65,7 @@ ADDITIVE_WORDS = frozenset({
     "arrests", "collisions", "crashes", "injuries", "casualties", "fatalities", "victims", "claims", "complaints",
     "ridership", "riders", "boardings", "entries", "takings", "receipts", "turnover", "revenues", "arrivals",
     "departures", "admissions", "affected", "individuals", "persons", "people", "bill", "tip", "tips", "fare",
-    "fares", "fee", "fees", "charge", "charges", "gsp", "gdp", "gnp", "gva"})
+    "fares", "fee", "fees", "charge", "charges", "fine", "fines", "penalty", "penalties", "gsp", "gdp", "gnp", "gva"})
 # A qualifier makes a figure an attribute of the row's thing, whatever else its name says: a customer's
 # previous bookings, a loan's amount collected ever, calls per day, the average basket.
 QUALIFIER_WORDS = frozenset({"previous", "prev", "prior", "ever", "since", "lifetime", "cumulative", "cum", "ytd",
@@ -86,7 +86,7 @@ LEVEL_WORDS = frozenset({
 # Only the order of the key measures comes from here (what a measure is decided above).
 HEADLINE_WORDS: dict[str, set[str]] = {
     "money": {"price", "prices", "sales", "sale", "revenue", "revenues", "turnover", "amount", "amnt", "amt", "cost",
-              "takings", "receipts", "bill", "tip", "tips", "charge", "charges",
+              "takings", "receipts", "bill", "tip", "tips", "charge", "charges", "fine", "fines", "penalty",
               "costs", "spend", "spending", "expenditure", "profit", "profits", "earnings", "income", "salary",
               "wage", "wages", "pay", "fare", "fares", "fee", "fees", "funded", "loan", "loans", "budget",
               "donations", "value"},
@@ -594,6 +594,7 @@ def _dummies(columns: list[ColumnProfile], sample: pl.DataFrame) -> None:
 def key_score(column: ColumnProfile, rows: int, position: int, width: int) -> float:
     """How much people look for this measure: its name, how filled it is, where it stands."""
     score = 3.0 if has_word(column.name, KEY_WORDS) else 0.0
+    score += 0.5 if has_word(column.name, HEADLINE_WORDS["money"]) else 0.0  # money first: price, sales, income
     score += 0.5 if column.semantic.kind == "additive" else 0.0  # amounts and counts before rates
     score += 1.0 - column.nulls / max(rows, 1)
     score -= position / max(width, 1)

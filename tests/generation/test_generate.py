@@ -186,8 +186,19 @@ async def test_column_types_overrule_the_inference_end_to_end(client, new_projec
     assert {c["name"]: c["role"] for c in dashboard["columns"]}["region"] == "identifier"
 
 
+async def test_column_types_grain_says_what_a_row_is_end_to_end(client, new_project, worker):
+    project = await new_project()
+    answer = await generate(client, project, encoded(sales(), "csv"), column_types='{"grain": "entity"}')
+    assert answer.status_code == 200, answer.text
+    dashboard = answer.json()["data"]["dashboard"]
+    assert dashboard["grain"] == "entity"
+    lead = next(card for card in dashboard["cards"] if card["kind"] == "chart")
+    assert "one entity: column_types says so" in lead["rule"]
+
+
 @pytest.mark.parametrize(("types", "named"), [
     ('{"amount": "sideways"}', "'sideways' for column 'amount'"),
+    ('{"grain": "molecule"}', "'molecule' for column 'grain'"),
     ('["amount"]', "JSON object"),
     ("{not json", "not JSON"),
 ])

@@ -1,0 +1,179 @@
+"""What one row is, and what that makes lead: one small frame per grain and per trap, written for
+the rule (never a copy of a dataset): occurrences counted, entities' totals averaged, periods'
+counts summed, ids and positions stored as numbers, epoch seconds, quarters, relative time, a total
+beside its parts, a code beside its label, a stock per cell and quarter, sampling vs body weights."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+import polars as pl
+import pytest
+
+from services.generation.choosing import choose_cards
+from services.generation.profile import profile_table
+
+
+def spec_of(frame: pl.DataFrame, **types) -> dict:
+    return choose_cards(profile_table(frame, types or None), "t")
+
+
+def first_chart(spec: dict) -> dict:
+    return next(card for card in spec["cards"] if card["kind"] == "chart")
+
+
+def uses(spec: dict, column: str) -> list[dict]:
+    return [card["query"] for card in spec["cards"] if card["kind"] in ("kpi", "chart")
+            and (card["query"]["measure"] == column or column in card["query"]["by"] or card["query"]["split"] == column)]
+
+
+def test_an_event_log_with_one_money_column_counts_occurrences_and_totals_the_money():
+    moments = random.Random(7)
+    start = datetime(2024, 1, 1)
+    frame = pl.DataFrame({"at": sorted(start + timedelta(seconds=moments.randrange(90 * 86400)) for _ in range(400)),
+                          "kind": ["parking", "speeding", "lights", "papers"] * 100,
+                          "district": [f"D{n % 7}" for n in range(400)],
+                          "fine": [float(20 + n % 90) for n in range(400)]})
+    spec = spec_of(frame)
+    assert spec["grain"] == "event"
+    lead = first_chart(spec)
+    assert lead["query"]["measure"] is None and lead["query"]["aggregate"] == "count" and lead["query"]["time"]
+    assert "lead: each row is one occurrence" in lead["rule"]
+    counted_by = {b for card in spec["cards"] if card["kind"] == "chart" for b in card["query"]["by"]
+                  if card["query"]["aggregate"] == "count" and not card["query"]["bin"]}
+    assert {"kind", "district"} <= counted_by
+    fines = {q["aggregate"] for q in uses(spec, "fine")}
+    assert "sum" in fines and "mean" not in fines
+
+
+def test_a_table_of_things_averages_their_totals_and_counts_them_by_outcome():
+    n = 300
+    frame = pl.DataFrame({"region": [f"R{i % 9}" for i in range(n)], "tenure_months": [i % 60 for i in range(n)],
+                          **{f"total_{part}_minutes": [float((i * k) % 300) for i in range(n)]
+                             for k, part in enumerate(["day", "eve", "night", "intl"], start=3)},
+                          **{f"total_{part}_calls": [(i * k) % 120 for i in range(n)]
+                             for k, part in enumerate(["day", "eve", "night", "intl"], start=5)},
+                          "plan": ["basic", "plus", "max"] * 100, "score": [float(i % 10) for i in range(n)],
+                          "complaints_open": [i % 4 for i in range(n)], "churn": ["yes", "no", "no", "no"] * 75})
+    spec = spec_of(frame)
+    assert spec["grain"] == "entity"
+    columns = {c["name"]: c for c in spec["columns"]}
+    assert columns["total_day_minutes"]["aggregate"] == "mean"
+    assert not any(q["aggregate"] == "sum" for name in columns if name.startswith("total_") for q in uses(spec, name))
+    lead = first_chart(spec)
+    assert lead["query"]["measure"] is None and lead["query"]["by"] == ["churn"]
+
+
+def test_a_series_of_periods_sums_its_bare_whole_numbers():
+    months = [datetime(1990 + m // 12, m % 12 + 1, 1) for m in range(72)]
+    frame = pl.DataFrame({"month": months, "value": [100 + (m * 7) % 40 for m in range(72)]})
+    spec = spec_of(frame)
+    assert spec["grain"] == "period"
+    lead = first_chart(spec)["query"]
+    assert (lead["measure"], lead["aggregate"], lead["time"]["columns"]) == ("value", "sum", ["month"])
+
+
+def test_a_bounded_position_and_a_year_of_something_are_never_measures():
+    days = [datetime(2001, 1, 1) + timedelta(days=d) for d in range(400)]
+    frame = pl.DataFrame({"date": days, "day_of_year": [d.timetuple().tm_yday for d in days],
+                          "week_of_year": [d.isocalendar()[1] for d in days],
+                          "yearbuilt": [1950 + d % 60 for d in range(400)], "visitors": [50 + d % 30 for d in range(400)]})
+    spec = spec_of(frame)
+    for column in ("day_of_year", "week_of_year", "yearbuilt"):
+        assert not [q for q in uses(spec, column) if q["measure"] == column], column
+
+
+def test_ids_stored_as_numbers_are_never_measures():
+    frame = pl.DataFrame({"movie_id": [(n * 7919) % 500 for n in range(1000)], "flight": [100 + n % 90 for n in range(1000)],
+                          "user": ["u" + str(n % 50) for n in range(1000)], "stars": [1 + n % 5 for n in range(1000)]})
+    found = {c.name: c.semantic.kind for c in profile_table(frame).columns}
+    assert found["movie_id"] == found["flight"] == "identifier"
+    spec = spec_of(frame)
+    assert not uses(spec, "movie_id") and not uses(spec, "flight")
+
+
+def test_epoch_seconds_and_milliseconds_are_the_time_axis():
+    seconds = [1_260_000_000 + 86_400 * n + 3_600 * (n % 5) for n in range(200)]
+    for column in (seconds, [s * 1000 for s in seconds]):
+        frame = pl.DataFrame({"timestamp": column, "rating": [1 + n % 5 for n in range(200)]})
+        profile = profile_table(frame)
+        assert profile.time_column == "timestamp"
+        assert profile.model.time.start == datetime(2009, 12, 5, 8, 0)
+
+
+@pytest.mark.parametrize("spelled", [["1998 Q1", "1998 Q2", "1998 Q3", "1998 Q4"], ["2014Q1", "2014Q2", "2014Q3", "2014Q4"],
+                                     ["Q1 2001", "Q2 2001", "Q3 2001", "Q4 2001"]])
+def test_quarters_spelled_as_text_are_dates(spelled):
+    frame = pl.DataFrame({"period": spelled * 5, "sales": [float(n) for n in range(20)],
+                          "shop": [f"s{n // 4}" for n in range(20)]})
+    profile = profile_table(frame)
+    assert profile.time_column == "period"
+    assert profile.model.time.start.month == 1 and profile.model.time.end.month == 10
+
+
+def test_relative_time_is_an_axis_labelled_as_such_and_subjects_by_number_are_drawn_per_group():
+    rows = [(subject, day) for subject in range(1, 31) for day in range(0, 22, 3)]
+    frame = pl.DataFrame({"weight": [40.0 + day * (4 + subject % 3) for subject, day in rows],
+                          "Time": [day for _, day in rows], "subject": [subject for subject, _ in rows],
+                          "feed": [subject % 3 + 1 for subject, _ in rows]})
+    spec = spec_of(frame)
+    lead = first_chart(spec)
+    assert lead["query"]["time"]["columns"] == ["Time"] and lead["query"]["split"] == "feed"
+    assert lead["vega_lite"]["encoding"]["x"]["type"] == "quantitative"
+    assert [p["period"] for p in lead["vega_lite"]["data"]["values"] if p["feed"] == 1] == list(range(0, 22, 3))
+    assert not uses(spec, "subject")
+    assert not any(q["aggregate"] == "sum" for q in uses(spec, "weight"))
+
+
+def test_a_total_beside_its_parts_is_found_in_other_units_and_leads():
+    frame = pl.DataFrame({"year": list(range(1900, 1960)), "boys": [5000 + 13 * n for n in range(60)],
+                          "girls": [4800 + 11 * n for n in range(60)], "ratio": [1.04 + n / 1000 for n in range(60)]})
+    frame = frame.with_columns(((pl.col("boys") + pl.col("girls")) / 1000).alias("all_children"))
+    columns = {c["name"]: c for c in spec_of(frame)["columns"]}
+    assert columns["all_children"]["detail"] == "total" and columns["boys"]["detail"] == "part"
+    assert columns["ratio"]["detail"] != "part"
+    assert first_chart(spec_of(frame))["query"]["measure"] == "all_children"
+
+
+def test_a_code_beside_its_label_keys_one_series_per_label():
+    titles = {"M1": "Getting timely care", "M2": "How well providers communicate", "M3": "Courteous staff"}
+    frame = pl.DataFrame({"org": [f"org {n // 3}" for n in range(150)], "measure_cd": list(titles) * 50,
+                          "measure_title": list(titles.values()) * 50, "rate": [50.0 + n % 40 for n in range(150)]})
+    spec = spec_of(frame)
+    assert spec["shape"] == "long"
+    lead = first_chart(spec)
+    assert lead["query"]["by"] == ["measure_title"] and lead["query"]["measure"] == "rate"
+    assert not uses(spec, "measure_cd")
+
+
+def test_a_head_count_per_cell_and_quarter_is_never_summed_across_quarters():
+    quarters = [datetime(2010 + q // 4, q % 4 * 3 + 1, 1) for q in range(16)]
+    cells = [(s, g, q) for s in ("A", "B", "C") for g in ("F", "M") for q in quarters]
+    frame = pl.DataFrame({"state": [s for s, _, _ in cells], "sex": [g for _, g, _ in cells],
+                          "t": [q for _, _, q in cells], "count": [100 + i % 16 for i in range(len(cells))]})
+    spec = spec_of(frame)
+    assert spec["grain"] == "cell"
+    for q in uses(spec, "count"):
+        assert q["aggregate"] != "sum" or q["time"]["unit"] == "quarter", q
+    latest = next(c for c in spec["cards"] if c["id"] == "breakdown-state")
+    assert latest["query"]["aggregate"] == "last"
+    assert {row["value"] for row in latest["vega_lite"]["data"]["values"]} == {115 * 2}
+
+
+def test_a_sampling_weight_weighs_rows_and_a_body_weight_is_averaged():
+    sampled = pl.DataFrame({"weight": [0.5, 3.0, 40000.0, 12.0, 800.0, 2.0] * 30, "injured": ["yes", "no", "no"] * 60,
+                            "age": [20 + n % 50 for n in range(180)], "seat": ["front", "back"] * 90})
+    assert profile_table(sampled).model.weight == "weight"
+    bodies = pl.DataFrame({"weight": [35.0 + n % 40 for n in range(180)], "seat": ["front", "back"] * 90,
+                           "age": [20 + n % 50 for n in range(180)]})
+    profile = profile_table(bodies)
+    assert profile.model.weight is None and profile.column("weight").semantic.aggregate == "mean"
+
+
+def test_column_types_grain_overrules_what_a_row_is():
+    months = [datetime(1990 + m // 12, m % 12 + 1, 1) for m in range(72)]
+    frame = pl.DataFrame({"month": months, "value": [100 + (m * 7) % 40 for m in range(72)]})
+    spec = spec_of(frame, grain="event")
+    assert spec["grain"] == "event" and "column_types says so" in first_chart(spec)["rule"]
+    assert first_chart(spec)["query"]["aggregate"] == "count"
