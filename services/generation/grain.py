@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from services.generation.naming import has_word, tokens
+from services.generation.scalars import number
 from services.generation.semantics import ADDITIVE_WORDS, TOTAL_WORDS, Semantic, TableModel
 
 if TYPE_CHECKING:
@@ -72,25 +73,27 @@ def _parts_of(total: ColumnProfile, others: list[ColumnProfile], sample: pl.Data
     if rows.height < 5 or not others:
         return []
     target = rows[total.name]
-    candidates = [o for o in others if bool((rows[o.name] <= target.max() * max(SCALES)).all())][:MAX_PARTS]
-    for size in range(2, len(candidates) + 1):  # the fewest parts that add up: a tiny rate fits within rounding
-        for subset in combinations(candidates, size):
-            summed = rows.select(pl.sum_horizontal([pl.col(o.name) for o in subset])).to_series()
-            if _proportional(target, summed):
-                return list(subset)
+    means = {o.name: number(rows[o.name].mean()) for o in others}
+    for scale in SCALES:
+        goal = number(target.mean()) / scale
+        within = [o for o in others if bool((rows[o.name] <= target / scale * 1.01 + 1e-9).all())][:MAX_PARTS]
+        for size in range(2, len(within) + 1):  # the fewest parts that add up: a tiny rate fits within rounding
+            for subset in combinations(within, size):
+                if abs(sum(means[o.name] for o in subset) - goal) > 0.01 * abs(goal):
+                    continue  # the means already disagree: no need to add the rows up
+                summed = rows.select(pl.sum_horizontal([pl.col(o.name) for o in subset])).to_series()
+                if _proportional(target, summed, scale):
+                    return list(subset)
     return []
 
 
-def _proportional(target: pl.Series, summed: pl.Series) -> bool:
-    """target = summed x one power of ten, within 1% on 95% of the rows (the rest rounding)."""
+def _proportional(target: pl.Series, summed: pl.Series, scale: float) -> bool:
+    """target = summed x scale, within 1% on 95% of the rows (the rest rounding)."""
     present = summed > 0
-    if present.sum() < 5:
+    if int(present.sum()) < 5:
         return False
-    ratio = (target.filter(present) / summed.filter(present))
-    for scale in SCALES:
-        if float(((ratio / scale - 1).abs() <= 0.01).mean() or 0) >= 0.95:
-            return True
-    return False
+    ratio = target.filter(present) / summed.filter(present)
+    return number(((ratio / scale - 1).abs() <= 0.01).mean()) >= 0.95
 
 
 def _grain_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, model: TableModel) -> tuple[str, str]:
@@ -129,7 +132,7 @@ def _to_the_second(sample: pl.DataFrame, column: str) -> bool:
     if column not in sample.columns or not sample[column].dtype == pl.Datetime:
         return False
     moments = sample[column].drop_nulls()
-    return moments.len() > 0 and float((moments.dt.second() != 0).mean() or 0) > 0.5
+    return moments.len() > 0 and number((moments.dt.second() != 0).mean()) > 0.5
 
 
 def _days(moment) -> float:

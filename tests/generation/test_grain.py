@@ -97,9 +97,9 @@ def test_epoch_seconds_and_milliseconds_are_the_time_axis():
     seconds = [1_260_000_000 + 86_400 * n + 3_600 * (n % 5) for n in range(200)]
     for column in (seconds, [s * 1000 for s in seconds]):
         frame = pl.DataFrame({"timestamp": column, "rating": [1 + n % 5 for n in range(200)]})
-        profile = profile_table(frame)
-        assert profile.time_column == "timestamp"
-        assert profile.model.time.start == datetime(2009, 12, 5, 8, 0)
+        axis = profile_table(frame).model.time
+        assert axis is not None and axis.column == "timestamp"
+        assert axis.start == datetime(2009, 12, 5, 8, 0)
 
 
 @pytest.mark.parametrize("spelled", [["1998 Q1", "1998 Q2", "1998 Q3", "1998 Q4"], ["2014Q1", "2014Q2", "2014Q3", "2014Q4"],
@@ -107,9 +107,9 @@ def test_epoch_seconds_and_milliseconds_are_the_time_axis():
 def test_quarters_spelled_as_text_are_dates(spelled):
     frame = pl.DataFrame({"period": spelled * 5, "sales": [float(n) for n in range(20)],
                           "shop": [f"s{n // 4}" for n in range(20)]})
-    profile = profile_table(frame)
-    assert profile.time_column == "period"
-    assert profile.model.time.start.month == 1 and profile.model.time.end.month == 10
+    axis = profile_table(frame).model.time
+    assert axis is not None and axis.column == "period"
+    assert axis.start.month == 1 and axis.end.month == 10
 
 
 def test_relative_time_is_an_axis_labelled_as_such_and_subjects_by_number_are_drawn_per_group():
