@@ -8,6 +8,7 @@ never sits whole in memory; every one groups to a bounded answer (periods, categ
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -283,8 +284,12 @@ def breakdown_card(groups: pl.DataFrame, by: str, measure: Measure, order: list 
     if other is not None and other.height:
         rest = other.select(combined("b", measure)).item()
         data.append({"category": f"Other ({other.height})", "value": jsonable(rest)})
+    shared = _shared_prefix([d["category"] for d in data if isinstance(d["category"], str)])
+    if shared and len(data) > 1:  # "CAHPS for MIPS SSM: Getting care", "...: Courteous staff": the rest reads
+        data = [{**d, "category": d["category"][len(shared):] if isinstance(d["category"], str) else d["category"]}
+                for d in data]
     sort = [d["category"] for d in data]
-    encoding = {"y": {"field": "category", "type": "nominal", "sort": sort, "title": None,
+    encoding = {"y": {"field": "category", "type": "nominal", "sort": sort, "title": shared.strip(" :-–|/") or None,
                       "axis": {"labelLimit": LABEL_LIMIT}},
                 "x": {"field": "value", "type": "quantitative", "title": measure.title(weight),
                       "axis": {**axis_of(measure, [d["value"] for d in data]), "labelOverlap": True}},
@@ -297,6 +302,15 @@ def breakdown_card(groups: pl.DataFrame, by: str, measure: Measure, order: list 
             + (f", latest {time['unit']}" if time else ""),
             "rule": rule, "query": query(measure, by=[by], weight=weight, time=time),
             "vega_lite": _spec(data, "bar", encoding)}
+
+
+def _shared_prefix(labels: list[str], least: int = 8) -> str:
+    """The words every label starts with, up to a separator, when they are long enough to crowd the axis."""
+    if len(labels) < 2:
+        return ""
+    prefix = os.path.commonprefix(labels)
+    cut = max(prefix.rfind(mark) + len(mark) for mark in (": ", " - ", " – ", " | ", "/", ", ")) if prefix else 0
+    return prefix[:cut] if cut >= least and all(len(label) > cut for label in labels) else ""
 
 
 def _ordered_groups(groups: pl.DataFrame, by: str, order: list | None, top_n: int):

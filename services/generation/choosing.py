@@ -26,6 +26,7 @@ MAX_BREAKDOWNS = 4
 MAX_DISTRIBUTIONS = 2
 MAX_GROUPS = 1000  # a category of more values is a name or a key, not a breakdown
 MAX_TABLE_COLUMNS = 10
+LONG_TAIL = 8  # skew past which a histogram is one bar and a sliver
 WIDE = 30  # columns from which a file is wide: only the measures people look for are headlines
 MODIFIERS = {"high", "low", "avg", "average", "mean", "min", "max", "minimum", "maximum", "median", "total", "med",
              "hourly", "daily", "weekly", "monthly", "quarterly", "yearly", "annual"}
@@ -138,7 +139,9 @@ def _dominated(sample: pl.DataFrame, name: str) -> bool:
 
 
 def _continuous(column: ColumnProfile) -> bool:
+    """A measure worth a histogram: many values, and not so long-tailed that one bar holds them all."""
     return (column.semantic.is_measure and column.distinct > 20 and column.minimum is not None
+            and abs(column.skew or 0) <= LONG_TAIL
             and column.maximum is not None and column.maximum > column.minimum)
 
 
