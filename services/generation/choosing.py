@@ -354,6 +354,21 @@ def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers:
     return cards
 
 
+HEADLINE_SERIES = frozenset({"total", "all", "overall", "aggregate", "headline", "national", "world"})
+
+
+def headline_series(periods: pl.DataFrame, key: str) -> tuple[pl.DataFrame, str]:
+    """A long table of many series shows a few: those named a total first (Total nonfarm beside its
+    sectors), then the most complete; never one line averaging them all."""
+    names = periods[key].unique().to_list()
+    if len(names) <= c.TOP_ENTITIES:
+        return periods, f"every one of its {len(names)} series"
+    filled = periods.filter(pl.col("m0.den") > 0).group_by(key).agg(pl.len().alias("periods"))
+    ranked = sorted(filled.iter_rows(), key=lambda row: (not has_word(str(row[0]), HEADLINE_SERIES), -row[1], str(row[0])))
+    top = [row[0] for row in ranked[:c.TOP_ENTITIES]]
+    return periods.filter(pl.col(key).is_in(top)), f"{len(top)} of its {len(names)} series, totals first, then the most complete"
+
+
 def _plural(noun: str) -> str:
     return noun if noun.endswith("s") else noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
 
@@ -377,8 +392,9 @@ def _trend_cards(profile: TableProfile, series: c.Series, trend_measures: list[M
     split_answer = answers.get("split")  # one series per variable (a long table) or per entity (a panel)
     if model.long_key and split_answer is not None:
         kept, dropped = c.complete(split_answer, series)
-        rule = f"time.long: {'; '.join(model.evidence)}; {time_words}"
-        return [c.small_multiples_card(kept, trend_measures[0], series, model.long_key, dropped, rule)], []
+        shown, which = headline_series(kept, model.long_key)
+        rule = f"time.long: {'; '.join(model.evidence)}; {which}; {time_words}"
+        return [c.small_multiples_card(shown, trend_measures[0], series, model.long_key, dropped, rule)], []
     entity = (model.group or model.entity) if split_answer is not None else None
     if entity and split_answer is not None:
         kept, dropped = c.complete(split_answer, series)

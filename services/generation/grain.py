@@ -76,15 +76,25 @@ def _parts_of(total: ColumnProfile, others: list[ColumnProfile], sample: pl.Data
     means = {o.name: number(rows[o.name].mean()) for o in others}
     for scale in SCALES:
         goal = number(target.mean()) / scale
-        within = [o for o in others if bool((rows[o.name] <= target / scale * 1.01 + 1e-9).all())][:MAX_PARTS]
-        for size in range(2, len(within) + 1):  # the fewest parts that add up: a tiny rate fits within rounding
-            for subset in combinations(within, size):
+        within = [o for o in others if bool((rows[o.name] <= target / scale * 1.01 + 1e-9).all())]
+        for subset in _subsets(within):
                 if abs(sum(means[o.name] for o in subset) - goal) > 0.01 * abs(goal):
                     continue  # the means already disagree: no need to add the rows up
                 summed = rows.select(pl.sum_horizontal([pl.col(o.name) for o in subset])).to_series()
                 if _proportional(target, summed, scale):
                     return list(subset)
     return []
+
+
+def _subsets(columns: list[ColumnProfile]):
+    """The fewest parts first (a tiny rate beside them fits within rounding); past MAX_PARTS, all of them
+    or all but one (twelve months beside their Total)."""
+    if len(columns) <= MAX_PARTS:
+        for size in range(2, len(columns) + 1):
+            yield from combinations(columns, size)
+        return
+    yield tuple(columns)
+    yield from combinations(columns, len(columns) - 1)
 
 
 def _proportional(target: pl.Series, summed: pl.Series, scale: float) -> bool:

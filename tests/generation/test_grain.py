@@ -177,3 +177,27 @@ def test_column_types_grain_overrules_what_a_row_is():
     spec = spec_of(frame, grain="event")
     assert spec["grain"] == "event" and "column_types says so" in first_chart(spec)["rule"]
     assert first_chart(spec)["query"]["aggregate"] == "count"
+
+
+def test_twelve_months_beside_their_total_make_the_total_the_headline():
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    frame = pl.DataFrame({"Year": list(range(1950, 2000)),
+                          **{m: [100 + i * (k + 1) % 37 for i in range(50)] for k, m in enumerate(months)}})
+    spec = spec_of(frame.with_columns(pl.sum_horizontal(months).alias("Total")))
+    columns = {c["name"]: c["detail"] for c in spec["columns"]}
+    assert columns["Total"] == "total" and all(columns[m] == "part" for m in months)
+    assert first_chart(spec)["query"]["measure"] == "Total"
+
+
+def test_a_long_table_of_many_series_shows_a_few_totals_first_never_one_mixed_line():
+    months = [datetime(2010 + m // 12, m % 12 + 1, 1) for m in range(36)]
+    rows = [(f"CES{k:04d}", "Total nonfarm" if k == 7 else f"Sector {k}", moment, 3000.0 + k * 10 + m)
+            for k in range(40) for m, moment in enumerate(months)]
+    frame = pl.DataFrame({"series_id": [r[0] for r in rows], "series_title": [r[1] for r in rows],
+                          "date": [r[2] for r in rows], "value": [r[3] for r in rows]})
+    spec = spec_of(frame)
+    timed = [card for card in spec["cards"] if card["kind"] == "chart" and card["query"]["time"]]
+    assert timed and all(card["query"]["split"] == "series_title" for card in timed)
+    shown = {row["series_title"] for row in timed[0]["vega_lite"]["data"]["values"]}
+    assert "Total nonfarm" in shown and len(shown) == 6
+    assert not uses(spec, "series_id")
