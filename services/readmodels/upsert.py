@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Column, Connection, String, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
@@ -81,7 +81,7 @@ def _upsert_plan(dialect: Dialect, table: Table) -> UpsertPlan:
     if sorted(names) != sorted(column.key for column in table.columns):
         raise ValueError(f"{table.name}: bind names {names} are not its columns")
     processors = tuple((index, process) for index, name in enumerate(names)
-                       if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)))
+                       if (process := _processor(table.c[name], dialect)))
     sql, positional = compiled.string, compiled.positional
     if not positional and tuple(_NAMED_BIND.findall(sql)) == names:
         # psycopg reorders a dict of parameters by name for every row; a tuple in order it takes as is
@@ -90,6 +90,24 @@ def _upsert_plan(dialect: Dialect, table: Table) -> UpsertPlan:
 
 
 _NAMED_BIND = re.compile(r"%\((\w+)\)s")
+NUL, REPLACEMENT = "\x00", "\ufffd"
+
+
+def _processor(column: Column, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column type's own bind processor; on PostgreSQL, text also loses its NUL characters.
+
+    PostgreSQL text cannot hold U+0000 ("DataError: PostgreSQL text fields cannot contain NUL"): one
+    such character in an event's text would park the event in every rebuild. It becomes U+FFFD, the
+    replacement character, so the row is written and a person sees where the character was.
+    """
+    own = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if dialect.name != "postgresql" or not isinstance(column.type, String):
+        return own
+    def without_nul(value: Any) -> Any:
+        if isinstance(value, str) and NUL in value:
+            value = value.replace(NUL, REPLACEMENT)
+        return own(value) if own else value
+    return without_nul
 
 
 @lru_cache(maxsize=256)

@@ -1,9 +1,10 @@
 """`upsert_rows` with rows sharing a key ends as upserting them one after the other (a batched
-form must keep this: a multi-row ON CONFLICT DO UPDATE refuses a key twice on PostgreSQL)."""
+form must keep this: a multi-row ON CONFLICT DO UPDATE refuses a key twice on PostgreSQL); text
+holding NUL is written on both backends, by upserts and by a rebuild's COPY."""
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
 
-from services.readmodels.upsert import upsert_rows
+from services.readmodels.upsert import insert_new_rows, upsert_rows
 
 
 def probe_table(name: str) -> Table:
@@ -33,3 +34,15 @@ def test_one_flush_with_a_key_twice_ends_as_upserting_the_rows_in_turn(engine):
             upsert_rows(conn, in_turn, [row])
     assert rows_of(engine, together) == rows_of(engine, in_turn) == [
         ("p", "a", 2, None), ("p", "b", 1, None), ("q", "a", 7, "other project")]
+
+
+def test_text_holding_nul_is_written_on_both_backends_never_a_data_error(engine):
+    table = Table("upsert_nul", MetaData(), Column("id", String(20), primary_key=True), Column("note", Text))
+    table.create(engine)
+    with engine.begin() as conn:
+        upsert_rows(conn, table, [{"id": "a\x00", "note": "before\x00after"}])
+        insert_new_rows(conn, table, [{"id": f"copied-{n}", "note": "\x00"} for n in range(3)])
+    kept = dict(rows_of(engine, table))
+    expected = "\ufffd" if engine.dialect.name == "postgresql" else "\x00"
+    assert kept[f"a{expected}"] == f"before{expected}after"
+    assert {kept[f"copied-{n}"] for n in range(3)} == {expected}
