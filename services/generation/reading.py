@@ -104,7 +104,7 @@ def columnar_table(path: Path, file_format: str, work_dir: Path, limits: TableLi
     """
     if file_format in ("csv", "tsv"):
         limits.check(0, header_columns(path, b"\t" if file_format == "tsv" else b",", limits.max_columns))
-    frame = scan_table(path, file_format)
+    frame = wide_integers_as_floats(scan_table(path, file_format))
     columns = len(frame.collect_schema())
     limits.check(0, columns)
     if file_format in ("csv", "tsv", "ndjson"):
@@ -113,6 +113,13 @@ def columnar_table(path: Path, file_format: str, work_dir: Path, limits: TableLi
         frame = pl.scan_parquet(parsed)
     limits.check(frame.select(pl.len()).collect().item(), columns)
     return frame
+
+
+def wide_integers_as_floats(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Integers past 64 bits (a 30-digit number) become floats: every later step, and the spec's
+    JSON, works in 64 bits (orjson refuses a wider integer, and the job failed on every delivery)."""
+    wide = [name for name, dtype in frame.collect_schema().items() if dtype in (pl.Int128, pl.UInt128)]
+    return frame.with_columns(pl.col(wide).cast(pl.Float64)) if wide else frame
 
 
 def header_columns(path: Path, separator: bytes, limit: int) -> int:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import palmerpenguins
 import polars as pl
 import pytest
 import vega_datasets
 
-from services.generation.reading import INFER_ROWS, scan_table
+from services.generation.choosing import choose_cards
+from services.generation.profile import profile_table
+from services.generation.reading import INFER_ROWS, columnar_table, scan_table
 
 PUBLIC_CSVS = [Path(palmerpenguins.__file__).parent / "data" / name for name in ("penguins.csv", "penguins-raw.csv")] + \
     sorted((Path(vega_datasets.__file__).parent / "_data").glob("*.csv"))
@@ -46,3 +49,16 @@ def test_duplicate_headers_keep_every_column(tmp_path: Path):
     path.write_text("a,a,when\n1,x,2021-01-01\n2,y,2021-01-02\n")
     frame = scan_table(path, "csv").collect()
     assert frame.columns == ["a", "a_duplicated_0", "when"] and frame["when"].dtype == pl.Date
+
+
+@pytest.mark.parametrize(("name", "text", "file_format"), [
+    ("big.csv", "id,big,amount\n1,123456789012345678901234567890,5\n2,98765432109876543210987654321,7\n3,5,9\n", "csv"),
+    ("big.json", '[{"big": 123456789012345678901234567890, "amount": 1}, {"big": 5, "amount": 2}]', "json"),
+])
+def test_integers_past_64_bits_are_read_as_numbers_and_the_spec_serializes(tmp_path: Path, name, text, file_format):
+    path = tmp_path / name
+    path.write_text(text)
+    frame = columnar_table(path, file_format, tmp_path)
+    assert frame.collect_schema()["big"] == pl.Float64
+    spec = choose_cards(profile_table(frame), "t")
+    assert orjson.loads(orjson.dumps(spec))["rows"] in (2, 3)
