@@ -274,6 +274,29 @@ def latest_breakdown_query(frame: pl.LazyFrame, by: str, measure: Measure, serie
     return latest.group_by(by).agg(*partials(Measure(measure.column, "sum"), schema, None, "b"))
 
 
+SEASONS = {"weekday": (["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], lambda moment: moment.dt.weekday()),
+           "month": (["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+                     lambda moment: moment.dt.month())}
+
+
+def season_query(frame: pl.LazyFrame, series: Series, season: str, measure: Measure, schema: pl.Schema,
+                 weight: str | None) -> pl.LazyFrame:
+    """The measure per weekday or per month of the year, over the whole span: the data's rhythm."""
+    names, part = SEASONS[season]
+    moment = pl.col(series.axis.column).cast(pl.Datetime)
+    label = part(moment).cast(pl.Int32).replace_strict(dict(enumerate(names, start=1)), return_dtype=pl.String)
+    return frame.filter(moment.is_not_null()).group_by(label.alias(season)).agg(*partials(measure, schema, weight, "b"))
+
+
+def season_card(groups: pl.DataFrame, season: str, measure: Measure, series: Series, weight: str | None,
+                rule: str) -> dict:
+    names, _ = SEASONS[season]
+    card = breakdown_card(groups, season, measure, [n.lower() for n in names], len(names), weight, rule,
+                          card_id=f"season-{season}")
+    card["query"] = query(measure, time={"columns": series.axis.sources, "unit": season}, weight=weight)
+    return card
+
+
 def breakdown_card(groups: pl.DataFrame, by: str, measure: Measure, order: list | None, top_n: int,
                    weight: str | None, rule: str, time: dict | None = None, card_id: str | None = None) -> dict:
     """Bars per category: in their natural order when there is one, else the top N and "Other"."""

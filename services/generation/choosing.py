@@ -109,6 +109,8 @@ def breakdown_dimensions(profile: TableProfile, measure_columns: set[str]) -> li
             return False
         if semantic.kind == "long_key":  # a long table without time: the value per variable
             return model.time is None
+        if semantic.kind == "flag" and model.grain == "period":
+            return False  # a day's yes/no conditions (a game, a holiday): the seasons say more
         if semantic.kind in ("category", "ordered", "flag"):
             return col.distinct <= MAX_GROUPS
         if semantic.kind == "code":
@@ -192,6 +194,11 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
         split = series_split(profile)
         if split:
             queries["split"] = c.periods_query(profile.frame, series, trend_measures[:1], schema, weight, split)
+    seasons = _seasons(profile, series, headline) if series is not None else []
+    dims = [dim for dim in dims if dim.semantic.detail not in {season for season, _ in seasons}]  # said once
+    for season, measure in seasons:
+        assert series is not None
+        queries[f"season:{season}"] = c.season_query(profile.frame, series, season, measure, schema, weight)
     for dim in dims:
         if headline.aggregate == "last" and series is not None:
             queries[f"by:{dim.name}"] = c.latest_breakdown_query(profile.frame, dim.name, headline, series, schema)
@@ -212,6 +219,11 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     if series is not None:
         trend_cards, metrics = _trend_cards(profile, series, trend_measures, kpis, answers, weight)
         cards += trend_cards
+    for season, measure in seasons:
+        assert series is not None
+        rule = (f"season.{season}: '{'+'.join(model.time.sources) if model.time else ''}' spans enough "
+                f"{'weeks' if season == 'weekday' else 'years'} to show its rhythm; {measure.title(weight).lower()} per {season}")
+        cards.append(c.season_card(answers[f"season:{season}"], season, measure, series, weight, rule))
     for dim in dims:
         rule = f"breakdown: {_why(dim)}; {headline.title(weight).lower()} per value"
         time = series.query_time if headline.aggregate == "last" and series is not None else None
@@ -248,6 +260,24 @@ def _say_what_leads(cards: list[dict], grain_words: str) -> None:
     first = next((card for card in cards if card["kind"] == "chart"), None)
     if first is not None:
         first["rule"] = f"{first['rule']}; lead: {grain_words}"
+
+
+def _seasons(profile: TableProfile, series: c.Series, headline: Measure) -> list[tuple[str, Measure]]:
+    """Weekdays for daily data over weeks, months for data over years: each row of a series of periods
+    averaged (an average day, an average month), occurrences counted."""
+    time = profile.model.time
+    if time is None or time.relative or headline.aggregate == "last":
+        return []
+    if profile.model.grain not in ("period", "event", "weighted"):
+        return []
+    span = (series.axis.end - series.axis.start).days if series.axis.end and series.axis.start else 0
+    measure = headline if headline.column is None or profile.model.grain != "period" else Measure(headline.column, "mean")
+    found = []
+    if time.step_days <= 1 and span >= 28:
+        found.append(("weekday", measure))
+    if time.step_days <= 31 and span >= 2 * 365 and profile.model.grain == "period":
+        found.append(("month", measure))
+    return found
 
 
 def counts_lead(profile: TableProfile, key_columns: list[ColumnProfile]) -> bool:

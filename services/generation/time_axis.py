@@ -255,6 +255,10 @@ def decimal_year(sample: pl.Series) -> pl.Expr | None:
         return None
     column = pl.col(sample.name)
     whole = column.floor().cast(pl.Int32)
+    twelfths = (values - values.floor()) * 12
+    if bool(((twelfths - twelfths.round(0)).abs() < 0.01).all()):  # 1949.0833: February, not 31 January
+        month = ((column - whole) * 12).round(0).cast(pl.Int32) + 1
+        return pl.datetime(whole, month.clip(1, 12), 1).alias(sample.name)
     start = pl.datetime(whole, 1, 1)
     return (start + pl.duration(days=((column - whole) * 365.25).round(0).cast(pl.Int64))).alias(sample.name)
 

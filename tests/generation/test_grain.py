@@ -201,3 +201,26 @@ def test_a_long_table_of_many_series_shows_a_few_totals_first_never_one_mixed_li
     shown = {row["series_title"] for row in timed[0]["vega_lite"]["data"]["values"]}
     assert "Total nonfarm" in shown and len(shown) == 6
     assert not uses(spec, "series_id")
+
+
+def test_a_daily_series_over_years_shows_its_weekdays_and_months_once():
+    days = [datetime(2001, 1, 1) + timedelta(days=d) for d in range(3 * 365)]
+    frame = pl.DataFrame({"date": days, "riders": [1000 + (0 if d.weekday() < 5 else -600) + d.month for d in days],
+                          "weekday": [d.strftime("%a") for d in days], "home_game": [d.day % 9 == 0 for d in days]})
+    spec = spec_of(frame)
+    cards = {card["id"]: card for card in spec["cards"]}
+    week = cards["season-weekday"]
+    assert week["query"]["time"] == {"columns": ["date"], "unit": "weekday"} and week["query"]["aggregate"] == "mean"
+    by_day = {row["category"]: row["value"] for row in week["vega_lite"]["data"]["values"]}
+    assert list(by_day) == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert by_day["Sat"] < by_day["Mon"] - 500
+    assert "season-month" in cards
+    assert not uses(spec, "weekday")  # said once, by the season
+    assert not [q for q in uses(spec, "home_game") if q["by"]]  # a day's yes/no condition is no breakdown
+
+
+def test_decimal_years_in_twelfths_are_months():
+    frame = pl.DataFrame({"time": [1949 + m / 12 for m in range(36)], "value": [100 + m for m in range(36)]})
+    axis = profile_table(frame).model.time
+    assert axis is not None and axis.distinct == 36 and axis.start == datetime(1949, 1, 1)
+    assert axis.end == datetime(1951, 12, 1)
