@@ -42,9 +42,15 @@ def dashboard_pdf(spec: dict, page_size: str | None = None) -> bytes:
     except subprocess.TimeoutExpired:
         raise PdfNotDrawn(f"drawing the PDF took more than {PDF_TIMEOUT_SECONDS:.0f} s") from None
     if done.returncode != 0 or not done.stdout.startswith(b"%PDF-"):
-        last = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
-        raise PdfNotDrawn(f"the PDF process exited with {done.returncode}: {' | '.join(last)}")
+        raise PdfNotDrawn(f"the PDF process exited with {done.returncode}: {_why(done.stderr)}")
     return done.stdout
+
+
+def _why(stderr: bytes) -> str:
+    """The lines that say what went wrong (a Python error, V8's or Rust's abort), not a backtrace."""
+    lines = [line.strip() for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    telling = [line for line in lines if any(word in line.lower() for word in ("error", "fatal", "panicked", "failed"))]
+    return " | ".join((telling or lines)[-3:])
 
 
 def cap_memory(data_bytes: int) -> None:

@@ -130,3 +130,11 @@ def test_letter_pages_by_the_setting_and_a_long_table_continued_on_the_next_page
 def test_a_pdf_that_cannot_be_drawn_is_an_error_that_says_why():
     with pytest.raises(PdfNotDrawn, match="exited with 1.*B5"):
         dashboard_pdf(spec_of(unemployment(), "grid"), "B5")
+
+
+def test_control_characters_from_the_file_are_left_out_rather_than_aborting_the_drawing():
+    """vl-convert aborts its process measuring a text with one (a panic in Rust, not an error)."""
+    frame = pl.DataFrame({"re\x01gion": ["No\x02rth", "South\x0b", "East", "West"] * 25, "amount": list(range(100))})
+    spec = {**spec_of(frame, "grid"), "title": "Sales\x00 <&> by region"}
+    text = text_of(dashboard_pdf(spec, "A4"))
+    assert "Sales <&> by region" in text and "North" in text and "South" in text
