@@ -138,3 +138,23 @@ def test_control_characters_from_the_file_are_left_out_rather_than_aborting_the_
     spec = {**spec_of(frame, "grid"), "title": "Sales\x00 <&> by region"}
     text = text_of(dashboard_pdf(spec, "A4"))
     assert "Sales <&> by region" in text and "North" in text and "South" in text
+
+
+def test_the_worker_keeps_its_address_space_cap_and_the_pdf_process_lifts_it():
+    """The worker's cap still refuses a huge allocation (an upload's); a PDF process it starts
+    can lift it, since only the soft limit was set, and caps its written memory instead."""
+    script = (
+        "import resource\n"
+        "from services.generation.app import limit_address_space\n"
+        "from services.generation.pdf import PDF_DATA_BYTES, cap_memory\n"
+        "limit_address_space(1024**3)\n"
+        "try:\n"
+        "    bytearray(2 * 1024**3)\n"
+        "    print('allocated')\n"
+        "except MemoryError:\n"
+        "    print('refused')\n"
+        "cap_memory(PDF_DATA_BYTES)\n"
+        "print(resource.getrlimit(resource.RLIMIT_AS)[0] == resource.getrlimit(resource.RLIMIT_AS)[1] != 1024**3,\n"
+        "      resource.getrlimit(resource.RLIMIT_DATA)[0] == PDF_DATA_BYTES)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["refused", "True", "True"]
