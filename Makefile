@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/tenant_jwt.py
+	$(BIN)/python bench/pdf.py
 
 clean:
 	rm -rf $(VENV) .dashloom

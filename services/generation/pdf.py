@@ -21,8 +21,8 @@ import orjson
 from services.runtime.settings import Settings
 
 # What drawing may write. V8 counts its code range as data: it will not start under 0.6 GiB, does
-# under 0.75 GiB; the largest dashboard measured (Weather.csv, scrollable, 5 pages) peaks at 0.17 GB
-# resident. A spec is bounded (cards hold at most 50 rows), so 2 GiB leaves room and still bounds it.
+# under 0.75 GiB; the shared datasets' dashboards peak under 0.3 GB resident (bench/pdf.py). A spec
+# is bounded (cards hold at most 50 rows), so 2 GiB leaves room and still bounds it.
 PDF_DATA_BYTES = 2 * 1024**3
 PDF_TIMEOUT_SECONDS = 300.0
 

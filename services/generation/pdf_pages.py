@@ -192,7 +192,7 @@ def _vega_block(view: dict) -> Block:
 
     view |= {"$schema": "https://vega.github.io/schema/vega-lite/v6.json",
              "config": {"font": FONT, "view": {"stroke": "#e5e7eb"}, "background": "white"}}
-    svg = vl_convert.vegalite_to_svg(_xml_clean(view))
+    svg = vl_convert.vegalite_to_svg(xml_clean(view))
     size = _SVG_SIZE.search(svg)
     if size is None:
         raise ValueError("vl-convert drew an SVG without a size")
@@ -227,15 +227,15 @@ def _xml_text(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
-def _xml_clean(value):
+def xml_clean(value):
     """Every text of a Vega-Lite spec without them: vl-convert aborts measuring such a text (a
     category or column name from the file, say)."""
     if isinstance(value, str):
         return _xml_text(value)
     if isinstance(value, dict):
-        return {_xml_text(key): _xml_clean(item) for key, item in value.items()}
+        return {_xml_text(key): xml_clean(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_xml_clean(item) for item in value]
+        return [xml_clean(item) for item in value]
     return value
 
 
