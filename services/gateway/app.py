@@ -41,6 +41,7 @@ from services.gateway.keys.usage import KeyUsage, usage_bucket
 from services.gateway.metrics import routes as metrics
 from services.gateway.project import routes as project
 from services.gateway.realtime import routes as realtime
+from services.gateway.realtime.limits import sockets_bucket
 from services.gateway.sharing import pages as share_pages
 from services.gateway.sharing import routes as share_links
 from services.gateway.viewer import routes as viewer
@@ -105,6 +106,7 @@ class Gateway:
         await authenticator.follow_revocations(nc)
         ratelimits = buckets.need(ratelimit_config(settings.stream_replicas, window))
         await ratelimits.handle()
+        await buckets.need(sockets_bucket(settings.stream_replicas)).handle()  # realtime/routes.py counts in it
         tenant_jwts = TenantJwtAuthenticator(engine, secret_box(settings.secrets_key, settings.state_dir))
         return cls(settings, nc, engine, authenticator, tenant_jwts, RateLimiter(ratelimits),
                    KeyUsage(await usage_bucket(js, settings.stream_replicas), settings.api_key_usage_interval),
