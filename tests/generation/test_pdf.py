@@ -4,14 +4,17 @@ numbers; checked with poppler's pdfinfo, pdftotext and pdftoppm."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
+import httpx
 import polars as pl
 import pytest
 from pypdf import PdfReader
@@ -21,8 +24,12 @@ from services.eventlog.blobs import DiskBlobStore
 from services.generation.choosing import choose_cards
 from services.generation.pdf import PdfNotDrawn, dashboard_pdf
 from services.generation.profile import profile_table
+from services.runtime.nats_server import free_port
 from tests.generation.samples import encoded, sales
+from tests.generation.test_generate import completed
 from tests.generation.test_worker_crash import until
+from tests.platform.test_nats_outage import first_key, key_works
+from tests.platform.test_platform import everything_up, start_platform, wait_for_health
 
 TITLE = "Unemployment and population across the two years the survey ran, by month"
 A4, LETTER = (595.28, 841.89), (612.0, 792.0)
@@ -158,3 +165,33 @@ def test_the_worker_keeps_its_address_space_cap_and_the_pdf_process_lifts_it():
         "      resource.getrlimit(resource.RLIMIT_DATA)[0] == PDF_DATA_BYTES)\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["refused", "True", "True"]
+
+
+@pytest.mark.timeout(180)
+async def test_a_premium_pdf_from_dashloom_up_with_the_default_settings(tmp_path):
+    """The whole platform as `make up` starts it: upload with allow_pdf_export, then GET its /pdf."""
+    state, port = tmp_path / "state", free_port()
+    platform = start_platform(state, port)
+    try:
+        await asyncio.to_thread(wait_for_health, port, everything_up)
+        auth = {"Authorization": f"Bearer {await first_key((state / 'nats-url').read_text())}"}  # a premium project
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            await key_works(client, auth)
+            answer = await client.post("/api/v1/dashboards/generate", headers=auth, data={
+                "title": TITLE, "allow_pdf_export": "true"}, files={"file": ("jobs.csv", encoded(unemployment(), "csv"))})
+            assert answer.status_code in (200, 202), answer.text
+            done = await completed(client, auth, answer.json()["data"])
+            pdf = await client.get(f"/api/v1/dashboards/{done['dashboard_id']}/pdf", headers=auth)
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        path = tmp_path / "from-up.pdf"
+        path.write_bytes(pdf.content)
+        assert set(page_sizes(path)) == {A4}
+        assert "in Dec 2015" in " ".join(text_of(pdf.content).split())
+        subprocess.run(["pdftoppm", "-png", "-r", "60", str(path), str(tmp_path / "up")], check=True)
+        assert list(tmp_path.glob("up-*.png"))
+    finally:
+        platform.send_signal(signal.SIGINT)
+        try:
+            platform.wait(30)
+        except subprocess.TimeoutExpired:
+            platform.kill()
