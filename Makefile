@@ -4,10 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # Debian packages: a font for the PDFs (vl-convert draws text with it), Chromium for the viewer's test,
-# strace for the durability test (it counts nats-server's fsyncs).
+# strace for the durability test (it counts nats-server's fsyncs), poppler-utils for the PDF's test
+# (pdfinfo, pdftotext, pdftoppm).
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 CHROMIUM := /usr/bin/chromium
 STRACE := /usr/bin/strace
+POPPLER := /usr/bin/pdftoppm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
 
@@ -28,6 +30,9 @@ $(CHROMIUM):
 $(STRACE):
 	$(SUDO) apt-get update -qq && $(APT_INSTALL) strace
 
+$(POPPLER):
+	$(SUDO) apt-get update -qq && $(APT_INSTALL) poppler-utils
+
 install: $(INSTALLED) $(FONT)
 
 ## Start the whole platform on this machine (Ctrl-C stops it).
@@ -35,7 +40,7 @@ up: install
 	$(BIN)/dashloom up
 
 ## The checks, then the whole test suite (real nats-server, SQLite, and PostgreSQL when it answers).
-test: install $(CHROMIUM) $(STRACE) lint
+test: install $(CHROMIUM) $(STRACE) $(POPPLER) lint
 	$(BIN)/python -m pytest
 
 ## Boundaries between services (import-linter), ruff, and the type checker, all from pyproject.toml.
@@ -51,6 +56,7 @@ bench: install
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/tenant_jwt.py
+	$(BIN)/python bench/pdf.py
 
 clean:
 	rm -rf $(VENV) .dashloom

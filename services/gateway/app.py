@@ -29,7 +29,7 @@ from services.gateway.edge.dependencies import needs
 from services.gateway.edge.envelope import documented, install_error_handlers, install_openapi
 from services.gateway.edge.http_server import HttpServer, http_server_config
 from services.gateway.edge.middleware import OPEN_PATHS, AuthAndRateLimit, Budgets
-from services.gateway.edge.ratelimit import RateLimiter, ratelimit_bucket
+from services.gateway.edge.ratelimit import RateLimiter, ratelimit_config
 from services.gateway.edge.sessions import ConsoleSessions, SessionCredential, session_bucket
 from services.gateway.embedding import pages as embed_pages
 from services.gateway.embedding import routes as embedding
@@ -41,6 +41,7 @@ from services.gateway.keys.usage import KeyUsage, usage_bucket
 from services.gateway.metrics import routes as metrics
 from services.gateway.project import routes as project
 from services.gateway.realtime import routes as realtime
+from services.gateway.realtime.limits import sockets_bucket
 from services.gateway.sharing import pages as share_pages
 from services.gateway.sharing import routes as share_links
 from services.gateway.viewer import routes as viewer
@@ -48,6 +49,7 @@ from services.gateway.viewer.bundle import VegaBundle
 from services.gateway.webhooks import integrations
 from services.gateway.webhooks import routes as webhooks
 from services.readmodels.versions import SharedVersionReads, VersionReader
+from services.runtime.buckets import Buckets
 from services.runtime.sealing import secret_box
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
@@ -93,23 +95,24 @@ class Gateway:
     usage: KeyUsage
     blobs: BlobStore
     sessions: ConsoleSessions
+    buckets: Buckets  # the in-memory ones (rate limits, websocket counts) come back after a bus restart
 
     @classmethod
-    async def connect(cls, settings: Settings, nc: Client, engine: Engine) -> Gateway:
+    async def connect(cls, settings: Settings, nc: Client, engine: Engine, buckets: Buckets | None = None) -> Gateway:
         js = nc.jetstream()
+        buckets = buckets or Buckets(js)
         window = max(settings.rate_limit_window, settings.failed_auth_window)
         authenticator = ApiKeyAuthenticator(engine, settings.api_key_cache_seconds)
         await authenticator.follow_revocations(nc)
-
-        def ratelimits():
-            return ratelimit_bucket(js, settings.stream_replicas, window)
-
+        ratelimits = buckets.need(ratelimit_config(settings.stream_replicas, window))
+        await ratelimits.handle()
+        await buckets.need(sockets_bucket(settings.stream_replicas)).handle()  # realtime/routes.py counts in it
         tenant_jwts = TenantJwtAuthenticator(engine, secret_box(settings.secrets_key, settings.state_dir))
-        return cls(settings, nc, engine, authenticator, tenant_jwts, RateLimiter(await ratelimits(), reopen=ratelimits),
+        return cls(settings, nc, engine, authenticator, tenant_jwts, RateLimiter(ratelimits),
                    KeyUsage(await usage_bucket(js, settings.stream_replicas), settings.api_key_usage_interval),
                    open_blob_store(settings.blob_backend, settings.blob_dir, js, settings.stream_replicas),
                    ConsoleSessions(await session_bucket(js, settings.console_session_seconds, settings.stream_replicas),
-                                   settings.console_session_seconds))
+                                   settings.console_session_seconds), buckets)
 
     @property
     def budgets(self) -> Budgets:
@@ -137,6 +140,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.state.versions = SharedVersionReads(VersionReader(gateway.engine))
     app.state.blobs = gateway.blobs
     app.state.console_sessions = gateway.sessions
+    app.state.buckets = gateway.buckets
     app.state.dashboard_specs = DashboardSpecs(gateway.engine, gateway.blobs)
     app.state.vega_bundle = VegaBundle()
     app.state.stream = STREAM_NAME
@@ -175,7 +179,7 @@ def _authenticated(route) -> bool:
 
 async def serve_http(context: ServiceContext) -> None:
     settings = context.settings
-    gateway = await Gateway.connect(settings, context.nc, context.read_models)
+    gateway = await Gateway.connect(settings, context.nc, context.read_models, context.buckets)
     server = HttpServer(http_server_config(create_app(gateway), settings))
     task = asyncio.create_task(server.serve())
     await context.stop.wait()

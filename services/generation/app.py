@@ -24,9 +24,13 @@ def limit_address_space(budget: int) -> None:
     """The memory budget of the job this process runs: past it, an allocation fails.
 
     Python then raises MemoryError (the job fails with FILE_TOO_LARGE); Polars aborts the
-    process, and the job, redelivered, fails once its deliveries are counted out.
+    process, and the job, redelivered, fails once its deliveries are counted out. Only the soft
+    limit: the PDF's child process (pdf.py) lifts it again for V8, which reserves more address
+    space than any such cap, and caps its written memory instead.
     """
-    resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    soft = budget if hard == resource.RLIM_INFINITY else min(budget, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def main() -> None:

@@ -1,84 +1,72 @@
-"""The dashboard as a PDF: the whole page composed as one Vega-Lite spec, drawn by vl-convert.
+"""The dashboard as a PDF, drawn in a child process with a memory cap of its own.
 
-No browser: vl-convert embeds the same Vega-Lite the viewer page runs, so charts in the PDF
-and on the page come from the same specs. KPIs, tables and notes become text marks.
-The grid layout puts two cards side by side at their fixed size; paper cannot scroll, so the
-scrollable layout gives each card the full width and all of its rows (it holds more of them).
+No browser: vl-convert embeds the same Vega-Lite the viewer page runs (pdf_pages.py lays it out).
+Why a child: vl-convert's V8 reserves far more address space than it ever writes to (Oilpan's
+CagedHeap alone: tens of GiB), so under the worker's address-space cap (RLIMIT_AS,
+DASHLOOM_GENERATION_MEMORY_BYTES) it aborts the whole process ("Fatal process out of memory");
+measured with vl-convert 1.9: it aborts under 8 and 64 GiB, draws under 300 GiB. The child lifts
+the address-space cap it inherits and caps what it may write instead (RLIMIT_DATA), which V8's
+reservations do not count against; its input, a spec, is bounded, so its need is too. The worker
+keeps its own cap against huge uploads.
 """
 
 from __future__ import annotations
 
-import copy
+import resource
+import subprocess
+import sys
 
-PAGE_WIDTH = 760
-FONT = "DejaVu Sans"  # Debian's fonts-dejavu-core; the Dockerfile installs it
+import orjson
 
+from services.runtime.settings import Settings
 
-def dashboard_pdf(spec: dict) -> bytes:
-    import vl_convert  # 9 MB resident once loaded: only workers that draw a PDF pay for it
-
-    return vl_convert.vegalite_to_pdf(dashboard_vega_lite(spec))
-
-
-def dashboard_vega_lite(spec: dict) -> dict:
-    scrollable = spec.get("layout") == "scrollable"
-    columns = 1 if scrollable else 2
-    width = PAGE_WIDTH if scrollable else PAGE_WIDTH // 2 - 40
-    # a map draws over the base map the viewer fetches from Dashloom; paper has no server to ask
-    cards = [card for card in spec["cards"] if card["kind"] != "kpi" and not card["id"].startswith("map-")]
-    kpis = [card for card in spec["cards"] if card["kind"] == "kpi"]
-    views = [_card_view(card, width) for card in cards]
-    parts: list[dict] = [{"hconcat": [_kpi_view(card) for card in kpis]}] if kpis else []
-    parts.append({"concat": views, "columns": columns, "spacing": 30})
-    return {"$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-            "title": {"text": spec["title"], "anchor": "start", "fontSize": 22, "font": FONT},
-            "vconcat": parts, "spacing": 30,
-            "config": {"font": FONT, "view": {"stroke": "#e5e7eb"}, "background": "white"}}
+# What drawing may write. V8 counts its code range as data: it will not start under 0.6 GiB, does
+# under 0.75 GiB; the shared datasets' dashboards peak under 0.3 GB resident (bench/pdf.py). A spec
+# is bounded (cards hold at most 50 rows), so 2 GiB leaves room and still bounds it.
+PDF_DATA_BYTES = 2 * 1024**3
+PDF_TIMEOUT_SECONDS = 300.0
 
 
-def _card_view(card: dict, width: int) -> dict:
-    title = {"text": card["title"], "anchor": "start", "fontSize": 14}
-    if card["kind"] == "chart":
-        view = copy.deepcopy(card["vega_lite"])
-        view.pop("$schema", None)
-        return {**view, "title": title, "width": width, "height": 220}
-    if card["kind"] == "table":
-        return _table_view(card, width, title)
-    return _notes_view(card, width, title)
+class PdfNotDrawn(RuntimeError):
+    pass
 
 
-def _kpi_view(card: dict) -> dict:
-    return {"title": {"text": card["title"], "anchor": "start", "fontSize": 12, "color": "#4b5563"},
-            "width": 150, "height": 40, "data": {"values": [{"value": card["display"]}]},
-            "mark": {"type": "text", "fontSize": 24, "fontWeight": "bold", "align": "left", "x": 0, "y": 20},
-            "encoding": {"text": {"field": "value"}}}
+def dashboard_pdf(spec: dict, page_size: str | None = None) -> bytes:
+    """The PDF of `spec`, on `page_size` pages (DASHLOOM_PDF_PAGE_SIZE when None)."""
+    if page_size is None:
+        page_size = Settings().pdf_page_size
+    request = orjson.dumps({"spec": spec, "page_size": page_size})
+    try:
+        done = subprocess.run([sys.executable, "-m", "services.generation.pdf"], input=request,
+                              capture_output=True, timeout=PDF_TIMEOUT_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        raise PdfNotDrawn(f"drawing the PDF took more than {PDF_TIMEOUT_SECONDS:.0f} s") from None
+    if done.returncode != 0 or not done.stdout.startswith(b"%PDF-"):
+        raise PdfNotDrawn(f"the PDF process exited with {done.returncode}: {_why(done.stderr)}")
+    return done.stdout
 
 
-def _table_view(card: dict, width: int, title: dict) -> dict:
-    columns = card["columns"][:6]  # the card holds as many rows as its layout shows (cards.CardSizes)
-    cells = [{"row": i, "column": name, "value": _cell(row.get(name))}
-             for i, row in enumerate(card["rows"]) for name in columns]
-    return {"title": title, "width": width, "height": {"step": 18}, "data": {"values": cells},
-            "mark": {"type": "text", "align": "left", "limit": width / max(len(columns), 1) - 8, "fontSize": 10},
-            "encoding": {"y": {"field": "row", "type": "ordinal", "axis": None},
-                         "x": {"field": "column", "type": "nominal", "sort": columns, "title": None,
-                               "bandPosition": 0, "scale": {"paddingInner": 0, "paddingOuter": 0},
-                               "axis": {"orient": "top", "labelAngle": 0, "domain": False, "ticks": False,
-                                        "bandPosition": 0, "labelAlign": "left", "labelFontWeight": "bold",
-                                        "labelLimit": width / max(len(columns), 1) - 8}},
-                         "text": {"field": "value"}}}
+def _why(stderr: bytes) -> str:
+    """The lines that say what went wrong (a Python error, V8's or Rust's abort), not a backtrace."""
+    lines = [line.strip() for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    telling = [line for line in lines if any(word in line.lower() for word in ("error", "fatal", "panicked", "failed"))]
+    return " | ".join((telling or lines)[-3:])
 
 
-def _notes_view(card: dict, width: int, title: dict) -> dict:
-    notes = [{"row": i, "note": f"• {note}"} for i, note in enumerate(card.get("notes", []))]
-    return {"title": title, "width": width, "height": {"step": 18}, "data": {"values": notes},
-            "mark": {"type": "text", "align": "left", "x": 0, "limit": width, "fontSize": 11},
-            "encoding": {"y": {"field": "row", "type": "ordinal", "axis": None}, "text": {"field": "note"}}}
+def cap_memory(data_bytes: int) -> None:
+    """Lift the inherited address-space cap to its hard limit, cap written memory instead."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+    resource.setrlimit(resource.RLIMIT_DATA, (data_bytes, data_bytes))
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)[:60]
+def main() -> None:
+    cap_memory(PDF_DATA_BYTES)
+    request = orjson.loads(sys.stdin.buffer.read())
+    from services.generation.pdf_pages import paged_pdf  # after the cap: it loads vl-convert's V8
+
+    sys.stdout.buffer.write(paged_pdf(request["spec"], request["page_size"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -26,6 +26,7 @@ from nats.aio.client import Client
 
 from services.eventlog.connection import connect
 from services.runtime.backoff import Backoff
+from services.runtime.buckets import Buckets
 from services.runtime.heartbeats import beat, heartbeat_bucket
 from services.runtime.settings import Settings
 
@@ -47,6 +48,8 @@ class ServiceContext:
         self.js = nc.jetstream()
         self.engine = engine
         self.stop = stop
+        # The KV buckets the service's tasks ask for: declared again after a bus restart.
+        self.buckets = Buckets(self.js)
         self.runners: list[ProjectionRunner] = []
         self.supervisor: Supervisor | None = None
 
@@ -155,6 +158,7 @@ async def serve(name: str, settings: Settings, projections: Sequence[Projection]
             for r in context.runners]
     jobs += [supervisor.start(task.__name__, functools.partial(task, context)) for task in tasks]
     jobs.append(supervisor.start("heartbeat", functools.partial(_beat_until_stopped, context)))
+    jobs.append(supervisor.start("buckets", functools.partial(context.buckets.follow_reconnects, nc, stop)))
     log.info("%s %s started", name, context.instance)
     await context.stop.wait()
     await asyncio.wait(jobs, timeout=10)
@@ -188,7 +192,8 @@ async def _beat_until_stopped(context: ServiceContext) -> None:
     while not context.stop.is_set():
         await beat(kv, context.name, context.instance,
                    {"pid": os.getpid(), "projections": {r.projection.name: r.checkpoint for r in context.runners},
-                    "tasks": context.supervisor.report() if context.supervisor else {}})
+                    "tasks": context.supervisor.report() if context.supervisor else {},
+                    "missing_buckets": await context.buckets.missing()})
         await _wait(context.stop, context.settings.heartbeat_seconds)
 
 

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     generation_ack_wait: float = 60.0
     # Address space of one generation worker, which runs one job at a time (0: no limit).
     generation_memory_bytes: int = 8 * 1024**3
+    # A premium dashboard's PDF: A4 or Letter pages (services/generation/pdf_pages.py).
+    pdf_page_size: Literal["A4", "Letter"] = "A4"
     max_upload_bytes: int = 512 * 1024 * 1024
     max_line_bytes: int = 1024 * 1024
     # Uploads are kept this long after their generation completed or failed, then deleted.

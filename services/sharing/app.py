@@ -14,6 +14,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import Engine
 
 from services.eventlog.store import EventStore
+from services.runtime.buckets import Buckets
 from services.runtime.sealing import secret_box
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
@@ -40,12 +41,14 @@ class Sharing:
 
     @classmethod
     async def assemble(cls, js: JetStreamContext, engine: Engine, settings: Settings,
-                       clock: Clock | None = None) -> Sharing:
+                       clock: Clock | None = None, buckets: Buckets | None = None) -> Sharing:
         clock = clock or SystemClock()
+        limits_kv = (buckets or Buckets(js)).need(limits_bucket(settings.stream_replicas))
+        await limits_kv.handle()
         context = SharingContext(EventStore(js), engine, await asyncio.to_thread(PersonalData, engine), clock,
                                  settings.read_your_writes_timeout)
         queries = ShareLinkQueries(context)
-        limits = CodeRequestLimits(await limits_bucket(js, settings.stream_replicas), clock,
+        limits = CodeRequestLimits(limits_kv, clock,
                                    settings.share_code_requests_per_link, settings.share_code_requests_per_address)
         mailer = mailer_for(settings.smtp_url, settings.state_dir / "outbox", settings.smtp_timeout)
         keys = EmbedSigningKeys(context.store, secret_box(settings.secrets_key, settings.state_dir), clock)
@@ -60,7 +63,7 @@ class Sharing:
 
 
 async def serve_commands(context: ServiceContext) -> None:
-    sharing = await Sharing.assemble(context.js, context.read_models, context.settings)
+    sharing = await Sharing.assemble(context.js, context.read_models, context.settings, buckets=context.buckets)
     await sharing.serve(context.settings.nats_url, context.stop)
 
 

@@ -3,24 +3,24 @@ sharing replica and changed by compare-and-set, so two replicas cannot both take
 
 from __future__ import annotations
 
-from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
-from services.eventlog.buckets import key_value_bucket
+from services.runtime.buckets import Bucket
 from services.sharing.clock import Clock
 
 BUCKET = "sharing-limits"
 WINDOW_SECONDS = 3600
 
 
-async def limits_bucket(js: JetStreamContext, replicas: int = 1):
-    return await key_value_bucket(js, KeyValueConfig(bucket=BUCKET, history=1, ttl=float(WINDOW_SECONDS * 2),
-                                                     storage=StorageType.MEMORY, replicas=replicas))
+def limits_bucket(replicas: int = 1) -> KeyValueConfig:
+    """In memory: a restarted bus loses the counts, and runtime/buckets.py declares it again."""
+    return KeyValueConfig(bucket=BUCKET, history=1, ttl=float(WINDOW_SECONDS * 2), storage=StorageType.MEMORY,
+                          replicas=replicas)
 
 
 class CodeRequestLimits:
-    def __init__(self, kv, clock: Clock, per_link: int, per_address: int) -> None:
+    def __init__(self, kv: Bucket, clock: Clock, per_link: int, per_address: int) -> None:
         self.kv = kv
         self.clock = clock
         self.per_link = per_link
@@ -38,7 +38,7 @@ class CodeRequestLimits:
         while True:
             try:
                 entry = await self.kv.get(key)
-                count, revision = int(entry.value), entry.revision
+                count, revision = int(entry.value or 0), entry.revision or 0
             except KeyNotFoundError:
                 count, revision = 0, 0
             if count >= limit:

@@ -22,6 +22,17 @@ async def generate(client, project, content: bytes, filename: str = "data.csv", 
                              **form(content, filename, **fields))
 
 
+async def completed(client, auth: dict, answer: dict) -> dict:
+    """The generation's answer once it completed (a 202's is "processing": poll it)."""
+    for _ in range(600):
+        if answer["status"] == "completed":
+            return answer
+        assert answer["status"] == "processing", answer
+        await asyncio.sleep(0.1)
+        answer = (await client.get(f"/api/v1/generations/{answer['generation_id']}", headers=auth)).json()["data"]
+    raise AssertionError(f"the generation did not complete: {answer}")
+
+
 def uploads_left(settings) -> list[Path]:
     root = Path(settings.blob_dir) / "uploads"
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
@@ -232,5 +243,7 @@ async def test_answers_carry_absolute_links_from_the_public_url(gateway_client, 
     assert got["links"]["view"] == f"https://dash.example.com/api/v1/dashboards/{dashboard_id}/view"
     assert got["spec"]["links"] == got["links"] and "pdf" not in got["links"]
     premium = await new_project(plan="premium")
-    with_pdf = (await generate(public, premium, encoded(sales(), "csv"), allow_pdf_export="true")).json()["data"]
-    assert with_pdf["links"]["pdf"] == f"https://dash.example.com/api/v1/dashboards/{with_pdf['dashboard_id']}/pdf"
+    accepted = (await generate(public, premium, encoded(sales(), "csv"), allow_pdf_export="true")).json()["data"]
+    pdf_id = (await completed(public, premium.auth, accepted))["dashboard_id"]  # a PDF may outlast the POST's wait
+    with_pdf = (await public.get(f"/api/v1/dashboards/{pdf_id}", headers=premium.auth)).json()["data"]
+    assert with_pdf["links"]["pdf"] == f"https://dash.example.com/api/v1/dashboards/{pdf_id}/pdf"

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from nats.errors import NoRespondersError
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoStreamResponseError, NotFoundError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
 from services.eventlog.buckets import key_value_bucket
+from services.runtime.buckets import Bucket
 
 BUCKET = "ratelimits"
 
@@ -54,9 +53,14 @@ class Decision:
         return headers
 
 
+def ratelimit_config(replicas: int = 1, longest_window: int = 3600) -> KeyValueConfig:
+    """In memory: a restarted bus loses the counters, and runtime/buckets.py declares it again."""
+    return KeyValueConfig(bucket=BUCKET, history=1, ttl=float(longest_window * 2), storage=StorageType.MEMORY,
+                          replicas=replicas)
+
+
 async def ratelimit_bucket(js: JetStreamContext, replicas: int = 1, longest_window: int = 3600):
-    return await key_value_bucket(js, KeyValueConfig(bucket=BUCKET, history=1, ttl=float(longest_window * 2),
-                                                     storage=StorageType.MEMORY, replicas=replicas))
+    return await key_value_bucket(js, ratelimit_config(replicas, longest_window))
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,9 @@ class _Counter:
 
 
 class RateLimiter:
-    def __init__(self, kv, max_attempts: int = 100, reopen: Callable[[], Awaitable] | None = None) -> None:
+    def __init__(self, kv: Bucket, max_attempts: int = 100) -> None:
         self.kv = kv
         self.max_attempts = max_attempts
-        # The bucket is in memory: a restarted nats-server has lost it, and `reopen` declares it again.
-        self.reopen = reopen
         self._seen: dict[str, tuple[int, int]] = {}  # counter key -> (revision, count)
         self._waiting: dict[str, list[asyncio.Future]] = {}
         self._writing: set[str] = set()
@@ -120,11 +122,6 @@ class RateLimiter:
             except KeyWrongLastSequenceError:
                 seen = await self._read(counter.key)
                 continue
-            except (NoRespondersError, NoStreamResponseError, NotFoundError):
-                if self.reopen is None:
-                    raise
-                self.kv, seen = await self.reopen(), None
-                continue
             self._remember(counter.key, (revision, count + granted))
             return count
         raise RuntimeError(f"rate limit counter {counter.key} stayed contended for {self.max_attempts} attempts")
@@ -134,7 +131,7 @@ class RateLimiter:
             entry = await self.kv.get(key)
         except KeyNotFoundError:
             return None
-        return entry.revision, int(entry.value)
+        return entry.revision or 0, int(entry.value or 0)
 
     def _remember(self, key: str, state: tuple[int, int]) -> None:
         if len(self._seen) > 50_000:  # old windows' counters are never read again

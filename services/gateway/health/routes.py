@@ -1,6 +1,6 @@
 """GET /api/v1/health: the bus, the database, each service's heartbeat and tasks, each projection's
-lag and parked events. "degraded" when a service is down, or a projection lags or parks above its
-threshold."""
+lag and parked events. "degraded" when a service is down or misses a KV bucket it needs, or a
+projection lags or parks above its threshold."""
 
 from __future__ import annotations
 
@@ -75,10 +75,12 @@ async def _services(js, stale_after: float) -> dict[str, dict]:
         live = [beat for beat in beats.get(name, []) if now - beat["at"] <= stale_after]
         age = min((now - beat["at"] for beat in beats.get(name, [])), default=None)
         tasks = _tasks(live)
-        up = bool(live) and all(task["status"] == "running" for task in tasks.values())
+        # a KV bucket it needs that the bus lost (a restart): degraded until it is declared again
+        missing = sorted({bucket for beat in live for bucket in beat.get("missing_buckets", [])})
+        up = bool(live) and all(task["status"] == "running" for task in tasks.values()) and not missing
         report[name] = {"status": "up" if up else ("degraded" if live else "down"),
                         "last_heartbeat_age_seconds": round(age, 1) if age is not None else None,
-                        "instances": len(live), "tasks": tasks}
+                        "instances": len(live), "tasks": tasks, "missing_buckets": missing}
     return report
 
 

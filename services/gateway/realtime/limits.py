@@ -13,11 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
-from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
-from services.eventlog.buckets import key_value_bucket
+from services.runtime.buckets import Bucket
 
 BUCKET = "ws-connections"
 Held = dict[str, dict[str, float]]
@@ -34,20 +33,17 @@ class LimitContended(Exception):
     """The project's key kept changing under us: too many gateways writing at once."""
 
 
-class ProjectSockets:
-    def __init__(self, js: JetStreamContext, limits: SocketLimits, replicas: int = 1,
-                 clock: Callable[[], float] = time.time) -> None:
-        self.js = js
-        self.limits = limits
-        self.replicas = replicas
-        self.clock = clock
-        self._bucket = None
+def sockets_bucket(replicas: int = 1) -> KeyValueConfig:
+    """No write lives longer than a lease; an hour bounds forgotten keys. In memory: a restarted bus
+    loses the counts (leases are renewed into the new bucket), and runtime/buckets.py declares it again."""
+    return KeyValueConfig(bucket=BUCKET, history=1, ttl=3600.0, storage=StorageType.MEMORY, replicas=replicas)
 
-    async def bucket(self):
-        if self._bucket is None:  # no write lives longer than a lease; an hour bounds forgotten keys
-            self._bucket = await key_value_bucket(self.js, KeyValueConfig(
-                bucket=BUCKET, history=1, ttl=3600.0, storage=StorageType.MEMORY, replicas=self.replicas))
-        return self._bucket
+
+class ProjectSockets:
+    def __init__(self, bucket: Bucket, limits: SocketLimits, clock: Callable[[], float] = time.time) -> None:
+        self.bucket = bucket
+        self.limits = limits
+        self.clock = clock
 
     async def admit(self, project_id: str, connection_id: str) -> bool:
         """Take a place for a new websocket; False when the project has `connections` open."""
@@ -82,7 +78,7 @@ class ProjectSockets:
 
     async def _read(self, project_id: str) -> tuple[Held, int | None]:
         try:
-            entry = await (await self.bucket()).get(project_id)
+            entry = await self.bucket.get(project_id)
         except KeyNotFoundError:
             return {}, None
         now = self.clock()
@@ -90,7 +86,6 @@ class ProjectSockets:
         return {key: lease for key, lease in held.items() if lease["until"] > now}, entry.revision
 
     async def _change(self, project_id: str, change: Callable[[Held], Held | None], attempts: int = 50) -> bool:
-        bucket = await self.bucket()
         for _ in range(attempts):
             held, revision = await self._read(project_id)
             changed = change(held)
@@ -98,9 +93,9 @@ class ProjectSockets:
                 return False
             try:
                 if revision is None:
-                    await bucket.create(project_id, orjson.dumps(changed))
+                    await self.bucket.create(project_id, orjson.dumps(changed))
                 else:
-                    await bucket.update(project_id, orjson.dumps(changed), last=revision)
+                    await self.bucket.update(project_id, orjson.dumps(changed), last=revision)
                 return True
             except KeyWrongLastSequenceError:
                 continue  # another connection of the project changed it first: decide again

@@ -34,7 +34,7 @@ from services.gateway.edge.dependencies import Caller, principal_of
 from services.gateway.edge.envelope import Success, ok
 from services.gateway.edge.middleware import WS_POLICY_VIOLATION, WS_TRY_AGAIN_LATER
 from services.gateway.generation.models import generations
-from services.gateway.realtime.limits import ProjectSockets, SocketLimits
+from services.gateway.realtime.limits import ProjectSockets, SocketLimits, sockets_bucket
 from services.gateway.realtime.tickets import TICKET_SECONDS, issue_ticket
 from services.readmodels.checkpoints import read_checkpoint
 
@@ -58,8 +58,8 @@ def project_sockets(app) -> ProjectSockets:
     """This gateway's view of the shared per-project counts (made on first use)."""
     if not hasattr(app.state, "project_sockets"):
         s = app.state.settings
-        app.state.project_sockets = ProjectSockets(app.state.js, SocketLimits(
-            s.ws_connections_per_project, s.ws_subscriptions_per_project, s.ws_lease_seconds), s.stream_replicas)
+        app.state.project_sockets = ProjectSockets(app.state.buckets.need(sockets_bucket(s.stream_replicas)), SocketLimits(
+            s.ws_connections_per_project, s.ws_subscriptions_per_project, s.ws_lease_seconds))
     return app.state.project_sockets
 
 

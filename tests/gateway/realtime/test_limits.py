@@ -9,7 +9,8 @@ import time
 import pytest
 
 from services.eventlog.connection import connect
-from services.gateway.realtime.limits import ProjectSockets, SocketLimits
+from services.gateway.realtime.limits import ProjectSockets, SocketLimits, sockets_bucket
+from services.runtime.buckets import Buckets
 
 
 class Clock:
@@ -31,7 +32,7 @@ async def two_gateways(nats_server):
         for name in ("gateway-a", "gateway-b"):
             nc = await connect(nats_server.url, name)
             connections.append(nc)
-            sockets.append(ProjectSockets(nc.jetstream(), limits, clock=clock))
+            sockets.append(ProjectSockets(Buckets(nc.jetstream()).need(sockets_bucket()), limits, clock=clock))
         return sockets[0], sockets[1], clock
 
     yield make
