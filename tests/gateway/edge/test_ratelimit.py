@@ -5,7 +5,15 @@ import re
 import time
 
 
+async def within_one_window(seconds_needed: float = 120.0, window: int = 3600) -> None:
+    """Budgets are per clock hour: a test that counts one exactly must not straddle 15:00:00."""
+    left = window - time.time() % window
+    if left < seconds_needed:
+        await asyncio.sleep(left + 1)
+
+
 async def test_two_instances_share_one_budget_exactly(gateway_client, new_project):
+    await within_one_window()
     first, second = await gateway_client(), await gateway_client()
     project = await new_project()
     answers, started = [], time.time()
@@ -37,6 +45,7 @@ async def test_every_answer_carries_the_headers(client, new_project):
 
 
 async def test_the_budget_follows_the_plan(gateway_client, new_project):
+    await within_one_window(30)
     client = await gateway_client(rate_limits={"free": 3, "premium": 5})
     free, premium = await new_project(plan="free"), await new_project(plan="premium")
     free_statuses = [(await client.get("/api/v1/project", headers=free.auth)).status_code for _ in range(5)]
@@ -48,6 +57,7 @@ async def test_the_budget_follows_the_plan(gateway_client, new_project):
 
 
 async def test_failed_authentication_is_rate_limited_per_address(gateway_client, new_project):
+    await within_one_window(30)
     attacker = await gateway_client(client_address="198.51.100.9", failed_auth_limit=5)
     other = await gateway_client(client_address="198.51.100.10", failed_auth_limit=5)
     bad = {"Authorization": "Bearer dl_live_guessguessguessguessgu000000"}
