@@ -52,9 +52,11 @@ class Measure:
             return f"Records ({label(weight).lower()})" if weight else "Records"
         if self.aggregate == "share":
             return f"Share {label(self.column).lower()}" + (f" = {self.positive}" if self.positive else "")
-        if self.aggregate == "last" and self.inner == "sum":  # a stock: its total, in one period
-            return f"Total {label(self.column).lower()}"
-        return f"{TITLES[self.aggregate]} {label(self.column).lower()}"
+        word = "Total" if self.aggregate == "last" and self.inner == "sum" else TITLES[self.aggregate]  # a stock
+        name = label(self.column).lower()
+        if word.lower() == name.split(" ")[0]:  # "Total bill", not "Total total bill"
+            return label(self.column)
+        return f"{word} {name}"
 
 
 def values_of(name: str, measure: Measure, schema: pl.Schema) -> pl.Expr:
