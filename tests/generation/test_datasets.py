@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.generation.test_generate import generate
-from tests.generation.test_viewer_browser import ARTIFACTS, browser, open_dashboard, served  # noqa: F401
+from tests.generation.test_viewer_browser import ARTIFACTS, open_dashboard
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 DATASETS = SHARED / "datasets"

@@ -112,6 +112,7 @@ async def test_two_runners_share_one_projection_without_applying_twice(js, store
     assert len(all_rows(engine, generation_status)["generations"]) == 40
 
 
+@pytest.mark.own_nats_server
 async def test_a_live_runner_keeps_up_after_the_nats_server_restarts(nats_server, js, store, engine):
     """Killed like a power cut and started again on its store: the durable consumer resumes."""
     await store.append_many(generation_lifecycle(new_id()))
