@@ -21,11 +21,11 @@ from services.sharing.app import Sharing
 from services.sharing.projections import PROJECTIONS as SHARING_PROJECTIONS
 from services.webhooks.app import retry_policy, sender_options
 from services.webhooks.commands import serve_commands
+from services.webhooks.delivery_lanes import Sender
 from services.webhooks.endpoints import WebhookCommands
 from services.webhooks.fanout import FanOut
 from services.webhooks.projections import PROJECTIONS as WEBHOOK_PROJECTIONS
 from services.webhooks.secrets import SecretBox
-from services.webhooks.sender import Sender
 from tests.fixtures.services import MovableClock, until_sharing_answers
 from tests.webhooks.receiving import Receiver
 

@@ -18,11 +18,11 @@ from services.eventlog.store import EventStore
 from services.readmodels.runner import ProjectionRunner, create_read_model_tables
 from services.webhooks.app import retry_policy, sender_options
 from services.webhooks.commands import serve_commands
+from services.webhooks.delivery_lanes import Sender
 from services.webhooks.endpoints import WebhookCommands
 from services.webhooks.fanout import FanOut
 from services.webhooks.projections import PROJECTIONS
 from services.webhooks.secrets import SecretBox
-from services.webhooks.sender import Sender
 from tests.webhooks.receiving import Receiver
 
 

@@ -38,9 +38,9 @@ from contracts import (
 )
 from services.eventlog.store import ConcurrencyError, EventStore
 from services.readmodels.checkpoints import ProjectionLease
+from services.webhooks.http_attempt import Response, post_webhook
 from services.webhooks.models import webhook_deliveries, webhook_subscriptions
 from services.webhooks.secrets import SecretBox
-from services.webhooks.sending import Response, post_webhook
 from services.webhooks.signing import webhook_headers
 from services.webhooks.wakeups import DeliveryChanges
 
