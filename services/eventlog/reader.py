@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import nats.errors
 import orjson
 from nats.aio.msg import Msg
 from nats.errors import NotJSMessageError
@@ -75,6 +76,27 @@ def sequence_and_time(reply: str | None) -> tuple[int, int]:
         if len(tokens) >= 11:
             return int(tokens[7]), int(tokens[9])
     raise NotJSMessageError(reply)
+
+
+async def fetch_unless_stopped(subscription: JetStreamContext.PullSubscription, batch_size: int,
+                               timeout: float, stop: asyncio.Event) -> list[Msg] | None:
+    """The next messages of a pull subscription ([] when none came within `timeout`), or None as soon
+    as `stop` is set: the fetch waiting on an idle stream is cancelled, so a stopped reader ends at once."""
+    fetching = asyncio.ensure_future(subscription.fetch(batch_size, timeout=timeout))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((fetching, stopping), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not fetching.done():
+            fetching.cancel()
+            await asyncio.wait((fetching,))  # unwound before the subscription is unsubscribed
+    if fetching.cancelled():
+        return None
+    try:
+        return fetching.result()
+    except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
+        return []
 
 
 class EventReader:

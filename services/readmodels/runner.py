@@ -16,14 +16,13 @@ import logging
 import time
 import uuid
 
-import nats.errors
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from sqlalchemy import Engine, text
 
 from contracts import OPERATOR_PROJECT, STREAM_NAME, STREAM_SUBJECTS, ProjectionEventParked
-from services.eventlog.reader import StoredEvent
+from services.eventlog.reader import StoredEvent, fetch_unless_stopped
 from services.eventlog.store import EventStore
 from services.readmodels.batches import LeaseLost, apply_batch, park_event
 from services.readmodels.checkpoints import (
@@ -48,7 +47,8 @@ def create_read_model_tables(engine: Engine, *projections: Projection) -> None:
 class ProjectionRunner:
     def __init__(self, js: JetStreamContext, engine: Engine, projection: Projection, owner: str,
                  batch_size: int = 500, lease_ttl: float = 15.0, stall_after: float = 5.0,
-                 stream: str = STREAM_NAME, attempts: int = 3, retry_delay: float = 0.2) -> None:
+                 stream: str = STREAM_NAME, attempts: int = 3, retry_delay: float = 0.2,
+                 idle_seconds: float = 1.0) -> None:
         self.js = js
         self.engine = engine
         self.projection = projection
@@ -58,6 +58,7 @@ class ProjectionRunner:
         self.stream = stream
         self.attempts = attempts
         self.retry_delay = retry_delay
+        self.idle_seconds = idle_seconds  # a fetch's wait on an idle stream: then the lease is renewed
         self.checkpoint = 0
         self.last_error: str | None = None
 
@@ -91,10 +92,9 @@ class ProjectionRunner:
         idle_since = time.monotonic()
         try:
             while not stop.is_set():
-                try:
-                    msgs = await subscription.fetch(self.batch_size, timeout=1.0)
-                except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
-                    msgs = []
+                msgs = await fetch_unless_stopped(subscription, self.batch_size, self.idle_seconds, stop)
+                if msgs is None:
+                    return
                 if not msgs:  # nats-py can also answer an empty list
                     await self._renew_lease()
                     if time.monotonic() - idle_since > self.stall_after and await self._lagging():

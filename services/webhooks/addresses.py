@@ -1,7 +1,7 @@
 """SSRF guard: where a webhook may be sent, decided at send time from the resolved address.
 
 The host is resolved once per attempt; the request then goes to the address that was checked
-(sending.py connects to it by IP, with the host name only in Host and SNI), so a DNS answer that
+(http_attempt.py connects to it by IP, with the host name only in Host and SNI), so a DNS answer that
 changes between the check and the connection (rebinding) cannot reach an internal address.
 """
 

@@ -2,7 +2,8 @@
 deliveries, and the sender that signs, retries and records every attempt.
 
 request-reply commands (commands.py -> endpoints.py) -> events -> projections.py (read models)
-public events -> fanout.py (WebhookDeliveryScheduled) -> sender.py (attempts) -> sending.py (HTTP)
+public events -> fanout.py (WebhookDeliveryScheduled) -> delivery_lanes.py (the sender: attempts, retries)
+    -> http_attempt.py (HTTP)
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
 from services.webhooks.commands import serve_commands
 from services.webhooks.declaration import SERVICE
+from services.webhooks.delivery_lanes import RetryPolicy, Sender, SenderOptions
 from services.webhooks.endpoints import WebhookCommands
 from services.webhooks.fanout import FanOut
 from services.webhooks.secrets import SecretBox, secrets_key
-from services.webhooks.sender import RetryPolicy, Sender, SenderOptions
 
 log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per attempt is the event log's job

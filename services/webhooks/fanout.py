@@ -13,14 +13,13 @@ import asyncio
 import logging
 import uuid
 
-import nats.errors
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import Engine, select
 
 from contracts import STREAM_NAME, STREAM_SUBJECTS, Event, WebhookDeliveryScheduled
 from contracts.public_events import PUBLIC, public_body
-from services.eventlog.reader import StoredEvent
+from services.eventlog.reader import StoredEvent, fetch_unless_stopped
 from services.eventlog.store import EventStore
 from services.readmodels.consistency import wait_for_checkpoint
 from services.webhooks.models import webhook_subscriptions
@@ -68,10 +67,9 @@ class FanOut:
                                                     config=config)
         try:
             while not stop.is_set():
-                try:
-                    msgs = await subscription.fetch(self.batch_size, timeout=1.0)
-                except (nats.errors.TimeoutError, TimeoutError):
-                    continue
+                msgs = await fetch_unless_stopped(subscription, self.batch_size, 1.0, stop)
+                if msgs is None:
+                    return
                 if not msgs:
                     continue
                 events = [StoredEvent.from_msg(msg) for msg in msgs]

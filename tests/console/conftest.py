@@ -21,14 +21,12 @@ from services.sharing.app import Sharing
 from services.sharing.projections import PROJECTIONS as SHARING_PROJECTIONS
 from services.webhooks.app import retry_policy, sender_options
 from services.webhooks.commands import serve_commands
+from services.webhooks.delivery_lanes import Sender
 from services.webhooks.endpoints import WebhookCommands
 from services.webhooks.fanout import FanOut
 from services.webhooks.projections import PROJECTIONS as WEBHOOK_PROJECTIONS
 from services.webhooks.secrets import SecretBox
-from services.webhooks.sender import Sender
-from tests.generation.conftest import worker  # noqa: F401  (a fixture)
-from tests.generation.test_viewer_browser import browser, served  # noqa: F401  (fixtures)
-from tests.sharing.conftest import MovableClock, _until_answering
+from tests.fixtures.services import MovableClock, until_sharing_answers
 from tests.webhooks.receiving import Receiver
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
@@ -57,7 +55,7 @@ async def sharing(nats_server, nc, js, engine, settings):
     tasks = [asyncio.create_task(ProjectionRunner(js, engine, p, "console-tests", batch_size=200).run(stop))
              for p in SHARING_PROJECTIONS]
     tasks.append(asyncio.create_task(service.serve(nats_server.url, stop)))
-    await _until_answering(nc)
+    await until_sharing_answers(nc)
     yield service
     stop.set()
     await asyncio.wait(tasks, timeout=15)

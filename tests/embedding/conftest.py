@@ -1,5 +1,9 @@
 """Embedding end to end: the gateway, the sharing service and a generation worker on the test's
-nats-server, with the sharing service's movable clock."""
+nats-server, with the sharing service's movable clock, mailing to the test's SMTP inbox."""
 
-from tests.generation.conftest import worker  # noqa: F401  (fixtures)
-from tests.sharing.conftest import clock, inbox, settings, sharing  # noqa: F401  (fixtures)
+import pytest
+
+
+@pytest.fixture
+def settings(mail_settings):
+    return mail_settings

@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from tests.embedding.test_iframe_tokens import embedded, token_for
-from tests.generation.test_viewer_browser import ARTIFACTS, browser, served  # noqa: F401  (fixtures)
+from tests.generation.test_viewer_browser import ARTIFACTS
 from tests.sharing.test_share_browser import assert_every_chart_drawn
 
 

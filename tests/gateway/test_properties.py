@@ -18,7 +18,6 @@ from sqlalchemy import select
 from services.gateway.declaration import PROJECTIONS
 from services.readmodels.checkpoints import parked_events
 from services.readmodels.consistency import wait_for_checkpoint
-from tests.generation.conftest import worker  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 EXAMPLES = settings(max_examples=20, deadline=None, derandomize=True,

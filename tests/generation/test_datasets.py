@@ -23,7 +23,7 @@ from services.generation.choosing import choose_cards
 from services.generation.profile import profile_table
 from services.generation.reading import columnar_table
 from tests.generation.test_generate import generate
-from tests.generation.test_viewer_browser import ARTIFACTS, browser, open_dashboard, served  # noqa: F401
+from tests.generation.test_viewer_browser import ARTIFACTS, open_dashboard
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 DATASETS = SHARED / "datasets"
@@ -83,7 +83,7 @@ async def dashboard_answer(client, project, path: Path) -> dict:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_every_dataset_through_the_platform_draws_and_passes(served, browser, client, new_project,  # noqa: F811
+async def test_every_dataset_through_the_platform_draws_and_passes(served, browser, client, new_project,
                                                                   worker, database_url):
     project = await new_project()
     out = ARTIFACTS / "datasets"

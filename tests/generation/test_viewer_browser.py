@@ -5,43 +5,11 @@ Every chart must draw with no console error; screenshots land in test-artifacts/
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from pathlib import Path
-
-import pytest
-import uvicorn
-from playwright.async_api import async_playwright
 
 from tests.generation.test_viewer import dashboard_of
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.fixture
-async def served(client):
-    """The test's gateway app on a real port, for a real browser."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def browser():
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        await chromium.close()
 
 
 async def open_dashboard(browser, url: str, key: str, screenshot: str):

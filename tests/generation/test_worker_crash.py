@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from contracts import DashboardRequested
 from services.eventlog.blobs import DiskBlobStore
 from services.generation.handlers import MAX_ATTEMPTS, GenerationWorker
@@ -100,6 +102,7 @@ async def test_two_workers_share_the_jobs_and_each_job_completes_once(nats_serve
     assert started_by == {"w1", "w2"}
 
 
+@pytest.mark.own_nats_server
 async def test_a_worker_takes_jobs_again_after_the_nats_server_restarts(nats_server, store, settings):
     blobs = DiskBlobStore(settings.blob_dir)
     stop = asyncio.Event()

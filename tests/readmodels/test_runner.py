@@ -61,6 +61,15 @@ async def test_a_restarted_runner_resumes_from_its_sql_checkpoint(js, store, eng
     assert set(first["generations"]) <= set(second["generations"])
 
 
+async def test_a_stopped_runner_ends_at_once_though_its_fetch_would_wait_an_hour(js, store, engine):
+    """Stopping cancels the fetch waiting on an idle stream (running() gives the runner 15 s to end)."""
+    seq = (await store.append_many(generation_lifecycle(new_id())))[-1]
+    async with running(js, engine, generation_status, idle_seconds=3600):
+        await caught_up(engine, generation_status, seq)
+        await asyncio.sleep(0.2)  # let it enter the next, idle fetch
+    assert len(all_rows(engine, generation_status)["generations"]) == 1
+
+
 async def test_events_at_or_below_the_checkpoint_are_skipped(js, store, engine):
     """A redelivered batch (crash between commit and ack) changes nothing."""
     create_read_model_tables(engine, generation_status)
@@ -103,6 +112,7 @@ async def test_two_runners_share_one_projection_without_applying_twice(js, store
     assert len(all_rows(engine, generation_status)["generations"]) == 40
 
 
+@pytest.mark.own_nats_server
 async def test_a_live_runner_keeps_up_after_the_nats_server_restarts(nats_server, js, store, engine):
     """Killed like a power cut and started again on its store: the durable consumer resumes."""
     await store.append_many(generation_lifecycle(new_id()))

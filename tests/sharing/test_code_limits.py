@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from services.runtime.buckets import Buckets
 from services.sharing.limits import CodeRequestLimits, limits_bucket
-from tests.sharing.conftest import MovableClock
+from tests.fixtures.services import MovableClock
 
 
 async def test_a_link_and_an_address_each_have_their_own_budget(js):

@@ -9,8 +9,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from services.runtime.nats_server import free_port
 from services.sharing.mail import OutboxMailer, SmtpMailer, code_message, mailer_for
-from tests.sharing.conftest import Inbox, free_port
+from tests.fixtures.services import Inbox
 
 MESSAGE = code_message("Dashloom <no-reply@x.test>", "ana@example.com", "Sales", "123456", 10)
 

@@ -4,7 +4,7 @@ link is walked through its forms with the code read from the SMTP server; the he
 from __future__ import annotations
 
 from tests.generation.test_viewer import dashboard_of
-from tests.generation.test_viewer_browser import ARTIFACTS, browser, served  # noqa: F401  (fixtures)
+from tests.generation.test_viewer_browser import ARTIFACTS
 from tests.sharing.test_private_links import ANA, code_in, private_link
 from tests.sharing.test_share_links import path_of, share
 

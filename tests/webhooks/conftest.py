@@ -7,6 +7,7 @@ import asyncio
 import base64
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,11 +18,11 @@ from services.eventlog.store import EventStore
 from services.readmodels.runner import ProjectionRunner, create_read_model_tables
 from services.webhooks.app import retry_policy, sender_options
 from services.webhooks.commands import serve_commands
+from services.webhooks.delivery_lanes import Sender
 from services.webhooks.endpoints import WebhookCommands
 from services.webhooks.fanout import FanOut
 from services.webhooks.projections import PROJECTIONS
 from services.webhooks.secrets import SecretBox
-from services.webhooks.sender import Sender
 from tests.webhooks.receiving import Receiver
 
 
@@ -30,12 +31,14 @@ class MovableClock:
 
     def __init__(self) -> None:
         self.offset = timedelta()
+        self.moved: Callable[[], None] = lambda: None  # the sender's wake: it sleeps until a retry is due
 
     def __call__(self) -> datetime:
         return datetime.now(UTC) + self.offset
 
     def advance(self, **delta: float) -> None:
         self.offset += timedelta(**delta)
+        self.moved()
 
 
 @dataclass
@@ -73,8 +76,10 @@ async def webhooks_service(nats_server, js, engine, webhook_settings, clock, pro
     broker = NatsBroker(nats_server.url, log_level=logging.DEBUG)
     serve_commands(broker, WebhookCommands(store, engine, box, webhook_settings.webhooks_allow_private, 10.0))
     await broker.start()
+    # a lease of an hour: nothing but a delivery's event or the moved clock wakes the sender here
     sender = Sender(store, engine, box, retry_policy(webhook_settings), sender_options(webhook_settings),
-                    owner="tests", clock=clock)
+                    owner="tests", clock=clock, lease_seconds=3600)
+    clock.moved = sender.wake
     fanout = FanOut(js, engine)
     tasks = [asyncio.create_task(job) for job in (
         *(ProjectionRunner(js, engine, p, "tests", batch_size=200).run(stop) for p in PROJECTIONS),

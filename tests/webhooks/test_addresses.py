@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from services.webhooks.addresses import AddressRefused, resolve_target, url_problem
-from services.webhooks.sending import post_webhook
+from services.webhooks.http_attempt import post_webhook
 
 REFUSED = ["https://127.0.0.1/hook", "https://10.1.2.3/hook", "https://172.16.0.1/", "https://192.168.1.1/",
            "https://169.254.169.254/latest/meta-data/", "https://[::1]/hook", "https://[::ffff:127.0.0.1]/hook",

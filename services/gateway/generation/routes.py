@@ -11,7 +11,6 @@ import asyncio
 import json
 import re
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from services.gateway.edge import bounds
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.dependencies import Caller, applied, tenant_of
 from services.gateway.edge.envelope import ApiError
+from services.gateway.generation.outcomes import outcome_seq
 from services.gateway.generation.projections import generation_status
 from services.gateway.generation.queries import generation_row
 from services.gateway.generation.uploads import MultipartUpload, UploadLimits, check_xlsx
@@ -162,12 +162,12 @@ async def _check_workbook(blobs, name: str, limits: UploadLimits) -> None:
 
 async def _answer(request: Request, project_id: str, generation_id: str, wait: float) -> JSONResponse:
     state = request.app.state
-    deadline = time.monotonic() + wait
-    while True:
+    row = await asyncio.to_thread(generation_row, state.engine, project_id, generation_id)
+    if wait > 0 and (row is None or row.status == "processing"):
+        # woken by the outcome's event, then answered from the read model once it holds that event
+        if (seq := await outcome_seq(state.js, generation_id, wait)) is not None:
+            await applied(request, generation_status.name, seq)
         row = await asyncio.to_thread(generation_row, state.engine, project_id, generation_id)
-        if row is not None and row.status != "processing" or time.monotonic() >= deadline:
-            break
-        await asyncio.sleep(0.05)
     if row is None:  # appended, not yet projected
         return JSONResponse({"success": True, "data": {"generation_id": generation_id, "status": "processing",
                                                        "stage": "queued", "percent": 0}}, status_code=202)

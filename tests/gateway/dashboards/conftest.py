@@ -1,5 +1,9 @@
 """Tenant dashboards end to end: the gateway, a generation worker and the sharing service, each
-against the test's nats-server (the sharing fixtures: its settings, SMTP server and clock)."""
+against the test's nats-server, mailing to the test's SMTP inbox."""
 
-from tests.generation.conftest import worker  # noqa: F401  (fixtures)
-from tests.sharing.conftest import clock, inbox, settings, sharing  # noqa: F401
+import pytest
+
+
+@pytest.fixture
+def settings(mail_settings):
+    return mail_settings

@@ -11,6 +11,7 @@ CSV = {"files": {"file": ("sales.csv", b"region,amount\nnorth,1\nsouth,2\n")}}
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.own_nats_server
 async def test_the_gateway_answers_503_while_the_bus_is_away_and_recovers(client, new_project, nats_server):
     project = await new_project()
     assert (await client.get("/api/v1/project", headers=project.auth)).status_code == 200

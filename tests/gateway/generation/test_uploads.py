@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import struct
@@ -10,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from contracts import GenerationFailed, GenerationStarted
 from services.gateway.edge.envelope import ApiError
+from services.gateway.generation.routes import generation_id_for
 from services.gateway.generation.uploads import UploadLimits, check_xlsx
 from tests.generation.samples import encoded, sales
+from tests.polling import until
 
 BOUNDARY = "dashloomtestboundary"
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
@@ -153,3 +157,30 @@ async def test_a_lying_workbook_upload_is_refused_and_leaves_nothing(api, new_pr
     answer = await post(api, project, part_head("file", "bomb.xlsx") + content + CLOSE)
     assert answer.status_code == 413 and "zip bomb" in answer.json()["error"]
     assert await store.last_sequence() == before and uploads_left(settings) == []
+
+
+async def test_the_answer_wakes_on_the_outcome_stored_while_it_waits(gateway_client, new_project, store):
+    """No worker runs: the test stores the outcome itself while the POST waits (up to a minute)."""
+    client = await gateway_client(generation_sync_seconds=60)
+    project = await new_project()
+    generation_id = generation_id_for(project.project_id, "wakes-1")
+    answering = asyncio.create_task(client.post(
+        "/api/v1/dashboards/generate", headers={**project.auth, "Idempotency-Key": "wakes-1"},
+        files={"file": ("data.csv", encoded(sales(), "csv"), "text/csv")}))
+    assert await until(lambda: store.aggregate_version("generation", generation_id), 10)
+    assert not answering.done()
+    first = (await store.load("generation", generation_id))[0].event
+    await store.append_many([first.caused(GenerationStarted, payload={"worker": "test"}),
+                             first.caused(GenerationFailed, payload={"code": "EMPTY_FILE", "reason": "no rows"})])
+    answer = await asyncio.wait_for(answering, 30)
+    assert answer.status_code == 422 and answer.json()["error"].endswith("no rows")
+
+
+async def test_an_outcome_that_does_not_come_within_the_wait_answers_202(gateway_client, new_project):
+    client = await gateway_client(generation_sync_seconds=0.3)
+    project = await new_project()
+    answer = await client.post("/api/v1/dashboards/generate", headers=project.auth,
+                               files={"file": ("data.csv", encoded(sales(), "csv"), "text/csv")})
+    assert answer.status_code == 202
+    assert answer.json()["data"] == {"generation_id": answer.json()["data"]["generation_id"],
+                                     "status": "processing", "stage": "queued", "percent": 0}

@@ -4,65 +4,17 @@ then every step in order, from the bus; tickets; another project's id refused.""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import orjson
 import pytest
 import websockets
 
 from contracts.embedding import project_audience
-from services.eventlog.connection import connect
-from services.gateway.app import Gateway, create_app
-from services.gateway.edge.http_server import HttpServer, http_server_config
 from services.readmodels.consistency import wait_for_checkpoint
 from tests.embedding.tokens import HS_SECRET, bearer, claims_for, signed
 from tests.factories import generation_lifecycle, new_id
-from tests.generation.conftest import worker  # noqa: F401  (the real generation worker, as a fixture)
 from tests.generation.samples import encoded, sales
 from tests.generation.test_generate import generate
-from tests.webhooks.receiving import free_port
-
-
-class GatewayServers:
-    """Gateway instances on real ports, each with the real HTTP server config (pings, sizes)."""
-
-    def __init__(self, nats_url: str, engine, settings) -> None:
-        self.nats_url, self.engine, self.settings = nats_url, engine, settings
-        self.running: dict[str, tuple[HttpServer, asyncio.Task]] = {}
-        self.connections: list = []
-
-    async def __call__(self, **overrides) -> str:
-        """Start one more instance; answers its host:port."""
-        nc = await connect(self.nats_url, "gateway-under-test")
-        self.connections.append(nc)
-        port = free_port()
-        settings = self.settings.model_copy(update={**overrides, "http_port": port})
-        server = HttpServer(http_server_config(create_app(await Gateway.connect(settings, nc, self.engine)), settings))
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.01)
-        self.running[f"127.0.0.1:{port}"] = (server, task)
-        return f"127.0.0.1:{port}"
-
-    async def stop(self, host: str) -> None:
-        server, task = self.running.pop(host)
-        server.should_exit = True
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(task, 15)
-
-    async def close(self) -> None:
-        for host in list(self.running):
-            await self.stop(host)
-        for nc in self.connections:
-            await nc.close()
-
-
-@pytest.fixture
-async def gateway_server(nats_server, engine, settings, projections):
-    """Call it to start one more gateway instance on a real port; answers its host:port."""
-    servers = GatewayServers(nats_server.url, engine, settings)
-    yield servers
-    await servers.close()
 
 
 async def frames_until_final(socket, timeout: float = 20) -> list[dict]:

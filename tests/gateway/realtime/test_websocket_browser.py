@@ -23,7 +23,6 @@ from starlette.routing import Route
 
 from services.readmodels.consistency import wait_for_checkpoint
 from tests.factories import generation_lifecycle, new_id
-from tests.gateway.realtime.test_websocket import gateway_server  # noqa: F401  (a gateway on a real port)
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -1,6 +1,8 @@
 """The sender: attempts due deliveries, records each attempt, schedules the next or gives up.
 
-One sender at a time holds the lease `webhook-sender` (replicas stand by). Every endpoint has
+One sender at a time holds the lease `webhook-sender` (replicas stand by). It sleeps until a
+delivery's event is in the read model (wakeups.py) or the next retry is due, never polling the
+table; the lease is renewed at least every third of its time. Every endpoint has
 its own lane, a bounded number of attempts at once, so a slow or dead endpoint only ever waits
 on itself. Before an attempt the delivery's row is compared with the log (the sequence of the
 aggregate's last event): a row the projection has not caught up on is left for the next round,
@@ -24,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from contracts import (
     Event,
@@ -36,10 +38,11 @@ from contracts import (
 )
 from services.eventlog.store import ConcurrencyError, EventStore
 from services.readmodels.checkpoints import ProjectionLease
+from services.webhooks.http_attempt import Response, post_webhook
 from services.webhooks.models import webhook_deliveries, webhook_subscriptions
 from services.webhooks.secrets import SecretBox
-from services.webhooks.sending import Response, post_webhook
 from services.webhooks.signing import webhook_headers
+from services.webhooks.wakeups import DeliveryChanges
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -70,7 +73,6 @@ class SenderOptions:
     allow_private: bool = False
     timeout: float = 15.0
     endpoint_concurrency: int = 4
-    poll_seconds: float = 0.1
     due_batch: int = 500  # deliveries read per round
     lane_queue: int = 100  # attempts waiting per endpoint; more wait in the table for a later round
 
@@ -83,9 +85,10 @@ class Lane:
         self.queued = 0
 
 
-def _due(engine: Engine, now: datetime, busy_endpoints: list[str], in_flight: list[str], limit: int = 500):
+def _pending(engine: Engine, now: datetime, busy_endpoints: list[str], in_flight: list[str], limit: int = 500):
     """Due deliveries, oldest first, leaving out those already in a lane and the endpoints whose
-    lanes are full: a backlog at a slow endpoint must not fill every round and starve the others."""
+    lanes are full (a backlog at a slow endpoint must not fill every round and starve the others);
+    and when the next one not yet due is."""
     d, s = webhook_deliveries.c, webhook_subscriptions.c
     query = (select(d.delivery_id, d.project_id, d.endpoint_id, d.message_id, d.body, d.attempts, d.version,
                     s.url, s.status.label("endpoint_status"), s.sealed_secret, s.previous_sealed_secret,
@@ -94,43 +97,55 @@ def _due(engine: Engine, now: datetime, busy_endpoints: list[str], in_flight: li
              .where(d.status == "pending", d.next_attempt_at <= now, d.endpoint_id.not_in(busy_endpoints),
                     d.delivery_id.not_in(in_flight))
              .order_by(d.next_attempt_at).limit(limit))
+    later = select(func.min(d.next_attempt_at)).where(d.status == "pending", d.next_attempt_at > now)
     with engine.connect() as conn:
-        return conn.execute(query).all()
+        return conn.execute(query).all(), conn.execute(later).scalar()
 
 
 class Sender:
     def __init__(self, store: EventStore, engine: Engine, box: SecretBox, policy: RetryPolicy,
-                 options: SenderOptions, owner: str, clock: Clock = wall_clock) -> None:
+                 options: SenderOptions, owner: str, clock: Clock = wall_clock, lease_seconds: float = 15.0) -> None:
         self.store = store
         self.engine = engine
         self.box = box
         self.policy = policy
         self.options = options
         self.clock = clock
-        self.lease = ProjectionLease("webhook-sender", owner, ttl=15.0)
+        self.lease = ProjectionLease("webhook-sender", owner, ttl=lease_seconds)
         self.lanes: dict[str, Lane] = defaultdict(lambda: Lane(options.endpoint_concurrency))
         self.in_flight: dict[str, asyncio.Task] = {}
+        self.changes = DeliveryChanges(store.js, engine)
 
     async def run(self, stop: asyncio.Event) -> None:
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
         async with httpx.AsyncClient(follow_redirects=False, limits=limits, trust_env=False,
                                      timeout=self.options.timeout) as client:
-            while not stop.is_set():
-                if await asyncio.to_thread(self._hold_lease):
-                    await self._round(client)
-                try:
-                    await asyncio.wait_for(stop.wait(), self.options.poll_seconds)
-                except TimeoutError:
-                    pass
+            async with self.changes.followed():
+                while not stop.is_set():
+                    if not await asyncio.to_thread(self._hold_lease):
+                        await _wait(stop, self.lease.ttl / 3)  # standing by: only the lease wakes it
+                        continue
+                    next_due = await self._round(client)
+                    await self.changes.wait(stop, self._seconds_until(next_due))
             await self._drain()
         await asyncio.to_thread(self._in_transaction, self.lease.release)
 
-    async def _round(self, client: httpx.AsyncClient) -> None:
+    def wake(self) -> None:
+        """Look at the table now (a test that moves the clock says so)."""
+        self.changes.wake()
+
+    def _seconds_until(self, next_due: datetime | None) -> float:
+        renew = self.lease.ttl / 3
+        return renew if next_due is None else min(renew, (next_due - self.clock()).total_seconds())
+
+    async def _round(self, client: httpx.AsyncClient) -> datetime | None:
+        """Dispatch the due deliveries; answer when the next one is due."""
         busy = [endpoint for endpoint, lane in self.lanes.items() if lane.queued >= self.options.lane_queue]
-        due = await asyncio.to_thread(_due, self.engine, self.clock(), busy, list(self.in_flight),
-                                      self.options.due_batch)
+        due, next_due = await asyncio.to_thread(_pending, self.engine, self.clock(), busy, list(self.in_flight),
+                                                self.options.due_batch)
         for row in due:
             self._dispatch(client, row)
+        return next_due
 
     async def _drain(self) -> None:
         """On stop: let running attempts finish briefly, then cancel (they are sent again later)."""
@@ -169,7 +184,8 @@ class Sender:
         the requests it gets at once, not the recording after), then record the outcome."""
         version = await self.store.aggregate_version("webhookdelivery", row.delivery_id)
         if version != row.version:
-            return  # the read model has not caught up with this delivery yet
+            self.changes.note(version)  # the read model has not caught up with this delivery yet
+            return
         if row.endpoint_status != "enabled":
             await self._append(row, WebhookDeliveryFailed, "failed", version, {
                 "attempts": row.attempts, "reason": f"the endpoint is {row.endpoint_status or 'gone'}"})
@@ -229,3 +245,8 @@ class Sender:
         except ConcurrencyError:
             pass  # the endpoint changed meanwhile; its next failure decides again
         log.warning("webhook endpoint %s disabled: %s", row.endpoint_id, reason)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
