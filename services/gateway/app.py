@@ -36,6 +36,7 @@ from services.gateway.embedding import routes as embedding
 from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator
 from services.gateway.generation import routes as generation
 from services.gateway.health import routes as health
+from services.gateway.integrations import routes as integrations
 from services.gateway.keys import routes as api_keys
 from services.gateway.keys.usage import KeyUsage, usage_bucket
 from services.gateway.metrics import routes as metrics
@@ -45,9 +46,9 @@ from services.gateway.sharing import pages as share_pages
 from services.gateway.sharing import routes as share_links
 from services.gateway.viewer import routes as viewer
 from services.gateway.viewer.bundle import VegaBundle
-from services.gateway.webhooks import integrations
 from services.gateway.webhooks import routes as webhooks
 from services.readmodels.versions import SharedVersionReads, VersionReader
+from services.runtime.rpc import CommandClient
 from services.runtime.sealing import secret_box
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
@@ -124,6 +125,7 @@ def create_app(gateway: Gateway) -> FastAPI:
                   description="Every JSON answer is `{success, data}` or `{success: false, error, code}`. "
                               "Each operation names the API-key scope it needs (`x-required-scope`).")
     app.state.nc = gateway.nc
+    app.state.commands = CommandClient(gateway.nc, gateway.settings.sharing_request_timeout)
     app.state.authenticator = gateway.authenticator
     app.state.limiter = gateway.limiter
     app.state.secret_box = gateway.tenant_jwts.box

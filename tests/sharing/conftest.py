@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from nats.errors import NoRespondersError
 
-from contracts.sharing_commands import command_subject
+from contracts.sharing_commands import GetLink
 from services.readmodels.runner import ProjectionRunner, create_read_model_tables
 from services.runtime.settings import Settings
 from services.sharing.app import Sharing
@@ -54,7 +54,7 @@ async def _until_answering(nc) -> None:
     async with asyncio.timeout(15):
         while True:
             try:
-                await nc.request(command_subject("get"), b"{}", timeout=1)
+                await nc.request(GetLink.subject, b"{}", timeout=1)
                 return
             except (NoRespondersError, nats.errors.TimeoutError):
                 await asyncio.sleep(0.05)

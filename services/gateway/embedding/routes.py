@@ -23,7 +23,7 @@ from services.eventlog.commands import Rejected
 from services.eventlog.store import ConcurrencyError
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.bounds import SCOPE_ID_CHARS, control_character_in, plain_line
-from services.gateway.edge.dependencies import Admin, ReadModels, Store, applied, off_the_loop, tenant_of
+from services.gateway.edge.dependencies import Admin, Commands, ReadModels, Store, applied, off_the_loop, tenant_of
 from services.gateway.edge.dependencies import Caller as Authenticated
 from services.gateway.edge.envelope import ApiError, Success, ok
 from services.gateway.edge.middleware import policy_name
@@ -32,7 +32,7 @@ from services.gateway.embedding import commands
 from services.gateway.embedding.commands import KeyRefused
 from services.gateway.embedding.models import embed_origins, tenant_jwt_keys
 from services.gateway.embedding.projections import embedding
-from services.gateway.sharing.routes import UNANSWERED, ask_sharing
+from services.gateway.sharing.routes import UNANSWERED
 
 keys_router = APIRouter(prefix="/api/v1/jwt-keys", tags=["Tenant JWT keys"])
 origins_router = APIRouter(prefix="/api/v1/project", tags=["Project"])
@@ -219,24 +219,22 @@ async def iframe_token_budget(request: Request, principal: Authenticated) -> Non
 
 @tokens_router.post("/dashboards/iframe-token", response_model=Success[IframeTokenOut],
                     dependencies=[Depends(iframe_token_budget)], openapi_extra=TENANT_ROUTE)
-async def create_iframe_token(body: IframeTokenCreate, principal: Authenticated, request: Request):
+async def create_iframe_token(body: IframeTokenCreate, principal: Authenticated, commands: Commands):
     tenant_of(principal, body.tenant_id)
-    return ok(await ask_sharing(request, "issue_iframe_token", IssueIframeToken(
+    return ok((await commands.ask(IssueIframeToken(
         caller=embedding_caller(principal), tenant_id=body.tenant_id, workspace_id=body.workspace_id,
-        dashboard_id=body.dashboard_id, valid_until=body.valid_until)))
+        dashboard_id=body.dashboard_id, valid_until=body.valid_until))).model_dump())
 
 
 @tokens_router.delete("/iframe-tokens/{jti}", response_model=Success[IframeTokenRevokedOut], openapi_extra=TENANT_ROUTE)
 async def revoke_iframe_token(jti: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], principal: Authenticated,
-                              request: Request):
-    return ok(await ask_sharing(request, "revoke_iframe_token",
-                                RevokeIframeToken(caller=embedding_caller(principal), jti=jti)))
+                              commands: Commands):
+    return ok((await commands.ask(RevokeIframeToken(caller=embedding_caller(principal), jti=jti))).model_dump())
 
 
 @tokens_router.post("/tenants/{tenant_id}/iframe-tokens/revoke", response_model=Success[TenantTokensRevokedOut],
                     openapi_extra=TENANT_ROUTE)
-async def revoke_tenant_iframe_tokens(tenant_id: TenantInPath, principal: Authenticated,
-                                      request: Request):
+async def revoke_tenant_iframe_tokens(tenant_id: TenantInPath, principal: Authenticated, commands: Commands):
     tenant_of(principal, tenant_id)
-    return ok(await ask_sharing(request, "revoke_tenant_iframe_tokens", RevokeTenantIframeTokens(
-        caller=embedding_caller(principal), tenant_id=tenant_id)))
+    return ok((await commands.ask(RevokeTenantIframeTokens(
+        caller=embedding_caller(principal), tenant_id=tenant_id))).model_dump())
