@@ -23,8 +23,9 @@ from services.gateway.dashboards.specs import DashboardSpecs
 from services.gateway.declaration import SERVICE
 from services.gateway.docs import routes as docs
 from services.gateway.docs.webhook_events import document_webhooks
-from services.gateway.edge.auth import ApiKeyAuthenticator, Scope
+from services.gateway.edge.auth import Scope
 from services.gateway.edge.cache import AnswerCache
+from services.gateway.edge.credentials import Credential
 from services.gateway.edge.dependencies import needs
 from services.gateway.edge.envelope import documented, install_error_handlers, install_openapi
 from services.gateway.edge.http_server import HttpServer, http_server_config
@@ -38,10 +39,12 @@ from services.gateway.generation import routes as generation
 from services.gateway.health import routes as health
 from services.gateway.integrations import routes as integrations
 from services.gateway.keys import routes as api_keys
+from services.gateway.keys.credential import ApiKeyAuthenticator
 from services.gateway.keys.usage import KeyUsage, usage_bucket
 from services.gateway.metrics import routes as metrics
 from services.gateway.project import routes as project
 from services.gateway.realtime import routes as realtime
+from services.gateway.realtime.tickets import WebsocketTicket
 from services.gateway.sharing import pages as share_pages
 from services.gateway.sharing import routes as share_links
 from services.gateway.viewer import routes as viewer
@@ -112,6 +115,11 @@ class Gateway:
                    ConsoleSessions(await session_bucket(js, settings.console_session_seconds, settings.stream_replicas),
                                    settings.console_session_seconds))
 
+    def credentials(self, sessions: SessionCredential) -> list[Credential]:
+        """Every credential kind, in the order the auth layer tries them: a bearer is a tenant JWT
+        when it looks like one, else an API key; a websocket's ticket; a console page's cookie."""
+        return [self.tenant_jwts, self.authenticator, WebsocketTicket(self.nc.jetstream()), sessions]
+
     @property
     def budgets(self) -> Budgets:
         s = self.settings
@@ -148,9 +156,9 @@ def create_app(gateway: Gateway) -> FastAPI:
     document_webhooks(app)
     for router, scope, responses in ROUTERS:
         _include(app, router, scope, responses)
-    app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, tenant_jwts=gateway.tenant_jwts,
-                       limiter=gateway.limiter, budgets=gateway.budgets, usage=gateway.usage, bus=gateway.nc,
-                       sessions=SessionCredential(gateway.sessions, gateway.authenticator))
+    sessions = SessionCredential(gateway.sessions, gateway.authenticator)
+    app.add_middleware(AuthAndRateLimit, credentials=gateway.credentials(sessions), limiter=gateway.limiter,
+                       budgets=gateway.budgets, admitted=gateway.usage.admitted, bus=gateway.nc, sessions=sessions)
     return app
 
 

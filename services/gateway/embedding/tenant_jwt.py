@@ -24,6 +24,7 @@ from sqlalchemy import Engine, select
 
 from contracts.embedding import jwt_key_ref, project_audience
 from services.gateway.edge.auth import Principal
+from services.gateway.edge.credentials import Admission, Presented
 from services.gateway.embedding.models import tenant_jwt_keys
 from services.gateway.project.models import projects
 from services.runtime.sealing import SecretBox, SecretUnreadable
@@ -46,6 +47,15 @@ class TenantJwtAuthenticator:
     def __init__(self, engine: Engine, box: SecretBox) -> None:
         self.engine = engine
         self.box = box
+
+    refused = "invalid or expired tenant JWT"
+
+    def carried_by(self, presented: Presented) -> bool:
+        return looks_like_jwt(presented.bearer)
+
+    async def admit(self, presented: Presented) -> Admission | None:
+        principal = await self.authenticate(presented.bearer)
+        return None if principal is None else Admission(principal)
 
     async def authenticate(self, token: str) -> Principal | None:
         """The Principal a valid tenant JWT stands for; None for anything else."""
