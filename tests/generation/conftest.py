@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from services.eventlog.blobs import DiskBlobStore
-from services.generation.handlers import GenerationWorker
+from services.generation.worker import GenerationWorker
 
 
 @pytest.fixture
