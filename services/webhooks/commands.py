@@ -115,6 +115,9 @@ class WebhookCommands:
             raise Refused("VALIDATION_ERROR", problem)
         return url
 
+    async def _live(self, project_id: str, endpoint_id: str) -> Endpoint:
+        return live_endpoint([stored.event for stored in await self.store.load(ENDPOINT, endpoint_id)], project_id)
+
     async def _decided(self, aggregate: str, aggregate_id: str, decide) -> None:
         """Run the decision and wait (bounded) until the read model holds what it appended."""
         try:
@@ -149,6 +152,7 @@ class WebhookCommands:
         return WebhookEndpointWithSecret(**written.model_dump(), secret=secret)
 
     async def update(self, command: UpdateEndpoint) -> WebhookEndpoint:
+        await self._live(command.project_id, command.endpoint_id)  # a missing endpoint is 404 before a bad url
         change: dict[str, Any] = command.model_dump(include=CHANGEABLE, exclude_none=True)
         if "url" in change:
             self._checked_url(change["url"])
@@ -185,8 +189,7 @@ class WebhookCommands:
         return SecretRotated(id=endpoint_id, secret=secret, previous_secret_valid_until=until.isoformat())
 
     async def send_test(self, command: SendTest) -> DeliveryQueued:
-        live_endpoint([stored.event for stored in await self.store.load(ENDPOINT, command.endpoint_id)],
-                      command.project_id)
+        await self._live(command.project_id, command.endpoint_id)
         delivery_id = uuid.uuid4().hex
         body = webhook_body("webhook.test", datetime.now(UTC),
                             WebhookTestData(endpoint_id=command.endpoint_id, message="a test from Dashloom"))
@@ -202,8 +205,7 @@ class WebhookCommands:
         if not history or history[0].event.project_id != project_id:
             raise Refused("NOT_FOUND", "no such webhook delivery")
         original = cast(WebhookDeliveryScheduled, history[0].event)  # a delivery starts with it
-        live_endpoint([stored.event for stored in await self.store.load(ENDPOINT, original.payload.endpoint_id)],
-                      project_id)
+        await self._live(project_id, original.payload.endpoint_id)
         new_id = uuid.uuid4().hex
         again = WebhookDeliveryScheduled(project_id=project_id, aggregate_id=new_id, payload={
             **original.payload.model_dump(), "redelivery_of": command.delivery_id})

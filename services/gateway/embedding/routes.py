@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 from contracts.embedding import project_audience
 from contracts.sharing_commands import Caller, IssueIframeToken, RevokeIframeToken, RevokeTenantIframeTokens
-from services.eventlog.commands import Rejected
 from services.eventlog.store import ConcurrencyError
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.bounds import SCOPE_ID_CHARS, control_character_in, plain_line
@@ -134,8 +133,6 @@ def _decided():
         yield
     except KeyRefused as refused:
         raise ApiError(422, str(refused)) from None
-    except Rejected as refusal:
-        raise ApiError(404 if refusal.not_found else 409, str(refusal)) from None
     except ConcurrencyError:
         raise ApiError(409, "this key changed meanwhile; try again") from None
 
