@@ -16,9 +16,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from contracts.rpc import Refused
 from contracts.sharing_commands import OpenEmbed
-from services.gateway.edge.dependencies import Commands
+from services.gateway.edge.dependencies import Commands, off_the_loop
 from services.gateway.edge.envelope import refused_status
-from services.gateway.embedding.routes import embed_origins_of
+from services.gateway.embedding import queries
 from services.gateway.viewer.page import page_headers, page_templates
 from services.gateway.viewer.routes import dashboard_page
 
@@ -51,7 +51,7 @@ async def embedded_dashboard(token: str, request: Request, commands: Commands) -
     spec = await request.app.state.dashboard_specs.load(opened.dashboard_id, opened.project_id)
     if spec is None:
         return refused_page(Refused("GONE", "This dashboard was deleted."))
-    origins = await embed_origins_of(request.app.state.engine, opened.project_id)
+    origins = await off_the_loop(request.app.state.engine, lambda conn: queries.origins_of(conn, opened.project_id))
     page = dashboard_page(request, spec)
     page.headers.update(page_headers(frame_ancestors=" ".join(origins) or "'none'"))
     return page

@@ -15,15 +15,14 @@ from datetime import UTC, datetime
 
 from nats.aio.client import Client
 from nats.js.api import DeliverPolicy
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from contracts import ApiKeyRevoked, ApiKeyRotated
 from contracts.upcasting import decode_event
 from services.gateway.edge.auth import CredentialKind, Principal
 from services.gateway.edge.credentials import Admission, Presented
+from services.gateway.keys import queries
 from services.gateway.keys.format import is_well_formed, key_digest
-from services.gateway.keys.models import api_keys
-from services.gateway.project.models import projects
 
 
 class ApiKeyAuthenticator:
@@ -71,11 +70,8 @@ class ApiKeyAuthenticator:
         return ends_at is not None and ends_at <= datetime.now(UTC)
 
     def _lookup(self, digest: str) -> Principal | None:
-        query = (select(api_keys, projects.c.plan)
-                 .join(projects, projects.c.project_id == api_keys.c.project_id)
-                 .where(api_keys.c.key_sha256 == digest))
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = queries.key_with_plan(conn, digest)
         if row is None or not hmac.compare_digest(row.key_sha256, digest) or row.revoked_at is not None:
             return None
         return Principal(project_id=row.project_id, plan=row.plan, kind="api_key", subject=row.key_id,
