@@ -27,7 +27,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from contracts.webhook_commands import command_subject  # noqa: E402
+from contracts.webhook_commands import RegisterEndpoint  # noqa: E402
 from services.eventlog.connection import connect  # noqa: E402
 from services.eventlog.store import EventStore  # noqa: E402
 from services.gateway.project.commands import create_project  # noqa: E402
@@ -39,11 +39,11 @@ from tests.webhooks.receiving import Receiver  # noqa: E402
 
 
 async def register(nc, project_id: str, url: str) -> None:
-    request = orjson.dumps({"project_id": project_id, "url": url, "event_types": ["generation.completed"],
-                            "description": "bench"})
+    request = RegisterEndpoint(project_id=project_id, url=url, event_types=["generation.completed"],
+                               description="bench").model_dump_json().encode()
     for _ in range(150):
         try:
-            answer = orjson.loads((await nc.request(command_subject("register"), request, timeout=5)).data)
+            answer = orjson.loads((await nc.request(RegisterEndpoint.subject, request, timeout=5)).data)
             assert answer["ok"], answer
             return
         except Exception:  # the service is still starting

@@ -1,24 +1,101 @@
-"""What the gateway asks the sharing service, over NATS request-reply, and how it answers.
+"""What the gateway asks the sharing service, over NATS request-reply, and what each answers.
 
-Subject: commands.sharing.<name>. Every answer is `{"ok": true, "data": ...}` or
-`{"ok": false, "status": <HTTP status>, "error": "..."}`; the gateway maps it to its envelope.
-Nothing here is stored: the token and the session travel once, in the answer that creates them.
+Subject: commands.sharing.<name>; every command names its reply type (contracts/rpc.py), and a
+refusal is `Refused(code, message)`. Nothing here is stored: the token and the session travel
+once, in the answer that creates them.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-COMMAND_ROOT = "commands.sharing"
-COMMANDS = ("issue", "revoke", "list", "get", "views", "open", "request_code", "verify_code",
-            "issue_iframe_token", "revoke_iframe_token", "revoke_tenant_iframe_tokens", "open_embed")
+from contracts.rpc import Command, subject_of
+
+SERVICE = "sharing"
 
 
-def command_subject(name: str) -> str:
-    return f"{COMMAND_ROOT}.{name}"
+class ShareLink(BaseModel):
+    id: str
+    dashboard_id: str
+    visibility: Literal["public", "private"]
+    allowed_emails: list[str]
+    token_prefix: str
+    status: Literal["active", "expired", "revoked"]
+    expires_at: datetime
+    created_at: datetime
+    revoked_at: datetime | None
+    erased: bool
+    view_count: int
+    last_viewed_at: datetime | None
+
+
+class ShareLinkWithToken(ShareLink):
+    token: str
+
+
+class ShareLinkPage(BaseModel):
+    items: list[ShareLink]
+    total: int
+
+
+class ShareLinkView(BaseModel):
+    viewed_at: datetime
+    viewer: Literal["email", "anonymous", "erased"]
+    email: str | None
+    user_agent: str
+
+
+class ShareLinkViewPage(BaseModel):
+    items: list[ShareLinkView]
+    total: int
+
+
+class DashboardToDraw(BaseModel):
+    """Draw this dashboard (a link or an embed opened)."""
+
+    outcome: Literal["view"] = "view"
+    dashboard_id: str
+    project_id: str
+
+
+class SignInNeeded(BaseModel):
+    """A private link without a valid session: ask for the email."""
+
+    outcome: Literal["sign_in"] = "sign_in"
+
+
+class CodeRequested(BaseModel):
+    outcome: Literal["code_requested"] = "code_requested"
+
+
+class ViewerSession(BaseModel):
+    outcome: Literal["session"] = "session"
+    session: str
+    expires_at: datetime
+    max_age: int
+
+
+class IframeToken(BaseModel):
+    token: str
+    dashboard_id: str
+    expires_at: int = Field(description="Unix seconds")
+
+
+class IframeTokenState(BaseModel):
+    jti: str
+    tenant_id: str
+    workspace_id: str
+    dashboard_id: str
+    expires_at: int
+    status: Literal["revoked"]
+
+
+class TenantTokensRevoked(BaseModel):
+    tenant_id: str
+    revoked_at: datetime
 
 
 class Caller(BaseModel):
@@ -36,50 +113,73 @@ class Paged(BaseModel):
     offset: int = 0
 
 
-class IssueLink(BaseModel):
+class IssueLink(Command[ShareLinkWithToken]):
+    subject = subject_of(SERVICE, "issue")
+
     caller: Caller
     dashboard_id: str
     allowed_emails: list[str] | None = None
     expires_at: datetime | None = None
 
 
-class LinkQuery(Paged):
+class GetLink(Command[ShareLink]):
+    subject = subject_of(SERVICE, "get")
+
     caller: Caller
     link_id: str
 
 
-class RevokeLink(BaseModel):
+class LinkViews(Paged, Command[ShareLinkViewPage]):
+    subject = subject_of(SERVICE, "views")
+
+    caller: Caller
+    link_id: str
+
+
+class RevokeLink(Command[ShareLink]):
+    subject = subject_of(SERVICE, "revoke")
+
     caller: Caller
     link_id: str
     erase: bool = False
 
 
-class DashboardLinks(Paged):
+class DashboardLinks(Paged, Command[ShareLinkPage]):
+    subject = subject_of(SERVICE, "list")
+
     caller: Caller
     dashboard_id: str
 
 
-class OpenLink(BaseModel):
+class OpenLink(Command[DashboardToDraw | SignInNeeded]):
     """A person's browser at /s/{token}: with the session cookie, if it has one."""
+
+    subject = subject_of(SERVICE, "open")
 
     token: str = Field(max_length=200)
     session: str | None = Field(default=None, max_length=200)
     user_agent: str = ""
 
 
-class RequestCode(BaseModel):
+class RequestCode(Command[CodeRequested]):
+    subject = subject_of(SERVICE, "request_code")
+
     token: str = Field(max_length=200)
     email: str = Field(max_length=320)
     client_address: str
 
 
-class VerifyCode(BaseModel):
+class VerifyCode(Command[ViewerSession]):
+    subject = subject_of(SERVICE, "verify_code")
+
     token: str = Field(max_length=200)
     email: str = Field(max_length=320)
     code: str = Field(max_length=20)
 
 
-class IssueIframeToken(BaseModel):
+class IssueIframeToken(Command[IframeToken]):
+    subject = subject_of(SERVICE, "issue_iframe_token")
+
     caller: Caller
     tenant_id: str = Field(max_length=128)
     workspace_id: str = Field(max_length=128)
@@ -88,34 +188,28 @@ class IssueIframeToken(BaseModel):
                                     description="Unix seconds; default one hour, at most 24 hours")
 
 
-class RevokeIframeToken(BaseModel):
+class RevokeIframeToken(Command[IframeTokenState]):
+    subject = subject_of(SERVICE, "revoke_iframe_token")
+
     caller: Caller
     jti: str = Field(max_length=128)
 
 
-class RevokeTenantIframeTokens(BaseModel):
+class RevokeTenantIframeTokens(Command[TenantTokensRevoked]):
+    subject = subject_of(SERVICE, "revoke_tenant_iframe_tokens")
+
     caller: Caller
     tenant_id: str = Field(max_length=128)
 
 
-class OpenEmbed(BaseModel):
+class OpenEmbed(Command[DashboardToDraw]):
     """A browser at /embed/{token}."""
+
+    subject = subject_of(SERVICE, "open_embed")
 
     token: str = Field(max_length=4000)
 
 
-# IssueIframeToken answers {token, dashboard_id, expires_at (unix seconds)}. OpenEmbed answers
-# {"outcome": "view", dashboard_id, project_id}, else 401 (not a token Dashloom signed, or changed)
-# or 410 (expired, revoked, or its dashboard deleted; `error` says which).
-# OpenLink answers {"outcome": "view", dashboard_id, project_id} (draw the dashboard) or
-# {"outcome": "sign_in"} (a private link without a valid session: ask for the email), else
-# 404 (unknown token) or 410 (expired or revoked; `error` says which). VerifyCode answers
-# {"outcome": "session", session, expires_at, max_age}; a wrong code, 422 whatever was wrong.
-
-
-def answer(data: Any) -> dict:
-    return {"ok": True, "data": data}
-
-
-def refusal(status: int, error: str) -> dict:
-    return {"ok": False, "status": status, "error": error}
+COMMANDS: tuple[type[Command], ...] = (
+    IssueLink, RevokeLink, DashboardLinks, GetLink, LinkViews, OpenLink, RequestCode, VerifyCode,
+    IssueIframeToken, RevokeIframeToken, RevokeTenantIframeTokens, OpenEmbed)

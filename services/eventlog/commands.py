@@ -2,7 +2,7 @@
 version that was loaded; on a conflict (JetStream 10071) load again and decide again, a few times.
 
 `decide` is a pure function of the aggregate's history: it answers the events to append, or
-raises `Rejected` with the reason the caller answers with. Nothing irreversible happens before
+raises `Refused(code, message)` (contracts/rpc.py), the one refusal every caller answers with. Nothing irreversible happens before
 its events are in the log.
 """
 
@@ -18,19 +18,11 @@ ATTEMPTS = 3
 Decision = Callable[[Sequence[Event]], Sequence[Event]]
 
 
-class Rejected(Exception):
-    """The aggregate's history forbids the command; the message is for the caller."""
-
-    def __init__(self, reason: str, not_found: bool = False) -> None:
-        super().__init__(reason)
-        self.not_found = not_found
-
-
 async def execute(store: EventStore, aggregate: str, aggregate_id: str, decide: Decision,
                   attempts: int = ATTEMPTS) -> list[int]:
     """Append what `decide` answers for the aggregate's current history; answer their sequences.
 
-    Raises Rejected when `decide` does, ConcurrencyError when other writers won `attempts` times.
+    Raises Refused when `decide` does, ConcurrencyError when other writers won `attempts` times.
     """
     for _ in range(attempts):
         history = await store.load(aggregate, aggregate_id)

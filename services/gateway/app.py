@@ -23,8 +23,9 @@ from services.gateway.dashboards.specs import DashboardSpecs
 from services.gateway.declaration import SERVICE
 from services.gateway.docs import routes as docs
 from services.gateway.docs.webhook_events import document_webhooks
-from services.gateway.edge.auth import ApiKeyAuthenticator, Scope
+from services.gateway.edge.auth import Scope
 from services.gateway.edge.cache import AnswerCache
+from services.gateway.edge.credentials import Credential
 from services.gateway.edge.dependencies import needs
 from services.gateway.edge.envelope import documented, install_error_handlers, install_openapi
 from services.gateway.edge.http_server import HttpServer, http_server_config
@@ -36,20 +37,23 @@ from services.gateway.embedding import routes as embedding
 from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator
 from services.gateway.generation import routes as generation
 from services.gateway.health import routes as health
+from services.gateway.integrations import routes as integrations
 from services.gateway.keys import routes as api_keys
+from services.gateway.keys.credential import ApiKeyAuthenticator
 from services.gateway.keys.usage import KeyUsage, usage_bucket
 from services.gateway.metrics import routes as metrics
 from services.gateway.project import routes as project
 from services.gateway.realtime import routes as realtime
 from services.gateway.realtime.limits import sockets_bucket
+from services.gateway.realtime.tickets import WebsocketTicket
 from services.gateway.sharing import pages as share_pages
 from services.gateway.sharing import routes as share_links
 from services.gateway.viewer import routes as viewer
 from services.gateway.viewer.bundle import VegaBundle
-from services.gateway.webhooks import integrations
 from services.gateway.webhooks import routes as webhooks
 from services.readmodels.versions import SharedVersionReads, VersionReader
 from services.runtime.buckets import Buckets
+from services.runtime.rpc import CommandClient
 from services.runtime.sealing import secret_box
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
@@ -65,6 +69,7 @@ ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
     (docs.router, None, {}),
     (project.router, Scope.READ, API_ERRORS),
     (generation.router, Scope.WRITE, documented(401, 403, 413, 415, 422, 429, 500, 503)),
+    (generation.reads, Scope.READ, API_ERRORS),
     (viewer.router, Scope.READ, documented(401, 403, 404, 410, 429, 500, 503)),
     (metrics.router, Scope.READ, API_ERRORS),
     (integrations.router, Scope.READ, API_ERRORS),
@@ -114,6 +119,11 @@ class Gateway:
                    ConsoleSessions(await session_bucket(js, settings.console_session_seconds, settings.stream_replicas),
                                    settings.console_session_seconds), buckets)
 
+    def credentials(self, sessions: SessionCredential) -> list[Credential]:
+        """Every credential kind, in the order the auth layer tries them: a bearer is a tenant JWT
+        when it looks like one, else an API key; a websocket's ticket; a console page's cookie."""
+        return [self.tenant_jwts, self.authenticator, WebsocketTicket(self.nc.jetstream()), sessions]
+
     @property
     def budgets(self) -> Budgets:
         s = self.settings
@@ -127,6 +137,7 @@ def create_app(gateway: Gateway) -> FastAPI:
                   description="Every JSON answer is `{success, data}` or `{success: false, error, code}`. "
                               "Each operation names the API-key scope it needs (`x-required-scope`).")
     app.state.nc = gateway.nc
+    app.state.commands = CommandClient(gateway.nc, gateway.settings.sharing_request_timeout)
     app.state.authenticator = gateway.authenticator
     app.state.limiter = gateway.limiter
     app.state.secret_box = gateway.tenant_jwts.box
@@ -150,9 +161,9 @@ def create_app(gateway: Gateway) -> FastAPI:
     document_webhooks(app)
     for router, scope, responses in ROUTERS:
         _include(app, router, scope, responses)
-    app.add_middleware(AuthAndRateLimit, authenticator=gateway.authenticator, tenant_jwts=gateway.tenant_jwts,
-                       limiter=gateway.limiter, budgets=gateway.budgets, usage=gateway.usage, bus=gateway.nc,
-                       sessions=SessionCredential(gateway.sessions, gateway.authenticator))
+    sessions = SessionCredential(gateway.sessions, gateway.authenticator)
+    app.add_middleware(AuthAndRateLimit, credentials=gateway.credentials(sessions), limiter=gateway.limiter,
+                       budgets=gateway.budgets, admitted=gateway.usage.admitted, bus=gateway.nc, sessions=sessions)
     return app
 
 

@@ -2,12 +2,13 @@
 
 from services.gateway.embedding.projections import embedding
 from services.gateway.generation.projections import generation_status
+from services.gateway.integrations.projections import endpoints as integration_endpoints
+from services.gateway.integrations.projections import integrations
 from services.gateway.keys.projections import project_access
 from services.gateway.metrics.projections import metrics
-from services.gateway.webhooks.projections import integrations
 from services.runtime.service import ServiceDeclaration
 
-PROJECTIONS = (generation_status, project_access, metrics, integrations, embedding)
+PROJECTIONS = (generation_status, project_access, metrics, integrations, integration_endpoints, embedding)
 
 SERVICE = ServiceDeclaration(
     name="gateway",

@@ -7,7 +7,7 @@ import resource
 from services.eventlog.blobs import open_blob_store
 from services.eventlog.store import EventStore
 from services.generation.declaration import SERVICE
-from services.generation.handlers import GenerationWorker
+from services.generation.worker import GenerationWorker
 from services.runtime.service import ServiceContext, run_service
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from contracts import DashboardCreated, DashboardDeleted, DashboardRequested, DashboardVersionAdded, Event
-from services.eventlog.commands import Rejected
+from contracts.rpc import Refused
 
 AGGREGATE = DashboardCreated.aggregate
 
@@ -54,14 +54,14 @@ def target_of(requested: DashboardRequested) -> str:
 
 def version_events(requested: DashboardRequested, history: Sequence[Event], added: dict) -> list[Event]:
     """DashboardCreated (a new dashboard) and DashboardVersionAdded, or nothing when this
-    generation's version is already there (a rerun). Rejected for a refused refresh."""
+    generation's version is already there (a rerun). Refused for a refused refresh."""
     board, target = DashboardHistory.of(history), target_of(requested)
     if board.version_of(requested.aggregate_id) is not None:
         return []
     events: list[Event] = []
     if requested.payload.dashboard_id is not None:
         if not board.open_to(requested.project_id):
-            raise Rejected("the dashboard to refresh is gone", not_found=True)
+            raise Refused("NOT_FOUND", "the dashboard to refresh is gone")
     elif board.project_id is None:
         events.append(requested.caused(DashboardCreated, aggregate_id=target, payload={
             "dashboard_id": target, "name": added["title"][:200], "tenant_id": requested.payload.tenant_id,

@@ -1,8 +1,8 @@
 """The sharing service: share links, private-link viewers and their codes, the view log, and
 iframe tokens (embeds.py) signed with the project's own keys (signing.py).
 
-It answers the gateway's commands over NATS request-reply (responder.py), decides on each from
-the link's own events (handlers.py, viewers.py), and projects its read models (projections.py).
+It answers the gateway's commands over NATS request-reply (rpc.py), decides on each from the
+link's own events (commands.py, viewers.py), and projects its read models (projections.py).
 """
 
 from __future__ import annotations
@@ -15,19 +15,20 @@ from sqlalchemy import Engine
 
 from services.eventlog.store import EventStore
 from services.runtime.buckets import Buckets
+from services.runtime.rpc import serve_commands as answer_commands
 from services.runtime.sealing import secret_box
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
 from services.sharing.clock import Clock, SystemClock
+from services.sharing.commands import ShareLinkCommands
 from services.sharing.context import SharingContext
 from services.sharing.declaration import SERVICE
 from services.sharing.embeds import IframeTokens
-from services.sharing.handlers import ShareLinkCommands
 from services.sharing.limits import CodeRequestLimits, limits_bucket
 from services.sharing.mail import mailer_for
 from services.sharing.personal import PersonalData
 from services.sharing.queries import ShareLinkQueries
-from services.sharing.responder import answer_commands, routes
+from services.sharing.rpc import served
 from services.sharing.signing import EmbedSigningKeys
 from services.sharing.viewers import LinkViewers
 
@@ -57,7 +58,8 @@ class Sharing:
 
     async def serve(self, nats_url: str, stop: asyncio.Event) -> None:
         try:
-            await answer_commands(nats_url, routes(self.commands, self.queries, self.viewers, self.iframe_tokens), stop)
+            await answer_commands(nats_url, "dashloom-sharing",
+                                  served(self.commands, self.queries, self.viewers, self.iframe_tokens), stop)
         finally:
             await self.viewers.drain()
 

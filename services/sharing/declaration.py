@@ -1,6 +1,6 @@
 """The sharing service, as the platform, the CLI and health see it."""
 
-from contracts.sharing_commands import COMMANDS, command_subject
+from contracts.sharing_commands import COMMANDS
 from services.runtime.service import ServiceDeclaration
 from services.sharing.models import metadata, personal_data
 from services.sharing.projections import PROJECTIONS
@@ -10,5 +10,5 @@ SERVICE = ServiceDeclaration(
     projections=tuple(PROJECTIONS),
     tasks=("services.sharing.app:serve_commands",),
     tables=(*metadata.tables.values(), *personal_data.tables.values()),
-    commands=tuple(command_subject(name) for name in COMMANDS),
+    commands=tuple(command.subject for command in COMMANDS),
 )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts import (
+    Event,
     ShareLinkCodeRejected,
     ShareLinkCodeSent,
     ShareLinkErased,
@@ -17,15 +19,6 @@ from services.eventlog.store import EventStore
 
 AGGREGATE = ShareLinkIssued.aggregate
 MAX_CODE_TRIES = 5
-
-
-class Refusal(Exception):
-    """A command the sharing service turns down: the HTTP status and words the gateway passes on."""
-
-    def __init__(self, status: int, error: str) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
 
 
 @dataclass
@@ -75,7 +68,7 @@ class ShareLink:
         session = self.sessions.get(session_sha256)
         return session if session is not None and now < session.expires_at else None
 
-    def apply(self, event, seq: int) -> None:
+    def apply(self, event: Event, seq: int = 0) -> None:
         self.version = seq
         payload = event.payload
         if isinstance(event, ShareLinkRevoked):
@@ -93,6 +86,17 @@ class ShareLink:
             if code is not None and code.code_hash == payload.code_hash:
                 code.used = True
             self.sessions[payload.session_sha256] = Session(payload.email_hash, payload.expires_at)
+
+
+def link_from(history: Sequence[Event]) -> ShareLink | None:
+    """The link its events tell (what `execute`'s decisions see), None before it was issued."""
+    if not history or not isinstance(history[0], ShareLinkIssued):
+        return None
+    first = history[0]
+    link = ShareLink(first.aggregate_id, first.project_id, first)
+    for event in history[1:]:
+        link.apply(event)
+    return link
 
 
 async def load_link(store: EventStore, link_id: str) -> ShareLink | None:

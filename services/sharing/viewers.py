@@ -12,17 +12,29 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from contracts import ShareLinkCodeRejected, ShareLinkCodeSent, ShareLinkSessionOpened, ShareLinkViewed
-from contracts.sharing_commands import OpenLink, RequestCode, VerifyCode
+from contracts import Event, ShareLinkCodeRejected, ShareLinkCodeSent, ShareLinkSessionOpened, ShareLinkViewed
+from contracts.rpc import Refused
+from contracts.sharing_commands import (
+    CodeRequested,
+    DashboardToDraw,
+    OpenLink,
+    RequestCode,
+    SignInNeeded,
+    VerifyCode,
+    ViewerSession,
+)
+from services.eventlog.commands import execute
 from services.eventlog.store import ConcurrencyError
+from services.sharing.commands import normalized_email, token_digest
 from services.sharing.context import SharingContext
-from services.sharing.handlers import normalized_email, token_digest
 from services.sharing.limits import CodeRequestLimits
-from services.sharing.links import Refusal, ShareLink, load_link
+from services.sharing.links import AGGREGATE, ShareLink, link_from, load_link
 from services.sharing.mail import code_message
 from services.sharing.models import share_links
 from services.sharing.personal import LinkKey
@@ -46,31 +58,31 @@ class LinkViewers:
         self.sender = sender
         self.background: set[asyncio.Task] = set()
 
-    async def open(self, command: OpenLink) -> dict:
+    async def open(self, command: OpenLink) -> DashboardToDraw | SignInNeeded:
         link = await self._live_link(command.token)
         now = self.clock.now()
         viewer = None
         if link.private:
             session = link.session(token_digest(command.session), now) if command.session else None
             if session is None:
-                return {"outcome": "sign_in"}
+                return SignInNeeded()
             viewer = session.email_hash
         await self.store.append(ShareLinkViewed(project_id=link.project_id, aggregate_id=link.link_id, occurred_at=now,
                                                 payload={"viewer_email_hash": viewer,
                                                          "user_agent": command.user_agent[:512]}))
-        return {"outcome": "view", "dashboard_id": link.issued.payload.dashboard_id, "project_id": link.project_id}
+        return DashboardToDraw(dashboard_id=link.issued.payload.dashboard_id, project_id=link.project_id)
 
-    async def request_code(self, command: RequestCode) -> dict:
+    async def request_code(self, command: RequestCode) -> CodeRequested:
         link = await self._live_link(command.token)
         email = normalized_email(command.email)
         address = hashlib.sha256(command.client_address.encode()).hexdigest()[:32]
         if not await self.limits.allow(link.link_id, address):
-            raise Refusal(429, "Too many codes were asked for; try again in an hour.")
+            raise Refused("RATE_LIMITED", "Too many codes were asked for; try again in an hour.")
         if link.private:
             task = asyncio.create_task(self._send_code(link.link_id, email))
             self.background.add(task)
             task.add_done_callback(self.background.discard)
-        return {"outcome": "code_requested"}
+        return CodeRequested()
 
     async def _send_code(self, link_id: str, email: str) -> None:
         try:
@@ -93,64 +105,47 @@ class LinkViewers:
 
     async def _append_code(self, link_id: str, key: LinkKey, email_hash: str, code: str) -> bool:
         """Stored before it is emailed; False when the address is not allowed (nothing is sent)."""
-        for _ in range(APPEND_ATTEMPTS):
-            link = await load_link(self.store, link_id)
-            if link is None or link.gone_because(self.clock.now()) or not link.allows(email_hash):
-                return False
-            now = self.clock.now()
-            sent = ShareLinkCodeSent(project_id=link.project_id, aggregate_id=link_id, occurred_at=now, payload={
+        def decide(history: Sequence[Event]) -> list[Event]:
+            link, now = link_from(history), self.clock.now()
+            if link is None or link.gone_because(now) or not link.allows(email_hash):
+                return []
+            return [ShareLinkCodeSent(project_id=link.project_id, aggregate_id=link_id, occurred_at=now, payload={
                 "email_hash": email_hash, "code_hash": key.code_hash(email_hash, code),
-                "expires_at": now + CODE_LIFETIME})
-            try:
-                await self.store.append(sent, expected_last_seq=link.version)
-                return True
-            except ConcurrencyError:
-                continue
-        return False
+                "expires_at": now + CODE_LIFETIME})]
 
-    async def verify_code(self, command: VerifyCode) -> dict:
-        for _ in range(APPEND_ATTEMPTS):
-            link = await self._live_link(command.token)
-            key = await asyncio.to_thread(self.personal.key_of, link.link_id) if link.private else None
-            if key is None:
-                raise Refusal(422, WRONG_CODE)
-            try:
-                email_hash = key.email_hash(normalized_email(command.email))
-            except Refusal:
-                raise Refusal(422, WRONG_CODE) from None
-            try:
-                return await self._try_code(link, key, email_hash, command.code.strip())
-            except ConcurrencyError:  # another try on this link landed first: count again
-                continue
-        raise Refusal(409, "This link is busy; try again.")
+        try:
+            return bool(await execute(self.store, AGGREGATE, link_id, decide, attempts=APPEND_ATTEMPTS))
+        except ConcurrencyError:
+            return False
 
-    async def _try_code(self, link: ShareLink, key: LinkKey, email_hash: str, attempt: str) -> dict:
-        now, code = self.clock.now(), link.codes.get(email_hash)
-        if code is None or not code.usable(now):
-            raise Refusal(422, WRONG_CODE)
-        if not hmac.compare_digest(key.code_hash(email_hash, attempt), code.code_hash):
-            await self.store.append(ShareLinkCodeRejected(
-                project_id=link.project_id, aggregate_id=link.link_id, occurred_at=now,
-                payload={"email_hash": email_hash, "code_hash": code.code_hash}), expected_last_seq=link.version)
-            raise Refusal(422, WRONG_CODE)
-        session = secrets.token_urlsafe(32)
-        expires_at = min(now + SESSION_LIFETIME, link.issued.payload.expires_at)
-        await self.store.append(ShareLinkSessionOpened(
-            project_id=link.project_id, aggregate_id=link.link_id, occurred_at=now, payload={
-                "email_hash": email_hash, "code_hash": code.code_hash, "session_sha256": token_digest(session),
-                "expires_at": expires_at}), expected_last_seq=link.version)
-        return {"outcome": "session", "session": session, "expires_at": expires_at,
-                "max_age": int((expires_at - now).total_seconds())}
+    async def verify_code(self, command: VerifyCode) -> ViewerSession:
+        link = await self._live_link(command.token)
+        key = await asyncio.to_thread(self.personal.key_of, link.link_id) if link.private else None
+        if key is None:
+            raise Refused("VALIDATION_ERROR", WRONG_CODE)
+        try:
+            email_hash = key.email_hash(normalized_email(command.email))
+        except Refused:
+            raise Refused("VALIDATION_ERROR", WRONG_CODE) from None
+        check = CodeCheck(key, email_hash, command.code.strip(), self.clock.now())
+        try:  # each conflict is another try on this link that landed first: count again
+            await execute(self.store, AGGREGATE, link.link_id, check.decide, attempts=APPEND_ATTEMPTS)
+        except ConcurrencyError:
+            raise Refused("CONFLICT", "This link is busy; try again.") from None
+        if check.session_expires_at is None:
+            raise Refused("VALIDATION_ERROR", WRONG_CODE)
+        return ViewerSession(session=check.session, expires_at=check.session_expires_at,
+                             max_age=int((check.session_expires_at - check.now).total_seconds()))
 
     async def _live_link(self, token: str) -> ShareLink:
         """The link a token opens, as its events say now: 404 unknown, 410 expired or revoked."""
         link_id = await asyncio.to_thread(self._link_id_of, token_digest(token))
         link = await load_link(self.store, link_id) if link_id else None
         if link is None:
-            raise Refusal(404, "There is no such link. Check that it was copied whole.")
+            raise Refused("NOT_FOUND", "There is no such link. Check that it was copied whole.")
         gone = link.gone_because(self.clock.now())
         if gone:
-            raise Refusal(410, gone)
+            raise Refused("GONE", gone)
         await self.queries.refuse_if_deleted(link.issued.payload.dashboard_id)
         return link
 
@@ -162,3 +157,37 @@ class LinkViewers:
         """Let codes being sent finish (on shutdown)."""
         if self.background:
             await asyncio.wait(self.background, timeout=30)
+
+
+@dataclass
+class CodeCheck:
+    """One try of a code, decided on the link's events: a session opened, or the code rejected
+    (then `session_expires_at` stays None and the answer is WRONG_CODE)."""
+
+    key: LinkKey
+    email_hash: str
+    attempt: str
+    now: datetime
+    session: str = ""
+    session_expires_at: datetime | None = None
+
+    def decide(self, history: Sequence[Event]) -> list[Event]:
+        link = link_from(history)
+        if link is None:
+            raise Refused("NOT_FOUND", "There is no such link. Check that it was copied whole.")
+        gone = link.gone_because(self.now)
+        if gone:
+            raise Refused("GONE", gone)
+        code = link.codes.get(self.email_hash)
+        if code is None or not code.usable(self.now):
+            raise Refused("VALIDATION_ERROR", WRONG_CODE)
+        if not hmac.compare_digest(self.key.code_hash(self.email_hash, self.attempt), code.code_hash):
+            self.session_expires_at = None
+            return [ShareLinkCodeRejected(project_id=link.project_id, aggregate_id=link.link_id, occurred_at=self.now,
+                                          payload={"email_hash": self.email_hash, "code_hash": code.code_hash})]
+        self.session = secrets.token_urlsafe(32)
+        self.session_expires_at = min(self.now + SESSION_LIFETIME, link.issued.payload.expires_at)
+        return [ShareLinkSessionOpened(project_id=link.project_id, aggregate_id=link.link_id, occurred_at=self.now,
+                                       payload={"email_hash": self.email_hash, "code_hash": code.code_hash,
+                                                "session_sha256": token_digest(self.session),
+                                                "expires_at": self.session_expires_at})]

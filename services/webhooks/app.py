@@ -1,7 +1,7 @@
 """The webhooks service: endpoints and their secrets, the fan-out of public events into
 deliveries, and the sender that signs, retries and records every attempt.
 
-request-reply commands (commands.py -> endpoints.py) -> events -> projections.py (read models)
+request-reply commands (rpc.py -> commands.py, queries.py) -> events -> projections.py (read models)
 public events -> fanout.py (WebhookDeliveryScheduled) -> delivery_lanes.py (the sender: attempts, retries)
     -> http_attempt.py (HTTP)
 """
@@ -17,11 +17,11 @@ from services.eventlog.connection import RECONNECT, nats_servers
 from services.eventlog.store import EventStore
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
-from services.webhooks.commands import serve_commands
+from services.webhooks.commands import WebhookCommands
 from services.webhooks.declaration import SERVICE
 from services.webhooks.delivery_lanes import RetryPolicy, Sender, SenderOptions
-from services.webhooks.endpoints import WebhookCommands
 from services.webhooks.fanout import FanOut
+from services.webhooks.rpc import answer_commands
 from services.webhooks.secrets import SecretBox, secrets_key
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ async def deliver(context: ServiceContext) -> None:
     store = EventStore(context.js)
     broker = NatsBroker(nats_servers(settings.nats_url), name=f"dashloom-webhooks-{context.instance}",
                         **RECONNECT, log_level=logging.DEBUG)
-    serve_commands(broker, WebhookCommands(store, context.read_models, box, settings.webhooks_allow_private,
+    answer_commands(broker, WebhookCommands(store, context.read_models, box, settings.webhooks_allow_private,
                                            settings.read_your_writes_timeout))
     await broker.start()
     sender = Sender(store, context.read_models, box, retry_policy(settings), sender_options(settings),

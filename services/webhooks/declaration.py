@@ -1,6 +1,6 @@
 """The webhooks service, as the platform, the CLI and health see it."""
 
-from contracts.webhook_commands import COMMANDS, command_subject
+from contracts.webhook_commands import COMMANDS
 from services.runtime.service import ServiceDeclaration
 from services.webhooks.models import metadata
 from services.webhooks.projections import PROJECTIONS
@@ -10,5 +10,5 @@ SERVICE = ServiceDeclaration(
     projections=tuple(PROJECTIONS),
     tasks=("services.webhooks.app:deliver",),
     tables=tuple(metadata.tables.values()),
-    commands=tuple(command_subject(name) for name in COMMANDS),
+    commands=tuple(command.subject for command in COMMANDS),
 )

@@ -20,11 +20,11 @@ from services.runtime.settings import Settings
 from services.sharing.app import Sharing
 from services.sharing.projections import PROJECTIONS as SHARING_PROJECTIONS
 from services.webhooks.app import retry_policy, sender_options
-from services.webhooks.commands import serve_commands
+from services.webhooks.commands import WebhookCommands
 from services.webhooks.delivery_lanes import Sender
-from services.webhooks.endpoints import WebhookCommands
 from services.webhooks.fanout import FanOut
 from services.webhooks.projections import PROJECTIONS as WEBHOOK_PROJECTIONS
+from services.webhooks.rpc import answer_commands
 from services.webhooks.secrets import SecretBox
 from tests.fixtures.services import MovableClock, until_sharing_answers
 from tests.webhooks.receiving import Receiver
@@ -68,7 +68,7 @@ async def webhooks(nats_server, js, engine, settings, projections):
     store = EventStore(js)
     box = SecretBox(base64.b64decode(settings.secrets_key))
     broker = NatsBroker(nats_server.url, log_level=logging.DEBUG)
-    serve_commands(broker, WebhookCommands(store, engine, box, settings.webhooks_allow_private, 10.0))
+    answer_commands(broker, WebhookCommands(store, engine, box, settings.webhooks_allow_private, 10.0))
     await broker.start()
     sender = Sender(store, engine, box, retry_policy(settings), sender_options(settings), owner="console-tests")
     tasks = [asyncio.create_task(job) for job in (

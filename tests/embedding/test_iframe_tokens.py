@@ -14,7 +14,7 @@ import pytest
 
 from contracts import STREAM_NAME
 from contracts.embedding import project_audience
-from contracts.sharing_commands import OpenEmbed, command_subject
+from contracts.sharing_commands import OpenEmbed
 from services.eventlog.reader import EventReader
 from services.readmodels.consistency import wait_for_checkpoint
 from services.readmodels.rebuild import Rebuild, table_digest
@@ -163,9 +163,9 @@ async def test_the_dashboard_must_be_that_tenants_in_that_workspace(client, new_
     assert (await client.delete(f"/api/v1/dashboards/{dashboard_id}", headers=owner.auth)).status_code == 200
     gone = await client.get(f"/embed/{token}")  # at once: read from the log, not a read model
     assert gone.status_code == 410 and "deleted" in gone.text
-    decided = await nc.request(command_subject("open_embed"), OpenEmbed(token=token).model_dump_json().encode(),
+    decided = await nc.request(OpenEmbed.subject, OpenEmbed(token=token).model_dump_json().encode(),
                                timeout=10)  # the sharing service's own answer, not only the missing spec's
-    assert orjson.loads(decided.data) == {"ok": False, "status": 410, "error": "This dashboard was deleted."}
+    assert orjson.loads(decided.data) == {"ok": False, "code": "GONE", "message": "This dashboard was deleted."}
     assert (await iframe_token(client, owner.auth, dashboard_id)).status_code == 404
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from contracts import DashboardCreated, DashboardDeleted, DashboardVersionAdded
-from services.eventlog.commands import Rejected
+from contracts.rpc import Refused
 from services.generation.dashboards import keep_card_ids, version_events
 from tests.factories import requested
 
@@ -69,5 +69,5 @@ def test_a_refresh_of_a_missing_foreign_or_deleted_dashboard_is_refused(case):
     created, first = version_events(requested("g1"), [], ADDED)
     history = {"missing": [], "other project": [created, first],
                "deleted": [created, first, created.caused(DashboardDeleted, payload={"dashboard_id": "dsh_g1"})]}[case]
-    with pytest.raises(Rejected):
+    with pytest.raises(Refused):
         version_events(refresh_of("dsh_g1", "g2", "p2" if case == "other project" else "p1"), history, ADDED)

@@ -12,9 +12,9 @@ import pytest
 from contracts import GenerationCompleted, GenerationFailed
 from services.eventlog.blobs import DiskBlobStore
 from services.eventlog.stream import events_stream_config
-from services.generation import handlers
-from services.generation.handlers import GenerationWorker
+from services.generation import worker as worker_module
 from services.generation.reading import TableTooLarge
+from services.generation.worker import GenerationWorker
 from tests.generation.test_worker_crash import types_of, until, uploaded_sales
 
 STAGE_SECONDS = 2.5  # the profiling stage, made slow: longer than ack_wait
@@ -24,14 +24,14 @@ STAGE_SECONDS = 2.5  # the profiling stage, made slow: longer than ack_wait
 def slow_profiling(monkeypatch) -> list[float]:
     """Profiling takes STAGE_SECONDS; answers when each run began it."""
     runs: list[float] = []
-    profile = handlers.profile_table
+    profile = worker_module.profile_table
 
     def slow(frame, *args):
         runs.append(time.monotonic())
         time.sleep(STAGE_SECONDS)
         return profile(frame, *args)
 
-    monkeypatch.setattr(handlers, "profile_table", slow)
+    monkeypatch.setattr(worker_module, "profile_table", slow)
     return runs
 
 
@@ -66,7 +66,7 @@ async def test_a_run_that_ends_after_the_duplicate_window_adds_no_second_outcome
     async def no_heartbeat(msg, ack_wait):
         yield
 
-    monkeypatch.setattr(handlers, "_kept_alive", no_heartbeat)  # so the job is redelivered mid-run
+    monkeypatch.setattr(worker_module, "_kept_alive", no_heartbeat)  # so the job is redelivered mid-run
     seen = await run_workers(nats_server, store, settings, "raced", ack_wait=1.0)
     assert len(slow_profiling) == 2, "the race did not happen: the job ran once"
     assert seen.count("GenerationCompleted") == 1, seen
@@ -93,7 +93,7 @@ async def test_a_file_over_the_workers_limits_fails_once_with_a_reason(nats_serv
     def over_the_limit(*args):
         raise error
 
-    monkeypatch.setattr(handlers, "columnar_table", over_the_limit)
+    monkeypatch.setattr(worker_module, "columnar_table", over_the_limit)
     blobs, stop = DiskBlobStore(settings.blob_dir), asyncio.Event()
     worker = asyncio.create_task(GenerationWorker(store, blobs, "w1", ack_wait=5).run(nats_server.url, stop))
     try:

@@ -13,7 +13,7 @@ import pytest
 
 from contracts import DashboardRequested
 from services.eventlog.blobs import DiskBlobStore
-from services.generation.handlers import MAX_ATTEMPTS, GenerationWorker
+from services.generation.worker import MAX_ATTEMPTS, GenerationWorker
 from tests.generation.samples import encoded, sales
 
 

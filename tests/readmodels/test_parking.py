@@ -13,10 +13,10 @@ from contracts import DashboardRequested, GenerationCompleted
 from services.eventlog.reader import EventReader
 from services.gateway.generation.models import generations
 from services.gateway.generation.projections import generation_status
+from services.gateway.integrations.models import data_sources
+from services.gateway.integrations.projections import integrations
 from services.gateway.metrics.models import metric_points
 from services.gateway.metrics.projections import metrics
-from services.gateway.webhooks.models import data_sources
-from services.gateway.webhooks.projections import integrations
 from services.readmodels.batches import park_event
 from services.readmodels.checkpoints import parked_events, read_checkpoint
 from services.readmodels.parking import retry_parked

@@ -17,11 +17,11 @@ from faststream.nats import NatsBroker
 from services.eventlog.store import EventStore
 from services.readmodels.runner import ProjectionRunner, create_read_model_tables
 from services.webhooks.app import retry_policy, sender_options
-from services.webhooks.commands import serve_commands
+from services.webhooks.commands import WebhookCommands
 from services.webhooks.delivery_lanes import Sender
-from services.webhooks.endpoints import WebhookCommands
 from services.webhooks.fanout import FanOut
 from services.webhooks.projections import PROJECTIONS
+from services.webhooks.rpc import answer_commands
 from services.webhooks.secrets import SecretBox
 from tests.webhooks.receiving import Receiver
 
@@ -74,7 +74,7 @@ async def webhooks_service(nats_server, js, engine, webhook_settings, clock, pro
     store = EventStore(js)
     box = SecretBox(base64.b64decode(webhook_settings.secrets_key))
     broker = NatsBroker(nats_server.url, log_level=logging.DEBUG)
-    serve_commands(broker, WebhookCommands(store, engine, box, webhook_settings.webhooks_allow_private, 10.0))
+    answer_commands(broker, WebhookCommands(store, engine, box, webhook_settings.webhooks_allow_private, 10.0))
     await broker.start()
     # a lease of an hour: nothing but a delivery's event or the moved clock wakes the sender here
     sender = Sender(store, engine, box, retry_policy(webhook_settings), sender_options(webhook_settings),

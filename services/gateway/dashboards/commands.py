@@ -12,14 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from contracts import DASHBOARD_ID_PREFIX, DashboardCreated, DashboardDeleted, DashboardVersionAdded, Event
-from services.eventlog.commands import Rejected, execute
+from contracts.rpc import Refused
+from services.eventlog.commands import execute
 from services.eventlog.store import EventStore
 
 AGGREGATE = DashboardCreated.aggregate
-
-
-class DashboardGone(Rejected):
-    """The dashboard was deleted: 410 from then on."""
 
 
 @dataclass
@@ -55,11 +52,11 @@ def dashboard_of(history: Sequence[Event], known: Dashboard | None = None) -> Da
 
 
 def owned(board: Dashboard | None, project_id: str) -> Dashboard:
-    """The project's live dashboard, else Rejected: 404 (missing, another project's) or 410 (deleted)."""
+    """The project's live dashboard, else Refused: NOT_FOUND (missing, another project's) or GONE (deleted)."""
     if board is None or board.project_id != project_id:
-        raise Rejected("no such dashboard", not_found=True)
+        raise Refused("NOT_FOUND", "no such dashboard")
     if board.deleted:
-        raise DashboardGone("this dashboard was deleted")
+        raise Refused("GONE", "this dashboard was deleted")
     return board
 
 

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import Row
 
-from services.eventlog.commands import Rejected
 from services.gateway.dashboards.access import (
     TENANT_ID,
     TYPED_IDS,
@@ -27,7 +26,7 @@ from services.gateway.dashboards.access import (
     VisibleDashboard,
     tenant_filter,
 )
-from services.gateway.dashboards.commands import Dashboard, DashboardGone, create_dashboard, delete_dashboard
+from services.gateway.dashboards.commands import Dashboard, create_dashboard, delete_dashboard
 from services.gateway.dashboards.models import (
     DashboardDeletedOut,
     DashboardOut,
@@ -38,12 +37,10 @@ from services.gateway.dashboards.models import (
 )
 from services.gateway.dashboards.queries import dashboards_page, tenant_dashboards, version_blobs, versions_page
 from services.gateway.edge.auth import TENANT_ROUTE
-from services.gateway.edge.bounds import ResourceId, TitleQuery, plain_line
+from services.gateway.edge.bounds import TitleQuery, plain_line
 from services.gateway.edge.dependencies import Caller, Limit, Offset, ReadModels, applied, off_the_loop, principal_of
 from services.gateway.edge.envelope import ApiError, JsonAnswer, Page, Success, ok, page
-from services.gateway.generation.models import GenerationOut
 from services.gateway.generation.projections import generation_status
-from services.gateway.generation.queries import generation_row
 
 router = APIRouter(prefix="/api/v1", tags=["Dashboards"])
 writes = APIRouter(prefix="/api/v1", tags=["Dashboards"])
@@ -163,12 +160,7 @@ async def delete(named: DashboardOrTenant, caller: Caller, engine: ReadModels, r
         row = rows[0]
     state = request.app.state
     legacy = Dashboard(row.dashboard_id, row.project_id, row.tenant_id, row.workspace_id)
-    try:
-        board, seq = await delete_dashboard(state.store, caller.project_id, row.dashboard_id, caller.subject, legacy)
-    except DashboardGone as gone:
-        raise ApiError(410, str(gone)) from None
-    except Rejected as refused:
-        raise ApiError(404, str(refused)) from None
+    board, seq = await delete_dashboard(state.store, caller.project_id, row.dashboard_id, caller.subject, legacy)
     await applied(request, generation_status.name, seq)
     await _remove_blobs(request, caller.project_id, board)
     return JsonAnswer({"success": True, "message": "Dashboard deleted successfully", "data": seed_of(row)})
@@ -209,11 +201,3 @@ def dashboard_links(request: Request, dashboard_id: str, spec: dict | None) -> d
     if spec and spec.get("options", {}).get("allow_pdf_export"):
         links["pdf"] = f"{own}/pdf"
     return links
-
-
-@router.get("/generations/{generation_id}", response_model=Success[GenerationOut])
-async def get_generation(generation_id: ResourceId, caller: Caller, engine: ReadModels):
-    row = await asyncio.to_thread(generation_row, engine, caller.project_id, generation_id)
-    if row is None:
-        raise ApiError(404, "no such generation")
-    return ok(GenerationOut.model_validate(row).model_dump())

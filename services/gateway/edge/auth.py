@@ -1,32 +1,12 @@
-"""Who is calling: a typed Principal, made from the request's credentials in one place.
-
-Today a credential is an API key (looked up by SHA-256 in the read model, cached briefly); the
-tenant JWT and share-link sessions of later issues become further `Credential` kinds that
-produce the same Principal. Revocation and rotation are at once on every gateway instance: each
-one follows `events.apikey.>` in the log and applies a revocation or a rotation's end of grace
-from the event itself, so neither a stale cache entry nor a read model that has not yet applied
-the event can let the old key in.
-"""
+"""Who is calling: a typed Principal, whatever credential made it (edge/credentials.py: the
+`Credential` kinds app.py lists), and the scopes routes ask of it."""
 
 from __future__ import annotations
 
-import asyncio
-import hmac
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
-
-from nats.aio.client import Client
-from nats.js.api import DeliverPolicy
-from sqlalchemy import Engine, select
-
-from contracts import ApiKeyRevoked, ApiKeyRotated
-from contracts.upcasting import decode_event
-from services.gateway.keys.format import is_well_formed, key_digest
-from services.gateway.keys.models import api_keys
-from services.gateway.project.models import projects
 
 
 class Scope(StrEnum):
@@ -42,8 +22,8 @@ class Scope(StrEnum):
 # with `openapi_extra=TENANT_ROUTE`; a tenant-bound Principal (a tenant JWT) may use no other.
 TENANT_ROUTE = {"x-tenant-route": True}
 
-# tenant_jwt: services/gateway/embedding/tenant_jwt.py; console_session: a console sign-in
-# (edge/sessions.py), acting as the key it was opened with.
+# api_key: keys/credential.py; tenant_jwt: embedding/tenant_jwt.py; console_session: a console
+# sign-in (edge/sessions.py), acting as the key it was opened with.
 CredentialKind = Literal["api_key", "tenant_jwt", "console_session"]
 
 
@@ -72,70 +52,3 @@ class Principal:
         if self.tenant_ids is None:
             return True
         return tenant_id is not None and tenant_id in self.tenant_ids
-
-
-class ApiKeyAuthenticator:
-    def __init__(self, engine: Engine, cache_seconds: float = 5.0) -> None:
-        self.engine = engine
-        self.cache_seconds = cache_seconds
-        # Keyed by credential kind and digest: a tenant-bound credential of a later kind can never
-        # be answered with an API key's all-tenant Principal.
-        self._cache: dict[tuple[CredentialKind, str], tuple[Principal, float]] = {}
-        # What the log said about a key, whatever the read model says yet: when it stops working.
-        self._ends_at: dict[str, datetime] = {}
-
-    async def authenticate(self, token: str) -> Principal | None:
-        if not is_well_formed(token):
-            return None
-        return await self.authenticate_digest(key_digest(token))
-
-    async def authenticate_digest(self, digest: str) -> Principal | None:
-        """The Principal of the key with this SHA-256 (a console session holds only that)."""
-        cache_key: tuple[CredentialKind, str] = ("api_key", digest)
-        cached = self._cache.get(cache_key)
-        principal: Principal | None
-        if cached is not None and cached[1] > time.monotonic():
-            principal = cached[0]
-        else:
-            principal = await asyncio.to_thread(self._lookup, cache_key[1])
-            if principal is None:
-                return None
-            self._cache[cache_key] = (principal, time.monotonic() + self.cache_seconds)
-        if principal.expired() or self._ended(principal.key_id):
-            return None
-        return principal
-
-    def _ended(self, key_id: str) -> bool:
-        ends_at = self._ends_at.get(key_id)
-        return ends_at is not None and ends_at <= datetime.now(UTC)
-
-    def _lookup(self, digest: str) -> Principal | None:
-        query = (select(api_keys, projects.c.plan)
-                 .join(projects, projects.c.project_id == api_keys.c.project_id)
-                 .where(api_keys.c.key_sha256 == digest))
-        with self.engine.connect() as conn:
-            row = conn.execute(query).first()
-        if row is None or not hmac.compare_digest(row.key_sha256, digest) or row.revoked_at is not None:
-            return None
-        return Principal(project_id=row.project_id, plan=row.plan, kind="api_key", subject=row.key_id,
-                         scopes=frozenset(row.scopes), tenant_ids=None, expires_at=row.expires_at)
-
-    def apply(self, event: ApiKeyRevoked | ApiKeyRotated) -> None:
-        """A key's end as the log states it: now for a revocation, the grace's end for a rotation."""
-        ends_at = datetime.min.replace(tzinfo=UTC) if isinstance(event, ApiKeyRevoked) else event.payload.expires_at
-        known = self._ends_at.get(event.aggregate_id)
-        self._ends_at[event.aggregate_id] = min(ends_at, known) if known else ends_at
-        for cache_key, (principal, _) in list(self._cache.items()):
-            if principal.key_id == event.aggregate_id:
-                del self._cache[cache_key]
-
-    async def follow_revocations(self, nc: Client) -> None:
-        async def on_event(msg) -> None:
-            event = decode_event(msg.data)
-            if isinstance(event, ApiKeyRevoked | ApiKeyRotated):
-                self.apply(event)
-
-        # A JetStream consumer, not a core subscription: only events the stream stored count
-        # (a core subscriber would also see a publish that JetStream refused).
-        await nc.jetstream().subscribe(f"events.{ApiKeyRevoked.aggregate}.>", cb=on_event,
-                                       ordered_consumer=True, deliver_policy=DeliverPolicy.NEW)

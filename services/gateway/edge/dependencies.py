@@ -16,6 +16,7 @@ from services.eventlog.store import EventStore
 from services.gateway.edge.auth import TENANT_ROUTE, Principal, Scope
 from services.gateway.edge.envelope import ApiError
 from services.readmodels.consistency import wait_for_checkpoint
+from services.runtime.rpc import CommandClient
 
 T = TypeVar("T")
 
@@ -72,10 +73,15 @@ async def event_store(request: Request) -> EventStore:
     return request.app.state.store
 
 
+async def command_client(request: Request) -> CommandClient:
+    return request.app.state.commands
+
+
 Caller = Annotated[Principal, Depends(current_principal)]
 Admin = Annotated[Principal, Depends(admin_principal)]
 ReadModels = Annotated[Engine, Depends(read_models)]
 Store = Annotated[EventStore, Depends(event_store)]
+Commands = Annotated[CommandClient, Depends(command_client)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Number of results (max 1000)")]
 # Bounded: SQLite and PostgreSQL take 64-bit offsets, and no page lies beyond a billion rows.
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Number of results to skip")]

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from contracts.rpc import Refused
 from services.eventlog.connection import BUS_UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,14 @@ ERROR_CODES: dict[int, str] = {
 ErrorCode = Literal["BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "METHOD_NOT_ALLOWED",
                     "CONFLICT", "GONE", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE",
                     "VALIDATION_ERROR", "RATE_LIMITED", "SERVER_ERROR", "SERVICE_UNAVAILABLE"]
+
+
+STATUS_OF: dict[str, int] = {code: status for status, code in ERROR_CODES.items()}
+
+
+def refused_status(refused: Refused) -> int:
+    """The one place a service's refusal becomes an HTTP status."""
+    return STATUS_OF[refused.code]
 
 
 class Pagination(BaseModel):
@@ -130,6 +139,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, error: ApiError) -> JSONResponse:
         return failure(error.status, error.error, error.headers)
+
+    @app.exception_handler(Refused)
+    async def _refused(_request: Request, refused: Refused) -> JSONResponse:
+        return failure(refused_status(refused), refused.message)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -11,6 +11,7 @@ the bus is away, callers get 503 with Retry-After instead of an error of ours.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -20,13 +21,11 @@ from starlette.responses import PlainTextResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.eventlog.connection import BUS_UNAVAILABLE
-from services.gateway.edge.auth import ApiKeyAuthenticator
+from services.gateway.edge.auth import Principal
+from services.gateway.edge.credentials import Admission, Credential, Presented
 from services.gateway.edge.envelope import bus_unavailable, failure
 from services.gateway.edge.ratelimit import Decision, RateLimiter, kv_token
 from services.gateway.edge.sessions import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, SessionCredential
-from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator, looks_like_jwt
-from services.gateway.keys.usage import KeyUsage
-from services.gateway.realtime.tickets import redeem_ticket
 
 log = logging.getLogger(__name__)
 OPEN_PATHS = {"/api/v1/health"}
@@ -50,16 +49,16 @@ def policy_name(window: int) -> str:
 
 
 class AuthAndRateLimit:
-    def __init__(self, app: ASGIApp, authenticator: ApiKeyAuthenticator, tenant_jwts: TenantJwtAuthenticator,
-                 limiter: RateLimiter, budgets: Budgets, usage: KeyUsage, bus: Client,
-                 sessions: SessionCredential) -> None:
+    def __init__(self, app: ASGIApp, credentials: Sequence[Credential], limiter: RateLimiter, budgets: Budgets,
+                 admitted: Callable[[Principal], None], bus: Client, sessions: SessionCredential) -> None:
+        """`credentials`: the kinds, tried in order (app.py); `admitted` hears of every caller let in;
+        `sessions` also guards the console's pages."""
         self.app = app
-        self.authenticator = authenticator
-        self.tenant_jwts = tenant_jwts
+        self.credentials = credentials
         self.sessions = sessions
         self.limiter = limiter
         self.budgets = budgets
-        self.usage = usage
+        self.admitted = admitted
         self.bus = bus
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -81,44 +80,28 @@ class AuthAndRateLimit:
 
     async def _admit(self, scope: Scope):
         """(None, the budget's decision) for a caller let in, or (the refusal, None)."""
-        token = _bearer(_header(scope, b"authorization"))
-        ticket = _websocket_ticket(scope) if not token else None
-        cookies = _header(scope, b"cookie") if scope["type"] == "http" and not token else ""
-        session = None
-        if token:  # an API key (dl_live_...) or a tenant JWT (eyJ...)
-            credentials = self.tenant_jwts if looks_like_jwt(token) else self.authenticator
-            principal = await credentials.authenticate(token)
-        elif ticket:
-            principal = await redeem_ticket(self.bus.jetstream(), ticket)
-        elif cookies:  # a websocket never opens on the cookie: a ticket is asked for with it
-            session, principal = await self.sessions.resolve(cookies)
-        else:
-            principal = None
-        if principal is None:
+        presented = _presented(scope)
+        credential = next((kind for kind in self.credentials if kind.carried_by(presented)), None)
+        admission: Admission | None = await credential.admit(presented) if credential is not None else None
+        if admission is None:
             budgets = self.budgets
             client = kv_token((scope.get("client") or ("unknown", 0))[0])
             decision = await self.limiter.hit(f"authfail.{client}", budgets.failed_auth_limit,
                                               budgets.failed_auth_window, "failed-auth")
             if not decision.allowed:
                 return failure(429, "too many failed authentication attempts", decision.headers()), None
-            if not token:
-                message = ("the console session has ended: sign in again" if self.sessions.has_cookie(cookies)
-                           else "missing API key")
-            elif looks_like_jwt(token):
-                message = "invalid or expired tenant JWT"
-            else:
-                message = "invalid, expired or revoked API key"
+            message = credential.refused if credential is not None else "missing API key"
             return failure(401, message, {**decision.headers(), "WWW-Authenticate": "Bearer"}), None
-        if session is not None and scope.get("method") not in SAFE_METHODS \
-                and not session.csrf_matches(_header(scope, CSRF_HEADER.encode())):
+        if admission.csrf_matches is not None and scope.get("method") not in SAFE_METHODS \
+                and not admission.csrf_matches(_header(scope, CSRF_HEADER.encode())):
             return failure(403, f"a change made with the console's session needs its CSRF token ({CSRF_HEADER})"), None
+        principal = admission.principal
         limit = self.budgets.per_plan.get(principal.plan, self.budgets.per_plan["free"])
         decision = await self.limiter.hit(f"project.{principal.project_id}", limit, self.budgets.window,
                                           policy_name(self.budgets.window))
         if not decision.allowed:
             return failure(429, f"rate limit of {limit} requests reached", decision.headers()), None
-        if principal.kind in ("api_key", "console_session"):  # a key's "last used" counts its console use
-            self.usage.touch(principal.key_id)
+        self.admitted(principal)
         scope.setdefault("state", {})["principal"] = principal
         return None, decision
 
@@ -202,6 +185,12 @@ def _header(scope: Scope, name: bytes) -> str:
         if key == name:
             return value.decode("latin-1")
     return ""
+
+
+def _presented(scope: Scope) -> Presented:
+    websocket, bearer = scope["type"] == "websocket", _bearer(_header(scope, b"authorization"))
+    return Presented(websocket=websocket, bearer=bearer, ticket=_websocket_ticket(scope),
+                     cookies=_header(scope, b"cookie") if not websocket and not bearer else "")
 
 
 def _bearer(header: str) -> str:

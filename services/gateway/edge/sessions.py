@@ -15,6 +15,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import orjson
 from nats.js import JetStreamContext
@@ -24,6 +25,7 @@ from starlette.requests import cookie_parser
 
 from services.eventlog.buckets import key_value_bucket
 from services.gateway.edge.auth import Principal
+from services.gateway.edge.credentials import Admission, Presented
 
 BUCKET = "console_sessions"
 SESSION_COOKIE = "dashloom_console"
@@ -93,12 +95,28 @@ class ConsoleSessions:
         await self.kv.purge(session.handle)
 
 
-class SessionCredential:
-    """The cookie of a request -> its console session and the Principal of the key behind it."""
+class KeyDigests(Protocol):
+    async def authenticate_digest(self, digest: str) -> Principal | None: ...
 
-    def __init__(self, sessions: ConsoleSessions, authenticator) -> None:
+
+class SessionCredential:
+    """The cookie of a request -> its console session and the Principal of the key behind it.
+    A websocket never opens on the cookie: the console asks for a ticket with it."""
+
+    refused = "the console session has ended: sign in again"
+
+    def __init__(self, sessions: ConsoleSessions, keys: KeyDigests) -> None:
         self.sessions = sessions
-        self.authenticator = authenticator
+        self.keys = keys
+
+    def carried_by(self, presented: Presented) -> bool:
+        return not presented.websocket and not presented.bearer and self.has_cookie(presented.cookies)
+
+    async def admit(self, presented: Presented) -> Admission | None:
+        session, principal = await self.resolve(presented.cookies)
+        if session is None or principal is None:
+            return None
+        return Admission(principal, csrf_matches=session.csrf_matches)
 
     async def resolve(self, cookie_header: str) -> tuple[ConsoleSession | None, Principal | None]:
         """(None, None) without a session cookie; (session or None, None) when it no longer opens."""
@@ -108,7 +126,7 @@ class SessionCredential:
         session = await self.sessions.find(session_id)
         if session is None:
             return None, None
-        principal = await self.authenticator.authenticate_digest(session.key_digest)
+        principal = await self.keys.authenticate_digest(session.key_digest)
         if principal is None or principal.project_id != session.project_id:
             return session, None
         return session, replace(principal, kind="console_session")

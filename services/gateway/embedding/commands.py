@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from contracts import EmbedOriginsSet, Event, TenantJwtKeyDeleted, TenantJwtKeyRegistered
 from contracts.embedding import jwt_key_ref
-from services.eventlog.commands import Rejected, execute
+from contracts.rpc import Refused
+from services.eventlog.commands import execute
 from services.eventlog.store import EventStore
 from services.runtime.sealing import SecretBox
 
@@ -68,9 +69,9 @@ async def register_jwt_key(store: EventStore, box: SecretBox, project_id: str, k
 
     def decide(history: Sequence[Event]) -> list[Event]:
         if history and history[0].project_id != project_id:
-            raise Rejected("this kid cannot be used")  # a hash collision, in theory only
+            raise Refused("CONFLICT", "this kid cannot be used")  # a hash collision, in theory only
         if history and isinstance(history[-1], TenantJwtKeyRegistered):
-            raise Rejected(f"a key with kid {kid!r} is registered; delete it first")
+            raise Refused("CONFLICT", f"a key with kid {kid!r} is registered; delete it first")
         return [TenantJwtKeyRegistered(project_id=project_id, aggregate_id=ref,
                                        payload={"kid": kid, "alg": alg, **material})]
 
@@ -83,7 +84,7 @@ async def delete_jwt_key(store: EventStore, project_id: str, kid: str) -> int:
 
     def decide(history: Sequence[Event]) -> list[Event]:
         if not history or history[0].project_id != project_id or not isinstance(history[-1], TenantJwtKeyRegistered):
-            raise Rejected("no such JWT key", not_found=True)
+            raise Refused("NOT_FOUND", "no such JWT key")
         return [TenantJwtKeyDeleted(project_id=project_id, aggregate_id=ref, payload={"kid": kid})]
 
     seq, = await execute(store, TenantJwtKeyDeleted.aggregate, ref, decide)

@@ -14,10 +14,11 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from contracts.rpc import Refused
 from contracts.sharing_commands import OpenEmbed
-from services.gateway.edge.envelope import ApiError
-from services.gateway.embedding.routes import embed_origins_of
-from services.gateway.sharing.routes import ask_sharing
+from services.gateway.edge.dependencies import Commands, off_the_loop
+from services.gateway.edge.envelope import refused_status
+from services.gateway.embedding import queries
 from services.gateway.viewer.page import page_headers, page_templates
 from services.gateway.viewer.routes import dashboard_page
 
@@ -32,24 +33,25 @@ REFUSED_HEADERS = {
     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
-def refused_page(error: ApiError) -> HTMLResponse:
-    status = error.status if error.status in HEADINGS else 401
-    html = _templates.get_template("refused.html").render(heading=HEADINGS[status], message=error.error)
+def refused_page(refused: Refused) -> HTMLResponse:
+    status = refused_status(refused)
+    status = status if status in HEADINGS else 401
+    html = _templates.get_template("refused.html").render(heading=HEADINGS[status], message=refused.message)
     return HTMLResponse(html, status_code=status, headers=REFUSED_HEADERS)
 
 
 @router.get("/embed/{token}")
-async def embedded_dashboard(token: str, request: Request) -> Response:
+async def embedded_dashboard(token: str, request: Request, commands: Commands) -> Response:
     if len(token) > MAX_TOKEN_CHARS:
-        return refused_page(ApiError(401, "This embed link is not valid."))
+        return refused_page(Refused("UNAUTHORIZED", "This embed link is not valid."))
     try:
-        opened = await ask_sharing(request, "open_embed", OpenEmbed(token=token))
-    except ApiError as refused:
+        opened = await commands.ask(OpenEmbed(token=token))
+    except Refused as refused:
         return refused_page(refused)
-    spec = await request.app.state.dashboard_specs.load(opened["dashboard_id"], opened["project_id"])
+    spec = await request.app.state.dashboard_specs.load(opened.dashboard_id, opened.project_id)
     if spec is None:
-        return refused_page(ApiError(410, "This dashboard was deleted."))
-    origins = await embed_origins_of(request.app.state.engine, opened["project_id"])
+        return refused_page(Refused("GONE", "This dashboard was deleted."))
+    origins = await off_the_loop(request.app.state.engine, lambda conn: queries.origins_of(conn, opened.project_id))
     page = dashboard_page(request, spec)
     page.headers.update(page_headers(frame_ancestors=" ".join(origins) or "'none'"))
     return page

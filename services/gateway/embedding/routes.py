@@ -15,24 +15,21 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 
 from contracts.embedding import project_audience
 from contracts.sharing_commands import Caller, IssueIframeToken, RevokeIframeToken, RevokeTenantIframeTokens
-from services.eventlog.commands import Rejected
 from services.eventlog.store import ConcurrencyError
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.bounds import SCOPE_ID_CHARS, control_character_in, plain_line
-from services.gateway.edge.dependencies import Admin, ReadModels, Store, applied, off_the_loop, tenant_of
+from services.gateway.edge.dependencies import Admin, Commands, ReadModels, Store, applied, off_the_loop, tenant_of
 from services.gateway.edge.dependencies import Caller as Authenticated
 from services.gateway.edge.envelope import ApiError, Success, ok
 from services.gateway.edge.middleware import policy_name
 from services.gateway.edge.ratelimit import Decision
-from services.gateway.embedding import commands
+from services.gateway.embedding import commands, queries
 from services.gateway.embedding.commands import KeyRefused
-from services.gateway.embedding.models import embed_origins, tenant_jwt_keys
 from services.gateway.embedding.projections import embedding
-from services.gateway.sharing.routes import UNANSWERED, ask_sharing
+from services.gateway.sharing.routes import UNANSWERED
 
 keys_router = APIRouter(prefix="/api/v1/jwt-keys", tags=["Tenant JWT keys"])
 origins_router = APIRouter(prefix="/api/v1/project", tags=["Project"])
@@ -134,8 +131,6 @@ def _decided():
         yield
     except KeyRefused as refused:
         raise ApiError(422, str(refused)) from None
-    except Rejected as refusal:
-        raise ApiError(404 if refusal.not_found else 409, str(refusal)) from None
     except ConcurrencyError:
         raise ApiError(409, "this key changed meanwhile; try again") from None
 
@@ -145,35 +140,25 @@ def _key_out(row) -> dict:
             "audience": project_audience(row.project_id)}
 
 
-def _keys_of(project_id: str, kid: str | None = None):
-    def read(conn):
-        query = select(tenant_jwt_keys).where(tenant_jwt_keys.c.project_id == project_id)
-        if kid is not None:
-            query = query.where(tenant_jwt_keys.c.kid == kid)
-        return conn.execute(query.order_by(tenant_jwt_keys.c.created_at, tenant_jwt_keys.c.kid)).all()
-
-    return read
-
-
 @keys_router.post("", status_code=201, response_model=Success[JwtKeyOut])
 async def register_jwt_key(body: JwtKeyCreate, caller: Admin, store: Store, engine: ReadModels, request: Request):
     with _decided():
         seq = await commands.register_jwt_key(store, request.app.state.secret_box, caller.project_id, body.kid,
                                               body.alg, body.secret, body.public_key_pem)
     await applied(request, embedding.name, seq)
-    row, = await off_the_loop(engine, _keys_of(caller.project_id, body.kid))
+    row, = await off_the_loop(engine, lambda conn: queries.jwt_keys(conn, caller.project_id, body.kid))
     return ok(_key_out(row), 201)
 
 
 @keys_router.get("", response_model=Success[list[JwtKeyOut]])
 async def list_jwt_keys(caller: Admin, engine: ReadModels):
-    return ok([_key_out(row) for row in await off_the_loop(engine, _keys_of(caller.project_id))])
+    return ok([_key_out(row) for row in await off_the_loop(engine, lambda conn: queries.jwt_keys(conn, caller.project_id))])
 
 
 @keys_router.delete("/{kid}", response_model=Success[JwtKeyOut])
 async def delete_jwt_key(kid: Annotated[str, Path(pattern=KID)], caller: Admin, store: Store, engine: ReadModels,
                          request: Request):
-    rows = await off_the_loop(engine, _keys_of(caller.project_id, kid))
+    rows = await off_the_loop(engine, lambda conn: queries.jwt_keys(conn, caller.project_id, kid))
     if not rows:
         raise ApiError(404, "no such JWT key")
     with _decided():
@@ -188,12 +173,6 @@ async def set_embed_origins(body: EmbedOrigins, caller: Admin, store: Store, req
     seq = await commands.set_embed_origins(store, caller.project_id, origins)
     await applied(request, embedding.name, seq)
     return ok({"origins": origins})
-
-
-async def embed_origins_of(engine, project_id: str) -> list[str]:
-    found = await off_the_loop(engine, lambda conn: conn.execute(
-        select(embed_origins.c.origins).where(embed_origins.c.project_id == project_id)).scalar())
-    return list(found or [])
 
 
 def embedding_caller(principal: Principal) -> Caller:
@@ -219,24 +198,22 @@ async def iframe_token_budget(request: Request, principal: Authenticated) -> Non
 
 @tokens_router.post("/dashboards/iframe-token", response_model=Success[IframeTokenOut],
                     dependencies=[Depends(iframe_token_budget)], openapi_extra=TENANT_ROUTE)
-async def create_iframe_token(body: IframeTokenCreate, principal: Authenticated, request: Request):
+async def create_iframe_token(body: IframeTokenCreate, principal: Authenticated, commands: Commands):
     tenant_of(principal, body.tenant_id)
-    return ok(await ask_sharing(request, "issue_iframe_token", IssueIframeToken(
+    return ok((await commands.ask(IssueIframeToken(
         caller=embedding_caller(principal), tenant_id=body.tenant_id, workspace_id=body.workspace_id,
-        dashboard_id=body.dashboard_id, valid_until=body.valid_until)))
+        dashboard_id=body.dashboard_id, valid_until=body.valid_until))).model_dump())
 
 
 @tokens_router.delete("/iframe-tokens/{jti}", response_model=Success[IframeTokenRevokedOut], openapi_extra=TENANT_ROUTE)
 async def revoke_iframe_token(jti: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], principal: Authenticated,
-                              request: Request):
-    return ok(await ask_sharing(request, "revoke_iframe_token",
-                                RevokeIframeToken(caller=embedding_caller(principal), jti=jti)))
+                              commands: Commands):
+    return ok((await commands.ask(RevokeIframeToken(caller=embedding_caller(principal), jti=jti))).model_dump())
 
 
 @tokens_router.post("/tenants/{tenant_id}/iframe-tokens/revoke", response_model=Success[TenantTokensRevokedOut],
                     openapi_extra=TENANT_ROUTE)
-async def revoke_tenant_iframe_tokens(tenant_id: TenantInPath, principal: Authenticated,
-                                      request: Request):
+async def revoke_tenant_iframe_tokens(tenant_id: TenantInPath, principal: Authenticated, commands: Commands):
     tenant_of(principal, tenant_id)
-    return ok(await ask_sharing(request, "revoke_tenant_iframe_tokens", RevokeTenantIframeTokens(
-        caller=embedding_caller(principal), tenant_id=tenant_id)))
+    return ok((await commands.ask(RevokeTenantIframeTokens(
+        caller=embedding_caller(principal), tenant_id=tenant_id))).model_dump())

@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from contracts.embedding import jwt_key_ref, project_audience
 from services.gateway.edge.auth import Principal
-from services.gateway.embedding.models import tenant_jwt_keys
-from services.gateway.project.models import projects
+from services.gateway.edge.credentials import Admission, Presented
+from services.gateway.embedding import queries
 from services.runtime.sealing import SecretBox, SecretUnreadable
 
 LEEWAY_SECONDS = 60
@@ -46,6 +46,15 @@ class TenantJwtAuthenticator:
     def __init__(self, engine: Engine, box: SecretBox) -> None:
         self.engine = engine
         self.box = box
+
+    refused = "invalid or expired tenant JWT"
+
+    def carried_by(self, presented: Presented) -> bool:
+        return looks_like_jwt(presented.bearer)
+
+    async def admit(self, presented: Presented) -> Admission | None:
+        principal = await self.authenticate(presented.bearer)
+        return None if principal is None else Admission(principal)
 
     async def authenticate(self, token: str) -> Principal | None:
         """The Principal a valid tenant JWT stands for; None for anything else."""
@@ -75,11 +84,8 @@ class TenantJwtAuthenticator:
                          scopes=scopes, tenant_ids=tenants, expires_at=datetime.fromtimestamp(claims["exp"], UTC))
 
     def _key_row(self, project_id: str, kid: str):
-        query = (select(tenant_jwt_keys, projects.c.plan)
-                 .join(projects, projects.c.project_id == tenant_jwt_keys.c.project_id)
-                 .where(tenant_jwt_keys.c.project_id == project_id, tenant_jwt_keys.c.kid == kid))
         with self.engine.connect() as conn:
-            return conn.execute(query).first()
+            return queries.key_with_plan(conn, project_id, kid)
 
     def _verification_key(self, row):
         if row.alg == "HS256":

@@ -19,21 +19,24 @@ from fastapi.responses import JSONResponse
 
 from contracts import DASHBOARD_ID_PREFIX, DashboardRequested
 from contracts.generation import COLUMN_TYPES, GRAIN_KEY, TABLE_GRAINS
-from services.eventlog.commands import Rejected
+from contracts.rpc import Refused
 from services.eventlog.store import ConcurrencyError
 from services.gateway.dashboards.access import DASHBOARD_ID, TENANT_ID, checked_tenant_id
 from services.gateway.dashboards.commands import load_dashboard, owned
 from services.gateway.dashboards.routes import dashboard_links
 from services.gateway.edge import bounds
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
-from services.gateway.edge.dependencies import Caller, applied, tenant_of
-from services.gateway.edge.envelope import ApiError
+from services.gateway.edge.bounds import ResourceId
+from services.gateway.edge.dependencies import Caller, ReadModels, applied, off_the_loop, tenant_of
+from services.gateway.edge.envelope import ApiError, Success, ok
+from services.gateway.generation.models import GenerationOut
 from services.gateway.generation.outcomes import outcome_seq
 from services.gateway.generation.projections import generation_status
 from services.gateway.generation.queries import generation_row
 from services.gateway.generation.uploads import MultipartUpload, UploadLimits, check_xlsx
 
 router = APIRouter(prefix="/api/v1", tags=["Generation"])
+reads = APIRouter(prefix="/api/v1", tags=["Dashboards"])  # the read scope: a generation's state
 IDEMPOTENCY = uuid.UUID("6f1c1b0e-3f0a-4d5e-9a43-2f7f0c1d9e11")
 PREMIUM_OPTIONS = ("allow_pdf_export", "allow_scrollable_cards")
 UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -143,7 +146,7 @@ async def _scope_of(request: Request, caller: Principal, fields: dict[str, str])
         raise ApiError(422, f"dashboard_id: a dashboard id starts with {DASHBOARD_ID_PREFIX!r}")
     try:
         board = owned(await load_dashboard(request.app.state.store, dashboard_id), caller.project_id)
-    except Rejected as refused:  # a deleted dashboard cannot be refreshed: as absent as a missing one
+    except Refused as refused:  # a deleted dashboard cannot be refreshed: as absent as a missing one
         raise ApiError(404, "no such dashboard to refresh") from refused
     tenant_of(caller, board.tenant_id)
     for name, given, own in (("tenant_id", tenant_id, board.tenant_id), ("workspace_id", workspace_id,
@@ -162,12 +165,12 @@ async def _check_workbook(blobs, name: str, limits: UploadLimits) -> None:
 
 async def _answer(request: Request, project_id: str, generation_id: str, wait: float) -> JSONResponse:
     state = request.app.state
-    row = await asyncio.to_thread(generation_row, state.engine, project_id, generation_id)
+    row = await off_the_loop(state.engine, lambda conn: generation_row(conn, project_id, generation_id))
     if wait > 0 and (row is None or row.status == "processing"):
         # woken by the outcome's event, then answered from the read model once it holds that event
         if (seq := await outcome_seq(state.js, generation_id, wait)) is not None:
             await applied(request, generation_status.name, seq)
-        row = await asyncio.to_thread(generation_row, state.engine, project_id, generation_id)
+        row = await off_the_loop(state.engine, lambda conn: generation_row(conn, project_id, generation_id))
     if row is None:  # appended, not yet projected
         return JSONResponse({"success": True, "data": {"generation_id": generation_id, "status": "processing",
                                                        "stage": "queued", "percent": 0}}, status_code=202)
@@ -182,3 +185,10 @@ async def _answer(request: Request, project_id: str, generation_id: str, wait: f
         return JSONResponse({"success": True, "data": data}, status_code=200)
     return JSONResponse({"success": True, "data": data}, status_code=202)
 
+
+@reads.get("/generations/{generation_id}", response_model=Success[GenerationOut])
+async def get_generation(generation_id: ResourceId, caller: Caller, engine: ReadModels):
+    row = await off_the_loop(engine, lambda conn: generation_row(conn, caller.project_id, generation_id))
+    if row is None:
+        raise ApiError(404, "no such generation")
+    return ok(GenerationOut.model_validate(row).model_dump())

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from contracts import ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated, Event
 from contracts.envelope import subject_for
 from contracts.projects import ApiKeyIssuedPayload
-from services.eventlog.commands import Rejected, execute
+from contracts.rpc import Refused
+from services.eventlog.commands import execute
 from services.eventlog.store import EventStore
 from services.gateway.keys.format import display_prefix, key_digest, new_api_key
 
@@ -99,9 +100,9 @@ def _issued_by(event: Event, key_id: str) -> ApiKeyIssued | None:
 def _live_key(history: Sequence[Event], project_id: str, rotated_ok: bool = False) -> ApiKeyIssuedPayload:
     """The key's issue as its own events tell it, if the key may still change."""
     if not history or history[0].project_id != project_id or not isinstance(history[0], ApiKeyIssued):
-        raise Rejected("no such API key", not_found=True)
+        raise Refused("NOT_FOUND", "no such API key")
     if any(isinstance(event, ApiKeyRevoked) for event in history):
-        raise Rejected("no such active API key", not_found=True)
+        raise Refused("NOT_FOUND", "no such active API key")
     if not rotated_ok and any(isinstance(event, ApiKeyRotated) for event in history):
-        raise Rejected("this key was already rotated")
+        raise Refused("CONFLICT", "this key was already rotated")
     return history[0].payload

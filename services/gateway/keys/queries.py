@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
 from services.gateway.keys.models import ApiKeyOut, api_keys
+from services.gateway.project.models import projects
 
 
 def key(conn: Connection, project_id: str, key_id: str) -> ApiKeyOut | None:
@@ -24,3 +25,9 @@ def predecessor(conn: Connection, project_id: str, key_id: str) -> str | None:
     """The key whose rotation issued this one, as far as the read model knows yet."""
     return conn.execute(select(api_keys.c.key_id).where(api_keys.c.replaced_by == key_id,
                                                         api_keys.c.project_id == project_id)).scalar()
+
+
+def key_with_plan(conn: Connection, digest: str) -> Row | None:
+    """The key with this SHA-256, and its project's plan (what the API-key credential checks)."""
+    return conn.execute(select(api_keys, projects.c.plan).join(projects, projects.c.project_id == api_keys.c.project_id)
+                        .where(api_keys.c.key_sha256 == digest)).first()

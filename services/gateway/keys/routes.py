@@ -10,7 +10,6 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.eventlog.commands import Rejected
 from services.eventlog.store import ConcurrencyError
 from services.gateway.edge.bounds import Name, ResourceId
 from services.gateway.edge.dependencies import Admin, ReadModels, Store, applied, off_the_loop
@@ -82,10 +81,8 @@ async def _predecessor(engine, project_id: str, key_id: str) -> str | None:
 
 @contextmanager
 def _decided(doing: str) -> Iterator[None]:
-    """A command refused by the key's own events: 404 or 409, with the reason."""
+    """Other writers kept changing the key (its own events' refusals answer through the envelope)."""
     try:
         yield
-    except Rejected as refusal:
-        raise ApiError(404 if refusal.not_found else 409, str(refusal)) from None
     except ConcurrencyError:
         raise ApiError(409, f"this key changed while {doing} it; try again") from None

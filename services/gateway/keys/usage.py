@@ -15,6 +15,7 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import KeyNotFoundError
 
 from services.eventlog.buckets import key_value_bucket
+from services.gateway.edge.auth import Principal
 
 BUCKET = "api_key_usage"
 
@@ -30,6 +31,11 @@ class KeyUsage:
         self.interval = interval
         self._written: dict[str, float] = {}
         self._tasks: set[asyncio.Task] = set()
+
+    def admitted(self, principal: Principal) -> None:
+        """A key's "last used" counts its console use too."""
+        if principal.kind in ("api_key", "console_session"):
+            self.touch(principal.key_id)
 
     def touch(self, key_id: str) -> None:
         now = time.monotonic()

@@ -26,14 +26,13 @@ import orjson
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from contracts.public_events import PUBLIC
 from services.eventlog.reader import StoredEvent
 from services.gateway.edge.dependencies import Caller, principal_of
 from services.gateway.edge.envelope import Success, ok
 from services.gateway.edge.middleware import WS_POLICY_VIOLATION, WS_TRY_AGAIN_LATER
-from services.gateway.generation.models import generations
+from services.gateway.generation.queries import generation_row
 from services.gateway.realtime.limits import ProjectSockets, SocketLimits, sockets_bucket
 from services.gateway.realtime.tickets import TICKET_SECONDS, issue_ticket
 from services.readmodels.checkpoints import read_checkpoint
@@ -65,9 +64,7 @@ def project_sockets(app) -> ProjectSockets:
 
 def _state_and_checkpoint(engine, project_id: str, generation_id: str):
     with engine.connect() as conn:
-        row = conn.execute(select(generations).where(generations.c.generation_id == generation_id,
-                                                     generations.c.project_id == project_id)).first()
-        return row, read_checkpoint(conn, "generations")
+        return generation_row(conn, project_id, generation_id), read_checkpoint(conn, "generations")
 
 
 def current_frame(row) -> dict:

@@ -17,6 +17,7 @@ from nats.js.errors import (
 )
 
 from services.gateway.edge.auth import Principal
+from services.gateway.edge.credentials import Admission, Presented
 
 TICKETS = "ws-tickets"
 TICKET_SECONDS = 30
@@ -60,3 +61,20 @@ async def redeem_ticket(js, ticket: str) -> Principal | None:
         scopes=frozenset(held["scopes"]),
         tenant_ids=frozenset(held["tenant_ids"]) if held["tenant_ids"] is not None else None,
         expires_at=datetime.fromisoformat(held["expires_at"]) if held["expires_at"] else None)
+
+
+class WebsocketTicket:
+    """The credential of a browser's websocket: `?ticket=`, single use (a browser cannot send an
+    Authorization header on a websocket)."""
+
+    refused = "missing API key"
+
+    def __init__(self, js) -> None:
+        self.js = js
+
+    def carried_by(self, presented: Presented) -> bool:
+        return presented.websocket and not presented.bearer and bool(presented.ticket)
+
+    async def admit(self, presented: Presented) -> Admission | None:
+        principal = await redeem_ticket(self.js, presented.ticket or "")
+        return None if principal is None else Admission(principal)

@@ -16,9 +16,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from contracts.sharing_commands import OpenLink, RequestCode, VerifyCode
-from services.gateway.edge.envelope import ApiError
-from services.gateway.sharing.routes import ask_sharing
+from contracts.rpc import Refused
+from contracts.sharing_commands import OpenLink, RequestCode, SignInNeeded, VerifyCode
+from services.gateway.edge.dependencies import Commands
+from services.gateway.edge.envelope import refused_status
 from services.gateway.viewer.page import page_templates
 from services.gateway.viewer.routes import dashboard_page
 
@@ -43,44 +44,45 @@ def share_form(step: str, token: str, heading: str, message: str = "", email: st
     return HTMLResponse(html, status_code=status, headers=FORM_HEADERS)
 
 
-def refused_page(error: ApiError, token: str) -> HTMLResponse:
-    return share_form("refused", token, HEADINGS.get(error.status, "This link did not open"), error.error,
-                      status=error.status)
+def refused_page(refused: Refused, token: str) -> HTMLResponse:
+    status = refused_status(refused)
+    return share_form("refused", token, HEADINGS.get(status, "This link did not open"), refused.message,
+                      status=status)
 
 
 def missing_page(token: str) -> HTMLResponse:
-    return refused_page(ApiError(404, "There is no such link. Check that it was copied whole."), token)
+    return refused_page(Refused("NOT_FOUND", "There is no such link. Check that it was copied whole."), token)
 
 
 @router.get("/s/{token}")
-async def open_shared_dashboard(token: str, request: Request) -> Response:
+async def open_shared_dashboard(token: str, request: Request, commands: Commands) -> Response:
     if not _well_formed(token):
         return missing_page(token)
     command = OpenLink(token=token, session=request.cookies.get(SESSION_COOKIE),
                        user_agent=request.headers.get("user-agent", ""))
     try:
-        opened = await ask_sharing(request, "open", command)
-    except ApiError as refused:
+        opened = await commands.ask(command)
+    except Refused as refused:
         return refused_page(refused, token)
-    if opened["outcome"] == "sign_in":
+    if isinstance(opened, SignInNeeded):
         return share_form("email", token, "This dashboard was shared with named people",
                           "Enter your email address: if it may open this dashboard, we will email you a code.")
-    spec = await request.app.state.dashboard_specs.load(opened["dashboard_id"], opened["project_id"])
+    spec = await request.app.state.dashboard_specs.load(opened.dashboard_id, opened.project_id)
     if spec is None:
         return missing_page(token)
     return dashboard_page(request, spec)
 
 
 @router.post("/s/{token}/code")
-async def request_code(token: str, email: Email, request: Request) -> Response:
+async def request_code(token: str, email: Email, request: Request, commands: Commands) -> Response:
     if not _well_formed(token):
         return missing_page(token)
     client = request.client.host if request.client else "unknown"
     try:
-        await ask_sharing(request, "request_code", RequestCode(token=token, email=email, client_address=client))
-    except ApiError as refused:
-        if refused.status == 422:  # not an address at all: ask again
-            return share_form("email", token, "Check the address", refused.error, email, status=422)
+        await commands.ask(RequestCode(token=token, email=email, client_address=client))
+    except Refused as refused:
+        if refused.code == "VALIDATION_ERROR":  # not an address at all: ask again
+            return share_form("email", token, "Check the address", refused.message, email, status=422)
         return refused_page(refused, token)
     # The same answer whether or not the address may open the link: nothing to learn here.
     return share_form("code", token, "Check your email",
@@ -90,17 +92,17 @@ async def request_code(token: str, email: Email, request: Request) -> Response:
 
 @router.post("/s/{token}/session")
 async def open_session(token: str, email: Email, code: Annotated[str, Form(max_length=20)],
-                       request: Request) -> Response:
+                       request: Request, commands: Commands) -> Response:
     if not _well_formed(token):
         return missing_page(token)
     try:
-        opened = await ask_sharing(request, "verify_code", VerifyCode(token=token, email=email, code=code))
-    except ApiError as refused:
-        if refused.status == 422:
-            return share_form("code", token, "Check the code", refused.error, email, status=422)
+        opened = await commands.ask(VerifyCode(token=token, email=email, code=code))
+    except Refused as refused:
+        if refused.code == "VALIDATION_ERROR":
+            return share_form("code", token, "Check the code", refused.message, email, status=422)
         return refused_page(refused, token)
     answer = RedirectResponse(f"/s/{token}", status_code=303, headers=FORM_HEADERS)
-    answer.set_cookie(SESSION_COOKIE, opened["session"], max_age=opened["max_age"], path=f"/s/{token}",
+    answer.set_cookie(SESSION_COOKIE, opened.session, max_age=opened.max_age, path=f"/s/{token}",
                       httponly=True, samesite="lax", secure=request.url.scheme == "https")
     return answer
 

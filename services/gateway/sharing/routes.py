@@ -1,7 +1,7 @@
 """/api/v1 share links: issue (the URL is shown once), list, get, revoke (and erase), the view log.
 
 The gateway only authenticates and forwards: the sharing service decides every command over
-NATS request-reply (contracts/sharing_commands.py), and its answer becomes the envelope.
+NATS request-reply (contracts/sharing_commands.py); its answer, or its refusal, becomes the envelope.
 """
 
 from __future__ import annotations
@@ -9,16 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import nats.errors
-import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from contracts.sharing_commands import Caller, DashboardLinks, IssueLink, LinkQuery, RevokeLink, command_subject
+from contracts.sharing_commands import Caller, DashboardLinks, GetLink, IssueLink, LinkViews, RevokeLink
 from services.gateway.dashboards.access import VisibleDashboard
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
-from services.gateway.edge.dependencies import Limit, Offset, principal_of
-from services.gateway.edge.envelope import ApiError, Failure, Page, Success, ok, page
+from services.gateway.edge.dependencies import Commands, Limit, Offset, principal_of
+from services.gateway.edge.envelope import Failure, Page, Success, ok, page
 
 UNANSWERED: dict[int | str, dict[str, Any]] = {
     503: {"model": Failure, "description": "The sharing service did not answer (code UNAVAILABLE)"}}
@@ -32,20 +30,6 @@ async def share_link_caller(request: Request) -> Caller:
 
 
 Sharer = Annotated[Caller, Depends(share_link_caller)]
-
-
-async def ask_sharing(request: Request, name: str, command: BaseModel) -> Any:
-    """Send a command to the sharing service and answer its data; its refusals become ApiErrors."""
-    state = request.app.state
-    try:
-        msg = await state.nc.request(command_subject(name), command.model_dump_json().encode(),
-                                     timeout=state.settings.sharing_request_timeout)
-    except (nats.errors.TimeoutError, nats.errors.NoRespondersError):
-        raise ApiError(503, "the sharing service did not answer; try again shortly") from None
-    reply = orjson.loads(msg.data)
-    if not reply["ok"]:
-        raise ApiError(reply["status"], reply["error"])
-    return reply["data"]
 
 
 class ShareLinkCreate(BaseModel):
@@ -84,38 +68,36 @@ class ShareLinkViewOut(BaseModel):
 
 @router.post("/dashboards/{dashboard_id}/share-links", openapi_extra=TENANT_ROUTE, status_code=201,
              response_model=Success[ShareLinkCreated])
-async def create_share_link(dashboard: VisibleDashboard, caller: Sharer, request: Request,
+async def create_share_link(dashboard: VisibleDashboard, caller: Sharer, commands: Commands, request: Request,
                             body: ShareLinkCreate | None = None):
-    dashboard_id = dashboard.dashboard_id
     body = body or ShareLinkCreate()
-    link = await ask_sharing(request, "issue", IssueLink(caller=caller, dashboard_id=dashboard_id,
-                                                         allowed_emails=body.allowed_emails, expires_at=body.expires_at))
-    token = link.pop("token")
-    return ok({**link, "url": f"{str(request.base_url).rstrip('/')}/s/{token}"}, 201)
+    link = await commands.ask(IssueLink(caller=caller, dashboard_id=dashboard.dashboard_id,
+                                        allowed_emails=body.allowed_emails, expires_at=body.expires_at))
+    url = f"{str(request.base_url).rstrip('/')}/s/{link.token}"
+    return ok({**link.model_dump(exclude={"token"}), "url": url}, 201)
 
 
 @router.get("/dashboards/{dashboard_id}/share-links", openapi_extra=TENANT_ROUTE, response_model=Page[ShareLinkOut])
-async def list_share_links(dashboard: VisibleDashboard, caller: Sharer, request: Request, limit: Limit = 100,
+async def list_share_links(dashboard: VisibleDashboard, caller: Sharer, commands: Commands, limit: Limit = 100,
                            offset: Offset = 0):
-    dashboard_id = dashboard.dashboard_id
-    found = await ask_sharing(request, "list", DashboardLinks(caller=caller, dashboard_id=dashboard_id,
-                                                              limit=limit, offset=offset))
-    return page(found["items"], found["total"], limit, offset)
+    found = await commands.ask(DashboardLinks(caller=caller, dashboard_id=dashboard.dashboard_id,
+                                              limit=limit, offset=offset))
+    return page([link.model_dump() for link in found.items], found.total, limit, offset)
 
 
 @router.get("/share-links/{link_id}", response_model=Success[ShareLinkOut])
-async def get_share_link(link_id: str, caller: Sharer, request: Request):
-    return ok(await ask_sharing(request, "get", LinkQuery(caller=caller, link_id=link_id)))
+async def get_share_link(link_id: str, caller: Sharer, commands: Commands):
+    return ok((await commands.ask(GetLink(caller=caller, link_id=link_id))).model_dump())
 
 
 @router.delete("/share-links/{link_id}", response_model=Success[ShareLinkOut])
-async def revoke_share_link(link_id: str, caller: Sharer, request: Request,
+async def revoke_share_link(link_id: str, caller: Sharer, commands: Commands,
                             erase: Annotated[bool, Query(description="Also destroy the link's email addresses "
                                                                      "for good (they are no longer shown)")] = False):
-    return ok(await ask_sharing(request, "revoke", RevokeLink(caller=caller, link_id=link_id, erase=erase)))
+    return ok((await commands.ask(RevokeLink(caller=caller, link_id=link_id, erase=erase))).model_dump())
 
 
 @router.get("/share-links/{link_id}/views", response_model=Page[ShareLinkViewOut])
-async def share_link_views(link_id: str, caller: Sharer, request: Request, limit: Limit = 100, offset: Offset = 0):
-    found = await ask_sharing(request, "views", LinkQuery(caller=caller, link_id=link_id, limit=limit, offset=offset))
-    return page(found["items"], found["total"], limit, offset)
+async def share_link_views(link_id: str, caller: Sharer, commands: Commands, limit: Limit = 100, offset: Offset = 0):
+    found = await commands.ask(LinkViews(caller=caller, link_id=link_id, limit=limit, offset=offset))
+    return page([view.model_dump() for view in found.items], found.total, limit, offset)

@@ -1,30 +1,34 @@
 """/api/v1/webhooks: endpoints (the secret shown once), rotation, test sends, deliveries, redelivery.
 
-Changes are commands to the webhooks service over NATS request-reply (it owns endpoints and
-their secrets); reads come from its read models through services/webhooks/queries.py.
+Every route is one command to the webhooks service over NATS request-reply (it owns endpoints,
+their secrets and deliveries: contracts/webhook_commands.py); the gateway reads none of its tables.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import orjson
 from fastapi import APIRouter, Depends, Request
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeout
 from pydantic import BaseModel, Field
 
-from contracts.webhook_commands import command_subject
+from contracts.webhook_commands import (
+    DeleteEndpoint,
+    GetEndpoint,
+    ListDeliveries,
+    ListEndpoints,
+    Redeliver,
+    RegisterEndpoint,
+    RotateSecret,
+    SendTest,
+    UpdateEndpoint,
+)
 from contracts.webhooks import WebhookEventType
 from services.gateway.edge.auth import Principal
-from services.gateway.edge.dependencies import Limit, Offset, ReadModels, principal_of
+from services.gateway.edge.dependencies import Commands, Limit, Offset, principal_of
 from services.gateway.edge.envelope import ApiError, Page, Success, ok, page
-from services.webhooks import queries
 
 router = APIRouter(prefix="/api/v1", tags=["Webhooks"])
-COMMAND_TIMEOUT = 10.0
 
 
 async def webhook_owner(request: Request) -> Principal:
@@ -106,75 +110,60 @@ class DeliveryOut(BaseModel):
     created_at: datetime
 
 
-async def command(request: Request, name: str, project_id: str, **arguments: Any) -> Any:
-    """Ask the webhooks service; its refusal becomes the API's error."""
-    payload = orjson.dumps({"project_id": project_id, **arguments})
-    try:
-        reply = await request.app.state.nc.request(command_subject(name), payload, timeout=COMMAND_TIMEOUT)
-    except (TimeoutError, NoRespondersError, NatsTimeout):
-        raise ApiError(503, "the webhooks service is not answering; try again shortly") from None
-    answer = orjson.loads(reply.data)
-    if not answer["ok"]:
-        raise ApiError(answer["status"], answer["error"])
-    return answer["data"]
-
-
-def _found(engine, project_id: str, endpoint_id: str) -> dict:
-    endpoint = queries.endpoint_out(engine, project_id, endpoint_id)
-    if endpoint is None:
-        raise ApiError(404, "no such webhook endpoint")
-    return endpoint
-
-
 @router.post("/webhooks", status_code=201, response_model=Success[WebhookCreated])
-async def create_webhook(body: WebhookCreate, caller: Owner, request: Request):
-    created = await command(request, "register", caller.project_id, url=body.url, event_types=body.events,
-                            description=body.description)
-    return ok(created, 201)
+async def create_webhook(body: WebhookCreate, caller: Owner, commands: Commands):
+    created = await commands.ask(RegisterEndpoint(project_id=caller.project_id, url=body.url,
+                                                  event_types=list(body.events), description=body.description))
+    return ok(created.model_dump(), 201)
 
 
 @router.get("/webhooks", response_model=Success[list[WebhookOut]])
-async def list_webhooks(caller: Reader, engine: ReadModels):
-    return ok(await asyncio.to_thread(queries.list_endpoints, engine, caller.project_id))
+async def list_webhooks(caller: Reader, commands: Commands):
+    endpoints = await commands.ask(ListEndpoints(project_id=caller.project_id))
+    return ok([endpoint.model_dump() for endpoint in endpoints])
 
 
 @router.get("/webhooks/{endpoint_id}", response_model=Success[WebhookOut])
-async def get_webhook(endpoint_id: str, caller: Reader, engine: ReadModels):
-    return ok(await asyncio.to_thread(_found, engine, caller.project_id, endpoint_id))
+async def get_webhook(endpoint_id: str, caller: Reader, commands: Commands):
+    return ok((await commands.ask(GetEndpoint(project_id=caller.project_id, endpoint_id=endpoint_id))).model_dump())
 
 
 @router.patch("/webhooks/{endpoint_id}", response_model=Success[WebhookOut])
-async def change_webhook(endpoint_id: str, body: WebhookChange, caller: Owner, request: Request):
+async def change_webhook(endpoint_id: str, body: WebhookChange, caller: Owner, commands: Commands):
     change = body.model_dump(exclude_none=True)
-    if "events" in change:
-        change["event_types"] = change.pop("events")
     if not change:
         raise ApiError(422, "nothing to change: give url, events, description or enabled")
-    return ok(await command(request, "update", caller.project_id, endpoint_id=endpoint_id, change=change))
+    changed = await commands.ask(UpdateEndpoint(project_id=caller.project_id, endpoint_id=endpoint_id,
+                                                url=body.url, event_types=body.events,
+                                                description=body.description, enabled=body.enabled))
+    return ok(changed.model_dump())
 
 
 @router.delete("/webhooks/{endpoint_id}", response_model=Success[dict[str, str | bool]])
-async def delete_webhook(endpoint_id: str, caller: Owner, request: Request):
-    return ok(await command(request, "delete", caller.project_id, endpoint_id=endpoint_id))
+async def delete_webhook(endpoint_id: str, caller: Owner, commands: Commands):
+    return ok((await commands.ask(DeleteEndpoint(project_id=caller.project_id, endpoint_id=endpoint_id))).model_dump())
 
 
 @router.post("/webhooks/{endpoint_id}/rotate-secret", response_model=Success[SecretRotated])
-async def rotate_webhook_secret(endpoint_id: str, caller: Owner, request: Request):
-    return ok(await command(request, "rotate_secret", caller.project_id, endpoint_id=endpoint_id))
+async def rotate_webhook_secret(endpoint_id: str, caller: Owner, commands: Commands):
+    return ok((await commands.ask(RotateSecret(project_id=caller.project_id, endpoint_id=endpoint_id))).model_dump())
 
 
 @router.post("/webhooks/{endpoint_id}/test", status_code=202, response_model=Success[DeliveryQueued])
-async def test_webhook(endpoint_id: str, caller: Owner, request: Request):
-    return ok(await command(request, "send_test", caller.project_id, endpoint_id=endpoint_id), 202)
+async def test_webhook(endpoint_id: str, caller: Owner, commands: Commands):
+    queued = await commands.ask(SendTest(project_id=caller.project_id, endpoint_id=endpoint_id))
+    return ok(queued.model_dump(), 202)
 
 
 @router.get("/webhooks/{endpoint_id}/deliveries", response_model=Page[DeliveryOut])
-async def list_deliveries(endpoint_id: str, caller: Reader, engine: ReadModels, limit: Limit = 50, offset: Offset = 0):
-    await asyncio.to_thread(_found, engine, caller.project_id, endpoint_id)
-    items, total = await asyncio.to_thread(queries.deliveries_of, engine, endpoint_id, limit, offset)
-    return page(items, total, limit, offset)
+async def list_deliveries(endpoint_id: str, caller: Reader, commands: Commands, limit: Limit = 50,
+                          offset: Offset = 0):
+    found = await commands.ask(ListDeliveries(project_id=caller.project_id, endpoint_id=endpoint_id,
+                                              limit=limit, offset=offset))
+    return page([delivery.model_dump() for delivery in found.items], found.total, limit, offset)
 
 
 @router.post("/webhook-deliveries/{delivery_id}/redeliver", status_code=202, response_model=Success[DeliveryQueued])
-async def redeliver(delivery_id: str, caller: Owner, request: Request):
-    return ok(await command(request, "redeliver", caller.project_id, delivery_id=delivery_id), 202)
+async def redeliver(delivery_id: str, caller: Owner, commands: Commands):
+    again = await commands.ask(Redeliver(project_id=caller.project_id, delivery_id=delivery_id))
+    return ok(again.model_dump(), 202)

@@ -14,8 +14,8 @@ import pytest
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
-from contracts.sharing_commands import command_subject as sharing_subject
-from contracts.webhook_commands import command_subject as webhook_subject
+from contracts.sharing_commands import GetLink
+from contracts.webhook_commands import DeleteEndpoint
 from services.gateway.declaration import PROJECTIONS
 from services.gateway.project.commands import create_project
 from services.readmodels.consistency import wait_for_checkpoint
@@ -64,8 +64,8 @@ async def gateway_process(nats_server, nc, store, engine, database_url, tmp_path
     webhooks = subprocess.Popen([sys.executable, "-m", "services.webhooks"], env=environment)
     sharing = subprocess.Popen([sys.executable, "-m", "services.sharing"], env=environment)
     try:
-        await commands_answer(nc, webhook_subject("delete"), b'{"project_id": "-", "endpoint_id": "-"}')
-        await commands_answer(nc, sharing_subject("get"), b"{}")
+        await commands_answer(nc, DeleteEndpoint.subject, b'{"project_id": "-", "endpoint_id": "-"}')
+        await commands_answer(nc, GetLink.subject, b"{}")
         deadline = time.monotonic() + 30
         while True:
             try:

@@ -6,6 +6,7 @@ import time
 
 from services.eventlog.reader import StoredEvent
 from services.readmodels.checkpoints import write_checkpoint
+from services.readmodels.consistency import wait_for_checkpoint
 from services.readmodels.parking import park
 
 
@@ -16,6 +17,8 @@ def stored(seq: int) -> StoredEvent:
 
 async def test_a_parked_event_shows_in_health_and_degrades_it(client, new_project, engine):
     await new_project()
+    # every projection has passed the project's events (one runner more or less must not race the read)
+    assert await wait_for_checkpoint(engine, "generations", 2, timeout=10)
     before = (await client.get("/api/v1/health")).json()["data"]["projections"]
     assert before["projects"] == {"status": "up", "checkpoint": 2, "lag": 0, "parked": 0}
     with engine.begin() as conn:

@@ -4,14 +4,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from contracts import WebhookEndpointRegistered
+from contracts import WebhookEndpointDeleted, WebhookEndpointRegistered, WebhookEndpointUpdated
 from services.gateway.generation.projections import generation_status
 from services.readmodels.consistency import wait_for_checkpoint
 from services.readmodels.rebuild import Rebuild
 from services.readmodels.versions import VersionReader
-from services.webhooks.projections import webhook_state
 from tests.factories import generation_lifecycle, new_id
-from tests.readmodels.running import running
 
 
 def completed_with_metrics(project_id: str, days: int = 10):
@@ -26,8 +24,8 @@ def completed_with_metrics(project_id: str, days: int = 10):
 
 @pytest.fixture
 async def seeded(store, js, engine, new_project):
-    """Two projects with dashboards, metrics and a webhook endpoint each (the webhooks service's
-    projection runs too: the gateway reads endpoints through that service's queries)."""
+    """Two projects with dashboards, metrics and a webhook endpoint each (the gateway's integrations
+    projection follows the endpoints' events)."""
     mine, theirs = await new_project("mine"), await new_project("theirs")
     events = []
     for project in (mine, theirs):
@@ -35,11 +33,10 @@ async def seeded(store, js, engine, new_project):
             events += completed_with_metrics(project.project_id)
         events.append(WebhookEndpointRegistered(project_id=project.project_id, aggregate_id=new_id(), payload={
             "url": f"https://{project.project_id}.example/hook", "event_types": ["GenerationCompleted"]}))
-    async with running(js, engine, webhook_state, owner="webhooks-test"):
-        last = (await store.append_many(events))[-1]
-        for projection in ("generations", "metrics", "integrations", "webhooks"):
-            assert await wait_for_checkpoint(engine, projection, last, timeout=10)
-        yield mine, theirs
+    last = (await store.append_many(events))[-1]
+    for projection in ("generations", "metrics", "integrations", "integration_endpoints"):
+        assert await wait_for_checkpoint(engine, projection, last, timeout=10)
+    yield mine, theirs
 
 
 async def test_dashboards_page_and_stay_in_their_project(client, seeded):
@@ -114,3 +111,22 @@ async def test_a_rebuild_changes_the_version_even_at_the_same_sequence(client, s
     assert after[0] == before[0] and after != before
     mine, _ = seeded
     assert (await client.get("/api/v1/dashboards", headers=mine.auth)).json()["pagination"]["total"] == 3
+
+
+async def test_integrations_follow_an_endpoint_s_events_without_the_webhooks_service(client, seeded, store, engine):
+    mine, _ = seeded
+
+    async def endpoints() -> list[dict]:
+        items = (await client.get("/api/v1/integrations", headers=mine.auth)).json()["data"]
+        return [item for item in items if item["type"] == "webhook_endpoint"]
+
+    [endpoint] = await endpoints()
+    change = {"url": "https://moved.example/hook", "enabled": False}
+    seq = await store.append(WebhookEndpointUpdated(project_id=mine.project_id, aggregate_id=endpoint["id"],
+                                                    payload=change))
+    assert await wait_for_checkpoint(engine, "integration_endpoints", seq, timeout=10)
+    [changed] = await endpoints()
+    assert (changed["url"], changed["status"]) == ("https://moved.example/hook", "disabled")
+    seq = await store.append(WebhookEndpointDeleted(project_id=mine.project_id, aggregate_id=endpoint["id"]))
+    assert await wait_for_checkpoint(engine, "integration_endpoints", seq, timeout=10)
+    assert await endpoints() == []

@@ -1,7 +1,8 @@
 """The owner's decisions on share links: issue and revoke (and erase).
 
-Each command loads what it needs from the log, decides, and appends with the version it loaded;
-the answer waits (bounded) until the service's own read model holds the change.
+Each decision runs through `eventlog.commands.execute`: the link's own events, decided on, appended
+with the version they had; the answer waits (bounded) until the service's own read model holds
+the change.
 """
 
 from __future__ import annotations
@@ -11,14 +12,18 @@ import hashlib
 import re
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from contracts import ShareLinkErased, ShareLinkIssued, ShareLinkRevoked
-from contracts.sharing_commands import Caller, IssueLink, LinkQuery, RevokeLink
+from contracts import Event, ShareLinkErased, ShareLinkIssued, ShareLinkRevoked
+from contracts.rpc import Refused
+from contracts.sharing_commands import Caller, GetLink, IssueLink, RevokeLink, ShareLink, ShareLinkWithToken
+from services.eventlog.commands import execute
 from services.eventlog.store import ConcurrencyError
 from services.readmodels.consistency import wait_for_checkpoint
 from services.sharing.context import SharingContext
-from services.sharing.links import Refusal, ShareLink, load_link
+from services.sharing.links import AGGREGATE, link_from, load_link
+from services.sharing.links import ShareLink as Link
 from services.sharing.projections import issued_row, share_link_state
 from services.sharing.queries import ShareLinkQueries, link_out
 
@@ -44,7 +49,7 @@ def token_digest(token: str) -> str:
 def normalized_email(address: str) -> str:
     email = address.strip().lower()
     if len(email) > 254 or not _EMAIL.fullmatch(email):
-        raise Refusal(422, f"not an email address: {address!r}")
+        raise Refused("VALIDATION_ERROR", f"not an email address: {address!r}")
     return email
 
 
@@ -54,13 +59,13 @@ class ShareLinkCommands:
         self.clock, self.catch_up_seconds = context.clock, context.catch_up_seconds
         self.queries = queries
 
-    async def issue(self, command: IssueLink) -> dict:
+    async def issue(self, command: IssueLink) -> ShareLinkWithToken:
         caller, now = command.caller, self.clock.now()
         if caller.plan != "premium" and (command.allowed_emails or command.expires_at is not None):
-            raise Refusal(403, PREMIUM_ONLY)
+            raise Refused("FORBIDDEN", PREMIUM_ONLY)
         emails = sorted({normalized_email(e) for e in command.allowed_emails or []})
         if len(emails) > MAX_ALLOWED_EMAILS:
-            raise Refusal(422, f"at most {MAX_ALLOWED_EMAILS} allowed_emails per link")
+            raise Refused("VALIDATION_ERROR", f"at most {MAX_ALLOWED_EMAILS} allowed_emails per link")
         expires_at = _expiry(now, command.expires_at)
         await self.queries.dashboard_title(caller.project_id, command.dashboard_id)
         link_id, token = uuid.uuid4().hex, new_token()
@@ -74,43 +79,46 @@ class ShareLinkCommands:
             "issued_by_key_id": caller.key_id})
         seq = await self.store.append(issued, expected_last_seq=0)
         await wait_for_checkpoint(self.engine, share_link_state.name, seq, self.catch_up_seconds)
-        return {**link_out(issued_row(issued), addresses, now), "token": token}
+        shown = link_out(issued_row(issued), addresses, now)
+        return ShareLinkWithToken(**shown.model_dump(), token=token)
 
-    async def revoke(self, command: RevokeLink) -> dict:
+    async def revoke(self, command: RevokeLink) -> ShareLink:
         """Revoke (at once: every viewer session ends with it) and, with `erase`, destroy the
         link's addresses. Revoking a revoked link changes nothing and answers it as it is."""
-        for _ in range(5):
-            link = await self._owned(command.caller, command.link_id)
-            await self.queries.refuse_if_deleted(link.issued.payload.dashboard_id)
-            try:
-                seq = await self._append_ending(link, command.erase)
-                break
-            except ConcurrencyError:
-                continue  # a viewer's code or session landed meanwhile: decide again
-        else:
-            raise Refusal(409, "this link kept changing while revoking it; try again")
+        link = await self._owned(command.caller, command.link_id)
+        await self.queries.refuse_if_deleted(link.issued.payload.dashboard_id)
+        now = self.clock.now()
+        try:
+            appended = await execute(self.store, AGGREGATE, link.link_id,
+                                     lambda history: _ending(history, command.erase, now), attempts=5)
+        except ConcurrencyError:  # a viewer's code or session kept landing meanwhile
+            raise Refused("CONFLICT", "this link kept changing while revoking it; try again") from None
         if command.erase:
             await asyncio.to_thread(self.personal.erase, link.link_id)
+        seq = appended[-1] if appended else link.version
         await wait_for_checkpoint(self.engine, share_link_state.name, seq, self.catch_up_seconds)
-        return await self.queries.link(LinkQuery(caller=command.caller, link_id=command.link_id))
+        return await self.queries.link(GetLink(caller=command.caller, link_id=command.link_id))
 
-    async def _append_ending(self, link: ShareLink, erase: bool) -> int:
-        now, version = self.clock.now(), link.version
-        if not link.revoked:
-            version = await self.store.append(ShareLinkRevoked(
-                project_id=link.project_id, aggregate_id=link.link_id, occurred_at=now,
-                payload={"reason": "revoked by API"}), expected_last_seq=version)
-        if erase and not link.erased:
-            version = await self.store.append(ShareLinkErased(
-                project_id=link.project_id, aggregate_id=link.link_id, occurred_at=now,
-                payload={"reason": "erased by API"}), expected_last_seq=version)
-        return version
-
-    async def _owned(self, caller: Caller, link_id: str) -> ShareLink:
+    async def _owned(self, caller: Caller, link_id: str) -> Link:
         link = await load_link(self.store, link_id) if _is_link_id(link_id) else None
         if link is None or link.project_id != caller.project_id:
-            raise Refusal(404, "no such share link")
+            raise Refused("NOT_FOUND", "no such share link")
         return link
+
+
+def _ending(history: Sequence[Event], erase: bool, now: datetime) -> list[Event]:
+    """The revocation, and with `erase` the erasure, that the link does not have yet."""
+    link = link_from(history)
+    if link is None:
+        raise Refused("NOT_FOUND", "no such share link")
+    ending: list[Event] = []
+    if not link.revoked:
+        ending.append(ShareLinkRevoked(project_id=link.project_id, aggregate_id=link.link_id, occurred_at=now,
+                                       payload={"reason": "revoked by API"}))
+    if erase and not link.erased:
+        ending.append(ShareLinkErased(project_id=link.project_id, aggregate_id=link.link_id, occurred_at=now,
+                                      payload={"reason": "erased by API"}))
+    return ending
 
 
 def _is_link_id(link_id: str) -> bool:
@@ -121,9 +129,9 @@ def _expiry(now: datetime, asked: datetime | None) -> datetime:
     if asked is None:
         return now + FREE_LINK_LIFETIME
     if asked.tzinfo is None:
-        raise Refusal(422, "expires_at: give a time zone (e.g. 2027-01-31T12:00:00Z)")
+        raise Refused("VALIDATION_ERROR", "expires_at: give a time zone (e.g. 2027-01-31T12:00:00Z)")
     if asked <= now:
-        raise Refusal(422, "expires_at: must be in the future")
+        raise Refused("VALIDATION_ERROR", "expires_at: must be in the future")
     if asked > now + LONGEST_LIFETIME:
-        raise Refusal(422, "expires_at: at most one year from now")
+        raise Refused("VALIDATION_ERROR", "expires_at: at most one year from now")
     return asked

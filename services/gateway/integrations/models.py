@@ -1,12 +1,13 @@
-"""The integrations read model (the upload formats a project has used) and the integrations answers."""
+"""The integrations read models (the upload formats a project has used; its webhook endpoints, as
+their events tell them) and the integrations answers."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import BigInteger, Column, MetaData, String, Table
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import JSON, BigInteger, Column, MetaData, String, Table
 
 from services.readmodels.types import UtcDateTime
 
@@ -22,6 +23,20 @@ data_sources = Table(
     Column("last_used_at", UtcDateTime(), nullable=False),
 )
 
+# The endpoints as the integrations page shows them, projected from the webhooks service's events
+# (never read from its tables). Deleted endpoints are removed.
+integration_endpoints = Table(
+    "integration_endpoints", metadata,
+    Column("endpoint_id", String(64), primary_key=True),
+    Column("project_id", String(128), nullable=False, index=True),
+    Column("url", String(2000), nullable=False),
+    Column("event_types", JSON, nullable=False),
+    Column("description", String(500)),
+    Column("status", String(16), nullable=False),  # enabled | disabled
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+
 class DataSourceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     type: Literal["data_source"] = "data_source"
@@ -35,12 +50,13 @@ class DataSourceOut(BaseModel):
 
 
 class WebhookEndpointOut(BaseModel):
-    """An endpoint as the webhooks service's published queries describe it."""
+    """An endpoint as its events describe it."""
 
+    model_config = ConfigDict(from_attributes=True)
     type: Literal["webhook_endpoint"] = "webhook_endpoint"
     id: str
     url: str
-    event_types: list[str] = Field(validation_alias="events")
+    event_types: list[str]
     description: str | None
     status: str
     created_at: datetime

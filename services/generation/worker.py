@@ -33,8 +33,9 @@ from contracts import (
     GenerationProgressed,
     GenerationStarted,
 )
+from contracts.rpc import Refused
 from services.eventlog.blobs import BlobNotFound, BlobStore
-from services.eventlog.commands import Rejected, execute
+from services.eventlog.commands import execute
 from services.eventlog.connection import RECONNECT, nats_servers
 from services.eventlog.reader import StoredEvent
 from services.eventlog.store import EventStore
@@ -165,7 +166,7 @@ class GenerationWorker:
                  "card_count": len(spec["cards"])}
         try:
             await execute(self.store, DASHBOARD, target, lambda history: version_events(requested, history, added))
-        except Rejected:
+        except Refused:
             for ref in (spec_ref, pdf_ref):
                 if ref is not None:
                     await self.blobs.delete(ref.name)
