@@ -13,9 +13,12 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
+
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+SIX_TO_FOUR = ipaddress.ip_network("2002::/16")  # 2002:7f00:1:: carries 127.0.0.1
 
 
 class AddressRefused(Exception):
@@ -32,7 +35,14 @@ class Target:
 
 def url_problem(url: str, allow_private: bool) -> str | None:
     """What is wrong with a URL before any lookup, or None."""
-    parts = urlsplit(url)
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):  # CR LF would smuggle a header; a space, a NUL...
+        return "the URL may not hold spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        httpx.URL(url)  # what the sender will build: a URL httpx refuses could never be called
+        (parts.hostname or "").encode("idna")
+    except (ValueError, UnicodeError, httpx.InvalidURL):
+        return "the URL is not one that can be called (its host is not a valid name)"
     allowed = ("https", "http") if allow_private else ("https",)
     if parts.scheme not in allowed:
         return "the URL must use https"
@@ -59,6 +69,8 @@ def refusal(address: IpAddress) -> str | None:
             return refusal(address.ipv4_mapped)
         if address in NAT64:
             return refusal(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        if address.sixtofour is not None and address in SIX_TO_FOUR:
+            return refusal(address.sixtofour)
     for label, matches in (("unspecified", address.is_unspecified), ("loopback", address.is_loopback),
                            ("link-local", address.is_link_local), ("multicast", address.is_multicast),
                            ("CGNAT", isinstance(address, ipaddress.IPv4Address) and address in CGNAT),
@@ -81,11 +93,10 @@ async def resolve_target(url: str, allow_private: bool) -> Target:
         answers = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise AddressRefused(f"{parts.hostname} does not resolve: {error.strerror}") from None
-    reasons = []
     for _family, _type, _proto, _name, sockaddr in answers:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
         reason = None if allow_private else refusal(address)
         if reason is None:
             return Target(parts.scheme, host, port, str(address))
-        reasons.append(f"{address} is {reason}")
-    raise AddressRefused(f"{parts.hostname} resolves only to refused addresses ({', '.join(reasons)})")
+    # which addresses, and why, stays out of the delivery's record: any write key reads it
+    raise AddressRefused(f"{parts.hostname} resolves only to addresses that may not be called")

@@ -78,3 +78,5 @@ async def post_webhook(client: httpx.AsyncClient, url: str, headers: dict[str, s
         return Response(None, f"timed out after {timeout:g} s", elapsed())
     except httpx.HTTPError as error:
         return Response(None, f"{type(error).__name__}: {error}"[:300], elapsed())
+    except Exception as error:  # noqa: BLE001 - any failure of an attempt is a failed attempt, retried on schedule
+        return Response(None, f"the request could not be made ({type(error).__name__})", elapsed())

@@ -38,7 +38,9 @@ async def test_a_read_only_key_cannot_manage_endpoints(client, new_project, stor
 @pytest.mark.parametrize("body", [{"url": "ftp://example.com/x", "events": ["generation.completed"]},
                                   {"url": "https://example.com/x", "events": ["generation.exploded"]},
                                   {"url": "https://example.com/x", "events": []},
-                                  {"url": "https://user:pw@example.com/x", "events": ["generation.completed"]}])
+                                  {"url": "https://user:pw@example.com/x", "events": ["generation.completed"]},
+                                  {"url": "https://1.1.1.1/hook\r\nX-Injected: 1", "events": ["generation.completed"]},
+                                  {"url": "https://c[", "events": ["generation.completed"]}])
 async def test_bad_endpoints_are_422_and_leave_nothing(client, new_project, store, webhooks_service, body):
     project = await new_project()
     before = await store.last_sequence()
