@@ -4,6 +4,7 @@ redeem it) and connects with `?ticket=`. The auth layer redeems it into the call
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from datetime import datetime
@@ -21,6 +22,7 @@ from services.gateway.edge.credentials import Admission, Presented
 
 TICKETS = "ws-tickets"
 TICKET_SECONDS = 30
+TICKET = re.compile(r"[A-Za-z0-9_-]{16,64}")  # secrets.token_urlsafe(24): 32 such characters
 
 
 async def ticket_bucket(js):
@@ -44,7 +46,10 @@ async def issue_ticket(js, principal: Principal, seconds: float = TICKET_SECONDS
 
 
 async def redeem_ticket(js, ticket: str) -> Principal | None:
-    """The Principal the ticket was issued to, once; None when unknown, expired or used."""
+    """The Principal the ticket was issued to, once; None when unknown, expired or used, or not a
+    ticket at all ('>' or '*' would reach the bucket as a subject wildcard)."""
+    if not TICKET.fullmatch(ticket):
+        return None
     bucket = await ticket_bucket(js)
     try:
         entry = await bucket.get(ticket)

@@ -84,6 +84,15 @@ async def test_no_key_or_a_spent_ticket_is_refused(gateway_server, client, new_p
             pass
 
 
+@pytest.mark.parametrize("ticket", ["%3E", "*", ".a", "%00", "a.b.c", "x" * 200])
+async def test_a_malformed_ticket_is_refused_never_a_server_error(gateway_server, ticket):
+    host = await gateway_server()
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with websockets.connect(f"ws://{host}/api/v1/ws?ticket={ticket}"):
+            pass
+    assert refused.value.response.status_code == 403  # refused before the handshake, as every bad credential
+
+
 async def test_from_upload_202_to_completion_through_a_second_gateway(gateway_server, gateway_client, new_project,
                                                                       worker):  # noqa: F811
     """The upload goes to one gateway, the ticket is redeemed and the steps followed on another."""
