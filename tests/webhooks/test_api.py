@@ -87,3 +87,18 @@ async def test_without_the_webhooks_service_changes_answer_503(client, new_proje
     answer = await client.post("/api/v1/webhooks", headers=project.auth,
                                json={"url": "https://example.com/hook", "events": ["generation.completed"]})
     assert (answer.status_code, answer.json()["code"]) == (503, "SERVICE_UNAVAILABLE")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/webhook-deliveries/%3E/redeliver", "/api/v1/webhooks/%3E/test",
+                                  "/api/v1/webhooks/*/rotate-secret", "/api/v1/webhooks/a%20b/test",
+                                  "/api/v1/webhooks/a.b/rotate-secret"])
+async def test_ids_that_are_not_ids_never_reach_a_subject(client, new_project, store, webhooks_service, path):
+    project = await new_project()
+    before = await store.last_sequence()
+    answer = await client.post(path, headers=project.auth)
+    assert (answer.status_code, answer.json()["code"]) == (422, "VALIDATION_ERROR")
+    for method in ("PATCH", "DELETE", "GET"):
+        other = await client.request(method, "/api/v1/webhooks/%3E", headers=project.auth, json={"description": "x"}
+                                     if method == "PATCH" else None)
+        assert other.status_code == 422, (method, other.text)
+    assert await store.last_sequence() == before

@@ -25,6 +25,7 @@ from contracts.webhook_commands import (
 )
 from contracts.webhooks import WebhookEventType
 from services.gateway.edge.auth import Principal
+from services.gateway.edge.bounds import ResourceId
 from services.gateway.edge.dependencies import Commands, Limit, Offset, principal_of
 from services.gateway.edge.envelope import ApiError, Page, Success, ok, page
 
@@ -124,12 +125,12 @@ async def list_webhooks(caller: Reader, commands: Commands):
 
 
 @router.get("/webhooks/{endpoint_id}", response_model=Success[WebhookOut])
-async def get_webhook(endpoint_id: str, caller: Reader, commands: Commands):
+async def get_webhook(endpoint_id: ResourceId, caller: Reader, commands: Commands):
     return ok((await commands.ask(GetEndpoint(project_id=caller.project_id, endpoint_id=endpoint_id))).model_dump())
 
 
 @router.patch("/webhooks/{endpoint_id}", response_model=Success[WebhookOut])
-async def change_webhook(endpoint_id: str, body: WebhookChange, caller: Owner, commands: Commands):
+async def change_webhook(endpoint_id: ResourceId, body: WebhookChange, caller: Owner, commands: Commands):
     change = body.model_dump(exclude_none=True)
     if not change:
         raise ApiError(422, "nothing to change: give url, events, description or enabled")
@@ -140,23 +141,23 @@ async def change_webhook(endpoint_id: str, body: WebhookChange, caller: Owner, c
 
 
 @router.delete("/webhooks/{endpoint_id}", response_model=Success[dict[str, str | bool]])
-async def delete_webhook(endpoint_id: str, caller: Owner, commands: Commands):
+async def delete_webhook(endpoint_id: ResourceId, caller: Owner, commands: Commands):
     return ok((await commands.ask(DeleteEndpoint(project_id=caller.project_id, endpoint_id=endpoint_id))).model_dump())
 
 
 @router.post("/webhooks/{endpoint_id}/rotate-secret", response_model=Success[SecretRotated])
-async def rotate_webhook_secret(endpoint_id: str, caller: Owner, commands: Commands):
+async def rotate_webhook_secret(endpoint_id: ResourceId, caller: Owner, commands: Commands):
     return ok((await commands.ask(RotateSecret(project_id=caller.project_id, endpoint_id=endpoint_id))).model_dump())
 
 
 @router.post("/webhooks/{endpoint_id}/test", status_code=202, response_model=Success[DeliveryQueued])
-async def test_webhook(endpoint_id: str, caller: Owner, commands: Commands):
+async def test_webhook(endpoint_id: ResourceId, caller: Owner, commands: Commands):
     queued = await commands.ask(SendTest(project_id=caller.project_id, endpoint_id=endpoint_id))
     return ok(queued.model_dump(), 202)
 
 
 @router.get("/webhooks/{endpoint_id}/deliveries", response_model=Page[DeliveryOut])
-async def list_deliveries(endpoint_id: str, caller: Reader, commands: Commands, limit: Limit = 50,
+async def list_deliveries(endpoint_id: ResourceId, caller: Reader, commands: Commands, limit: Limit = 50,
                           offset: Offset = 0):
     found = await commands.ask(ListDeliveries(project_id=caller.project_id, endpoint_id=endpoint_id,
                                               limit=limit, offset=offset))
@@ -164,6 +165,6 @@ async def list_deliveries(endpoint_id: str, caller: Reader, commands: Commands, 
 
 
 @router.post("/webhook-deliveries/{delivery_id}/redeliver", status_code=202, response_model=Success[DeliveryQueued])
-async def redeliver(delivery_id: str, caller: Owner, commands: Commands):
+async def redeliver(delivery_id: ResourceId, caller: Owner, commands: Commands):
     again = await commands.ask(Redeliver(project_id=caller.project_id, delivery_id=delivery_id))
     return ok(again.model_dump(), 202)
