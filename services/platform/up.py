@@ -28,7 +28,7 @@ from services.runtime.backoff import Backoff
 from services.runtime.children import die_with_parent
 from services.runtime.heartbeats import heartbeat_bucket
 from services.runtime.nats_server import NatsServer
-from services.runtime.service import ServiceDeclaration
+from services.runtime.service import ServiceDeclaration, keep_files_private
 from services.runtime.settings import Settings
 
 log = logging.getLogger("dashloom.up")
@@ -69,6 +69,7 @@ class Platform:
     def start(self) -> None:
         checked(self.services)
         settings = self.settings
+        keep_files_private()  # before the state folder, the bus and every service it starts
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         url = settings.nats_url
         if not url:

@@ -197,6 +197,13 @@ async def _beat_until_stopped(context: ServiceContext) -> None:
         await _wait(context.stop, context.settings.heartbeat_seconds)
 
 
+def keep_files_private() -> None:
+    """Every file and folder this process and its children create is the owner's alone (0600 and
+    0700): the read models, blobs, outbox mail and the bus's store hold projects' data."""
+    os.umask(0o077)
+
+
 def run_service(service: ServiceDeclaration) -> None:
+    keep_files_private()
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {service.name} %(levelname)s %(message)s")
     asyncio.run(serve(service.name, Settings(), service.projections, service.resolved_tasks()))

@@ -76,6 +76,9 @@ def test_up_serves_stops_cleanly_and_finds_its_data_again(tmp_path):
         wait_for_health(port, lambda b: b["data"]["projections"].get("generations", {}).get("checkpoint") == 1)
         assert stop_with_ctrl_c(platform) == 0
         assert not listening(nats_url)
+        loose = [f"{path} {oct(path.stat().st_mode & 0o777)}" for path in [state, *state.rglob("*")]
+                 if path.stat().st_mode & 0o077]
+        assert loose == []  # the read models, blobs and the bus's store: the owner's alone
     finally:
         if platform.poll() is None:
             platform.kill()
