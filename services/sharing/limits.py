@@ -27,10 +27,10 @@ class CodeRequestLimits:
         self.per_address = per_address
 
     async def allow(self, link_id: str, address_token: str) -> bool:
-        """Spend one request of the link's budget and one of the address's; False when either is gone."""
-        link_ok = await self._take(f"link.{link_id}", self.per_link)
-        address_ok = await self._take(f"address.{address_token}", self.per_address)
-        return link_ok and address_ok
+        """Spend one request of the address's budget, then one of the link's; False when either is gone.
+        An address refused spends nothing of the link's, so one address cannot lock out its recipients."""
+        return await self._take(f"address.{address_token}", self.per_address) and \
+            await self._take(f"link.{link_id}", self.per_link)
 
     async def _take(self, subject: str, limit: int) -> bool:
         window = int(self.clock.now().timestamp()) // WINDOW_SECONDS

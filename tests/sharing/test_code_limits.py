@@ -20,6 +20,12 @@ async def test_a_link_and_an_address_each_have_their_own_budget(js):
     assert await limits.allow("l1", "a9") is True  # a new window
 
 
+async def test_an_address_refused_spends_nothing_of_the_links_budget(js):
+    limits = CodeRequestLimits(Buckets(js).need(limits_bucket()), MovableClock(), per_link=5, per_address=2)
+    assert [await limits.allow("shared", "attacker") for _ in range(50)] == [True, True] + [False] * 48
+    assert [await limits.allow("shared", f"recipient{n}") for n in range(3)] == [True, True, True]
+
+
 async def test_replicas_racing_for_the_last_slots_take_no_more_than_the_budget(js):
     replicas = [CodeRequestLimits(Buckets(js).need(limits_bucket()), MovableClock(), per_link=5, per_address=1000)
                 for _ in range(4)]
