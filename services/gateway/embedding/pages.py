@@ -2,8 +2,9 @@
 guards only /api/v1).
 
 The sharing service verifies the token (signature, claims, expiry, revocations, the dashboard not
-deleted); the page is the one viewer renderer's, framed only by the project's embed origins
-(`frame-ancestors`; none set: 'none'), with no referrer and no caching. The page asks for nothing
+deleted); the page is the one viewer renderer's (a dashboard with no data yet: a page that says so),
+framed only by the project's embed origins (`frame-ancestors`; none set: 'none'), with no referrer
+and no caching. The page asks for nothing
 but the viewer's public assets: no data beyond that dashboard travels.
 """
 
@@ -19,7 +20,7 @@ from services.gateway.edge.envelope import ApiError
 from services.gateway.embedding.routes import embed_origins_of
 from services.gateway.sharing.routes import ask_sharing
 from services.gateway.viewer.page import page_headers, page_templates
-from services.gateway.viewer.routes import dashboard_page
+from services.gateway.viewer.routes import page_or_none
 
 router = APIRouter(include_in_schema=False)
 MAX_TOKEN_CHARS = 4000
@@ -46,10 +47,9 @@ async def embedded_dashboard(token: str, request: Request) -> Response:
         opened = await ask_sharing(request, "open_embed", OpenEmbed(token=token))
     except ApiError as refused:
         return refused_page(refused)
-    spec = await request.app.state.dashboard_specs.load(opened["dashboard_id"], opened["project_id"])
-    if spec is None:
+    page = await page_or_none(request, opened["dashboard_id"], opened["project_id"])
+    if page is None:
         return refused_page(ApiError(410, "This dashboard was deleted."))
     origins = await embed_origins_of(request.app.state.engine, opened["project_id"])
-    page = dashboard_page(request, spec)
     page.headers.update(page_headers(frame_ancestors=" ".join(origins) or "'none'"))
     return page
