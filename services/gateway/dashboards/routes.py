@@ -43,7 +43,7 @@ from services.gateway.edge.dependencies import Caller, Limit, Offset, ReadModels
 from services.gateway.edge.envelope import ApiError, JsonAnswer, Page, Success, ok, page
 from services.gateway.generation.models import GenerationOut
 from services.gateway.generation.projections import generation_status
-from services.gateway.generation.queries import generation_row
+from services.gateway.generation.queries import settled_generation_row
 
 router = APIRouter(prefix="/api/v1", tags=["Dashboards"])
 writes = APIRouter(prefix="/api/v1", tags=["Dashboards"])
@@ -214,8 +214,10 @@ def dashboard_links(request: Request, dashboard_id: str, spec: dict | None) -> d
 
 
 @router.get("/generations/{generation_id}", response_model=Success[GenerationOut])
-async def get_generation(generation_id: ResourceId, caller: Caller, engine: ReadModels):
-    row = await asyncio.to_thread(generation_row, engine, caller.project_id, generation_id)
+async def get_generation(generation_id: ResourceId, caller: Caller, engine: ReadModels, request: Request):
+    state = request.app.state
+    row = await settled_generation_row(engine, state.store, caller.project_id, generation_id,
+                                       state.settings.read_your_writes_timeout)
     if row is None:
         raise ApiError(404, "no such generation")
     return ok(GenerationOut.model_validate(row).model_dump())
