@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import polars as pl
 
@@ -79,11 +79,20 @@ def _largest(numbers: list) -> float:
     return max((abs(n) for n in numbers if isinstance(n, (int, float))), default=0)
 
 
-def _cell(value):
-    """A table cell as people read it: 20517.71, not 20517.710000000003."""
+def _cell(value, dates_only: bool = False):
+    """A table cell as people read it: 20517.71, not 20517.710000000003; in a column of midnights
+    (`dates_only`: a Date column read as datetimes) 2007-10-01, not 2007-10-01T00:00:00."""
     if isinstance(value, float):
         return round(value, 2) if abs(value) >= 1 else float(f"{value:.4g}")
+    if dates_only and isinstance(value, datetime):
+        return value.date().isoformat()
     return jsonable(value)
+
+
+def _midnights_only(rows: list[dict], column: str) -> bool:
+    """Every datetime of the column is at midnight: its times say nothing."""
+    times = [row[column] for row in rows if isinstance(row[column], datetime)]
+    return bool(times) and all(t.time() == time() for t in times)
 
 
 def _spec(data: list[dict], mark, encoding: dict, **more) -> dict:
@@ -382,7 +391,12 @@ def table_query(frame: pl.LazyFrame, columns: list[str], sort_by: str | None, ro
 def table_card(rows: pl.DataFrame, columns: list[str], sort_by: str | None) -> dict:
     return {"id": "top-rows", "kind": "table", "title": f"Top rows by {label(sort_by).lower()}" if sort_by else "First rows",
             "rule": f"table.top_rows: sorted by '{sort_by}'" if sort_by else "table.first_rows",
-            "columns": columns, "rows": [{k: _cell(v) for k, v in row.items()} for row in rows.to_dicts()]}
+            "columns": columns, "rows": _cells(rows.to_dicts())}
+
+
+def _cells(rows: list[dict]) -> list[dict]:
+    dates = {column for column in (rows[0] if rows else {}) if _midnights_only(rows, column)}
+    return [{k: _cell(v, k in dates) for k, v in row.items()} for row in rows]
 
 
 # -- coordinates ----------------------------------------------------------------------------------

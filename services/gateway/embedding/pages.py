@@ -2,8 +2,9 @@
 guards only /api/v1).
 
 The sharing service verifies the token (signature, claims, expiry, revocations, the dashboard not
-deleted); the page is the one viewer renderer's, framed only by the project's embed origins
-(`frame-ancestors`; none set: 'none'), with no referrer and no caching. The page asks for nothing
+deleted); the page is the one viewer renderer's (a dashboard with no data yet: a page that says so),
+framed only by the project's embed origins (`frame-ancestors`; none set: 'none'), with no referrer
+and no caching. The page asks for nothing
 but the viewer's public assets: no data beyond that dashboard travels.
 """
 
@@ -20,7 +21,7 @@ from services.gateway.edge.dependencies import Commands, off_the_loop
 from services.gateway.edge.envelope import refused_status
 from services.gateway.embedding import queries
 from services.gateway.viewer.page import page_headers, page_templates
-from services.gateway.viewer.routes import dashboard_page
+from services.gateway.viewer.routes import page_or_none
 
 router = APIRouter(include_in_schema=False)
 MAX_TOKEN_CHARS = 4000
@@ -48,10 +49,9 @@ async def embedded_dashboard(token: str, request: Request, commands: Commands) -
         opened = await commands.ask(OpenEmbed(token=token))
     except Refused as refused:
         return refused_page(refused)
-    spec = await request.app.state.dashboard_specs.load(opened.dashboard_id, opened.project_id)
-    if spec is None:
+    page = await page_or_none(request, opened.dashboard_id, opened.project_id)
+    if page is None:
         return refused_page(Refused("GONE", "This dashboard was deleted."))
     origins = await off_the_loop(request.app.state.engine, lambda conn: queries.origins_of(conn, opened.project_id))
-    page = dashboard_page(request, spec)
     page.headers.update(page_headers(frame_ancestors=" ".join(origins) or "'none'"))
     return page

@@ -4,10 +4,33 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Row, select
 
+from contracts import DashboardRequested
+from services.eventlog.store import EventStore
+from services.gateway.edge.dependencies import off_the_loop
 from services.gateway.generation.models import generations
+from services.gateway.generation.projections import generation_status
+from services.readmodels.consistency import wait_for_checkpoint
 
 
 def generation_row(conn: Connection, project_id: str, generation_id: str) -> Row | None:
     """One generation of one project (another project's id is as absent as a missing one)."""
     return conn.execute(select(generations).where(generations.c.generation_id == generation_id,
                                                   generations.c.project_id == project_id)).first()
+
+
+async def settled_generation_row(engine, store: EventStore, project_id: str, generation_id: str, timeout: float):
+    """The generation as of every event of it stored before this read: once the websocket or a
+    webhook said "completed" (both tell stored events), this never answers "processing".
+
+    Only an unfinished (or not yet seen) generation costs more than the read: one direct get of
+    its last event's sequence, then a wait (at most `timeout`) for the projection to reach it."""
+    def read(conn: Connection) -> Row | None:
+        return generation_row(conn, project_id, generation_id)
+
+    row = await off_the_loop(engine, read)
+    if row is not None and row.status != "processing":
+        return row
+    seq = await store.aggregate_version(DashboardRequested.aggregate, generation_id)
+    if seq and await wait_for_checkpoint(engine, generation_status.name, seq, timeout):
+        row = await off_the_loop(engine, read)
+    return row

@@ -32,7 +32,7 @@ from services.gateway.edge.envelope import ApiError, Success, ok
 from services.gateway.generation.models import GenerationOut
 from services.gateway.generation.outcomes import outcome_seq
 from services.gateway.generation.projections import generation_status
-from services.gateway.generation.queries import generation_row
+from services.gateway.generation.queries import generation_row, settled_generation_row
 from services.gateway.generation.uploads import MultipartUpload, UploadLimits, check_xlsx
 
 router = APIRouter(prefix="/api/v1", tags=["Generation"])
@@ -187,8 +187,10 @@ async def _answer(request: Request, project_id: str, generation_id: str, wait: f
 
 
 @reads.get("/generations/{generation_id}", response_model=Success[GenerationOut])
-async def get_generation(generation_id: ResourceId, caller: Caller, engine: ReadModels):
-    row = await off_the_loop(engine, lambda conn: generation_row(conn, caller.project_id, generation_id))
+async def get_generation(generation_id: ResourceId, caller: Caller, engine: ReadModels, request: Request):
+    state = request.app.state  # never behind a websocket or webhook that already said "completed"
+    row = await settled_generation_row(engine, state.store, caller.project_id, generation_id,
+                                       state.settings.read_your_writes_timeout)
     if row is None:
         raise ApiError(404, "no such generation")
     return ok(GenerationOut.model_validate(row).model_dump())

@@ -21,7 +21,7 @@ from contracts.sharing_commands import OpenLink, RequestCode, SignInNeeded, Veri
 from services.gateway.edge.dependencies import Commands
 from services.gateway.edge.envelope import refused_status
 from services.gateway.viewer.page import page_templates
-from services.gateway.viewer.routes import dashboard_page
+from services.gateway.viewer.routes import page_or_none
 
 router = APIRouter(include_in_schema=False)
 SESSION_COOKIE = "dashloom_share_session"
@@ -67,10 +67,10 @@ async def open_shared_dashboard(token: str, request: Request, commands: Commands
     if isinstance(opened, SignInNeeded):
         return share_form("email", token, "This dashboard was shared with named people",
                           "Enter your email address: if it may open this dashboard, we will email you a code.")
-    spec = await request.app.state.dashboard_specs.load(opened.dashboard_id, opened.project_id)
-    if spec is None:
-        return missing_page(token)
-    return dashboard_page(request, spec)
+    page = await page_or_none(request, opened.dashboard_id, opened.project_id)
+    if page is None:
+        return refused_page(Refused("GONE", "This dashboard was deleted."), token)
+    return page
 
 
 @router.post("/s/{token}/code")

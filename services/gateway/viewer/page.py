@@ -41,3 +41,8 @@ def render_dashboard_page(spec: dict, bundle_url: str) -> str:
         title=spec.get("title", "Dashboard"), layout=spec.get("layout", "grid"), rows=spec.get("rows", 0),
         columns=len(spec.get("columns", [])), kpis=[c for c in cards if c["kind"] == "kpi"],
         cards=[c for c in cards if c["kind"] != "kpi"], bundle_url=bundle_url)
+
+
+def render_empty_page(name: str) -> str:
+    """A dashboard made for a tenant that has no data yet: a page that says so."""
+    return _templates.get_template("empty.html").render(name=name)

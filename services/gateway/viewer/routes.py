@@ -14,10 +14,11 @@ from sqlalchemy import Row
 
 from services.eventlog.blobs import BlobNotFound
 from services.gateway.dashboards.access import VisibleDashboard
+from services.gateway.dashboards.queries import dashboard_row
 from services.gateway.edge.auth import TENANT_ROUTE
-from services.gateway.edge.dependencies import Caller
+from services.gateway.edge.dependencies import Caller, off_the_loop
 from services.gateway.edge.envelope import ApiError
-from services.gateway.viewer.page import PAGE_HEADERS, render_dashboard_page
+from services.gateway.viewer.page import PAGE_HEADERS, render_dashboard_page, render_empty_page
 
 router = APIRouter(tags=["Dashboards"])
 STATIC = Path(__file__).parent / "static"
@@ -35,8 +36,10 @@ async def _owned_spec(request: Request, dashboard: Row) -> dict:
 # No response_class here: FastAPI would then document the JSON error answers as text/html too.
 @router.get("/api/v1/dashboards/{dashboard_id}/view", openapi_extra=TENANT_ROUTE, response_model=None,
             responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
-                             "description": "The dashboard as a web page"}})
+                             "description": "The dashboard as a web page (one with no data yet says so)"}})
 async def view_dashboard(dashboard: VisibleDashboard, request: Request):
+    if dashboard.spec_blob is None:
+        return empty_page(dashboard.name)
     return dashboard_page(request, await _owned_spec(request, dashboard))
 
 
@@ -44,6 +47,22 @@ def dashboard_page(request: Request, spec: dict) -> HTMLResponse:
     """The one viewer page, for /view and for share links alike."""
     bundle = request.app.state.vega_bundle
     return HTMLResponse(render_dashboard_page(spec, f"/assets/{bundle.name}"), headers=PAGE_HEADERS)
+
+
+def empty_page(name: str) -> HTMLResponse:
+    return HTMLResponse(render_empty_page(name), headers=PAGE_HEADERS)
+
+
+async def page_or_none(request: Request, dashboard_id: str, project_id: str) -> HTMLResponse | None:
+    """The dashboard's page for a share link or an embed: a live dashboard with no data yet gets
+    a page that says so; None for a deleted one (or one whose spec is lost)."""
+    spec = await request.app.state.dashboard_specs.load(dashboard_id, project_id)
+    if spec is not None:
+        return dashboard_page(request, spec)
+    row = await off_the_loop(request.app.state.engine, lambda conn: dashboard_row(conn, project_id, dashboard_id))
+    if row is None or row.deleted_at is not None or row.spec_blob is not None:
+        return None
+    return empty_page(row.name)
 
 
 @router.get("/api/v1/dashboards/{dashboard_id}/pdf", openapi_extra=TENANT_ROUTE, response_model=None,
