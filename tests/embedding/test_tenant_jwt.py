@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import jwt
 import pytest
 
 from contracts import STREAM_NAME, DashboardCreated
@@ -96,7 +97,7 @@ async def test_a_valid_token_of_each_algorithm_acts_for_its_tenant_only(client, 
 @pytest.mark.parametrize("case", ["expired", "expired_within_leeway", "no_exp", "wrong_aud", "no_aud", "wrong_kid",
                                   "no_kid", "no_iat", "exp_in_a_century", "exp_past_a_day", "exp_as_text", "exp_1e300",
                                   "alg_none", "hs256_with_rs_public_key", "no_sub", "no_tenant", "asks_admin",
-                                  "bad_signature"])
+                                  "bad_signature", "iat_in_the_future"])
 async def test_the_attackers_matrix_is_refused_401(client, keyed, case):
     now = int(time.time())
     tokens = {
@@ -119,12 +120,18 @@ async def test_the_attackers_matrix_is_refused_401(client, keyed, case):
         "no_tenant": lambda: token_of(keyed, tenant_id=None),
         "asks_admin": lambda: token_of(keyed, scope="read admin"),
         "bad_signature": lambda: token_of(keyed)[:-4] + ("AAAA" if not token_of(keyed).endswith("AAAA") else "BBBB"),
+        "iat_in_the_future": lambda: token_of(keyed, iat=now + 3600),
     }
     answer = await client.get("/api/v1/project", headers=bearer(tokens[case]()))
-    if case == "expired_within_leeway":
-        assert answer.status_code == 200
+    if case in ("expired_within_leeway", "no_iat", "no_sub"):  # clocks differ; iat and sub are the token's own
+        assert answer.status_code == 200, (case, answer.text)
         return
     assert answer.status_code == 401, (case, answer.text)
+    named = {"expired": "expired", "no_exp": "exp claim", "no_aud": "aud", "wrong_aud": "aud", "wrong_kid": "kid",
+             "no_kid": "kid", "no_tenant": "tenant_id", "asks_admin": "scope", "bad_signature": "signature",
+             "alg_none": "JWT", "exp_past_a_day": "24 hours", "iat_in_the_future": "not valid yet"}
+    if case in named:  # which claim, and nothing the token held
+        assert named[case] in answer.json()["error"], (case, answer.json()["error"])
     assert answer.json() == {"success": False, "error": answer.json()["error"], "code": "UNAUTHORIZED"}
     assert "x-ratelimit-remaining" in answer.headers  # failures spend the per-address budget
 
@@ -265,3 +272,27 @@ async def test_a_public_key_with_control_characters_is_a_422_and_the_read_model_
     made = await register(client, project, kid="clean", alg="RS256", public_key_pem="note\n" + pem)
     assert made.status_code == 201, made.text
     assert [key["kid"] for key in (await client.get("/api/v1/jwt-keys", headers=project.auth)).json()["data"]] == ["clean"]
+
+
+async def test_the_embedding_guides_token_creates_a_tenant_dashboard(client, new_project):
+    """As seeds/001 makes one: PyJWT, HS256, no kid header, no iat, no sub; its tenant_id, exp and
+    the project's audience. The project's only key checks it; it may make its tenant's dashboard."""
+    project = await new_project()
+    assert (await register(client, project, kid="backend", alg="HS256", secret=HS_SECRET)).status_code == 201
+    audience = (await client.get("/api/v1/project", headers=project.auth)).json()["data"]["audience"]
+    token = jwt.encode({"tenant_id": "org-123", "exp": int(time.time()) + 600, "aud": audience}, HS_SECRET,
+                       algorithm="HS256")
+    made = await client.post("/api/v1/dashboards/", headers=bearer(token),
+                             json={"tenant_id": "org-123", "workspace_id": "workspace-456", "name": "Sales"})
+    assert made.status_code == 201, made.text
+    other = await client.post("/api/v1/dashboards", headers=bearer(token),
+                              json={"tenant_id": "org-999", "workspace_id": "w", "name": "Not mine"})
+    assert other.status_code == 403 and "tenant" in other.json()["error"]
+    narrowed = jwt.encode({"tenant_id": "org-123", "exp": int(time.time()) + 600, "aud": audience, "scope": "read"},
+                          HS_SECRET, algorithm="HS256")
+    refused = await client.post("/api/v1/dashboards", headers=bearer(narrowed),
+                                json={"tenant_id": "org-123", "workspace_id": "w", "name": "Read only"})
+    assert refused.status_code == 403 and refused.json()["error"] == "this tenant JWT lacks the write scope"
+    assert (await register(client, project, kid="second", alg="HS256", secret=HS_SECRET)).status_code == 201
+    ambiguous = await client.get("/api/v1/project", headers=bearer(token))  # two keys: which one? it must say
+    assert ambiguous.status_code == 401 and "kid" in ambiguous.json()["error"]

@@ -88,7 +88,7 @@ def dashboard_out(row: Row) -> dict:
 
 
 @writes.post("/dashboards", openapi_extra=TENANT_ROUTE, status_code=201, response_model=Success[TenantDashboard])
-@writes.post("/dashboards/", status_code=201, include_in_schema=False)  # the embedding guide's own spelling
+@writes.post("/dashboards/", openapi_extra=TENANT_ROUTE, status_code=201, include_in_schema=False)  # the guide's spelling
 async def create_tenant_dashboard(body: Annotated[DashboardCreate, Depends(tenant_dashboard_request)],
                                   caller: Caller, request: Request):
     """A named dashboard for a tenant, empty until data is generated into it (`POST /dashboards/generate`
@@ -102,7 +102,7 @@ async def create_tenant_dashboard(body: Annotated[DashboardCreate, Depends(tenan
 
 
 @router.get("/dashboards", openapi_extra=TENANT_ROUTE, response_model=DashboardPage)
-@router.get("/dashboards/", include_in_schema=False)  # the embedding guide's own spelling
+@router.get("/dashboards/", openapi_extra=TENANT_ROUTE, include_in_schema=False)  # the guide's spelling
 async def list_dashboards(request: Request, tenant_id: TenantQuery = None, limit: Limit = 100,
                           offset: Offset = 0,
                           skip: Annotated[int | None, Query(ge=0, le=1_000_000_000,

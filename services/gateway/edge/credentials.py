@@ -28,9 +28,16 @@ class Admission:
     csrf_matches: Callable[[str | None], bool] | None = None
 
 
+@dataclass(frozen=True)
+class NotAdmitted:
+    """A credential carried but refused, with what was wrong with it (never a secret it held)."""
+
+    reason: str
+
+
 class Credential(Protocol):
     refused: str  # the 401's words when the credential is carried but opens nothing
 
     def carried_by(self, presented: Presented) -> bool: ...
 
-    async def admit(self, presented: Presented) -> Admission | None: ...
+    async def admit(self, presented: Presented) -> Admission | NotAdmitted | None: ...

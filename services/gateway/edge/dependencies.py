@@ -45,7 +45,7 @@ class RequiredScope:
     async def __call__(self, connection: HTTPConnection) -> None:
         principal = principal_of(connection)
         if not principal.has_scope(self.scope):
-            raise ApiError(403, f"this key lacks the {self.scope} scope")
+            raise ApiError(403, f"{credential_words(principal)} lacks the {self.scope} scope")
         if principal.tenant_ids is not None and not _tenant_route(connection):
             raise ApiError(403, "a tenant JWT may use only the routes that act for its tenants")
 
@@ -61,8 +61,13 @@ def needs(scope: Scope) -> DependsParam:
 
 async def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     if not principal.has_scope(Scope.ADMIN):
-        raise ApiError(403, "this key lacks the admin scope")
+        raise ApiError(403, f"{credential_words(principal)} lacks the admin scope")
     return principal
+
+
+def credential_words(principal: Principal) -> str:
+    """What the caller presented, as a 403 names it."""
+    return "this tenant JWT" if principal.tenant_ids is not None and principal.kind == "tenant_jwt" else "this key"
 
 
 async def read_models(request: Request) -> Engine:

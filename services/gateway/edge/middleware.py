@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.eventlog.connection import BUS_UNAVAILABLE
 from services.gateway.edge.auth import Principal
-from services.gateway.edge.credentials import Admission, Credential, Presented
+from services.gateway.edge.credentials import Admission, Credential, NotAdmitted, Presented
 from services.gateway.edge.envelope import bus_unavailable, failure
 from services.gateway.edge.ratelimit import Decision, RateLimiter, kv_token
 from services.gateway.edge.sessions import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, SessionCredential
@@ -82,8 +82,8 @@ class AuthAndRateLimit:
         """(None, the budget's decision) for a caller let in, or (the refusal, None)."""
         presented = _presented(scope)
         credential = next((kind for kind in self.credentials if kind.carried_by(presented)), None)
-        admission: Admission | None = await credential.admit(presented) if credential is not None else None
-        if admission is None:
+        admission = await credential.admit(presented) if credential is not None else None
+        if not isinstance(admission, Admission):
             budgets = self.budgets
             client = kv_token((scope.get("client") or ("unknown", 0))[0])
             decision = await self.limiter.hit(f"authfail.{client}", budgets.failed_auth_limit,
@@ -91,6 +91,8 @@ class AuthAndRateLimit:
             if not decision.allowed:
                 return failure(429, "too many failed authentication attempts", decision.headers()), None
             message = credential.refused if credential is not None else "missing API key"
+            if isinstance(admission, NotAdmitted):
+                message = f"{message}: {admission.reason}"
             return failure(401, message, {**decision.headers(), "WWW-Authenticate": "Bearer"}), None
         if admission.csrf_matches is not None and scope.get("method") not in SAFE_METHODS \
                 and not admission.csrf_matches(_header(scope, CSRF_HEADER.encode())):

@@ -28,3 +28,11 @@ def key_with_plan(conn: Connection, project_id: str, kid: str) -> Row | None:
     return conn.execute(select(tenant_jwt_keys, projects.c.plan)
                         .join(projects, projects.c.project_id == tenant_jwt_keys.c.project_id)
                         .where(tenant_jwt_keys.c.project_id == project_id, tenant_jwt_keys.c.kid == kid)).first()
+
+
+def only_key_with_plan(conn: Connection, project_id: str) -> Row | None:
+    """The project's tenant-JWT key when it has exactly one (a token without a kid), else None."""
+    rows = conn.execute(select(tenant_jwt_keys, projects.c.plan)
+                        .join(projects, projects.c.project_id == tenant_jwt_keys.c.project_id)
+                        .where(tenant_jwt_keys.c.project_id == project_id).limit(2)).all()
+    return rows[0] if len(rows) == 1 else None

@@ -3,11 +3,13 @@
 The token names its project by its audience (`aud` = the project's audience, see
 contracts/embedding.py) and its key by `kid`; the key the project registered under that kid fixes
 the one algorithm accepted (so `alg: none` and HS256-signed-with-the-RS256-public-key both fail).
-`exp`, `iat`, `aud` and `sub` are required, with 60 s of leeway for clocks; an `exp` more than
-24 hours ahead is refused (a leaked token must not live for years). The tenants it may act for
-are `tenant_id` (one) or `tenants` (a list). Its scopes: `read` and `embed` (read the tenant's
-dashboards, issue and revoke their iframe tokens); a `scope` claim (space-separated, OAuth style)
-may narrow them or add `write`; `admin` is never granted to a tenant JWT. Keys are read from the
+`exp` and `aud` are required (`iat`, when present, is checked), with 60 s of leeway for clocks; an
+`exp` more than 24 hours ahead is refused (a leaked token must not live for years). A token without
+`kid` (as the embedding guide makes them) is checked with the project's key when it has exactly one.
+The tenants it may act for are `tenant_id` (one) or `tenants` (a list); `sub` names the caller
+(else its tenants). Its scopes: `read`, `write` and `embed` of its own tenants' dashboards; a
+`scope` claim (space-separated, OAuth style) may narrow them; `admin` is never granted to a
+tenant JWT. A refused token's 401 says which claim was wrong, never anything it held. Keys are read from the
 read model at every request, so a deleted key stops working on every gateway at once.
 """
 
@@ -24,14 +26,14 @@ from sqlalchemy import Engine
 
 from contracts.embedding import jwt_key_ref, project_audience
 from services.gateway.edge.auth import Principal
-from services.gateway.edge.credentials import Admission, Presented
+from services.gateway.edge.credentials import Admission, NotAdmitted, Presented
 from services.gateway.embedding import queries
 from services.runtime.sealing import SecretBox, SecretUnreadable
 
 LEEWAY_SECONDS = 60
-REQUIRED_CLAIMS = ["exp", "iat", "aud", "sub"]
+REQUIRED_CLAIMS = ["exp", "aud"]  # iat and sub as the token has them (the embedding guide's tokens carry neither)
 MAX_LIFETIME_SECONDS = 24 * 3600  # a leaked token must not outlive a day (exp counted from now)
-DEFAULT_SCOPES = frozenset({"read", "embed"})
+DEFAULT_SCOPES = frozenset({"read", "embed", "write"})  # its own tenants' dashboards: make, read, embed
 GRANTABLE_SCOPES = frozenset({"read", "write", "embed"})
 MAX_TENANTS = 100
 _AUDIENCE = re.compile(r"^dashloom:project:(?P<project>[A-Za-z0-9_-]{1,128})$")
@@ -52,45 +54,69 @@ class TenantJwtAuthenticator:
     def carried_by(self, presented: Presented) -> bool:
         return looks_like_jwt(presented.bearer)
 
-    async def admit(self, presented: Presented) -> Admission | None:
+    async def admit(self, presented: Presented) -> Admission | NotAdmitted:
         principal = await self.authenticate(presented.bearer)
-        return None if principal is None else Admission(principal)
+        return principal if isinstance(principal, NotAdmitted) else Admission(principal)
 
-    async def authenticate(self, token: str) -> Principal | None:
-        """The Principal a valid tenant JWT stands for; None for anything else."""
+    async def authenticate(self, token: str) -> Principal | NotAdmitted:
+        """The Principal a valid tenant JWT stands for, or what is wrong with the token (which claim)."""
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             audience = jwt.decode(token, options={"verify_signature": False}).get("aud")
         except jwt.InvalidTokenError:
-            return None
+            return NotAdmitted("it is not a JWT")
         project_id = _project_named_by(audience)
-        if project_id is None or not isinstance(kid, str):
-            return None
+        if project_id is None:
+            return NotAdmitted("its aud claim is not a project's audience (GET /api/v1/project says yours)")
+        if kid is not None and not isinstance(kid, str):
+            return NotAdmitted("its kid header is not text")
         row = await asyncio.to_thread(self._key_row, project_id, kid)
         if row is None:
-            return None
+            return NotAdmitted("no key of the project its aud names has its kid" if kid else
+                               "it has no kid header and the project has more or fewer than one key")
         try:
             claims = jwt.decode(token, self._verification_key(row), algorithms=[row.alg],
                                 audience=project_audience(project_id), leeway=LEEWAY_SECONDS,
                                 options={"require": REQUIRED_CLAIMS})
+        except jwt.MissingRequiredClaimError as missing:
+            return NotAdmitted(f"the {missing.claim} claim is missing")
+        except jwt.ExpiredSignatureError:
+            return NotAdmitted("it has expired (exp)")
+        except jwt.ImmatureSignatureError:
+            return NotAdmitted("it is not valid yet (iat or nbf in the future)")
+        except jwt.InvalidAlgorithmError:
+            return NotAdmitted(f"its key takes {row.alg} only")
+        except jwt.InvalidSignatureError:
+            return NotAdmitted("its signature does not verify with the key its kid names")
         except (jwt.InvalidTokenError, SecretUnreadable, ValueError):
-            return None
-        tenants, scopes = _tenants(claims), _scopes(claims)
-        if not _lifetime_bounded(claims["exp"]):
-            return None
-        if not tenants or scopes is None or not isinstance(claims["sub"], str) or not claims["sub"]:
-            return None
-        return Principal(project_id=project_id, plan=row.plan, kind="tenant_jwt", subject=claims["sub"],
-                         scopes=scopes, tenant_ids=tenants, expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+            return NotAdmitted("it does not verify (signature, aud, exp, iat)")
+        return _principal(project_id, row.plan, claims)
 
-    def _key_row(self, project_id: str, kid: str):
+    def _key_row(self, project_id: str, kid: str | None):
         with self.engine.connect() as conn:
+            if kid is None:  # a token as the embedding guide makes it names no key: the project's only one
+                return queries.only_key_with_plan(conn, project_id)
             return queries.key_with_plan(conn, project_id, kid)
 
     def _verification_key(self, row):
         if row.alg == "HS256":
             return self.box.open(row.sealed_secret, jwt_key_ref(row.project_id, row.kid)).encode()
         return load_pem_public_key(row.public_key_pem.encode())
+
+
+def _principal(project_id: str, plan: str, claims: dict) -> Principal | NotAdmitted:
+    if not _lifetime_bounded(claims["exp"]):
+        return NotAdmitted("its exp is more than 24 hours ahead, or not a number")
+    tenants, scopes = _tenants(claims), _scopes(claims)
+    if not tenants:
+        return NotAdmitted(f"tenant_id (or tenants: at most {MAX_TENANTS}) is missing or not a tenant id")
+    if scopes is None:
+        return NotAdmitted(f"its scope claim may hold only {', '.join(sorted(GRANTABLE_SCOPES))}")
+    subject = claims.get("sub", f"tenant:{','.join(sorted(tenants))}")
+    if not isinstance(subject, str) or not subject:
+        return NotAdmitted("its sub claim is not text")
+    return Principal(project_id=project_id, plan=plan, kind="tenant_jwt", subject=subject, scopes=scopes,
+                     tenant_ids=tenants, expires_at=datetime.fromtimestamp(claims["exp"], UTC))
 
 
 def _lifetime_bounded(exp: object) -> bool:

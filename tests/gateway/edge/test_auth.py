@@ -161,7 +161,8 @@ async def test_no_redirect_is_built_from_the_host_header(client, new_project):
     for path in ("/api/v1/dashboards/", "/api/v1/project/", "/docs/"):
         answer = await client.get(path, headers={**project.auth, "Host": "evil.example"})
         assert not 300 <= answer.status_code < 400 and "location" not in answer.headers, path
-        assert answer.status_code == 404
+        # the embedding guide spells the dashboards route with its slash: served as is; others are no route
+        assert answer.status_code == (200 if path == "/api/v1/dashboards/" else 404), path
 
 
 async def test_405_names_every_method_of_the_path(client, new_project):
