@@ -120,15 +120,17 @@ async def test_a_parked_event_is_applied_when_retried_after_the_fix(js, store, e
 
 
 async def test_sql_parameters_never_reach_the_log(js, store, engine, caplog):
-    """A value the database refuses: on PostgreSQL a NUL character; its text stays out of the log."""
-    secret = "secret-title-\x00-of-another-project"
+    """A value the database refuses (on PostgreSQL, text longer than its column); its text stays out of the log."""
+    secret = "secret-format-of-another-project"
     create_read_model_tables(engine, generation_status)
-    seq = await store.append(requested("nul", title=secret))
+    refused = requested("long")
+    refused.payload.file_format = secret  # file_format is a String(16) column
+    seq = await store.append(refused)
     after = await store.append(requested("next", title="ok"))
     caplog.set_level(logging.DEBUG)
     async with running(js, engine, generation_status):
         await caught_up(engine, generation_status, after, timeout=15)
-    assert "secret-title" not in caplog.text
+    assert "secret-format" not in caplog.text
     with engine.connect() as conn:
         parked = [(p.seq, p.error_class) for p in conn.execute(select(parked_events))]
         assert conn.execute(select(generations.c.title).where(generations.c.generation_id == "next")).scalar() == "ok"
@@ -209,3 +211,15 @@ async def test_nothing_is_parked_while_the_database_does_not_answer(js, store, e
         await caught_up(engine, poison, seq, timeout=15)
     with engine.connect() as conn:
         assert [p.seq for p in conn.execute(select(parked_events))] == [seq]
+
+
+async def test_text_holding_nul_is_projected_never_parked(js, store, engine):
+    """PostgreSQL text cannot hold U+0000: the row keeps U+FFFD in its place instead of parking the event."""
+    create_read_model_tables(engine, generation_status)
+    after = await store.append(requested("nul", title="before\x00after"))
+    async with running(js, engine, generation_status):
+        await caught_up(engine, generation_status, after, timeout=15)
+    with engine.connect() as conn:
+        assert conn.execute(select(parked_events)).all() == []
+        title = conn.execute(select(generations.c.title).where(generations.c.generation_id == "nul")).scalar()
+    assert title == ("before\ufffdafter" if engine.dialect.name == "postgresql" else "before\x00after")
