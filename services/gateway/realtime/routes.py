@@ -63,8 +63,12 @@ def project_sockets(app) -> ProjectSockets:
 
 
 def _state_and_checkpoint(engine, project_id: str, generation_id: str):
+    """The checkpoint first, then the row: the row can only be as new or newer, so following the log
+    from after the checkpoint misses no event the row did not show (read the other way round, on
+    SQLite's separate reads, a final event committed between them was skipped and the socket waited)."""
     with engine.connect() as conn:
-        return generation_row(conn, project_id, generation_id), read_checkpoint(conn, "generations")
+        checkpoint = read_checkpoint(conn, "generations")
+        return generation_row(conn, project_id, generation_id), checkpoint
 
 
 def current_frame(row) -> dict:
@@ -132,16 +136,17 @@ class Channel:
                                  "code": "RATE_LIMITED", "generation_id": generation_id})
                 return
             await self.send(current_frame(row))
-            self.followers[generation_id] = asyncio.create_task(self.follow(generation_id, checkpoint))
+            self.followers[generation_id] = asyncio.create_task(self.follow(generation_id, checkpoint, row.percent))
 
-    async def follow(self, generation_id: str, after_seq: int) -> None:
+    async def follow(self, generation_id: str, after_seq: int, shown_percent: int = -1) -> None:
         js = self.websocket.app.state.js
         done = asyncio.Event()
 
         async def on_message(msg) -> None:
             stored = StoredEvent.from_msg(msg)
             frame = event_frame(stored)
-            if frame is not None:
+            behind = frame is not None and frame["type"] == "progress" and frame["percent"] < shown_percent
+            if frame is not None and not behind:  # a step the state frame already showed is not sent again
                 await self.send(frame)
             if stored.type in FINAL:
                 done.set()
