@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 import vega_datasets
 
+from services.generation import reading
 from services.generation.choosing import choose_cards
 from services.generation.profile import profile_table
 from services.generation.reading import INFER_ROWS, columnar_table, scan_table
@@ -62,3 +63,45 @@ def test_integers_past_64_bits_are_read_as_numbers_and_the_spec_serializes(tmp_p
     assert frame.collect_schema()["big"] == pl.Float64
     spec = choose_cards(profile_table(frame), "t")
     assert orjson.loads(orjson.dumps(spec))["rows"] in (2, 3)
+
+
+def _read_whole(path: Path, file_format: str) -> pl.DataFrame:
+    return scan_table(path, file_format).collect()
+
+
+@pytest.mark.parametrize("piece_bytes", [64, 97, 1 << 20])
+def test_a_file_read_in_pieces_is_the_file_read_whole(tmp_path: Path, monkeypatch, piece_bytes: int):
+    """Pieces end only after a whole record: a quoted field holding newlines, doubled quotes and
+    separators straddles piece boundaries and still reads as one value; no row is lost or split."""
+    rows = ['id,note,amount']
+    for n in range(200):
+        note = f'"line one\nline ""two"", {n}\nend"' if n % 3 == 0 else f"plain {n}"
+        rows.append(f"{n},{note},{n * 1.5}")
+    path = tmp_path / "quoted.csv"
+    path.write_text("\n".join(rows))  # no newline after the last record
+    monkeypatch.setattr(reading, "PIECE_BYTES", piece_bytes)
+    pieces = columnar_table(path, "csv", tmp_path).collect()
+    assert pieces.equals(_read_whole(path, "csv"))
+    assert pieces.height == 200 and pieces["note"][3] == 'line one\nline "two", 3\nend'
+    if piece_bytes < 100:
+        assert len(list((tmp_path / "table").iterdir())) > 10  # it was read in pieces
+
+
+def test_a_tsv_and_a_header_only_file_read_in_pieces(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(reading, "PIECE_BYTES", 16)
+    tsv = tmp_path / "t.tsv"
+    tsv.write_text("day\tvalue\n" + "".join(f"2021-01-{d:02d}\t{d}\n" for d in range(1, 29)))
+    assert columnar_table(tsv, "tsv", tmp_path).collect().equals(_read_whole(tsv, "tsv"))
+    header = tmp_path / "h.csv"
+    header.write_text("a,b\n")
+    (tmp_path / "h").mkdir()
+    assert columnar_table(header, "csv", tmp_path / "h").collect().shape == (0, 2)
+
+
+def test_the_types_come_from_the_head_of_a_file_longer_than_it(tmp_path: Path, monkeypatch):
+    """Only SCHEMA_BYTES of the file are read to type it, cut after a whole record."""
+    monkeypatch.setattr(reading, "SCHEMA_BYTES", 200)
+    path = tmp_path / "long.csv"
+    path.write_text("when,count\n" + "".join(f"2021-02-{d % 28 + 1:02d},{d}\n" for d in range(5000)))
+    assert reading.text_schema(path, reading.csv_options("csv")) == pl.Schema({"when": pl.Date, "count": pl.Int64})
+    assert reading.leading_records(path, 200).endswith(b"\n") and len(reading.leading_records(path, 200)) <= 200
