@@ -66,7 +66,7 @@ class WebhookChange(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
     url: Url | SkipJsonSchema[None] = None
-    events: list[WebhookEventType] | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=20)
+    events: Annotated[list[WebhookEventType], Field(min_length=1, max_length=20)] | SkipJsonSchema[None] = None
     description: WebhookDescription | SkipJsonSchema[None] = None
     enabled: bool | SkipJsonSchema[None] = None
 
