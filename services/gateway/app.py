@@ -80,7 +80,7 @@ ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
     (realtime.router, Scope.READ, API_ERRORS),
     (embedding.keys_router, Scope.ADMIN, ADMIN_ERRORS),
     (embedding.origins_router, Scope.ADMIN, ADMIN_ERRORS),
-    (embedding.tokens_router, Scope.EMBED, documented(401, 403, 404, 409, 422, 429, 500, 503)),
+    (embedding.tokens_router, Scope.EMBED, documented(401, 403, 404, 409, 410, 422, 429, 500, 503)),
     (embed_pages.router, None, {}),
     (console.api, Scope.READ, API_ERRORS),
     (console.router, None, {}),

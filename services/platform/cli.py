@@ -140,6 +140,9 @@ def replay_rebuild(
     from_seq: Annotated[int | None, typer.Option(help="Start at this stream sequence (projections safe for it)")] = None,
     from_time: Annotated[datetime | None, typer.Option(help="Start at events stored from this time")] = None,
     batch_size: Annotated[int, typer.Option()] = 1000,
+    skip_parked: Annotated[bool, typer.Option(
+        "--skip-parked", help="Park an event a projection cannot apply (skip it, record it: `replay parked`) "
+                              "instead of failing the rebuild")] = False,
 ) -> None:
     """Rebuild into fresh tables up to the log's end, verify, and swap them in while serving."""
     if all_ == (name is not None):
@@ -160,12 +163,15 @@ def replay_rebuild(
                     elapsed = bar.tasks[0].elapsed or 0
                     bar.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f}" if elapsed else "-")
                 rebuild = Rebuild(EventReader(js), engine, ALL_PROJECTIONS[projection_name], batch_size,
-                                  writer_process_from=settings.rebuild_writer_process_from)
+                                  writer_process_from=settings.rebuild_writer_process_from, park_poisoned=skip_parked)
                 report = await rebuild.run(start_seq=from_seq, start_time=from_time, progress=progress)
             beside = " (written by a second process)" if report.written_beside else ""
             console.print(f"{report.projection}: {report.events_read} events up to seq {report.final_seq} "
                           f"in {report.seconds:.1f}s ({report.events_per_second:,.0f}/s){beside}; rows {report.rows}; "
                           f"matches live: {report.matches_live}")
+            if report.parked:
+                console.print(f"[yellow]{report.projection}: parked seq {', '.join(map(str, report.parked))} "
+                              f"(`dashloom replay parked`)[/yellow]")
 
     try:
         asyncio.run(_with_bus(settings, rebuild_all))

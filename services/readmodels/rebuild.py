@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, Table, func, select
 
-from services.eventlog.reader import EventReader
+from services.eventlog.reader import EventReader, StoredEvent
 from services.readmodels.batches import apply_in_transaction
 from services.readmodels.checkpoints import (
     ProjectionLease,
@@ -35,10 +36,12 @@ from services.readmodels.checkpoints import (
     write_checkpoint,
 )
 from services.readmodels.database import create_tables, deferred_durability
+from services.readmodels.parking import park
 from services.readmodels.projection import Projection, WrittenKeys
 from services.readmodels.rebuild_writer import WRITER_PROCESS_FROM, RebuildWriter, WriterFailed, can_write_beside
 from services.readmodels.swap import swap_in
 
+log = logging.getLogger(__name__)
 REBUILD_SUFFIX = "__rebuild"
 Progress = Callable[[int, int], None]  # (events read so far, events to read)
 
@@ -63,6 +66,7 @@ class RebuildReport:
     # Compared with the live tables at the same checkpoint: None when live was behind.
     matches_live: bool | None = None
     written_beside: bool = False  # the bulk written by a second process (rebuild_writer.py)
+    parked: list[int] = field(default_factory=list)  # sequences skipped and recorded (`park_poisoned`)
 
     @property
     def events_per_second(self) -> float:
@@ -72,7 +76,9 @@ class RebuildReport:
 class Rebuild:
     def __init__(self, reader: EventReader, engine: Engine, projection: Projection,
                  batch_size: int = 1000, written_keys_limit: int = 1_000_000,
-                 writer_process_from: int = WRITER_PROCESS_FROM) -> None:
+                 writer_process_from: int = WRITER_PROCESS_FROM, park_poisoned: bool = False) -> None:
+        """`park_poisoned`: an event the projection cannot apply is parked (skipped, recorded in
+        projection_parked_events as the live runner does) instead of failing the rebuild."""
         self.reader = reader
         self.engine = engine
         self.projection = projection
@@ -83,6 +89,8 @@ class Rebuild:
         self.written_keys_limit = written_keys_limit
         self.written: WrittenKeys | None = WrittenKeys(written_keys_limit)  # of the fresh tables
         self.writer_process_from = writer_process_from
+        self.park_poisoned = park_poisoned
+        self.parked: list[int] = []
 
     async def run(self, *, start_seq: int | None = None, start_time: datetime | None = None,
                   progress: Progress | None = None) -> RebuildReport:
@@ -101,7 +109,9 @@ class Rebuild:
         started = time.perf_counter()
         captured = (await self.reader.js.stream_info(self.reader.stream)).state.last_seq
         writer = None
-        if captured - (start_seq or 1) + 1 >= self.writer_process_from and can_write_beside(self.engine, self.projection):
+        # (an event parked one at a time is this process's work: the second process never parks)
+        if captured - (start_seq or 1) + 1 >= self.writer_process_from and not self.park_poisoned \
+                and can_write_beside(self.engine, self.projection):
             # started now, so that the process starts while the tables are made and the reading begins
             writer = RebuildWriter(self.engine, self.projection, REBUILD_SUFFIX, self.checkpoint_name,
                                    self.written_keys_limit)
@@ -124,6 +134,7 @@ class Rebuild:
             report.final_seq = (await self.reader.js.stream_info(self.reader.stream)).state.last_seq
             report.events_read += await self._apply_range(
                 start_seq=captured + 1, end_seq=report.final_seq, progress=None, total=0)
+            report.parked = self.parked
             await asyncio.to_thread(self._verify_and_swap, report)
         finally:
             await asyncio.to_thread(self._in_transaction, self.lease.release)
@@ -154,13 +165,35 @@ class Rebuild:
         with self.engine.connect() as conn, deferred_durability(conn):
             async for batch in self.reader.ordered_batches(start_seq=start_seq, start_time=start_time,
                                                            end_seq=end_seq, batch_size=self.batch_size):
-                with conn.begin():
-                    apply_in_transaction(conn, self.projection, self.tables, self.checkpoint_name, batch,
-                                         written=self.written)
+                try:
+                    with conn.begin():
+                        apply_in_transaction(conn, self.projection, self.tables, self.checkpoint_name, batch,
+                                             written=self.written)
+                except Exception as error:
+                    self._apply_one_by_one(conn, batch, error)
                 read += len(batch)
                 if progress is not None:
                     progress(read, total)
         return read
+
+    def _apply_one_by_one(self, conn: Connection, batch: list[StoredEvent], failure: Exception) -> None:
+        """A batch failed: each of its events alone, parking the ones that fail when asked to."""
+        if not self.park_poisoned:
+            raise RebuildFailed(f"{self.projection.name}: an event between seq {batch[0].seq} and {batch[-1].seq} "
+                                f"could not be applied ({type(failure).__name__}); `--skip-parked` parks such "
+                                f"events and goes on") from failure
+        self.written = None  # the failed batch's keys were rolled back: from now on every miss is read
+        for stored in batch:
+            try:
+                with conn.begin():
+                    apply_in_transaction(conn, self.projection, self.tables, self.checkpoint_name, [stored])
+            except Exception as error:
+                with conn.begin():
+                    park(conn, self.projection.name, stored, error)
+                    write_checkpoint(conn, self.checkpoint_name, stored.seq)
+                self.parked.append(stored.seq)
+                log.warning("%s: rebuild parked event %s (seq %d): %s", self.projection.name, stored.event_id,
+                            stored.seq, type(error).__name__)
 
     async def _write_beside(self, writer: RebuildWriter, start_seq: int | None, start_time: datetime | None,
                             end_seq: int, progress: Progress | None) -> int:

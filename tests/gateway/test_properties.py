@@ -8,6 +8,7 @@ pass the edge and reach the log, the worker and the projections.
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 import pytest
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from services.gateway.declaration import PROJECTIONS
 from services.readmodels.checkpoints import parked_events
 from services.readmodels.consistency import wait_for_checkpoint
+from tests.platform.test_cli import dashloom
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 EXAMPLES = settings(max_examples=20, deadline=None, derandomize=True,
@@ -124,3 +126,45 @@ async def test_reads_with_any_parameters(api, project, engine, store, data):
                  "/api/v1/dashboards/{}/pdf"):
         answered(await api.get(path.format(resource), headers=project.auth))
     await caught_up_with_nothing_parked(engine, store)
+
+
+LOCAL_PATHS = [("get", "/api/v1/dashboards/{}"), ("delete", "/api/v1/dashboards/{}"),
+               ("get", "/api/v1/dashboards/{}/versions"), ("get", "/api/v1/tenants/{}/dashboards"),
+               ("delete", "/api/v1/api-keys/{}"), ("delete", "/api/v1/jwt-keys/{}"),
+               ("get", "/api/v1/dashboards/{}/share-links?limit=true")]
+
+
+async def test_any_text_in_bodies_and_paths_then_the_log_rebuilds(api, project, engine, store, nats_server,
+                                                                  database_url):
+    """Issue 20: tenant dashboards, JWT keys, embed origins and every id in a path, with any text:
+    a 2xx or a 4xx, nothing parked; then `dashloom replay rebuild --all` succeeds on what was stored.
+    The examples run in a thread that hands each one to this loop, so the rebuild runs once, after them."""
+    loop = asyncio.get_running_loop()
+
+    async def example(body: dict, origin: str, kid: str, resource: str) -> None:
+        answered(await api.post("/api/v1/dashboards", headers=project.auth, json=body))
+        answered(await api.put("/api/v1/project/embed-origins", headers=project.auth, json={"origins": [origin]}))
+        answered(await api.post("/api/v1/jwt-keys", headers=project.auth, json={
+            "kid": kid, "alg": "HS256", "secret": "s" * 40}))
+        for method, path in LOCAL_PATHS:
+            answered(await api.request(method, path.format(resource), headers=project.auth))
+        await caught_up_with_nothing_parked(engine, store)
+
+    @EXAMPLES
+    @given(data=st.data())
+    def run_examples(data) -> None:  # draws here, in hypothesis's thread; requests on the test's loop
+        field = Fields(data, "tenant", "workspace", "name", "description", "kid", "origin", "id")
+        body = {"tenant_id": field("tenant", st.from_regex(r"[a-z][a-z0-9]{0,20}", fullmatch=True), wild_text),
+                "workspace_id": field("workspace", st.just("w1"), wild_text),
+                "name": field("name", plain_text, wild_text),
+                "description": field("description", plain_text, wild_text)}
+        resource = quote(field("id", st.from_regex(r"[A-Za-z0-9_-]{1,40}", fullmatch=True),
+                               st.text(characters, min_size=1, max_size=300)), safe="")
+        asyncio.run_coroutine_threadsafe(example(
+            body, field("origin", st.just("https://a.example"), wild_text), field("kid", st.just("k1"), wild_text),
+            resource), loop).result()
+
+    await asyncio.to_thread(run_examples)
+    rebuilt = await asyncio.to_thread(dashloom, "replay", "rebuild", "--all", nats_url=nats_server.url,
+                                      database_url=database_url)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]

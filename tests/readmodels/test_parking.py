@@ -21,6 +21,7 @@ from services.readmodels.batches import park_event
 from services.readmodels.checkpoints import parked_events, read_checkpoint
 from services.readmodels.parking import retry_parked
 from services.readmodels.projection import Projection
+from services.readmodels.rebuild import Rebuild, RebuildFailed
 from services.readmodels.runner import ProjectionRunner, create_read_model_tables
 from tests.factories import SHA, generation_lifecycle, requested
 from tests.platform.test_cli import dashloom
@@ -223,3 +224,29 @@ async def test_text_holding_nul_is_projected_never_parked(js, store, engine):
         assert conn.execute(select(parked_events)).all() == []
         title = conn.execute(select(generations.c.title).where(generations.c.generation_id == "nul")).scalar()
     assert title == ("before\ufffdafter" if engine.dialect.name == "postgresql" else "before\x00after")
+
+
+async def test_a_rebuild_fails_on_a_poisoned_event_unless_asked_to_park_it(store, engine):
+    """Issue 20 item 2: a rebuild stopped for good on one event it could not apply. Without the
+    operator's word it still stops, saying how to go on, with the live tables unchanged; with
+    `park_poisoned` (`replay rebuild --skip-parked`) the event is parked and the rebuild swaps in."""
+    create_read_model_tables(engine, poison)
+    seqs = [await store.append(requested(name, title="poison" if name == "g2" else "fine"))
+            for name in ("g1", "g2", "g3")]
+    with pytest.raises(RebuildFailed, match="--skip-parked"):
+        await Rebuild(store.reader, engine, poison, batch_size=10).run()
+    assert poison_rows(engine) == []  # nothing swapped in
+    report = await Rebuild(store.reader, engine, poison, batch_size=10, park_poisoned=True).run()
+    assert report.parked == [seqs[1]] and report.final_seq == seqs[-1]
+    assert poison_rows(engine) == ["g1", "g3"]
+    with engine.connect() as conn:
+        parked = conn.execute(select(parked_events)).all()
+        assert [(p.projection, p.seq, p.error_class) for p in parked] == [("poison_test", seqs[1], "ValueError")]
+        assert read_checkpoint(conn, "poison_test") == seqs[-1]
+
+
+async def test_replay_rebuild_takes_skip_parked(nats_server, store, database_url):
+    await store.append_many(generation_lifecycle("g1"))
+    result = dashloom("replay", "rebuild", "--all", "--skip-parked", nats_url=nats_server.url,
+                      database_url=database_url)
+    assert result.returncode == 0, result.stderr

@@ -8,46 +8,23 @@ with `dsh_`, and a tenant id may not (422 where one is given).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Query
-from pydantic import AfterValidator, StringConstraints
 from sqlalchemy import Row
 
 from contracts import DASHBOARD_ID_PREFIX, is_dashboard_id
 from services.gateway.dashboards.queries import dashboard_row
 from services.gateway.edge.auth import Principal
-from services.gateway.edge.bounds import RESOURCE_ID
+from services.gateway.edge.bounds import DASHBOARD_ID, TENANT_ID, IsTenantId, Matches, ResourceId, TenantId
 from services.gateway.edge.dependencies import Caller, ReadModels, off_the_loop, tenant_of
 from services.gateway.edge.envelope import ApiError
 
-TENANT_ID = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
-DASHBOARD_ID = r"^dsh_[A-Za-z0-9_-]{1,120}$"
 TYPED_IDS = (f"Dashboard ids start with `{DASHBOARD_ID_PREFIX}`; tenant ids never do (one that does is refused "
              f"with 422 where it is given), so this path names a dashboard when it starts with "
              f"`{DASHBOARD_ID_PREFIX}` and a tenant otherwise.")
-
-
-def tenant_id_rule(value: str) -> str:
-    if is_dashboard_id(value):
-        raise ValueError(f"a tenant id may not start with {DASHBOARD_ID_PREFIX!r}: that prefix marks dashboard ids")
-    return value
-
-
-TenantId = Annotated[str, StringConstraints(pattern=TENANT_ID), AfterValidator(tenant_id_rule)]
-
-
-def checked_tenant_id(value: str | None, field: str = "tenant_id") -> str | None:
-    """A tenant id from a form: None, or a 422 naming the rule it breaks."""
-    if value is None:
-        return None
-    if not re.fullmatch(TENANT_ID, value):
-        raise ApiError(422, f"{field}: 1 to 128 letters, digits and . _ : @ -, starting with a letter or digit")
-    if is_dashboard_id(value):
-        raise ApiError(422, f"{field}: may not start with {DASHBOARD_ID_PREFIX!r}, the prefix of dashboard ids")
-    return value
+IsDashboardOrTenant = Matches(f"{DASHBOARD_ID}|{TENANT_ID}", f"a dashboard id or a tenant id ({IsTenantId.rule})")
 
 
 async def visible_dashboard(principal: Principal, engine, dashboard_id: str) -> Row:
@@ -62,7 +39,7 @@ async def visible_dashboard(principal: Principal, engine, dashboard_id: str) -> 
     return row
 
 
-async def dashboard_in_path(dashboard_id: Annotated[str, Path(pattern=RESOURCE_ID)], caller: Caller,
+async def dashboard_in_path(dashboard_id: ResourceId, caller: Caller,
                             engine: ReadModels) -> Row:
     if not is_dashboard_id(dashboard_id):
         raise ApiError(404, f"no such dashboard (dashboard ids start with {DASHBOARD_ID_PREFIX!r})")
@@ -78,7 +55,7 @@ class Named:
 
 
 async def dashboard_or_tenant(
-        dashboard_or_tenant_id: Annotated[str, Path(pattern=f"{DASHBOARD_ID}|{TENANT_ID}", description=TYPED_IDS)],
+        dashboard_or_tenant_id: Annotated[str, Path(description=TYPED_IDS), IsDashboardOrTenant],
         caller: Caller, engine: ReadModels) -> Named:
     if is_dashboard_id(dashboard_or_tenant_id):
         return Named(dashboard=await visible_dashboard(caller, engine, dashboard_or_tenant_id))
@@ -86,8 +63,7 @@ async def dashboard_or_tenant(
     return Named(tenant_id=dashboard_or_tenant_id)
 
 
-async def tenant_in_path(tenant_id: Annotated[str, Path(pattern=TENANT_ID)], caller: Caller) -> str:
-    checked_tenant_id(tenant_id)
+async def tenant_in_path(tenant_id: Annotated[TenantId, Path()], caller: Caller) -> str:
     return tenant_of(caller, tenant_id) or tenant_id
 
 
@@ -98,7 +74,7 @@ class TenantFilter:
 
 
 # The list route's own query parameter (one dependency fewer to solve on the busiest route).
-TenantQuery = Annotated[str | None, Query(pattern=TENANT_ID, description="Only this tenant's dashboards")]
+TenantQuery = Annotated[TenantId | None, Query(description="Only this tenant's dashboards")]
 
 
 def tenant_filter(caller: Principal, tenant_id: str | None) -> TenantFilter:

@@ -13,14 +13,12 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Row
 
 from services.gateway.dashboards.access import (
-    TENANT_ID,
     TYPED_IDS,
     DashboardOrTenant,
-    TenantId,
     TenantQuery,
     UsableTenant,
     VisibleDashboard,
@@ -37,7 +35,7 @@ from services.gateway.dashboards.models import (
 )
 from services.gateway.dashboards.queries import dashboards_page, tenant_dashboards, version_blobs, versions_page
 from services.gateway.edge.auth import TENANT_ROUTE
-from services.gateway.edge.bounds import TitleQuery, plain_line
+from services.gateway.edge.bounds import Description, ScopeId, TenantId, Title, TitleQuery
 from services.gateway.edge.dependencies import Caller, Limit, Offset, ReadModels, applied, off_the_loop, principal_of
 from services.gateway.edge.envelope import ApiError, JsonAnswer, Page, Success, ok, page
 from services.gateway.generation.projections import generation_status
@@ -47,17 +45,13 @@ writes = APIRouter(prefix="/api/v1", tags=["Dashboards"])
 SEED_TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
-def _line(limit: int, minimum: int = 1):
-    return Annotated[str, StringConstraints(min_length=minimum, max_length=limit), AfterValidator(plain_line)]
-
-
 class DashboardCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tenant_id: TenantId = Field(description="Your tenant's id: 1 to 128 letters, digits and . _ : @ -; it may "
                                             "not start with `dsh_`, the prefix of dashboard ids (422)")
-    workspace_id: Annotated[str, StringConstraints(pattern=TENANT_ID)]
-    name: _line(200)  # type: ignore[valid-type]
-    description: _line(2000, 0) | None = None  # type: ignore[valid-type]
+    workspace_id: TenantId
+    name: Title
+    description: Description | None = None
 
 
 async def tenant_dashboard_request(body: DashboardCreate, caller: Caller) -> DashboardCreate:
@@ -107,7 +101,7 @@ async def list_dashboards(request: Request, tenant_id: TenantQuery = None, limit
                           offset: Offset = 0,
                           skip: Annotated[int | None, Query(ge=0, le=1_000_000_000,
                                                             description="The embedding guide's name for offset")] = None,
-                          workspace_id: Annotated[str | None, Query(max_length=128)] = None,
+                          workspace_id: Annotated[ScopeId | None, Query()] = None,
                           search: TitleQuery = None):
     if skip is not None:
         if offset and offset != skip:

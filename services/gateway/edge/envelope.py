@@ -120,13 +120,14 @@ def _validation_message(error: RequestValidationError) -> str:
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route answers at this path: Starlette names only the first route whose
-    path matched, so `/dashboards/generate` (POST) said `Allow: GET` after `/dashboards/{id}`."""
-    methods: set[str] = set()
-    for route in _each_route(request.app.router.routes):
-        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE:
-            methods |= route.methods
-    return ", ".join(sorted(methods))
+    """Every method the routes of this path answer: Starlette names only the first route whose
+    path matched. A path with a route of its own (`/dashboards/generate`) is that route's, never
+    also the one of a parameter it would fill (`/dashboards/{id}`), as the OpenAPI document says."""
+    matching = [route for route in _each_route(request.app.router.routes)
+                if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE]
+    fewest = min((len(route.param_convertors) for route in matching), default=0)
+    return ", ".join(sorted({method for route in matching if len(route.param_convertors) == fewest
+                             for method in route.methods}))
 
 
 def _each_route(routes):

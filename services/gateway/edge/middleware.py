@@ -48,6 +48,12 @@ def policy_name(window: int) -> str:
     return {3600: "hourly", 60: "minutely", 86400: "daily"}.get(window, f"per-{window}s")
 
 
+async def spend_project_budget(limiter: RateLimiter, budgets: Budgets, principal: Principal) -> Decision:
+    """One request of the project's budget: every API request, and every lookup a websocket asks."""
+    limit = budgets.per_plan.get(principal.plan, budgets.per_plan["free"])
+    return await limiter.hit(f"project.{principal.project_id}", limit, budgets.window, policy_name(budgets.window))
+
+
 class AuthAndRateLimit:
     def __init__(self, app: ASGIApp, credentials: Sequence[Credential], limiter: RateLimiter, budgets: Budgets,
                  admitted: Callable[[Principal], None], bus: Client, sessions: SessionCredential) -> None:
@@ -98,11 +104,9 @@ class AuthAndRateLimit:
                 and not admission.csrf_matches(_header(scope, CSRF_HEADER.encode())):
             return failure(403, f"a change made with the console's session needs its CSRF token ({CSRF_HEADER})"), None
         principal = admission.principal
-        limit = self.budgets.per_plan.get(principal.plan, self.budgets.per_plan["free"])
-        decision = await self.limiter.hit(f"project.{principal.project_id}", limit, self.budgets.window,
-                                          policy_name(self.budgets.window))
+        decision = await spend_project_budget(self.limiter, self.budgets, principal)
         if not decision.allowed:
-            return failure(429, f"rate limit of {limit} requests reached", decision.headers()), None
+            return failure(429, f"rate limit of {decision.limit} requests reached", decision.headers()), None
         self.admitted(principal)
         scope.setdefault("state", {})["principal"] = principal
         return None, decision

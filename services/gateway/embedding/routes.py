@@ -8,7 +8,6 @@ Principal's tenants), spends the caller's token budget and forwards over NATS re
 from __future__ import annotations
 
 import hashlib
-import re
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Literal
@@ -20,7 +19,7 @@ from contracts.embedding import project_audience
 from contracts.sharing_commands import Caller, IssueIframeToken, RevokeIframeToken, RevokeTenantIframeTokens
 from services.eventlog.store import ConcurrencyError
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
-from services.gateway.edge.bounds import SCOPE_ID_CHARS, control_character_in, plain_line
+from services.gateway.edge.bounds import Id, Matches, ScopeId
 from services.gateway.edge.dependencies import Admin, Commands, ReadModels, Store, applied, off_the_loop, tenant_of
 from services.gateway.edge.dependencies import Caller as Authenticated
 from services.gateway.edge.envelope import ApiError, Success, ok
@@ -36,28 +35,27 @@ origins_router = APIRouter(prefix="/api/v1/project", tags=["Project"])
 tokens_router = APIRouter(prefix="/api/v1", tags=["Iframe tokens"], responses=UNANSWERED)
 
 IFRAME_TOKENS_PER_MINUTE = 10
-KID = r"^[A-Za-z0-9._:-]{1,128}$"
+Kid = Annotated[str, Matches(r"^[A-Za-z0-9._:-]{1,128}$", "1 to 128 letters, digits and . _ : -")]
 MAX_ORIGINS = 20
 # scheme://host[:port]: nothing a Content-Security-Policy could read as another source or directive
-_ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
-                     r"[A-Za-z0-9])?)*(:[0-9]{1,5})?$")
+Origin = Annotated[str, Field(max_length=300), Matches(
+    r"^https?://(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
+    r"[A-Za-z0-9])?)*(:[0-9]{1,5})?$", "not an origin (scheme://host[:port])"), AfterValidator(str.lower)]
 
 
-def _pem_text(value: str) -> str:
-    """Lines of text: cryptography finds a PEM block amid any bytes, and a NUL would reach the event
-    and then PostgreSQL's read model, which refuses it."""
-    if control_character_in(value.replace("\n", "").replace("\r", "").replace("\t", "")):
-        raise ValueError("must not contain control characters other than line breaks")
-    return value
+# Lines of text: cryptography finds a PEM block amid any bytes, and a NUL would reach the event and
+# then PostgreSQL's read model, which refuses it.
+PemText = Annotated[str, Field(max_length=10_000), Matches(
+    r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+    "must not contain control characters other than line breaks")]
 
 
 class JwtKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kid: str = Field(pattern=KID, description="The `kid` your tokens carry in their header")
+    kid: Kid = Field(description="The `kid` your tokens carry in their header")
     alg: Literal["HS256", "RS256", "ES256"]
     secret: str | None = Field(default=None, max_length=512, description="HS256: the shared secret (32+ characters)")
-    public_key_pem: Annotated[str, AfterValidator(_pem_text)] | None = Field(
-        default=None, max_length=10_000, description="RS256 / ES256: the PEM public key")
+    public_key_pem: PemText | None = Field(default=None, description="RS256 / ES256: the PEM public key")
 
     @model_validator(mode="after")
     def _one_material(self) -> JwtKeyCreate:
@@ -76,30 +74,20 @@ class JwtKeyOut(BaseModel):
     audience: str = Field(description="The `aud` your tenant JWTs must carry for this project")
 
 
-def _origin(value: str) -> str:
-    if not _ORIGIN.fullmatch(value):  # `match` and `$` let a final newline through
-        raise ValueError(f"not an origin (scheme://host[:port]): {value!r}")
-    return value.lower()
-
-
-Origin = Annotated[str, Field(max_length=300), AfterValidator(_origin)]
-
-
 class EmbedOrigins(BaseModel):
     model_config = ConfigDict(extra="forbid")
     origins: list[Origin] = Field(max_length=MAX_ORIGINS, description="Origins whose pages may frame /embed "
                                                                        "(`frame-ancestors`); empty: none may")
 
 
-ScopeId = Annotated[str, Field(min_length=1, max_length=SCOPE_ID_CHARS), AfterValidator(plain_line)]
-TenantInPath = Annotated[str, Path(min_length=1, max_length=SCOPE_ID_CHARS), AfterValidator(plain_line)]
+TenantInPath = Annotated[ScopeId, Path()]
 
 
 class IframeTokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tenant_id: ScopeId
     workspace_id: ScopeId
-    dashboard_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+    dashboard_id: Id
     valid_until: int | None = Field(default=None, ge=0, le=10**11, strict=True,
                                     description="Unix seconds; default one hour from now, at most 24 hours")
 
@@ -156,7 +144,7 @@ async def list_jwt_keys(caller: Admin, engine: ReadModels):
 
 
 @keys_router.delete("/{kid}", response_model=Success[JwtKeyOut])
-async def delete_jwt_key(kid: Annotated[str, Path(pattern=KID)], caller: Admin, store: Store, engine: ReadModels,
+async def delete_jwt_key(kid: Annotated[Kid, Path()], caller: Admin, store: Store, engine: ReadModels,
                          request: Request):
     rows = await off_the_loop(engine, lambda conn: queries.jwt_keys(conn, caller.project_id, kid))
     if not rows:
@@ -206,7 +194,7 @@ async def create_iframe_token(body: IframeTokenCreate, principal: Authenticated,
 
 
 @tokens_router.delete("/iframe-tokens/{jti}", response_model=Success[IframeTokenRevokedOut], openapi_extra=TENANT_ROUTE)
-async def revoke_iframe_token(jti: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], principal: Authenticated,
+async def revoke_iframe_token(jti: Annotated[str, Path(), Matches(r"^[0-9a-f]{32}$", "32 hex digits")], principal: Authenticated,
                               commands: Commands):
     return ok((await commands.ask(RevokeIframeToken(caller=embedding_caller(principal), jti=jti))).model_dump())
 

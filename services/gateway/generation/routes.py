@@ -9,24 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import tempfile
 import uuid
 from pathlib import Path
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
 
-from contracts import DASHBOARD_ID_PREFIX, DashboardRequested
+from contracts import DashboardRequested
 from contracts.generation import COLUMN_TYPES, GRAIN_KEY, TABLE_GRAINS
 from contracts.rpc import Refused
 from services.eventlog.store import ConcurrencyError
-from services.gateway.dashboards.access import DASHBOARD_ID, TENANT_ID, checked_tenant_id
 from services.gateway.dashboards.commands import load_dashboard, owned
 from services.gateway.dashboards.routes import dashboard_links
 from services.gateway.edge import bounds
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
-from services.gateway.edge.bounds import ResourceId
+from services.gateway.edge.bounds import DashboardId, ResourceId, ScopeId, TenantId, Title
 from services.gateway.edge.dependencies import Caller, ReadModels, applied, off_the_loop, tenant_of
 from services.gateway.edge.envelope import ApiError, Success, ok
 from services.gateway.generation.models import GenerationOut
@@ -39,21 +39,43 @@ router = APIRouter(prefix="/api/v1", tags=["Generation"])
 reads = APIRouter(prefix="/api/v1", tags=["Dashboards"])  # the read scope: a generation's state
 IDEMPOTENCY = uuid.UUID("6f1c1b0e-3f0a-4d5e-9a43-2f7f0c1d9e11")
 PREMIUM_OPTIONS = ("allow_pdf_export", "allow_scrollable_cards")
-UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"], "properties": {
-        "file": {"type": "string", "format": "binary",
-                 "description": "CSV, TSV, JSON (array of records), NDJSON, Parquet or XLSX"},
-        "title": {"type": "string", "maxLength": 200},
-        "tenant_id": {"type": "string", "maxLength": 128, "pattern": TENANT_ID},
-        "workspace_id": {"type": "string", "maxLength": 128},
-        "dashboard_id": {"type": "string", "pattern": DASHBOARD_ID, "description": (
-            "Refresh in place: the file becomes the next version of this dashboard (same id; its share links "
-            "and embeds show the new version). Another project's or a deleted dashboard: 404.")},
-        "allow_pdf_export": {"type": "boolean"}, "allow_scrollable_cards": {"type": "boolean"},
-        "column_types": {"type": "string", "description": (
-            'JSON object overruling the inferred type of columns, e.g. {"station_id": "identifier", '
-            '"sales": "measure:sum", "pop": "measure:last"}. Types: ' + ", ".join(COLUMN_TYPES) + '. The key "grain" '
-            'says what one row is instead (it decides what leads): ' + ", ".join(TABLE_GRAINS))}}}}}}}
+
+
+class UploadFields(BaseModel):
+    """The upload form's fields beside the file: checked like any JSON body (an empty field is an
+    absent one), and documented from the same types."""
+
+    title: Title | None = None
+    tenant_id: TenantId | None = None
+    workspace_id: ScopeId | None = None
+    dashboard_id: DashboardId | None = Field(default=None, description=(
+        "Refresh in place: the file becomes the next version of this dashboard (same id; its share links "
+        "and embeds show the new version). Another project's or a deleted dashboard: 404."))
+    allow_pdf_export: bool = False
+    allow_scrollable_cards: bool = False
+    column_types: str | None = Field(default=None, max_length=64_000, description=(
+        'JSON object overruling the inferred type of columns, e.g. {"station_id": "identifier", '
+        '"sales": "measure:sum", "pop": "measure:last"}. Types: ' + ", ".join(COLUMN_TYPES) + '. The key "grain" '
+        'says what one row is instead (it decides what leads): ' + ", ".join(TABLE_GRAINS)))
+
+    @classmethod
+    def of(cls, fields: dict[str, str]) -> UploadFields:
+        try:
+            return cls.model_validate({name: value for name, value in fields.items() if value})
+        except ValidationError as invalid:
+            raise RequestValidationError(invalid.errors()) from None
+
+
+def _upload_form() -> dict:
+    schema = UploadFields.model_json_schema()
+    schema["properties"] = {"file": {"type": "string", "format": "binary",
+                                     "description": "CSV, TSV, JSON (array of records), NDJSON, Parquet or XLSX"},
+                            **schema["properties"]}
+    schema["required"] = ["file"]
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+UPLOAD_FORM = _upload_form()
 
 
 def generation_id_for(project_id: str, idempotency_key: str | None) -> str:
@@ -75,16 +97,14 @@ def column_types_of(field: str | None) -> dict[str, str] | None:
     for column, kind in types.items():
         if len(column.encode()) > bounds.COLUMN_NAME_BYTES:
             raise ApiError(422, f"column_types: a column name is longer than {bounds.COLUMN_NAME_BYTES} bytes")
+        if bounds.control_character_in(column):
+            raise ApiError(422, "column_types: a column name must not contain control characters")
         if column == GRAIN_KEY and kind in TABLE_GRAINS:
             continue
         if kind not in COLUMN_TYPES:
             raise ApiError(422, f"column_types: unknown type {kind!r} for column {column!r}; "
                                 f"known types: {', '.join(COLUMN_TYPES)}; \"grain\": one of {', '.join(TABLE_GRAINS)}")
     return types
-
-
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @router.post("/dashboards/generate", openapi_extra={**UPLOAD_FORM, **TENANT_ROUTE}, status_code=200,
@@ -107,15 +127,15 @@ async def generate_dashboard(request: Request, caller: Caller):
     try:
         if upload.file_format == "xlsx":
             await _check_workbook(state.blobs, blob_name, limits)
-        options = {name: _flag(upload.fields.get(name)) for name in PREMIUM_OPTIONS}
+        fields = UploadFields.of(upload.fields)
+        options = {name: getattr(fields, name) for name in PREMIUM_OPTIONS}
         if any(options.values()) and caller.plan != "premium":
             raise ApiError(403, "allow_pdf_export and allow_scrollable_cards need a premium plan")
-        scope = await _scope_of(request, caller, upload.fields)
+        scope = await _scope_of(request, caller, fields)
         requested = DashboardRequested(project_id=caller.project_id, aggregate_id=generation_id, payload={
-            "upload": ref, "file_format": upload.file_format,
-            "title": bounds.form_line(upload.fields, "title", bounds.TITLE_CHARS), **scope,
+            "upload": ref, "file_format": upload.file_format, "title": fields.title, **scope,
             "options": options, "idempotency_key": idempotency_key, "requested_by": caller.subject,
-            "column_types": column_types_of(upload.fields.get("column_types"))})
+            "column_types": column_types_of(fields.column_types)})
         seq = await state.store.append(requested, expected_last_seq=0)
     except ConcurrencyError:  # the same Idempotency-Key, sent twice at once: the first one stands
         await state.blobs.delete(blob_name)
@@ -131,19 +151,15 @@ async def generate_dashboard(request: Request, caller: Caller):
     return await _answer(request, caller.project_id, generation_id, wait=settings.generation_sync_seconds)
 
 
-async def _scope_of(request: Request, caller: Principal, fields: dict[str, str]) -> dict[str, str | None]:
+async def _scope_of(request: Request, caller: Principal, fields: UploadFields) -> dict[str, str | None]:
     """The tenant, workspace and (refresh in place) dashboard of an upload, once the caller may use them.
 
     A dashboard to refresh must be the project's and not deleted (404, and nothing is appended);
     its tenant and workspace are the upload's, and a form that names others is a 422.
     """
-    tenant_id = checked_tenant_id(bounds.form_line(fields, "tenant_id", bounds.SCOPE_ID_CHARS))
-    workspace_id = bounds.form_line(fields, "workspace_id", bounds.SCOPE_ID_CHARS)
-    dashboard_id = bounds.form_line(fields, "dashboard_id", bounds.SCOPE_ID_CHARS)
+    tenant_id, workspace_id, dashboard_id = fields.tenant_id, fields.workspace_id, fields.dashboard_id
     if dashboard_id is None:
         return {"tenant_id": tenant_of(caller, tenant_id), "workspace_id": workspace_id}
-    if not re.fullmatch(DASHBOARD_ID, dashboard_id):
-        raise ApiError(422, f"dashboard_id: a dashboard id starts with {DASHBOARD_ID_PREFIX!r}")
     try:
         board = owned(await load_dashboard(request.app.state.store, dashboard_id), caller.project_id)
     except Refused as refused:  # a deleted dashboard cannot be refreshed: as absent as a missing one

@@ -25,13 +25,14 @@ import uuid
 import orjson
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from contracts.public_events import PUBLIC
 from services.eventlog.reader import StoredEvent
+from services.gateway.edge.bounds import Id
 from services.gateway.edge.dependencies import Caller, principal_of
 from services.gateway.edge.envelope import Success, ok
-from services.gateway.edge.middleware import WS_POLICY_VIOLATION, WS_TRY_AGAIN_LATER
+from services.gateway.edge.middleware import WS_POLICY_VIOLATION, WS_TRY_AGAIN_LATER, spend_project_budget
 from services.gateway.generation.queries import generation_row
 from services.gateway.realtime.limits import ProjectSockets, SocketLimits, sockets_bucket
 from services.gateway.realtime.tickets import TICKET_SECONDS, issue_ticket
@@ -210,14 +211,27 @@ async def generation_updates(websocket: WebSocket) -> None:
         await channel.close()
 
 
+class Subscribe(BaseModel):
+    """A client's message: generation ids, each checked before it reaches a query or a subject."""
+
+    subscribe: list[Id] = Field(max_length=100)
+
+
 async def _serve(websocket: WebSocket, channel: Channel) -> None:
+    state = websocket.app.state
+    principal = principal_of(websocket)
     while True:
+        text = await websocket.receive_text()
+        # every message is a lookup of the read model: it spends the project's budget like a request
+        if not (decision := await spend_project_budget(state.limiter, state.budgets, principal)).allowed:
+            await channel.send({"error": f"rate limit of {decision.limit} requests reached", "code": "RATE_LIMITED",
+                                "retry_after": decision.seconds_to_reset()})
+            continue
         try:
-            message = orjson.loads(await websocket.receive_text())
-            ids = message["subscribe"]
-            assert isinstance(ids, list) and all(isinstance(i, str) for i in ids)
-        except (orjson.JSONDecodeError, KeyError, TypeError, AssertionError):
-            await channel.send({"error": 'send {"subscribe": ["<generation_id>", ...]}', "code": "BAD_REQUEST"})
+            ids = Subscribe.model_validate_json(text).subscribe
+        except ValidationError:
+            await channel.send({"error": 'send {"subscribe": ["<generation_id>", ...]} (ids: 1 to 128 letters, '
+                                         'digits, _ and -)', "code": "BAD_REQUEST"})
             continue
         for generation_id in ids:
             await channel.subscribe(generation_id)

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from contracts.sharing_commands import Caller, DashboardLinks, GetLink, IssueLink, LinkViews, RevokeLink
 from services.gateway.dashboards.access import VisibleDashboard
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
+from services.gateway.edge.bounds import Email, ResourceId
 from services.gateway.edge.dependencies import Commands, Limit, Offset, principal_of
 from services.gateway.edge.envelope import Failure, Page, Success, ok, page
 
@@ -34,7 +35,7 @@ Sharer = Annotated[Caller, Depends(share_link_caller)]
 
 class ShareLinkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    allowed_emails: list[Annotated[str, Field(max_length=320)]] | None = Field(
+    allowed_emails: list[Email] | None = Field(
         default=None, max_length=100, description="Premium: only these addresses may open the link (a private link)")
     expires_at: AwareDatetime | None = Field(
         default=None, description="Premium: when the link stops working (at most a year ahead); default 7 days")
@@ -86,18 +87,18 @@ async def list_share_links(dashboard: VisibleDashboard, caller: Sharer, commands
 
 
 @router.get("/share-links/{link_id}", response_model=Success[ShareLinkOut])
-async def get_share_link(link_id: str, caller: Sharer, commands: Commands):
+async def get_share_link(link_id: ResourceId, caller: Sharer, commands: Commands):
     return ok((await commands.ask(GetLink(caller=caller, link_id=link_id))).model_dump())
 
 
 @router.delete("/share-links/{link_id}", response_model=Success[ShareLinkOut])
-async def revoke_share_link(link_id: str, caller: Sharer, commands: Commands,
+async def revoke_share_link(link_id: ResourceId, caller: Sharer, commands: Commands,
                             erase: Annotated[bool, Query(description="Also destroy the link's email addresses "
                                                                      "for good (they are no longer shown)")] = False):
     return ok((await commands.ask(RevokeLink(caller=caller, link_id=link_id, erase=erase))).model_dump())
 
 
 @router.get("/share-links/{link_id}/views", response_model=Page[ShareLinkViewOut])
-async def share_link_views(link_id: str, caller: Sharer, commands: Commands, limit: Limit = 100, offset: Offset = 0):
+async def share_link_views(link_id: ResourceId, caller: Sharer, commands: Commands, limit: Limit = 100, offset: Offset = 0):
     found = await commands.ask(LinkViews(caller=caller, link_id=link_id, limit=limit, offset=offset))
     return page([view.model_dump() for view in found.items], found.total, limit, offset)

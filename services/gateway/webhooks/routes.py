@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from contracts.webhook_commands import (
     DeleteEndpoint,
@@ -25,7 +26,7 @@ from contracts.webhook_commands import (
 )
 from contracts.webhooks import WebhookEventType
 from services.gateway.edge.auth import Principal
-from services.gateway.edge.bounds import ResourceId
+from services.gateway.edge.bounds import Description, Matches, ResourceId
 from services.gateway.edge.dependencies import Commands, Limit, Offset, principal_of
 from services.gateway.edge.envelope import ApiError, Page, Success, ok, page
 
@@ -46,21 +47,28 @@ async def webhook_reader(request: Request) -> Principal:
 
 Owner = Annotated[Principal, Depends(webhook_owner)]
 Reader = Annotated[Principal, Depends(webhook_reader)]
-Url = Annotated[str, Field(min_length=8, max_length=2000, pattern=r"^https?://",
-                           description="https only (http and private addresses only when the operator allows them)")]
+# A host, and no space or control character (CR LF would smuggle a header into the request)
+Url = Annotated[str, Field(min_length=8, max_length=2000,
+                           description="https only (http and private addresses only when the operator allows them)"),
+                Matches(r"^https?://[^\u0000-\u0020\u007F-\u009F/?#]+([/?#][^\u0000-\u0020\u007F-\u009F]*)?$",
+                        "an http(s) URL with a host, and no spaces or control characters")]
+WebhookDescription = Annotated[Description, StringConstraints(max_length=500)]
 
 
 class WebhookCreate(BaseModel):
     url: Url
     events: list[WebhookEventType] = Field(min_length=1, max_length=20)
-    description: str | None = Field(default=None, max_length=500)
+    description: WebhookDescription | None = None
 
 
 class WebhookChange(BaseModel):
-    url: Url | None = None
-    events: list[WebhookEventType] | None = Field(default=None, min_length=1, max_length=20)
-    description: str | None = Field(default=None, max_length=500)
-    enabled: bool | None = None
+    """At least one field, and null changes nothing: the schema says so (an empty change is a 422)."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+    url: Url | SkipJsonSchema[None] = None
+    events: Annotated[list[WebhookEventType], Field(min_length=1, max_length=20)] | SkipJsonSchema[None] = None
+    description: WebhookDescription | SkipJsonSchema[None] = None
+    enabled: bool | SkipJsonSchema[None] = None
 
 
 class WebhookOut(BaseModel):
