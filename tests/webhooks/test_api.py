@@ -70,13 +70,13 @@ async def test_change_disable_and_delete_show_in_the_listings(client, new_projec
     assert changed.status_code == 200
     assert changed.json()["data"]["events"] == ["generation.failed"] and changed.json()["data"]["status"] == "disabled"
     assert (await client.patch(path, headers=project.auth, json={})).status_code == 422
-    assert await wait_for_checkpoint(engine, "integrations", await store.last_sequence(), timeout=10)
+    assert await wait_for_checkpoint(engine, "integration_endpoints", await store.last_sequence(), timeout=10)
     [listed] = [i for i in (await client.get("/api/v1/integrations", headers=project.auth)).json()["data"]
                 if i["type"] == "webhook_endpoint"]
     assert listed["status"] == "disabled" and listed["event_types"] == ["generation.failed"]
     assert (await client.delete(path, headers=project.auth)).status_code == 200
     assert (await client.get(path, headers=project.auth)).status_code == 404
-    assert await wait_for_checkpoint(engine, "integrations", await store.last_sequence(), timeout=10)
+    assert await wait_for_checkpoint(engine, "integration_endpoints", await store.last_sequence(), timeout=10)
     items = (await client.get("/api/v1/integrations", headers=project.auth)).json()["data"]
     assert not [i for i in items if i["type"] == "webhook_endpoint"]
     assert (await client.delete(path, headers=project.auth)).status_code == 404
