@@ -14,7 +14,6 @@ from fastapi.routing import APIRoute
 from nats.aio.client import Client
 from sqlalchemy import Engine
 
-from contracts import STREAM_NAME
 from services.eventlog.blobs import BlobStore, open_blob_store
 from services.eventlog.store import EventStore
 from services.gateway.console import routes as console
@@ -32,6 +31,7 @@ from services.gateway.edge.http_server import HttpServer, http_server_config
 from services.gateway.edge.middleware import OPEN_PATHS, AuthAndRateLimit, Budgets
 from services.gateway.edge.ratelimit import RateLimiter, ratelimit_config
 from services.gateway.edge.sessions import ConsoleSessions, SessionCredential, session_bucket
+from services.gateway.edge.state import GatewayState, Parts
 from services.gateway.embedding import pages as embed_pages
 from services.gateway.embedding import routes as embedding
 from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator
@@ -44,7 +44,7 @@ from services.gateway.keys.usage import KeyUsage, usage_bucket
 from services.gateway.metrics import routes as metrics
 from services.gateway.project import routes as project
 from services.gateway.realtime import routes as realtime
-from services.gateway.realtime.limits import sockets_bucket
+from services.gateway.realtime.limits import ProjectSockets, SocketLimits, sockets_bucket
 from services.gateway.realtime.tickets import WebsocketTicket
 from services.gateway.sharing import pages as share_pages
 from services.gateway.sharing import routes as share_links
@@ -124,6 +124,19 @@ class Gateway:
         when it looks like one, else an API key; a websocket's ticket; a console page's cookie."""
         return [self.tenant_jwts, self.authenticator, WebsocketTicket(self.nc.jetstream()), sessions]
 
+    def state(self) -> GatewayState:
+        """The app's typed state; the parts are the objects features own, each asked for by its class."""
+        s, js = self.settings, self.nc.jetstream()
+        sockets = ProjectSockets(self.buckets.need(sockets_bucket(s.stream_replicas)), SocketLimits(
+            s.ws_connections_per_project, s.ws_subscriptions_per_project, s.ws_lease_seconds))
+        return GatewayState(
+            settings=s, nc=self.nc, js=js, store=EventStore(js), engine=self.engine,
+            commands=CommandClient(self.nc, s.sharing_request_timeout), limiter=self.limiter, budgets=self.budgets,
+            blobs=self.blobs, console_sessions=self.sessions, secret_box=self.tenant_jwts.box,
+            answers=AnswerCache(), versions=SharedVersionReads(VersionReader(self.engine)),
+            parts=Parts(DashboardSpecs(self.engine, self.blobs), VegaBundle(), self.usage, self.authenticator,
+                        sockets))
+
     @property
     def budgets(self) -> Budgets:
         s = self.settings
@@ -136,26 +149,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     app = FastAPI(title="Dashloom API", version="1.0.0", docs_url=None, redoc_url=None, redirect_slashes=False,
                   description="Every JSON answer is `{success, data}` or `{success: false, error, code}`. "
                               "Each operation names the API-key scope it needs (`x-required-scope`).")
-    app.state.nc = gateway.nc
-    app.state.commands = CommandClient(gateway.nc, gateway.settings.sharing_request_timeout)
-    app.state.authenticator = gateway.authenticator
-    app.state.limiter = gateway.limiter
-    app.state.secret_box = gateway.tenant_jwts.box
-    app.state.js = gateway.nc.jetstream()
-    app.state.store = EventStore(app.state.js)
-    app.state.engine = gateway.engine
-    app.state.settings = gateway.settings
-    app.state.budgets = gateway.budgets
-    app.state.usage = gateway.usage
-    app.state.answers = AnswerCache()
-    app.state.versions = SharedVersionReads(VersionReader(gateway.engine))
-    app.state.blobs = gateway.blobs
-    app.state.console_sessions = gateway.sessions
-    app.state.buckets = gateway.buckets
-    app.state.dashboard_specs = DashboardSpecs(gateway.engine, gateway.blobs)
-    app.state.vega_bundle = VegaBundle()
-    app.state.stream = STREAM_NAME
-    app.state.stale_after = gateway.settings.heartbeat_seconds * 3
+    app.state.gateway = gateway.state()
     install_error_handlers(app)
     install_openapi(app, route_scopes())
     document_webhooks(app)

@@ -12,6 +12,8 @@ from nats.js.errors import NoKeysError
 from standardwebhooks import Webhook
 
 from services.gateway.edge.sessions import BUCKET
+from services.gateway.edge.state import state_of
+from services.gateway.viewer.bundle import VegaBundle
 from services.readmodels.consistency import wait_for_checkpoint
 from tests.console.conftest import ARTIFACTS, AXE
 from tests.factories import generation_lifecycle, new_id
@@ -81,7 +83,7 @@ async def session_cookie(person: Browsing) -> dict:
 
 async def test_sign_in_then_upload_and_watch_the_bar_reach_the_dashboard(served, browser, client, new_project, worker,
                                                                          sharing):
-    await client.app.state.vega_bundle.body()  # built once per process, not inside a page's wait
+    await state_of(client.app).parts.get(VegaBundle).body()  # built once per process, not inside a page's wait
     project = await new_project()
     person = await sign_in(browser, served, project.key.key)
     page = person.page
@@ -154,7 +156,7 @@ async def test_a_new_key_is_shown_once_then_masked_after_a_reload(served, browse
 
 async def test_a_share_link_is_created_copied_opened_elsewhere_and_revoked(served, browser, client, new_project,
                                                                            worker, sharing):
-    await client.app.state.vega_bundle.body()
+    await state_of(client.app).parts.get(VegaBundle).body()
     project = await new_project()
     dashboard_id = await dashboard_of(client, project, title="Shared from the console")
     person = await sign_in(browser, served, project.key.key, permissions=["clipboard-read", "clipboard-write"])

@@ -15,6 +15,8 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from services.gateway.edge.state import state_of
+from services.gateway.viewer.bundle import VegaBundle
 from tests.embedding.test_iframe_tokens import embedded, token_for
 from tests.generation.test_viewer_browser import ARTIFACTS
 from tests.sharing.test_share_browser import assert_every_chart_drawn
@@ -49,7 +51,7 @@ async def host_site(embed_url: str) -> AsyncIterator[str]:
 
 async def test_the_allowed_origin_frames_the_embed_and_another_origin_is_refused(
         served, browser, client, new_project, worker, sharing, database_url):
-    await client.app.state.vega_bundle.body()  # built once per process: not inside the page's load timeout
+    await state_of(client.app).parts.get(VegaBundle).body()  # built once per process: not inside the page's load timeout
     owner, dashboard_id = await embedded(client, new_project, worker)
     embed_url = f"{served}/embed/{(await token_for(client, owner, dashboard_id))['token']}"
     async with host_site(embed_url) as allowed, host_site(embed_url) as other:

@@ -3,6 +3,8 @@ link is walked through its forms with the code read from the SMTP server; the he
 
 from __future__ import annotations
 
+from services.gateway.edge.state import state_of
+from services.gateway.viewer.bundle import VegaBundle
 from tests.generation.test_viewer import dashboard_of
 from tests.generation.test_viewer_browser import ARTIFACTS
 from tests.sharing.test_private_links import ANA, code_in, private_link
@@ -10,7 +12,7 @@ from tests.sharing.test_share_links import path_of, share
 
 
 async def new_page(browser, client):
-    await client.app.state.vega_bundle.body()  # built once per process: not inside the page's load timeout
+    await state_of(client.app).parts.get(VegaBundle).body()  # built once per process: not inside the page's load timeout
     context = await browser.new_context(viewport={"width": 1280, "height": 900})  # no API key anywhere
     page = await context.new_page()
     problems: list[str] = []

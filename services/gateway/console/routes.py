@@ -19,9 +19,10 @@ from contracts.webhooks import PUBLIC_EVENT_TYPES
 from services.gateway.console.pages import PAGE_HEADERS, console_page
 from services.gateway.edge.auth import Principal
 from services.gateway.edge.bounds import ResourceId
-from services.gateway.edge.dependencies import Caller
+from services.gateway.edge.dependencies import Caller, State
 from services.gateway.edge.envelope import ApiError, Success, ok
 from services.gateway.edge.sessions import SESSION_COOKIE, ConsoleSession
+from services.gateway.edge.state import state_of
 from services.gateway.keys.format import key_digest
 
 router = APIRouter(include_in_schema=False)
@@ -36,12 +37,12 @@ class SessionOpened(BaseModel):
 
 
 @api.post("/console-sessions", status_code=201, response_model=Success[SessionOpened])
-async def open_console_session(caller: Caller, request: Request):
+async def open_console_session(caller: Caller, request: Request, state: State):
     """Sign in to the console: send the API key as the bearer; the answer sets the session cookie."""
     if caller.kind != "api_key":
         raise ApiError(403, "a console session is opened with an API key in the Authorization header")
     token = request.headers["authorization"].partition(" ")[2].strip()
-    sessions = request.app.state.console_sessions
+    sessions = state.console_sessions
     session_id, session = await sessions.open(key_digest(token), caller)
     answer = ok({"project_id": session.project_id, "expires_at": session.expires_at.isoformat()}, 201)
     answer.set_cookie(SESSION_COOKIE, session_id, max_age=int(sessions.max_age), path="/", httponly=True,
@@ -50,7 +51,7 @@ async def open_console_session(caller: Caller, request: Request):
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https" or request.app.state.settings.public_url.startswith("https://")
+    return request.url.scheme == "https" or state_of(request.app).settings.public_url.startswith("https://")
 
 
 def _signed_in(request: Request) -> tuple[Principal, ConsoleSession]:
@@ -82,10 +83,10 @@ async def sign_in_without_script() -> Response:
 
 
 @router.post("/console/sign-out")
-async def sign_out(request: Request) -> Response:
+async def sign_out(request: Request, state: State) -> Response:
     """A plain form (the auth layer checked its CSRF field): the session ends on the server."""
     _, session = _signed_in(request)
-    await request.app.state.console_sessions.close(session)
+    await state.console_sessions.close(session)
     answer = RedirectResponse("/console/sign-in?signed-out", status_code=303, headers=PAGE_HEADERS)
     answer.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=_secure(request))
     return answer

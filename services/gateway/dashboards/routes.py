@@ -14,8 +14,9 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Row
+from sqlalchemy import Engine, Row
 
+from services.eventlog.blobs import BlobStore
 from services.gateway.dashboards.access import (
     TYPED_IDS,
     DashboardOrTenant,
@@ -34,10 +35,22 @@ from services.gateway.dashboards.models import (
     VersionOut,
 )
 from services.gateway.dashboards.queries import dashboards_page, tenant_dashboards, version_blobs, versions_page
+from services.gateway.dashboards.specs import Specs
 from services.gateway.edge.auth import TENANT_ROUTE
 from services.gateway.edge.bounds import Description, ScopeId, TenantId, Title, TitleQuery
-from services.gateway.edge.dependencies import Caller, Limit, Offset, ReadModels, applied, off_the_loop, principal_of
+from services.gateway.edge.dependencies import (
+    Blobs,
+    Caller,
+    Limit,
+    Offset,
+    ReadModels,
+    Store,
+    applied,
+    off_the_loop,
+    principal_of,
+)
 from services.gateway.edge.envelope import ApiError, JsonAnswer, Page, Success, ok, page
+from services.gateway.edge.state import state_of
 from services.gateway.generation.projections import generation_status
 
 router = APIRouter(prefix="/api/v1", tags=["Dashboards"])
@@ -84,11 +97,11 @@ def dashboard_out(row: Row) -> dict:
 @writes.post("/dashboards", openapi_extra=TENANT_ROUTE, status_code=201, response_model=Success[TenantDashboard])
 @writes.post("/dashboards/", openapi_extra=TENANT_ROUTE, status_code=201, include_in_schema=False)  # the guide's spelling
 async def create_tenant_dashboard(body: Annotated[DashboardCreate, Depends(tenant_dashboard_request)],
-                                  caller: Caller, request: Request):
+                                  caller: Caller, store: Store, request: Request):
     """A named dashboard for a tenant, empty until data is generated into it (`POST /dashboards/generate`
     with its `dashboard_id`). The tenant id may not start with `dsh_`."""
     created, seq = await create_dashboard(
-        request.app.state.store, caller.project_id, tenant_id=body.tenant_id, workspace_id=body.workspace_id,
+        store, caller.project_id, tenant_id=body.tenant_id, workspace_id=body.workspace_id,
         name=body.name, description=body.description, created_by=caller.subject)
     await applied(request, generation_status.name, seq)
     made = created.payload
@@ -109,7 +122,7 @@ async def list_dashboards(request: Request, tenant_id: TenantQuery = None, limit
         offset = skip
     caller = principal_of(request)  # not `Caller`: the busiest route solves one dependency fewer
     tenants = tenant_filter(caller, tenant_id)
-    state = request.app.state
+    state = state_of(request.app)  # not `State`, for the same reason
 
     def build() -> bytes:
         with state.engine.connect() as conn:
@@ -128,14 +141,14 @@ async def list_dashboards(request: Request, tenant_id: TenantQuery = None, limit
             response_model=Success[DashboardWithSpec | TenantDashboard],
             description=f"A dashboard with its spec, or the tenant's latest dashboard (404 when it has none). "
                         f"{TYPED_IDS}")
-async def get_dashboard(named: DashboardOrTenant, caller: Caller, engine: ReadModels, request: Request):
+async def get_dashboard(named: DashboardOrTenant, caller: Caller, engine: ReadModels, specs: Specs, request: Request):
     if named.dashboard is None:
         rows = await off_the_loop(engine, lambda conn: tenant_dashboards(conn, caller.project_id, named.tenant_id))
         if not rows:
             raise ApiError(404, "this tenant has no dashboard")
         return ok(seed_of(rows[0]))
     row = named.dashboard
-    spec = await request.app.state.dashboard_specs.load(row.dashboard_id, caller.project_id)
+    spec = await specs.load(row.dashboard_id, caller.project_id)
     links = dashboard_links(request, row.dashboard_id, spec)
     return ok({**dashboard_out(row), "links": links, "spec": {**spec, "links": links} if spec else spec})
 
@@ -144,7 +157,8 @@ async def get_dashboard(named: DashboardOrTenant, caller: Caller, engine: ReadMo
                description=f"Delete a dashboard, or the tenant's only dashboard (409 naming them when it has "
                            f"several). From then on the dashboard, its share links and embeds answer 410, "
                            f"and its files are removed. {TYPED_IDS}")
-async def delete(named: DashboardOrTenant, caller: Caller, engine: ReadModels, request: Request):
+async def delete(named: DashboardOrTenant, caller: Caller, engine: ReadModels, store: Store, blobs: Blobs,
+                 request: Request):
     row = named.dashboard
     if row is None:
         rows = await off_the_loop(engine, lambda conn: tenant_dashboards(conn, caller.project_id, named.tenant_id))
@@ -154,19 +168,17 @@ async def delete(named: DashboardOrTenant, caller: Caller, engine: ReadModels, r
             raise ApiError(409, f"this tenant has {len(rows)} dashboards: delete one by its id ("
                                 + ", ".join(r.dashboard_id for r in rows) + ")")
         row = rows[0]
-    state = request.app.state
     legacy = Dashboard(row.dashboard_id, row.project_id, row.tenant_id, row.workspace_id)
-    board, seq = await delete_dashboard(state.store, caller.project_id, row.dashboard_id, caller.subject, legacy)
+    board, seq = await delete_dashboard(store, caller.project_id, row.dashboard_id, caller.subject, legacy)
     await applied(request, generation_status.name, seq)
-    await _remove_blobs(request, caller.project_id, board)
+    await _remove_blobs(engine, blobs, caller.project_id, board)
     return JsonAnswer({"success": True, "message": "Dashboard deleted successfully", "data": seed_of(row)})
 
 
-async def _remove_blobs(request: Request, project_id: str, board: Dashboard) -> None:
+async def _remove_blobs(engine: Engine, blobs: BlobStore, project_id: str, board: Dashboard) -> None:
     """Spec, PDF and upload of every version (from the dashboard's events and, for versions made
     before dashboards had events, the read model); deleting twice is harmless."""
-    blobs = request.app.state.blobs
-    known = await off_the_loop(request.app.state.engine, lambda conn: version_blobs(conn, board.dashboard_id))
+    known = await off_the_loop(engine, lambda conn: version_blobs(conn, board.dashboard_id))
     names = set(board.blobs) | {name for row in known for name in row[:3] if name}
     for generation_id in set(board.generations) | {row[3] for row in known}:
         names |= set(await blobs.names(f"uploads/{project_id}/{generation_id}/"))
@@ -191,7 +203,7 @@ async def tenant_dashboard_list(tenant_id: UsableTenant, caller: Caller, engine:
 
 def dashboard_links(request: Request, dashboard_id: str, spec: dict | None) -> dict[str, str]:
     """Absolute URLs of the dashboard: its page, its JSON and, when it was made with one, its PDF."""
-    base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
+    base = (state_of(request.app).settings.public_url or str(request.base_url)).rstrip("/")
     own = f"{base}/api/v1/dashboards/{dashboard_id}"
     links = {"view": f"{own}/view", "spec": own}
     if spec and spec.get("options", {}).get("allow_pdf_export"):

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from typing import Annotated
 
 import orjson
 from sqlalchemy import Engine, select
 
 from services.eventlog.blobs import BlobNotFound, BlobStore
 from services.gateway.dashboards.models import dashboards
+from services.gateway.edge.dependencies import part
 
 
 class DashboardSpecs:
@@ -41,3 +43,6 @@ class DashboardSpecs:
             if len(self._recent) > self.size:
                 self._recent.popitem(last=False)
         return self._recent[blob]
+
+
+Specs = Annotated[DashboardSpecs, part(DashboardSpecs)]

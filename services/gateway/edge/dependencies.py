@@ -1,22 +1,26 @@
-"""What routes ask for, as `Annotated` dependencies: the caller, the database, the event store."""
+"""What routes ask for, as `Annotated` dependencies: the caller, the database, the event store and
+the other parts of the gateway's typed state (edge/state.py)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.params import Depends as DependsParam
 from sqlalchemy import Connection, Engine
 from starlette.requests import HTTPConnection
 
+from services.eventlog.blobs import BlobStore
 from services.eventlog.store import EventStore
 from services.gateway.edge.auth import TENANT_ROUTE, Principal, Scope
 from services.gateway.edge.envelope import ApiError
+from services.gateway.edge.state import GatewayState, state_of
 from services.readmodels.consistency import wait_for_checkpoint
 from services.runtime.rpc import CommandClient
+from services.runtime.settings import Settings
 
 T = TypeVar("T")
 
@@ -70,16 +74,38 @@ def credential_words(principal: Principal) -> str:
     return "this tenant JWT" if principal.tenant_ids is not None and principal.kind == "tenant_jwt" else "this key"
 
 
-async def read_models(request: Request) -> Engine:
-    return request.app.state.engine
+async def gateway_state(connection: HTTPConnection) -> GatewayState:
+    return state_of(connection.app)
 
 
-async def event_store(request: Request) -> EventStore:
-    return request.app.state.store
+State = Annotated[GatewayState, Depends(gateway_state)]
 
 
-async def command_client(request: Request) -> CommandClient:
-    return request.app.state.commands
+async def read_models(state: State) -> Engine:
+    return state.engine
+
+
+async def event_store(state: State) -> EventStore:
+    return state.store
+
+
+async def command_client(state: State) -> CommandClient:
+    return state.commands
+
+
+async def blob_store(state: State) -> BlobStore:
+    return state.blobs
+
+
+async def settings(state: State) -> Settings:
+    return state.settings
+
+
+def part(kind: type[T]) -> Any:
+    """A dependency on the part of the state a feature owns: `Annotated[Kind, part(Kind)]`."""
+    async def the_part(state: State) -> T:
+        return state.parts.get(kind)
+    return Depends(the_part)
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -87,6 +113,8 @@ Admin = Annotated[Principal, Depends(admin_principal)]
 ReadModels = Annotated[Engine, Depends(read_models)]
 Store = Annotated[EventStore, Depends(event_store)]
 Commands = Annotated[CommandClient, Depends(command_client)]
+Blobs = Annotated[BlobStore, Depends(blob_store)]
+Config = Annotated[Settings, Depends(settings)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Number of results (max 1000)")]
 # Bounded: SQLite and PostgreSQL take 64-bit offsets, and no page lies beyond a billion rows.
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Number of results to skip")]
@@ -110,5 +138,5 @@ async def off_the_loop(engine: Engine, read: Callable[[Connection], T]) -> T:
 
 async def applied(request: Request, projection: str, seq: int) -> None:
     """Read-your-writes: answer once the projection holds the event (bounded wait)."""
-    timeout = request.app.state.settings.read_your_writes_timeout
-    await wait_for_checkpoint(request.app.state.engine, projection, seq, timeout)
+    state = state_of(request.app)
+    await wait_for_checkpoint(state.engine, projection, seq, state.settings.read_your_writes_timeout)

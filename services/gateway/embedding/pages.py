@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from contracts.rpc import Refused
 from contracts.sharing_commands import OpenEmbed
-from services.gateway.edge.dependencies import Commands, off_the_loop
+from services.gateway.edge.dependencies import Commands, ReadModels, off_the_loop
 from services.gateway.edge.envelope import refused_status
 from services.gateway.embedding import queries
 from services.gateway.viewer.page import page_headers, page_templates
@@ -42,7 +42,7 @@ def refused_page(refused: Refused) -> HTMLResponse:
 
 
 @router.get("/embed/{token}")
-async def embedded_dashboard(token: str, request: Request, commands: Commands) -> Response:
+async def embedded_dashboard(token: str, request: Request, commands: Commands, engine: ReadModels) -> Response:
     if len(token) > MAX_TOKEN_CHARS:
         return refused_page(Refused("UNAUTHORIZED", "This embed link is not valid."))
     try:
@@ -52,6 +52,6 @@ async def embedded_dashboard(token: str, request: Request, commands: Commands) -
     page = await page_or_none(request, opened.dashboard_id, opened.project_id)
     if page is None:
         return refused_page(Refused("GONE", "This dashboard was deleted."))
-    origins = await off_the_loop(request.app.state.engine, lambda conn: queries.origins_of(conn, opened.project_id))
+    origins = await off_the_loop(engine, lambda conn: queries.origins_of(conn, opened.project_id))
     page.headers.update(page_headers(frame_ancestors=" ".join(origins) or "'none'"))
     return page

@@ -20,7 +20,16 @@ from contracts.sharing_commands import Caller, IssueIframeToken, RevokeIframeTok
 from services.eventlog.store import ConcurrencyError
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.bounds import Id, Matches, ScopeId
-from services.gateway.edge.dependencies import Admin, Commands, ReadModels, Store, applied, off_the_loop, tenant_of
+from services.gateway.edge.dependencies import (
+    Admin,
+    Commands,
+    ReadModels,
+    State,
+    Store,
+    applied,
+    off_the_loop,
+    tenant_of,
+)
 from services.gateway.edge.dependencies import Caller as Authenticated
 from services.gateway.edge.envelope import ApiError, Success, ok
 from services.gateway.edge.middleware import policy_name
@@ -129,9 +138,10 @@ def _key_out(row) -> dict:
 
 
 @keys_router.post("", status_code=201, response_model=Success[JwtKeyOut])
-async def register_jwt_key(body: JwtKeyCreate, caller: Admin, store: Store, engine: ReadModels, request: Request):
+async def register_jwt_key(body: JwtKeyCreate, caller: Admin, store: Store, engine: ReadModels, state: State,
+                           request: Request):
     with _decided():
-        seq = await commands.register_jwt_key(store, request.app.state.secret_box, caller.project_id, body.kid,
+        seq = await commands.register_jwt_key(store, state.secret_box, caller.project_id, body.kid,
                                               body.alg, body.secret, body.public_key_pem)
     await applied(request, embedding.name, seq)
     row, = await off_the_loop(engine, lambda conn: queries.jwt_keys(conn, caller.project_id, body.kid))
@@ -173,12 +183,12 @@ def embedding_caller(principal: Principal) -> Caller:
     return Caller(project_id=principal.project_id, plan=principal.plan, key_id=issued_by, tenant_ids=tenants)
 
 
-async def iframe_token_budget(request: Request, principal: Authenticated) -> None:
+async def iframe_token_budget(request: Request, principal: Authenticated, state: State) -> None:
     """10 tokens a minute per caller (API key, or JWT subject), shared by every gateway; its headers
     replace the project's on this route's answers."""
     caller = hashlib.sha256(f"{principal.project_id}\0{principal.kind}\0{principal.subject}".encode()).hexdigest()
-    decision: Decision = await request.app.state.limiter.hit(f"iframe.{caller[:40]}", IFRAME_TOKENS_PER_MINUTE, 60,
-                                                             policy_name(60))
+    decision: Decision = await state.limiter.hit(f"iframe.{caller[:40]}", IFRAME_TOKENS_PER_MINUTE, 60,
+                                                  policy_name(60))
     request.scope.setdefault("state", {})["route_budget"] = decision
     if not decision.allowed:
         raise ApiError(429, f"at most {IFRAME_TOKENS_PER_MINUTE} iframe tokens a minute")  # headers: the middleware

@@ -21,14 +21,25 @@ from pydantic import BaseModel, Field, ValidationError
 from contracts import DashboardRequested
 from contracts.generation import COLUMN_TYPES, GRAIN_KEY, TABLE_GRAINS
 from contracts.rpc import Refused
-from services.eventlog.store import ConcurrencyError
+from services.eventlog.store import ConcurrencyError, EventStore
 from services.gateway.dashboards.commands import load_dashboard, owned
 from services.gateway.dashboards.routes import dashboard_links
+from services.gateway.dashboards.specs import DashboardSpecs, Specs
 from services.gateway.edge import bounds
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.bounds import DashboardId, ResourceId, ScopeId, TenantId, Title
-from services.gateway.edge.dependencies import Caller, ReadModels, applied, off_the_loop, tenant_of
+from services.gateway.edge.dependencies import (
+    Caller,
+    Config,
+    ReadModels,
+    State,
+    Store,
+    applied,
+    off_the_loop,
+    tenant_of,
+)
 from services.gateway.edge.envelope import ApiError, Success, ok
+from services.gateway.edge.state import GatewayState
 from services.gateway.generation.models import GenerationOut
 from services.gateway.generation.outcomes import outcome_seq
 from services.gateway.generation.projections import generation_status
@@ -109,8 +120,7 @@ def column_types_of(field: str | None) -> dict[str, str] | None:
 
 @router.post("/dashboards/generate", openapi_extra={**UPLOAD_FORM, **TENANT_ROUTE}, status_code=200,
              responses={202: {"description": "Accepted: still processing; poll /generations/{id}"}})
-async def generate_dashboard(request: Request, caller: Caller):
-    state = request.app.state
+async def generate_dashboard(request: Request, caller: Caller, state: State, specs: Specs):
     settings = state.settings
     limits = UploadLimits(max_bytes=settings.max_upload_bytes, max_line_bytes=settings.max_line_bytes)
     declared = request.headers.get("content-length")
@@ -119,7 +129,7 @@ async def generate_dashboard(request: Request, caller: Caller):
     idempotency_key = bounds.idempotency_key(request.headers.get("idempotency-key"))
     generation_id = generation_id_for(caller.project_id, idempotency_key)
     if idempotency_key and await state.store.aggregate_version("generation", generation_id):
-        return await _answer(request, caller.project_id, generation_id, wait=0)
+        return await _answer(request, state, specs, caller.project_id, generation_id, wait=0)
 
     upload = MultipartUpload(request.headers.get("content-type", ""), limits)
     blob_name = f"uploads/{caller.project_id}/{generation_id}/{uuid.uuid4().hex}"
@@ -131,7 +141,7 @@ async def generate_dashboard(request: Request, caller: Caller):
         options = {name: getattr(fields, name) for name in PREMIUM_OPTIONS}
         if any(options.values()) and caller.plan != "premium":
             raise ApiError(403, "allow_pdf_export and allow_scrollable_cards need a premium plan")
-        scope = await _scope_of(request, caller, fields)
+        scope = await _scope_of(state.store, caller, fields)
         requested = DashboardRequested(project_id=caller.project_id, aggregate_id=generation_id, payload={
             "upload": ref, "file_format": upload.file_format, "title": fields.title, **scope,
             "options": options, "idempotency_key": idempotency_key, "requested_by": caller.subject,
@@ -139,7 +149,7 @@ async def generate_dashboard(request: Request, caller: Caller):
         seq = await state.store.append(requested, expected_last_seq=0)
     except ConcurrencyError:  # the same Idempotency-Key, sent twice at once: the first one stands
         await state.blobs.delete(blob_name)
-        return await _answer(request, caller.project_id, generation_id, wait=0)
+        return await _answer(request, state, specs, caller.project_id, generation_id, wait=0)
     except BaseException:
         await state.blobs.delete(blob_name)
         raise
@@ -147,11 +157,11 @@ async def generate_dashboard(request: Request, caller: Caller):
     # websocket's subscription), so the client follows it on the websocket (the console does)
     if "respond-async" in request.headers.get("prefer", "").lower():
         await applied(request, generation_status.name, seq)
-        return await _answer(request, caller.project_id, generation_id, wait=0)
-    return await _answer(request, caller.project_id, generation_id, wait=settings.generation_sync_seconds)
+        return await _answer(request, state, specs, caller.project_id, generation_id, wait=0)
+    return await _answer(request, state, specs, caller.project_id, generation_id, wait=settings.generation_sync_seconds)
 
 
-async def _scope_of(request: Request, caller: Principal, fields: UploadFields) -> dict[str, str | None]:
+async def _scope_of(store: EventStore, caller: Principal, fields: UploadFields) -> dict[str, str | None]:
     """The tenant, workspace and (refresh in place) dashboard of an upload, once the caller may use them.
 
     A dashboard to refresh must be the project's and not deleted (404, and nothing is appended);
@@ -161,7 +171,7 @@ async def _scope_of(request: Request, caller: Principal, fields: UploadFields) -
     if dashboard_id is None:
         return {"tenant_id": tenant_of(caller, tenant_id), "workspace_id": workspace_id}
     try:
-        board = owned(await load_dashboard(request.app.state.store, dashboard_id), caller.project_id)
+        board = owned(await load_dashboard(store, dashboard_id), caller.project_id)
     except Refused as refused:  # a deleted dashboard cannot be refreshed: as absent as a missing one
         raise ApiError(404, "no such dashboard to refresh") from refused
     tenant_of(caller, board.tenant_id)
@@ -179,8 +189,8 @@ async def _check_workbook(blobs, name: str, limits: UploadLimits) -> None:
         await asyncio.to_thread(check_xlsx, path, limits)
 
 
-async def _answer(request: Request, project_id: str, generation_id: str, wait: float) -> JSONResponse:
-    state = request.app.state
+async def _answer(request: Request, state: GatewayState, specs: DashboardSpecs, project_id: str, generation_id: str,
+                  wait: float) -> JSONResponse:
     row = await off_the_loop(state.engine, lambda conn: generation_row(conn, project_id, generation_id))
     if wait > 0 and (row is None or row.status == "processing"):
         # woken by the outcome's event, then answered from the read model once it holds that event
@@ -195,7 +205,7 @@ async def _answer(request: Request, project_id: str, generation_id: str, wait: f
     data = {"generation_id": generation_id, "status": row.status, "stage": row.stage, "percent": row.percent}
     if row.status == "completed":
         data["dashboard_id"] = row.dashboard_id
-        spec = await state.dashboard_specs.load(row.dashboard_id, project_id)
+        spec = await specs.load(row.dashboard_id, project_id)
         data["links"] = dashboard_links(request, row.dashboard_id, spec)
         data["dashboard"] = {**spec, "links": data["links"]} if spec else spec
         return JSONResponse({"success": True, "data": data}, status_code=200)
@@ -203,10 +213,10 @@ async def _answer(request: Request, project_id: str, generation_id: str, wait: f
 
 
 @reads.get("/generations/{generation_id}", response_model=Success[GenerationOut])
-async def get_generation(generation_id: ResourceId, caller: Caller, engine: ReadModels, request: Request):
-    state = request.app.state  # never behind a websocket or webhook that already said "completed"
-    row = await settled_generation_row(engine, state.store, caller.project_id, generation_id,
-                                       state.settings.read_your_writes_timeout)
+async def get_generation(generation_id: ResourceId, caller: Caller, engine: ReadModels, store: Store, settings: Config):
+    # never behind a websocket or webhook that already said "completed"
+    row = await settled_generation_row(engine, store, caller.project_id, generation_id,
+                                       settings.read_your_writes_timeout)
     if row is None:
         raise ApiError(404, "no such generation")
     return ok(GenerationOut.model_validate(row).model_dump())

@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import time
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
+from contracts import STREAM_NAME
+from services.gateway.edge.dependencies import State
 from services.gateway.edge.envelope import BUS_RETRY_AFTER_SECONDS, ERROR_CODES
 from services.readmodels.checkpoints import checkpoints
 from services.readmodels.parking import parked_counts
@@ -20,11 +22,11 @@ router = APIRouter()
 
 
 @router.get("/api/v1/health")
-async def health(request: Request) -> JSONResponse:
-    state = request.app.state
-    bus, last_seq = await _bus(state.js, state.stream)
+async def health(state: State) -> JSONResponse:
+    bus, last_seq = await _bus(state.js, STREAM_NAME)
     database, positions, parked = await asyncio.to_thread(_database, state.engine)
-    services = await _services(state.js, state.stale_after) if bus["status"] == "up" else {}
+    stale_after = state.settings.heartbeat_seconds * 3
+    services = await _services(state.js, stale_after) if bus["status"] == "up" else {}
     projections = _projections(positions, parked, last_seq, state.settings)
     healthy = bus["status"] == "up" and database["status"] == "up"
     degraded = (any(s["status"] != "up" for s in services.values())

@@ -16,6 +16,7 @@ from services.gateway.edge.dependencies import Admin, ReadModels, Store, applied
 from services.gateway.edge.envelope import ApiError, Success, ok
 from services.gateway.keys import commands, queries
 from services.gateway.keys.models import ApiKeyCreated, ApiKeyOut
+from services.gateway.keys.usage import Usage
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["API keys"])
 Scope = Literal["admin", "read", "write", "embed"]
@@ -49,9 +50,8 @@ async def create_api_key(body: ApiKeyCreate, caller: Admin, store: Store, engine
 
 
 @router.get("", response_model=Success[list[ApiKeyOut]])
-async def list_api_keys(caller: Admin, engine: ReadModels, request: Request):
+async def list_api_keys(caller: Admin, engine: ReadModels, usage: Usage):
     found = await off_the_loop(engine, lambda conn: queries.keys_of(conn, caller.project_id))
-    usage = request.app.state.usage
     return ok([{**key.model_dump(), "last_used_at": await usage.last_used(key.id)} for key in found])
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from typing import Annotated
 
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
@@ -16,6 +17,7 @@ from nats.js.errors import KeyNotFoundError
 
 from services.eventlog.buckets import key_value_bucket
 from services.gateway.edge.auth import Principal
+from services.gateway.edge.dependencies import part
 
 BUCKET = "api_key_usage"
 
@@ -52,3 +54,6 @@ class KeyUsage:
         except KeyNotFoundError:
             return None
         return datetime.fromtimestamp(float(entry.value), UTC)
+
+
+Usage = Annotated[KeyUsage, part(KeyUsage)]

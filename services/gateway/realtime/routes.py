@@ -23,18 +23,19 @@ import logging
 import uuid
 
 import orjson
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import BaseModel, Field, ValidationError
 
 from contracts.public_events import PUBLIC
 from services.eventlog.reader import StoredEvent
 from services.gateway.edge.bounds import Id
-from services.gateway.edge.dependencies import Caller, principal_of
+from services.gateway.edge.dependencies import Caller, State, principal_of
 from services.gateway.edge.envelope import Success, ok
 from services.gateway.edge.middleware import WS_POLICY_VIOLATION, WS_TRY_AGAIN_LATER, spend_project_budget
+from services.gateway.edge.state import state_of
 from services.gateway.generation.queries import generation_row
-from services.gateway.realtime.limits import ProjectSockets, SocketLimits, sockets_bucket
+from services.gateway.realtime.limits import ProjectSockets
 from services.gateway.realtime.tickets import TICKET_SECONDS, issue_ticket
 from services.readmodels.checkpoints import read_checkpoint
 
@@ -49,18 +50,9 @@ class Ticket(BaseModel):
 
 
 @router.post("/ws-tickets", status_code=201, response_model=Success[Ticket])
-async def create_ticket(caller: Caller, request: Request):
-    seconds = min(request.app.state.settings.ws_ticket_seconds, TICKET_SECONDS)
-    return ok({"ticket": await issue_ticket(request.app.state.js, caller, seconds), "expires_in": int(seconds)}, 201)
-
-
-def project_sockets(app) -> ProjectSockets:
-    """This gateway's view of the shared per-project counts (made on first use)."""
-    if not hasattr(app.state, "project_sockets"):
-        s = app.state.settings
-        app.state.project_sockets = ProjectSockets(app.state.buckets.need(sockets_bucket(s.stream_replicas)), SocketLimits(
-            s.ws_connections_per_project, s.ws_subscriptions_per_project, s.ws_lease_seconds))
-    return app.state.project_sockets
+async def create_ticket(caller: Caller, state: State):
+    seconds = min(state.settings.ws_ticket_seconds, TICKET_SECONDS)
+    return ok({"ticket": await issue_ticket(state.js, caller, seconds), "expires_in": int(seconds)}, 201)
 
 
 def _state_and_checkpoint(engine, project_id: str, generation_id: str):
@@ -104,8 +96,9 @@ class Channel:
         self.websocket = websocket
         self.project_id = project_id
         self.connection_id = uuid.uuid4().hex
-        self.settings = websocket.app.state.settings
-        self.sockets = project_sockets(websocket.app)
+        self.state = state_of(websocket.app)
+        self.settings = self.state.settings
+        self.sockets = self.state.parts.get(ProjectSockets)  # this gateway's view of the per-project counts
         self.send_lock = asyncio.Lock()
         self.lease_lock = asyncio.Lock()  # lease writes in order, each with the count of its moment
         self.followers: dict[str, asyncio.Task] = {}
@@ -122,7 +115,7 @@ class Channel:
             await self.send({"error": f"at most {cap} subscriptions per connection",
                              "code": "RATE_LIMITED", "generation_id": generation_id})
             return
-        row, checkpoint = await asyncio.to_thread(_state_and_checkpoint, self.websocket.app.state.engine,
+        row, checkpoint = await asyncio.to_thread(_state_and_checkpoint, self.state.engine,
                                                   self.project_id, generation_id)
         if row is None:
             await self.send({"error": "no such generation", "code": "NOT_FOUND", "generation_id": generation_id})
@@ -140,7 +133,7 @@ class Channel:
             self.followers[generation_id] = asyncio.create_task(self.follow(generation_id, checkpoint, row.percent))
 
     async def follow(self, generation_id: str, after_seq: int, shown_percent: int = -1) -> None:
-        js = self.websocket.app.state.js
+        js = self.state.js
         done = asyncio.Event()
 
         async def on_message(msg) -> None:
@@ -218,7 +211,7 @@ class Subscribe(BaseModel):
 
 
 async def _serve(websocket: WebSocket, channel: Channel) -> None:
-    state = websocket.app.state
+    state = channel.state
     principal = principal_of(websocket)
     while True:
         text = await websocket.receive_text()

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from typing import Annotated
 
 import vl_convert
+
+from services.gateway.edge.dependencies import part
 
 VEGA_LITE_VERSION = "6.4"  # the newest vl-convert carries; specs name the v6 schema
 
@@ -30,3 +33,6 @@ class VegaBundle:
 
     async def etag(self) -> str:
         return hashlib.sha256(await self.body()).hexdigest()[:32]
+
+
+Bundle = Annotated[VegaBundle, part(VegaBundle)]

@@ -10,6 +10,8 @@ import pytest
 
 from contracts import STREAM_NAME
 from services.gateway.edge.auth import Principal
+from services.gateway.edge.state import state_of
+from services.gateway.keys.credential import ApiKeyAuthenticator
 
 SEED_BODY = {"tenant_id": "org-123", "workspace_id": "workspace-456", "name": "Sales Dashboard",
              "description": "Q4 Sales Analytics"}
@@ -129,7 +131,7 @@ async def test_another_projects_dashboards_are_not_found_and_cannot_be_deleted(c
 async def tenant_bound(gateway_client, monkeypatch):
     """A gateway whose callers may act only for org-a: the Principal a tenant JWT produces."""
     client = await gateway_client()
-    authenticator = client.app.state.authenticator
+    authenticator = state_of(client.app).parts.get(ApiKeyAuthenticator)
     authenticate = authenticator.authenticate
 
     async def bound(token: str) -> Principal | None:
