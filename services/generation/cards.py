@@ -15,8 +15,8 @@ from datetime import date, datetime, time
 import polars as pl
 
 from services.generation.aggregates import Measure, combined, partials, query, ratio, value_of
+from services.generation.columns import ColumnProfile
 from services.generation.naming import label
-from services.generation.profile import ColumnProfile
 from services.generation.scalars import bounds
 from services.generation.semantics import TimeAxis
 from services.generation.time_axis import ORIGIN, TRUNCATE, partial_periods

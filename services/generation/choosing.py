@@ -14,9 +14,10 @@ import polars as pl
 
 from services.generation import cards as c
 from services.generation.aggregates import Measure
+from services.generation.columns import ColumnProfile
 from services.generation.grain import outcome_of
 from services.generation.naming import has_word, label, tokens
-from services.generation.profile import ColumnProfile, TableProfile
+from services.generation.profile import TableProfile
 from services.generation.semantics import KEY_WORDS, TimeAxis, key_score
 from services.generation.time_axis import ORIGIN, grain
 

@@ -11,16 +11,13 @@ rows). Decided on the statistics pass and the sample, like the rest of the seman
 from __future__ import annotations
 
 from itertools import combinations
-from typing import TYPE_CHECKING
 
 import polars as pl
 
+from services.generation.columns import ColumnProfile
 from services.generation.naming import has_word, tokens
 from services.generation.scalars import number
 from services.generation.semantics import ADDITIVE_WORDS, TOTAL_WORDS, Semantic, TableModel
-
-if TYPE_CHECKING:
-    from services.generation.profile import ColumnProfile
 
 GRAINS = ("event", "entity", "period", "panel", "long", "cell", "weighted")
 WIDE_ENTITY = 15  # columns of attributes from which a table without time describes things, not occurrences

@@ -10,16 +10,16 @@ every profiler that scales), so memory stays near the size of one chunk, not of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import polars as pl
 
 from contracts.generation import GRAIN_KEY, TABLE_GRAINS
+from services.generation.columns import ColumnProfile, Semantic
 from services.generation.grain import decide_grain
 from services.generation.reading import UnreadableFile
 from services.generation.scalars import bounds
-from services.generation.semantics import Semantic, TableModel, apply_override, classify, table_model
+from services.generation.semantics import TableModel, apply_override, classify, table_model
 from services.generation.time_axis import (
     SINCE,
     TIME,
@@ -36,31 +36,6 @@ EXACT_DISTINCT_ROWS = 200_000
 SAMPLE_ROWS = 5000  # the sample the semantic rules read beside the statistics
 MAX_QUALITY_NOTES = 5
 SKEW_MIN_DISTINCT = 10  # fewer values (a 0/1 flag, a rating, a count of items) are lopsided by nature
-
-
-@dataclass
-class ColumnProfile:
-    name: str
-    dtype: str
-    nulls: int
-    distinct: int
-    minimum: Any = None  # as the statistics pass found it: a number, a date or a datetime, by dtype
-    maximum: Any = None
-    skew: float | None = None
-    mean: float | None = None
-    total: float | None = None
-    std: float | None = None
-    semantic: Semantic = field(default_factory=lambda: Semantic("text"))
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def role(self) -> str:
-        """The column's kind in one word, as the dashboard's column list shows it."""
-        return "measure" if self.semantic.is_measure else self.semantic.kind
-
-    @property
-    def aggregation(self) -> str | None:
-        return self.semantic.aggregate
 
 
 @dataclass

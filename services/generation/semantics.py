@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import polars as pl
 
+from services.generation.columns import ColumnProfile, Semantic
 from services.generation.naming import has_word, tokens
 from services.generation.time_axis import (
     DAY_WORDS,
@@ -32,10 +32,6 @@ from services.generation.time_axis import (
     step_days,
 )
 
-if TYPE_CHECKING:  # the profile holds the semantics; the rules read its statistics
-    from services.generation.profile import ColumnProfile
-
-MEASURES = ("additive", "level", "stock")
 GROUPABLE = ("category", "ordered", "code", "flag", "calendar")
 ID_WORDS = frozenset({"id", "uuid", "guid", "key", "sku", "ref", "no", "nr", "num", "number", "rownames", "row",
                       "index", "idx", "isbn", "ssn", "phone", "email", "url", "hash"})
@@ -127,20 +123,6 @@ KIND_OVERRIDES = {"identifier": "identifier", "category": "category", "time": "t
                   "weight": "weight", "code": "code", "ignore": "ignored"}
 MEASURE_OVERRIDES = {"measure": "mean", "measure:sum": "sum", "measure:mean": "mean", "measure:median": "median",
                      "measure:last": "last"}
-
-
-@dataclass
-class Semantic:
-    kind: str
-    aggregate: str | None = None  # sum | mean | share | distinct | None (not a measure)
-    detail: str | None = None  # the calendar part, the coordinate axis, the natural order...
-    evidence: list[str] = field(default_factory=list)
-    order: list[str] | None = None  # an ordered category's values in their natural order
-    overridden: bool = False
-
-    @property
-    def is_measure(self) -> bool:
-        return self.kind in MEASURES
 
 
 @dataclass

@@ -182,6 +182,13 @@ class Projection:
         self._tables = {table.name: table for table in tables}
         self.handlers: dict[str, Handler] = {}
 
+    def extended(self, *tables: Table) -> Projection:
+        """This projection with more tables and room for more handlers, under the same name: one
+        checkpoint, and each batch's rows of both written in one transaction."""
+        extended = Projection(self.name, *tables, *self._tables.values(), partial_rebuild_safe=self.partial_rebuild_safe)
+        extended.handlers.update(self.handlers)
+        return extended
+
     def create_tables(self, engine) -> None:
         create_tables(engine, self._tables.values())
 

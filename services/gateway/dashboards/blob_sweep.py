@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from services.eventlog.blobs import BlobStore, open_blob_store
 from services.gateway.dashboards.queries import files_deleted_since
 from services.gateway.edge.dependencies import off_the_loop
-from services.gateway.generation.retention import run_sweeps
+from services.runtime.sweeps import run_sweeps
 
 LOOK_BACK_SECONDS = 7 * 86400.0
 LAG_MARGIN_SECONDS = 300.0

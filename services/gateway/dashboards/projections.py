@@ -1,15 +1,22 @@
-"""How dashboard events change the dashboards read models: a dashboard made (for a tenant or by an
-upload), each new version, its deletion, and the tenants counted live.
+"""The dashboards projection: how dashboard events change the dashboards, dashboard_versions and
+tenants tables: a dashboard made (for a tenant or by an upload), each new version, its deletion,
+and the tenants counted live.
 
-The generations projection applies these (generation/projections.py), so a generation's completion
-and its dashboard's version are always in the same state in one read.
+It runs as part of the "generations" projection (generation/projections.py extends it with the
+generations table), under that name and checkpoint, and so in the same transactions:
+- a generation's completion and its dashboard's version are always in the same state in one read;
+- a generation completed before dashboards had events makes its dashboard from the generation's row;
+- the tables built under that name in existing databases, and their checkpoint, stay valid: a
+  projection of another name would start from the log's first event over rows already counted.
 """
 
 from __future__ import annotations
 
 from contracts import DashboardCreated, DashboardDeleted, DashboardVersionAdded, GenerationCompleted
-from services.gateway.dashboards.models import dashboard_versions
-from services.readmodels.projection import Rows
+from services.gateway.dashboards.models import dashboard_versions, dashboards, tenants
+from services.readmodels.projection import Projection, Rows
+
+dashboard_tables = Projection("generations", dashboards, dashboard_versions, tenants)
 
 
 def legacy_dashboard(event: GenerationCompleted, generation: dict, rows: Rows) -> None:
@@ -53,6 +60,7 @@ def _count_tenant(rows: Rows, project_id: str, tenant_id: str | None, change: in
         rows["tenants"].update(key, dashboard_count=tenant["dashboard_count"] + change, updated_at=at)
 
 
+@dashboard_tables.on(DashboardCreated)
 def on_created(event: DashboardCreated, rows: Rows) -> None:
     payload = event.payload
     dashboard_created({"dashboard_id": payload.dashboard_id, "project_id": event.project_id, "name": payload.name,
@@ -61,6 +69,7 @@ def on_created(event: DashboardCreated, rows: Rows) -> None:
                         "created_at": event.occurred_at}, rows)
 
 
+@dashboard_tables.on(DashboardVersionAdded)
 def on_version_added(event: DashboardVersionAdded, rows: Rows) -> None:
     payload = event.payload
     version_added({"dashboard_id": payload.dashboard_id, "version": payload.version, "project_id": event.project_id,
@@ -71,6 +80,7 @@ def on_version_added(event: DashboardVersionAdded, rows: Rows) -> None:
                     "created_by": payload.requested_by, "created_at": event.occurred_at}, rows)
 
 
+@dashboard_tables.on(DashboardDeleted)
 def on_deleted(event: DashboardDeleted, rows: Rows) -> None:
     dashboard = rows["dashboards"].get(event.payload.dashboard_id)
     if dashboard is None or dashboard["deleted_at"] is not None:

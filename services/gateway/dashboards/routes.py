@@ -34,6 +34,7 @@ from services.gateway.dashboards.models import (
     TenantDashboard,
     VersionOut,
 )
+from services.gateway.dashboards.projections import dashboard_tables
 from services.gateway.dashboards.queries import dashboards_page, tenant_dashboards, version_blobs, versions_page
 from services.gateway.dashboards.specs import Specs
 from services.gateway.edge.auth import TENANT_ROUTE
@@ -51,7 +52,6 @@ from services.gateway.edge.dependencies import (
 )
 from services.gateway.edge.envelope import ApiError, JsonAnswer, Page, Success, ok, page
 from services.gateway.edge.state import state_of
-from services.gateway.generation.projections import generation_status
 
 router = APIRouter(prefix="/api/v1", tags=["Dashboards"])
 writes = APIRouter(prefix="/api/v1", tags=["Dashboards"])
@@ -103,7 +103,7 @@ async def create_tenant_dashboard(body: Annotated[DashboardCreate, Depends(tenan
     created, seq = await create_dashboard(
         store, caller.project_id, tenant_id=body.tenant_id, workspace_id=body.workspace_id,
         name=body.name, description=body.description, created_by=caller.subject)
-    await applied(request, generation_status.name, seq)
+    await applied(request, dashboard_tables.name, seq)
     made = created.payload
     return ok(seed_shape(made.dashboard_id, made.tenant_id, made.workspace_id, created.occurred_at), 201)
 
@@ -131,7 +131,7 @@ async def list_dashboards(request: Request, tenant_id: TenantQuery = None, limit
         return dashboards_answer(rows, total, limit, offset)
 
     # The version first: the rows are then at least that new. Both reads leave the event loop.
-    version = await state.versions.version(generation_status.name)
+    version = await state.versions.version(dashboard_tables.name)
     key = ("dashboards", caller.project_id, limit, offset, tenants.tenant_id, tenants.among, workspace_id, search)
     body = state.answers.get(key, version) or state.answers.put(key, version, await asyncio.to_thread(build))
     return JsonAnswer(body)
@@ -170,7 +170,7 @@ async def delete(named: DashboardOrTenant, caller: Caller, engine: ReadModels, s
         row = rows[0]
     legacy = Dashboard(row.dashboard_id, row.project_id, row.tenant_id, row.workspace_id)
     board, seq = await delete_dashboard(store, caller.project_id, row.dashboard_id, caller.subject, legacy)
-    await applied(request, generation_status.name, seq)
+    await applied(request, dashboard_tables.name, seq)
     await _remove_blobs(engine, blobs, caller.project_id, board)
     return JsonAnswer({"success": True, "message": "Dashboard deleted successfully", "data": seed_of(row)})
 

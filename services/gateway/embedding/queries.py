@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, Row, select
 
 from services.gateway.embedding.models import embed_origins, tenant_jwt_keys
-from services.gateway.project.models import projects
+from services.gateway.keys.models import projects
 
 
 def jwt_keys(conn: Connection, project_id: str, kid: str | None = None) -> Sequence[Row]:

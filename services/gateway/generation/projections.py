@@ -1,26 +1,14 @@
-"""How a generation's events change the generations and dashboards read models."""
+"""How a generation's events change the generations table: the "generations" projection, which
+extends the dashboards projection (dashboards/projections.py: why the two are one)."""
 
 from __future__ import annotations
 
-from contracts import (
-    DashboardCreated,
-    DashboardDeleted,
-    DashboardRequested,
-    DashboardVersionAdded,
-    GenerationCompleted,
-    GenerationFailed,
-    GenerationProgressed,
-    GenerationStarted,
-)
-from services.gateway.dashboards import projections as boards
-from services.gateway.dashboards.models import dashboard_versions, dashboards, tenants
+from contracts import DashboardRequested, GenerationCompleted, GenerationFailed, GenerationProgressed, GenerationStarted
+from services.gateway.dashboards.projections import dashboard_tables, legacy_dashboard
 from services.gateway.generation.models import generations
-from services.readmodels.projection import Projection, Rows
+from services.readmodels.projection import Rows
 
-generation_status = Projection("generations", generations, dashboards, dashboard_versions, tenants)
-generation_status.on(DashboardCreated)(boards.on_created)
-generation_status.on(DashboardVersionAdded)(boards.on_version_added)
-generation_status.on(DashboardDeleted)(boards.on_deleted)
+generation_status = dashboard_tables.extended(generations)
 
 
 @generation_status.on(DashboardRequested)
@@ -54,7 +42,7 @@ def _completed(event: GenerationCompleted, rows: Rows) -> None:
         dashboard_id=event.payload.dashboard_id, title=event.payload.title,
         updated_at=event.occurred_at)
     if rows["dashboards"].get(event.payload.dashboard_id) is None:
-        boards.legacy_dashboard(event, generation or {}, rows)
+        legacy_dashboard(event, generation or {}, rows)
 
 
 @generation_status.on(GenerationFailed)

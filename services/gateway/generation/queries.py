@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Connection, Row, select
 
 from contracts import DashboardRequested
@@ -10,6 +12,8 @@ from services.gateway.edge.dependencies import off_the_loop
 from services.gateway.generation.models import generations
 from services.gateway.generation.projections import generation_status
 from services.readmodels.consistency import wait_for_checkpoint
+
+QUERY_IDS = 500
 
 
 def generation_row(conn: Connection, project_id: str, generation_id: str) -> Row | None:
@@ -34,3 +38,14 @@ async def settled_generation_row(engine, store: EventStore, project_id: str, gen
     if seq and await wait_for_checkpoint(engine, generation_status.name, seq, timeout):
         row = await off_the_loop(engine, read)
     return row
+
+
+def ended_before(conn: Connection, generation_ids: list[str], cutoff: datetime) -> set[str]:
+    """Those of the generations that completed or failed before `cutoff`."""
+    ended: set[str] = set()
+    for start in range(0, len(generation_ids), QUERY_IDS):
+        ids = generation_ids[start:start + QUERY_IDS]
+        ended.update(conn.execute(select(generations.c.generation_id).where(
+            generations.c.generation_id.in_(ids), generations.c.status.in_(("completed", "failed")),
+            generations.c.updated_at <= cutoff)).scalars())
+    return ended

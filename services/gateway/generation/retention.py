@@ -9,20 +9,17 @@ sweep at once.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from services.eventlog.blobs import BlobStore, open_blob_store
-from services.gateway.generation.models import generations
+from services.gateway.generation.queries import ended_before
+from services.runtime.sweeps import SWEEP_EVERY_SECONDS, run_sweeps
 
-log = logging.getLogger(__name__)
 UPLOADS = "uploads/"
-SWEEP_EVERY_SECONDS = 60.0
-QUERY_IDS = 500
 
 
 class UploadRetention:
@@ -48,33 +45,11 @@ class UploadRetention:
         return expired
 
     def _ended_before(self, generation_ids: list[str], cutoff: datetime) -> set[str]:
-        ended: set[str] = set()
         with self.engine.connect() as conn:
-            for start in range(0, len(generation_ids), QUERY_IDS):
-                ids = generation_ids[start:start + QUERY_IDS]
-                ended.update(conn.execute(select(generations.c.generation_id).where(
-                    generations.c.generation_id.in_(ids), generations.c.status.in_(("completed", "failed")),
-                    generations.c.updated_at <= cutoff)).scalars())
-        return ended
+            return ended_before(conn, generation_ids, cutoff)
 
     async def run(self, stop: asyncio.Event, every: float = SWEEP_EVERY_SECONDS) -> None:
         await run_sweeps(stop, "uploads past their retention", self.sweep, every)
-
-
-async def run_sweeps(stop: asyncio.Event, what: str, sweep: Callable[[], Awaitable[list[str]]],
-                     every: float = SWEEP_EVERY_SECONDS) -> None:
-    """Call `sweep` every `every` seconds until `stop`; a failed round is logged and tried again."""
-    while not stop.is_set():
-        try:
-            deleted = await sweep()
-            if deleted:
-                log.info("deleted %d files: %s", len(deleted), what)
-        except Exception as error:  # the bus or the database away: next round
-            log.warning("sweep of %s failed: %s", what, type(error).__name__)
-        try:
-            await asyncio.wait_for(stop.wait(), every)
-        except TimeoutError:
-            pass
 
 
 async def sweep_uploads(context) -> None:

@@ -1,4 +1,5 @@
-"""The API keys read model (only SHA-256 digests, never a key) and the answers about keys."""
+"""The access read model: projects (their plan, which the key lookup joins) and API keys (only SHA-256
+digests, never a key); the answers about keys."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ from sqlalchemy import JSON, Column, MetaData, String, Table, Text
 from services.readmodels.types import UtcDateTime
 
 metadata = MetaData()
+
+projects = Table(
+    "projects", metadata,
+    Column("project_id", String(128), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("plan", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
 
 api_keys = Table(
     "api_keys", metadata,

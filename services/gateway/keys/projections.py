@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from contracts import ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated, ProjectCreated
-from services.gateway.keys.models import api_keys
-from services.gateway.project.models import projects
+from services.gateway.keys.models import api_keys, projects
 from services.readmodels.projection import Projection, Rows
 
 project_access = Projection("projects", projects, api_keys)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Row, select
 
-from services.gateway.keys.models import ApiKeyOut, api_keys
-from services.gateway.project.models import projects
+from services.gateway.keys.models import ApiKeyOut, api_keys, projects
 
 
 def key(conn: Connection, project_id: str, key_id: str) -> ApiKeyOut | None:

@@ -1,23 +1,10 @@
-"""The projects read model (written by the keys' projection, which the auth lookup joins) and its answer."""
+"""The answer about a project (its table is keys/models.py's: the keys' projection writes it, the key lookup joins it)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Column, MetaData, String, Table, Text
-
-from services.readmodels.types import UtcDateTime
-
-metadata = MetaData()
-
-projects = Table(
-    "projects", metadata,
-    Column("project_id", String(128), primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("plan", String(16), nullable=False),
-    Column("created_at", UtcDateTime(), nullable=False),
-)
 
 
 class RateLimitOut(BaseModel):

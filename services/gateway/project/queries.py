@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Row, select
 
-from services.gateway.project.models import projects
+from services.gateway.keys.models import projects
 
 
 def project_row(conn: Connection, project_id: str) -> Row | None:
