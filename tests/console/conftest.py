@@ -1,6 +1,7 @@
 """The console against the real platform in-process: the gateway on a real port (for Chromium),
-the generation worker, the sharing and webhooks services on the test's nats-server, a local
-HTTP receiver for webhooks (private addresses allowed, as DASHLOOM_WEBHOOKS_ALLOW_PRIVATE=1)."""
+the generation worker and the sharing service (tests/fixtures/services.py), the webhooks service on
+the test's nats-server, a local HTTP receiver for webhooks (private addresses allowed, as
+DASHLOOM_WEBHOOKS_ALLOW_PRIVATE=1)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,6 @@ from faststream.nats import NatsBroker
 from services.eventlog.store import EventStore
 from services.readmodels.runner import ProjectionRunner, create_read_model_tables
 from services.runtime.settings import Settings
-from services.sharing.app import Sharing
-from services.sharing.projections import PROJECTIONS as SHARING_PROJECTIONS
 from services.webhooks.app import retry_policy, sender_options
 from services.webhooks.commands import WebhookCommands
 from services.webhooks.delivery_lanes import Sender
@@ -26,7 +25,6 @@ from services.webhooks.fanout import FanOut
 from services.webhooks.projections import PROJECTIONS as WEBHOOK_PROJECTIONS
 from services.webhooks.rpc import answer_commands
 from services.webhooks.secrets import SecretBox
-from tests.fixtures.services import MovableClock, until_sharing_answers
 from tests.webhooks.receiving import Receiver
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
@@ -45,20 +43,6 @@ def settings(tmp_path) -> Settings:
     return Settings(state_dir=tmp_path / "state", api_key_usage_interval=0.0, read_your_writes_timeout=10.0,
                     webhooks_allow_private=True, secrets_key=base64.b64encode(os.urandom(32)).decode(),
                     generation_sync_seconds=60.0)
-
-
-@pytest.fixture
-async def sharing(nats_server, nc, js, engine, settings):
-    create_read_model_tables(engine, *SHARING_PROJECTIONS)
-    service = await Sharing.assemble(js, engine, settings, MovableClock())
-    stop = asyncio.Event()
-    tasks = [asyncio.create_task(ProjectionRunner(js, engine, p, "console-tests", batch_size=200).run(stop))
-             for p in SHARING_PROJECTIONS]
-    tasks.append(asyncio.create_task(service.serve(nats_server.url, stop)))
-    await until_sharing_answers(nc)
-    yield service
-    stop.set()
-    await asyncio.wait(tasks, timeout=15)
 
 
 @pytest.fixture

@@ -18,6 +18,13 @@ def dashboard_row(conn: Connection, project_id: str, dashboard_id: str) -> Row |
                                                  dashboards.c.project_id == project_id)).first()
 
 
+def live_spec_blob(conn: Connection, project_id: str, dashboard_id: str) -> str | None:
+    """The spec blob of the project's dashboard's latest version; None when it has none or was deleted."""
+    return conn.execute(select(dashboards.c.spec_blob).where(
+        dashboards.c.dashboard_id == dashboard_id, dashboards.c.project_id == project_id,
+        dashboards.c.deleted_at.is_(None))).scalar()
+
+
 def tenant_dashboards(conn: Connection, project_id: str, tenant_id: str) -> list[Row]:
     """The tenant's live dashboards, the newest first."""
     return list(conn.execute(select(dashboards).where(

@@ -11,10 +11,10 @@ from collections import OrderedDict
 from typing import Annotated
 
 import orjson
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from services.eventlog.blobs import BlobNotFound, BlobStore
-from services.gateway.dashboards.models import dashboards
+from services.gateway.dashboards.queries import live_spec_blob
 from services.gateway.edge.dependencies import part
 
 
@@ -27,9 +27,7 @@ class DashboardSpecs:
 
     def _spec_blob(self, dashboard_id: str, project_id: str) -> str | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(dashboards.c.spec_blob).where(
-                dashboards.c.dashboard_id == dashboard_id, dashboards.c.project_id == project_id,
-                dashboards.c.deleted_at.is_(None))).scalar()
+            return live_spec_blob(conn, project_id, dashboard_id)
 
     async def load(self, dashboard_id: str, project_id: str) -> dict | None:
         blob = await asyncio.to_thread(self._spec_blob, dashboard_id, project_id)

@@ -16,7 +16,13 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from contracts.embedding import project_audience
-from contracts.sharing_commands import Caller, IssueIframeToken, RevokeIframeToken, RevokeTenantIframeTokens
+from contracts.sharing_commands import (
+    Caller,
+    IframeTokenState,
+    IssueIframeToken,
+    RevokeIframeToken,
+    RevokeTenantIframeTokens,
+)
 from services.eventlog.store import ConcurrencyError
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.bounds import Id, Matches, ScopeId
@@ -108,15 +114,6 @@ class IframeTokenOut(BaseModel):
     expires_at: int = Field(description="Unix seconds")
 
 
-class IframeTokenRevokedOut(BaseModel):
-    jti: str
-    tenant_id: str
-    workspace_id: str
-    dashboard_id: str
-    expires_at: int
-    status: Literal["revoked"]
-
-
 class TenantTokensRevokedOut(BaseModel):
     tenant_id: str
     revoked_at: datetime
@@ -203,7 +200,7 @@ async def create_iframe_token(body: IframeTokenCreate, principal: Authenticated,
         dashboard_id=body.dashboard_id, valid_until=body.valid_until))).model_dump())
 
 
-@tokens_router.delete("/iframe-tokens/{jti}", response_model=Success[IframeTokenRevokedOut], openapi_extra=TENANT_ROUTE)
+@tokens_router.delete("/iframe-tokens/{jti}", response_model=Success[IframeTokenState], openapi_extra=TENANT_ROUTE)
 async def revoke_iframe_token(jti: Annotated[str, Path(), Matches(r"^[0-9a-f]{32}$", "32 hex digits")], principal: Authenticated,
                               commands: Commands):
     return ok((await commands.ask(RevokeIframeToken(caller=embedding_caller(principal), jti=jti))).model_dump())

@@ -9,13 +9,11 @@ import time
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import select, text
 
 from contracts import STREAM_NAME
 from services.gateway.edge.dependencies import State
 from services.gateway.edge.envelope import BUS_RETRY_AFTER_SECONDS, ERROR_CODES
-from services.readmodels.checkpoints import checkpoints
-from services.readmodels.parking import parked_counts
+from services.gateway.health.queries import positions_and_parked
 from services.runtime.heartbeats import SERVICES, last_heartbeats
 
 router = APIRouter()
@@ -50,9 +48,7 @@ async def _bus(js, stream: str) -> tuple[dict, int | None]:
 def _database(engine) -> tuple[dict, dict[str, int], dict[str, int]]:
     try:
         with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-            positions = dict(conn.execute(select(checkpoints.c.name, checkpoints.c.stream_seq)).all())
-            parked = parked_counts(conn)
+            positions, parked = positions_and_parked(conn)
     except Exception as error:
         return {"status": "down", "error": type(error).__name__}, {}, {}
     return {"status": "up", "backend": engine.dialect.name}, positions, parked

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from contracts.webhook_commands import (
+    Attempt,
     DeleteEndpoint,
     GetEndpoint,
     ListDeliveries,
@@ -99,21 +100,12 @@ class DeliveryQueued(BaseModel):
     redelivery_of: str | None = None
 
 
-class AttemptOut(BaseModel):
-    attempt: int
-    attempted_at: datetime
-    status_code: int | None
-    latency_ms: int
-    error: str | None
-    next_attempt_at: datetime | None
-
-
 class DeliveryOut(BaseModel):
     id: str
     message_id: str
     event_type: str
     status: Literal["pending", "succeeded", "failed"]
-    attempts: list[AttemptOut]
+    attempts: list[Attempt]
     next_attempt_at: datetime | None
     redelivery_of: str | None
     created_at: datetime
