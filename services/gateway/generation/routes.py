@@ -28,16 +28,7 @@ from services.gateway.dashboards.specs import DashboardSpecs, Specs
 from services.gateway.edge import bounds
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.bounds import DashboardId, ResourceId, ScopeId, TenantId, Title
-from services.gateway.edge.dependencies import (
-    Caller,
-    Config,
-    ReadModels,
-    State,
-    Store,
-    applied,
-    off_the_loop,
-    tenant_of,
-)
+from services.gateway.edge.dependencies import Caller, State, applied, off_the_loop, tenant_of
 from services.gateway.edge.envelope import ApiError, Success, ok
 from services.gateway.edge.state import GatewayState
 from services.gateway.generation.models import GenerationOut
@@ -213,10 +204,10 @@ async def _answer(request: Request, state: GatewayState, specs: DashboardSpecs, 
 
 
 @reads.get("/generations/{generation_id}", response_model=Success[GenerationOut])
-async def get_generation(generation_id: ResourceId, caller: Caller, engine: ReadModels, store: Store, settings: Config):
+async def get_generation(generation_id: ResourceId, caller: Caller, state: State):
     # never behind a websocket or webhook that already said "completed"
-    row = await settled_generation_row(engine, store, caller.project_id, generation_id,
-                                       settings.read_your_writes_timeout)
+    row = await settled_generation_row(state.engine, state.store, caller.project_id, generation_id,
+                                       state.settings.read_your_writes_timeout)
     if row is None:
         raise ApiError(404, "no such generation")
     return ok(GenerationOut.model_validate(row).model_dump())
