@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.gateway",
     "tests.fixtures.services",
     "tests.fixtures.browser",
+    "tests.fixtures.cluster",
 ]

@@ -11,12 +11,20 @@ from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
 RECONNECT: dict[str, Any] = {"max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, "connect_timeout": 5}
 
+class BusUnavailable(ServiceUnavailableError):
+    """The bus cannot answer now (no quorum, no leader, a replica that does not catch up): nothing
+    was done, and the same call may be made again shortly. Every service answers it as a 503."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(code=503, description=description)
+
+
 # What a call to the bus raises while the server is away (restarting, unreachable): the caller
 # should try again shortly, not report a fault of its own.
 BUS_UNAVAILABLE: tuple[type[Exception], ...] = (
     errors.ConnectionClosedError, errors.ConnectionReconnectingError, errors.NoRespondersError,
     errors.NoServersError, errors.OutboundBufferLimitError, errors.StaleConnectionError,
-    errors.TimeoutError, NoStreamResponseError, ServiceUnavailableError,
+    errors.TimeoutError, NoStreamResponseError, ServiceUnavailableError, BusUnavailable,
 )
 
 

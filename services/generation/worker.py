@@ -182,6 +182,7 @@ class GenerationWorker:
             return []
 
     async def _fail(self, requested: DashboardRequested, code: str, reason: str) -> None:
+        log.warning("generation %s failed: %s (%s)", requested.aggregate_id, code, reason)
         await self.conclude(requested.caused(GenerationFailed, payload={"code": code, "reason": reason}))
 
     async def conclude(self, outcome: Event) -> bool:
