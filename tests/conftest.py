@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.services",
     "tests.fixtures.browser",
     "tests.fixtures.cluster",
+    "tests.fixtures.topology",
 ]

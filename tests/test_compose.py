@@ -15,17 +15,15 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 import yaml
 
 from services.eventlog.connection import connect
 from services.runtime.heartbeats import SERVICES, last_heartbeats
 from services.runtime.nats_server import free_port, nats_server_binary
+from tests.fixtures.cluster import CLUSTER_CONF, NODES
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
-CLUSTER_CONF = (ROOT / "deploy" / "nats-cluster.conf").read_text()
-NODES = ["nats1", "nats2", "nats3"]
 
 
 def local_command(command: list[str]) -> list[str]:
@@ -55,28 +53,6 @@ def test_every_service_is_deployed_replicated_with_a_command_that_exists():
         assert services[node]["environment"] == {"NATS_SERVER_NAME": node}
     assert "sync_interval: always" in CLUSTER_CONF
     assert all(f"nats://{node}:6222" in CLUSTER_CONF for node in NODES)
-
-
-@pytest.fixture
-def local_cluster(tmp_path):
-    """deploy/nats-cluster.conf on three local port sets instead of three hosts."""
-    ports = {node: (free_port(), free_port(), free_port()) for node in NODES}
-    processes = []
-    for node, (client, cluster, monitor) in ports.items():
-        conf = CLUSTER_CONF.replace("0.0.0.0:4222", f"127.0.0.1:{client}")
-        conf = conf.replace("0.0.0.0:6222", f"127.0.0.1:{cluster}").replace("0.0.0.0:8222", f"127.0.0.1:{monitor}")
-        conf = conf.replace("/data", str(tmp_path / node))
-        for other, (_, other_cluster, _) in ports.items():
-            conf = conf.replace(f"nats://{other}:6222", f"nats://127.0.0.1:{other_cluster}")
-        (tmp_path / f"{node}.conf").write_text(conf)
-        command = local_command(COMPOSE["services"][node]["command"])
-        command[-1] = str(tmp_path / f"{node}.conf")
-        processes.append(subprocess.Popen(command, env={**os.environ, "NATS_SERVER_NAME": node},
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    yield ",".join(f"nats://127.0.0.1:{client}" for client, _, _ in ports.values())
-    for process in processes:
-        process.terminate()
-        process.wait(10)
 
 
 async def stream_replicas(url: str) -> int | None:
@@ -119,7 +95,7 @@ def interpolated(environment: dict[str, str]) -> dict[str, str]:
 
 def test_the_cluster_the_setup_job_and_every_service_command_start(local_cluster, database_url, tmp_path):
     environment = {**os.environ, **interpolated(COMPOSE["services"]["setup"]["environment"]),
-                   "DASHLOOM_NATS_URL": local_cluster, "DASHLOOM_DATABASE_URL": database_url,
+                   "DASHLOOM_NATS_URL": local_cluster.url, "DASHLOOM_DATABASE_URL": database_url,
                    "DASHLOOM_STATE_DIR": str(tmp_path / "state"), "DASHLOOM_HEARTBEAT_SECONDS": "0.5",
                    "DASHLOOM_HTTP_PORT": str(free_port()), "DASHLOOM_HTTP_HOST": "127.0.0.1"}
     deadline = time.monotonic() + 60
@@ -130,7 +106,7 @@ def test_the_cluster_the_setup_job_and_every_service_command_start(local_cluster
             break
         time.sleep(1)
     assert setup.returncode == 0, setup.stderr
-    assert asyncio.run(stream_replicas(local_cluster)) == 3
+    assert asyncio.run(stream_replicas(local_cluster.url)) == 3
 
     created = subprocess.run(local_command(["dashloom", "projects", "create", "--name", "compose"]), env=environment,
                              capture_output=True, text=True, timeout=60)
@@ -141,7 +117,7 @@ def test_the_cluster_the_setup_job_and_every_service_command_start(local_cluster
                 for name in SERVICES]
     try:
         deadline = time.monotonic() + 40
-        while asyncio.run(beating_services(local_cluster)) != set(SERVICES):
+        while asyncio.run(beating_services(local_cluster.url)) != set(SERVICES):
             assert time.monotonic() < deadline, "not every service started"
             assert all(s.poll() is None for s in services), "a service exited"
             time.sleep(0.5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import nats
@@ -9,7 +10,16 @@ from nats import errors
 from nats.aio.client import Client
 from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
-RECONNECT: dict[str, Any] = {"max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, "connect_timeout": 5}
+log = logging.getLogger(__name__)
+
+
+async def _one_line(error: Exception) -> None:
+    """nats-py's own report of a failed (re)connect is a traceback each time a node is down."""
+    log.warning("nats: %s %s", type(error).__name__, error)
+
+
+RECONNECT: dict[str, Any] = {"max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, "connect_timeout": 5,
+                             "error_cb": _one_line}
 
 class BusUnavailable(ServiceUnavailableError):
     """The bus cannot answer now (no quorum, no leader, a replica that does not catch up): nothing

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from nats.aio.client import Client
 
-from services.eventlog.connection import connect
+from services.eventlog.connection import BUS_UNAVAILABLE, connect
 from services.runtime.backoff import Backoff
 from services.runtime.buckets import Buckets
 from services.runtime.heartbeats import beat, heartbeat_bucket
@@ -118,6 +118,9 @@ class Supervisor:
                 if self.stop.is_set():
                     break
                 state.last_error = "returned before the service stopped"
+            except BUS_UNAVAILABLE as error:  # no quorum, a node away: a line, not a traceback
+                state.last_error = type(error).__name__
+                log.warning("task %s: the bus is unavailable (%s)", name, type(error).__name__)
             except Exception as error:
                 state.last_error = type(error).__name__
                 log.exception("task %s failed", name)

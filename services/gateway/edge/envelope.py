@@ -212,7 +212,7 @@ def install_openapi(app: FastAPI, scopes: Mapping[tuple[str, str], str]) -> None
                 "type": "http", "scheme": "bearer",
                 "description": "An API key: `Authorization: Bearer dl_live_...`"}
             for path, operations in schema["paths"].items():
-                if not path.startswith("/api/v1/") or path == "/api/v1/health":
+                if not path.startswith("/api/v1/") or path.startswith("/api/v1/health"):
                     continue
                 for method, operation in operations.items():
                     _document_operation(operation, scopes.get((path, method.upper())))
