@@ -45,6 +45,7 @@ from services.generation.dashboards import DashboardHistory, keep_card_ids, targ
 from services.generation.pdf import dashboard_pdf
 from services.generation.profile import profile_table
 from services.generation.reading import TableTooLarge, UnreadableFile, columnar_table, unreadable_as_such
+from services.runtime.telemetry import GENERATION_STAGE_SECONDS, GENERATIONS
 
 log = logging.getLogger(__name__)
 DURABLE = "generation-workers"
@@ -117,10 +118,17 @@ class GenerationWorker:
         if not any(e.type == "GenerationStarted" for e in history):
             await self.store.append(requested.caused(GenerationStarted, payload={"worker": self.worker}))
 
-        started = time.monotonic()
+        started = stage_started = time.monotonic()
+        stages: list[str] = []
 
         async def progress(stage: str, percent: int) -> None:
-            log.info("generation %s: %s at %.2f s", requested.aggregate_id, stage, time.monotonic() - started)
+            nonlocal stage_started
+            now = time.monotonic()
+            if stages:  # the stage before this one has ended
+                GENERATION_STAGE_SECONDS.labels(stages[-1]).observe(now - stage_started)
+            stages.append(stage)
+            stage_started = now
+            log.info("generation %s: %s at %.2f s", requested.aggregate_id, stage, now - started)
             await self.store.append(requested.caused(GenerationProgressed, name=f"progress-{stage}",
                                                      payload={"stage": stage, "percent": percent}))
 
@@ -142,6 +150,7 @@ class GenerationWorker:
         if board.versions:
             keep_card_ids(await self._cards_of(board.versions[-1].payload.spec.name), spec["cards"])
         published = await self._publish(requested, target, spec)
+        GENERATION_STAGE_SECONDS.labels(stages[-1] if stages else "rendering").observe(time.monotonic() - stage_started)
         if published is None:
             return await self._fail(requested, "DASHBOARD_NOT_FOUND", GONE)
         version, spec_ref, pdf_ref = published
@@ -194,7 +203,11 @@ class GenerationWorker:
         def decide(history: Sequence[Event]) -> list[Event]:
             return [] if any(e.type in FINAL for e in history) else [outcome]
 
-        return bool(await execute(self.store, "generation", outcome.aggregate_id, decide))
+        concluded = bool(await execute(self.store, "generation", outcome.aggregate_id, decide))
+        if concluded:
+            code = outcome.payload.code if isinstance(outcome, GenerationFailed) else ""
+            GENERATIONS.labels("failed" if code else "completed", code).inc()
+        return concluded
 
     async def _generate(self, requested: DashboardRequested, progress) -> dict:
         payload = requested.payload

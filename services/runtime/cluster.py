@@ -15,6 +15,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 ASK_FOR = 2.0  # seconds a stream's leader has to answer before it counts as missing
+UNHEARD_FOR = 5.0  # seconds without a word from a replica before it counts as offline
 
 
 async def stream_view(js: JetStreamContext, stream: str) -> dict:
@@ -27,8 +28,9 @@ async def stream_view(js: JetStreamContext, stream: str) -> dict:
     cluster = info.cluster
     if cluster is None:  # a single server: it is the leader
         return {"status": "up", "leader": None, "replicas": [], "last_seq": info.state.last_seq}
-    replicas = [{"name": peer.name, "current": bool(peer.current), "offline": bool(peer.offline),
-                 "lag": peer.lag or 0, "last_seen_seconds": peer.active} for peer in cluster.replicas or []]
+    replicas = [{"name": peer.name, "current": bool(peer.current), "lag": peer.lag or 0,
+                 "offline": bool(peer.offline) or (peer.active or 0) / 1e9 > UNHEARD_FOR,
+                 "last_seen_seconds": round((peer.active or 0) / 1e9, 1)} for peer in cluster.replicas or []]
     reachable = 1 + sum(not r["offline"] for r in replicas)  # the leader and the replicas it hears
     status = "up" if cluster.leader else "no_leader"
     if status == "up" and reachable < (len(replicas) + 1) // 2 + 1:

@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING
 from nats.aio.client import Client
 
 from services.eventlog.connection import BUS_UNAVAILABLE, connect
+from services.eventlog.store import EventStore
 from services.runtime.backoff import Backoff
 from services.runtime.buckets import Buckets
 from services.runtime.heartbeats import beat, heartbeat_bucket
 from services.runtime.settings import Settings
+from services.runtime.telemetry import follow_projections, serve_metrics
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine, Table
@@ -152,6 +154,7 @@ async def serve(name: str, settings: Settings, projections: Sequence[Projection]
         for signum in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     nc = await connect(settings.nats_url, name=f"dashloom-{name}")
+    serve_metrics(settings.metrics_port, settings.metrics_host, nc)
     engine = await _read_model_engine(settings, projections) if projections else None
     context = ServiceContext(name, settings, nc, engine, stop)
     context.runners = _runners(context, projections)
@@ -162,6 +165,8 @@ async def serve(name: str, settings: Settings, projections: Sequence[Projection]
     jobs += [supervisor.start(task.__name__, functools.partial(task, context)) for task in tasks]
     jobs.append(supervisor.start("heartbeat", functools.partial(_beat_until_stopped, context)))
     jobs.append(supervisor.start("buckets", functools.partial(context.buckets.follow_reconnects, nc, stop)))
+    if context.runners:
+        jobs.append(supervisor.start("projection-metrics", functools.partial(_projection_metrics, context)))
     log.info("%s %s started", name, context.instance)
     await context.stop.wait()
     await asyncio.wait(jobs, timeout=10)
@@ -188,6 +193,18 @@ def _runners(context: ServiceContext, projections: Sequence[Projection]) -> list
 
     return [ProjectionRunner(context.js, context.engine, p, owner=f"{context.name}:{context.instance}")
             for p in projections]
+
+
+async def _projection_metrics(context: ServiceContext) -> None:
+    from services.readmodels.parking import parked_counts
+
+    def parked() -> dict[str, int]:
+        with context.read_models.connect() as conn:
+            return parked_counts(conn)
+
+    await follow_projections(EventStore(context.js).last_sequence,
+                             lambda: {r.projection.name: r.checkpoint for r in context.runners}, parked,
+                             context.stop, context.settings.heartbeat_seconds)
 
 
 async def _beat_until_stopped(context: ServiceContext) -> None:

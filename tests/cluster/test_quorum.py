@@ -71,3 +71,12 @@ def test_quorum_lost_is_503_with_retry_after_and_the_gateway_recovers_by_itself(
     health = leaders_back(base, seconds=60)
     assert health["status"] == "degraded"  # one node is still away: its replicas are offline
     assert "Traceback" not in topology.log_of("gateway-1")
+
+    metrics = topology.scrape("gateway-1")
+    answered = {(s.labels["route"], s.labels["status"]): s.value for s in metrics["dashloom_http_requests"]
+                if s.name == "dashloom_http_requests_total"}
+    assert sum(count for (_, status), count in answered.items() if status == "503") >= 6
+    assert not any(status.startswith("5") and status != "503" for _, status in answered)
+    assert answered[("/api/v1/project", "200")] >= 1
+    assert any(s.labels.get("route") == "/api/v1/project" for s in metrics["dashloom_http_request_duration_seconds"])
+    assert "dashloom_bus_reconnects" in metrics
