@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import os
 import re
 import secrets
@@ -40,19 +41,39 @@ def test_every_service_is_deployed_replicated_with_a_command_that_exists():
         assert services[name]["command"] == ["python", "-m", f"services.{name}"]
         assert services[name]["deploy"]["replicas"] == 2
         assert (ROOT / "services" / name / "__main__.py").exists()
-    assert services["gateway"]["ports"] == ["8000-8001:8000"]
+    assert "ports" not in services["gateway"]  # only the proxy is published
     environment = services["gateway"]["environment"]
     assert environment["DASHLOOM_STREAM_REPLICAS"] == "3"
-    assert environment["DASHLOOM_NATS_URL"].split(",") == [f"nats://{n}:4222" for n in NODES]
+    assert re.sub(r"\$\{NATS_USER[^}]*\}:\$\{NATS_PASSWORD[^}]*\}@", "", environment["DASHLOOM_NATS_URL"]).split(",") \
+        == [f"nats://{n}:4222" for n in NODES]
     assert environment["DASHLOOM_DATABASE_URL"].startswith("postgresql")
     for name in (*SERVICES, "setup"):  # one sealing key for every replica, never one per container
         assert services[name]["environment"]["DASHLOOM_SECRETS_KEY"].startswith("${DASHLOOM_SECRETS_KEY:?")
     assert services["sharing"]["environment"]["DASHLOOM_SMTP_URL"] == "${DASHLOOM_SMTP_URL:-}"
     for node in NODES:
         assert services[node]["command"] == ["nats-server", "-c", "/etc/nats/nats-cluster.conf"]
-        assert services[node]["environment"] == {"NATS_SERVER_NAME": node}
+        assert services[node]["environment"] == {"NATS_SERVER_NAME": node, "NATS_USER": "${NATS_USER:?set NATS_USER}",
+                                                 "NATS_PASSWORD": "${NATS_PASSWORD:?set NATS_PASSWORD}"}
+        assert "ports" not in services[node]  # clients, routes and the monitor stay inside
+    assert "http: 127.0.0.1:8222" in CLUSTER_CONF and "user: $NATS_USER" in CLUSTER_CONF
     assert "sync_interval: always" in CLUSTER_CONF
     assert all(f"nats://{node}:6222" in CLUSTER_CONF for node in NODES)
+
+
+def test_every_service_has_a_healthcheck_and_metrics_and_the_proxy_is_the_trusted_one():
+    services = COMPOSE["services"]
+    for name in (*SERVICES, *NODES, "postgres", "proxy"):
+        assert services[name]["healthcheck"]["test"][0] == "CMD", name
+    for name in SERVICES:
+        assert services[name]["environment"]["DASHLOOM_METRICS_PORT"] == "9464"
+    assert "/api/v1/health/live" in services["gateway"]["healthcheck"]["test"][-1]
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("caddy:") and proxy["ports"] == ["8000:80"]
+    assert services["gateway"]["environment"]["DASHLOOM_TRUSTED_PROXIES"] == proxy["networks"]["default"]["ipv4_address"]
+    subnet = COMPOSE["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(proxy["networks"]["default"]["ipv4_address"]) in ipaddress.ip_network(subnet)
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "name gateway" in caddyfile and "port 8000" in caddyfile
 
 
 async def stream_replicas(url: str) -> int | None:
@@ -97,7 +118,8 @@ def test_the_cluster_the_setup_job_and_every_service_command_start(local_cluster
     environment = {**os.environ, **interpolated(COMPOSE["services"]["setup"]["environment"]),
                    "DASHLOOM_NATS_URL": local_cluster.url, "DASHLOOM_DATABASE_URL": database_url,
                    "DASHLOOM_STATE_DIR": str(tmp_path / "state"), "DASHLOOM_HEARTBEAT_SECONDS": "0.5",
-                   "DASHLOOM_HTTP_PORT": str(free_port()), "DASHLOOM_HTTP_HOST": "127.0.0.1"}
+                   "DASHLOOM_HTTP_PORT": str(free_port()), "DASHLOOM_HTTP_HOST": "127.0.0.1",
+                   "DASHLOOM_METRICS_PORT": "0"}  # four services on one machine: no shared metrics port
     deadline = time.monotonic() + 60
     while True:  # compose's restart: on-failure, until the cluster has elected its JetStream leader
         setup = subprocess.run(local_command(COMPOSE["services"]["setup"]["command"]), env=environment,
