@@ -36,7 +36,7 @@ from contracts import (
 from contracts.rpc import Refused
 from services.eventlog.blobs import BlobNotFound, BlobStore
 from services.eventlog.commands import execute
-from services.eventlog.connection import RECONNECT, nats_servers
+from services.eventlog.connection import broker_options
 from services.eventlog.reader import StoredEvent
 from services.eventlog.store import EventStore
 from services.generation.choosing import choose_cards
@@ -62,7 +62,8 @@ class GenerationWorker:
         self.ack_wait = ack_wait
 
     async def run(self, nats_url: str, stop: asyncio.Event) -> None:
-        broker = NatsBroker(nats_servers(nats_url), name=f"dashloom-generation-{self.worker}", **RECONNECT,
+        broker = NatsBroker(name=f"dashloom-generation-{self.worker}",
+                            **broker_options(nats_url),
                             log_level=logging.DEBUG)  # one access line per event seen is noise
         self.subscribe(broker)
         await broker.start()
