@@ -140,7 +140,7 @@ async def test_acknowledged_uploads_end_once_through_killed_nodes_workers_and_ga
         for generation_id, types in histories.items():
             if "GenerationFailed" in types:
                 requested = (await store.load("generation", generation_id))[0].event
-                board = await store.load(DASHBOARD, target_of(requested))  # type: ignore[arg-type]
+                board = await store.load(DASHBOARD, target_of(requested))
                 if board:
                     failed_with_a_dashboard.append(generation_id)
         assert failed_with_a_dashboard == []
