@@ -47,4 +47,4 @@ async def cluster_view(js: JetStreamContext, streams: Iterable[str]) -> dict:
     servers = sorted({name for view in views.values() for name in
                       [view["leader"], *(r["name"] for r in view["replicas"] if not r["offline"])] if name})
     return {"servers_seen": servers, "streams": views,
-            "leaderless": [name for name, view in views.items() if view["status"] in ("no_leader", "no_quorum", "missing")]}
+            "leaderless": [name for name, view in views.items() if view["status"] in ("no_leader", "no_quorum")]}
