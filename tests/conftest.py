@@ -7,4 +7,6 @@ pytest_plugins = [
     "tests.fixtures.gateway",
     "tests.fixtures.services",
     "tests.fixtures.browser",
+    "tests.fixtures.cluster",
+    "tests.fixtures.topology",
 ]

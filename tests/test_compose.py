@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import os
 import re
 import secrets
@@ -15,17 +16,15 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 import yaml
 
 from services.eventlog.connection import connect
 from services.runtime.heartbeats import SERVICES, last_heartbeats
 from services.runtime.nats_server import free_port, nats_server_binary
+from tests.fixtures.cluster import CLUSTER_CONF, NODES
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
-CLUSTER_CONF = (ROOT / "deploy" / "nats-cluster.conf").read_text()
-NODES = ["nats1", "nats2", "nats3"]
 
 
 def local_command(command: list[str]) -> list[str]:
@@ -42,41 +41,39 @@ def test_every_service_is_deployed_replicated_with_a_command_that_exists():
         assert services[name]["command"] == ["python", "-m", f"services.{name}"]
         assert services[name]["deploy"]["replicas"] == 2
         assert (ROOT / "services" / name / "__main__.py").exists()
-    assert services["gateway"]["ports"] == ["8000-8001:8000"]
+    assert "ports" not in services["gateway"]  # only the proxy is published
     environment = services["gateway"]["environment"]
     assert environment["DASHLOOM_STREAM_REPLICAS"] == "3"
-    assert environment["DASHLOOM_NATS_URL"].split(",") == [f"nats://{n}:4222" for n in NODES]
+    assert re.sub(r"\$\{NATS_USER[^}]*\}:\$\{NATS_PASSWORD[^}]*\}@", "", environment["DASHLOOM_NATS_URL"]).split(",") \
+        == [f"nats://{n}:4222" for n in NODES]
     assert environment["DASHLOOM_DATABASE_URL"].startswith("postgresql")
     for name in (*SERVICES, "setup"):  # one sealing key for every replica, never one per container
         assert services[name]["environment"]["DASHLOOM_SECRETS_KEY"].startswith("${DASHLOOM_SECRETS_KEY:?")
     assert services["sharing"]["environment"]["DASHLOOM_SMTP_URL"] == "${DASHLOOM_SMTP_URL:-}"
     for node in NODES:
         assert services[node]["command"] == ["nats-server", "-c", "/etc/nats/nats-cluster.conf"]
-        assert services[node]["environment"] == {"NATS_SERVER_NAME": node}
+        assert services[node]["environment"] == {"NATS_SERVER_NAME": node, "NATS_USER": "${NATS_USER:?set NATS_USER}",
+                                                 "NATS_PASSWORD": "${NATS_PASSWORD:?set NATS_PASSWORD}"}
+        assert "ports" not in services[node]  # clients, routes and the monitor stay inside
+    assert "http: 127.0.0.1:8222" in CLUSTER_CONF and "user: $NATS_USER" in CLUSTER_CONF
     assert "sync_interval: always" in CLUSTER_CONF
     assert all(f"nats://{node}:6222" in CLUSTER_CONF for node in NODES)
 
 
-@pytest.fixture
-def local_cluster(tmp_path):
-    """deploy/nats-cluster.conf on three local port sets instead of three hosts."""
-    ports = {node: (free_port(), free_port(), free_port()) for node in NODES}
-    processes = []
-    for node, (client, cluster, monitor) in ports.items():
-        conf = CLUSTER_CONF.replace("0.0.0.0:4222", f"127.0.0.1:{client}")
-        conf = conf.replace("0.0.0.0:6222", f"127.0.0.1:{cluster}").replace("0.0.0.0:8222", f"127.0.0.1:{monitor}")
-        conf = conf.replace("/data", str(tmp_path / node))
-        for other, (_, other_cluster, _) in ports.items():
-            conf = conf.replace(f"nats://{other}:6222", f"nats://127.0.0.1:{other_cluster}")
-        (tmp_path / f"{node}.conf").write_text(conf)
-        command = local_command(COMPOSE["services"][node]["command"])
-        command[-1] = str(tmp_path / f"{node}.conf")
-        processes.append(subprocess.Popen(command, env={**os.environ, "NATS_SERVER_NAME": node},
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    yield ",".join(f"nats://127.0.0.1:{client}" for client, _, _ in ports.values())
-    for process in processes:
-        process.terminate()
-        process.wait(10)
+def test_every_service_has_a_healthcheck_and_metrics_and_the_proxy_is_the_trusted_one():
+    services = COMPOSE["services"]
+    for name in (*SERVICES, *NODES, "postgres", "proxy"):
+        assert services[name]["healthcheck"]["test"][0] == "CMD", name
+    for name in SERVICES:
+        assert services[name]["environment"]["DASHLOOM_METRICS_PORT"] == "9464"
+    assert "/api/v1/health/live" in services["gateway"]["healthcheck"]["test"][-1]
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("caddy:") and proxy["ports"] == ["8000:80"]
+    assert services["gateway"]["environment"]["DASHLOOM_TRUSTED_PROXIES"] == proxy["networks"]["default"]["ipv4_address"]
+    subnet = COMPOSE["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(proxy["networks"]["default"]["ipv4_address"]) in ipaddress.ip_network(subnet)
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "name gateway" in caddyfile and "port 8000" in caddyfile
 
 
 async def stream_replicas(url: str) -> int | None:
@@ -119,9 +116,10 @@ def interpolated(environment: dict[str, str]) -> dict[str, str]:
 
 def test_the_cluster_the_setup_job_and_every_service_command_start(local_cluster, database_url, tmp_path):
     environment = {**os.environ, **interpolated(COMPOSE["services"]["setup"]["environment"]),
-                   "DASHLOOM_NATS_URL": local_cluster, "DASHLOOM_DATABASE_URL": database_url,
+                   "DASHLOOM_NATS_URL": local_cluster.url, "DASHLOOM_DATABASE_URL": database_url,
                    "DASHLOOM_STATE_DIR": str(tmp_path / "state"), "DASHLOOM_HEARTBEAT_SECONDS": "0.5",
-                   "DASHLOOM_HTTP_PORT": str(free_port()), "DASHLOOM_HTTP_HOST": "127.0.0.1"}
+                   "DASHLOOM_HTTP_PORT": str(free_port()), "DASHLOOM_HTTP_HOST": "127.0.0.1",
+                   "DASHLOOM_METRICS_PORT": "0"}  # four services on one machine: no shared metrics port
     deadline = time.monotonic() + 60
     while True:  # compose's restart: on-failure, until the cluster has elected its JetStream leader
         setup = subprocess.run(local_command(COMPOSE["services"]["setup"]["command"]), env=environment,
@@ -130,7 +128,7 @@ def test_the_cluster_the_setup_job_and_every_service_command_start(local_cluster
             break
         time.sleep(1)
     assert setup.returncode == 0, setup.stderr
-    assert asyncio.run(stream_replicas(local_cluster)) == 3
+    assert asyncio.run(stream_replicas(local_cluster.url)) == 3
 
     created = subprocess.run(local_command(["dashloom", "projects", "create", "--name", "compose"]), env=environment,
                              capture_output=True, text=True, timeout=60)
@@ -141,7 +139,7 @@ def test_the_cluster_the_setup_job_and_every_service_command_start(local_cluster
                 for name in SERVICES]
     try:
         deadline = time.monotonic() + 40
-        while asyncio.run(beating_services(local_cluster)) != set(SERVICES):
+        while asyncio.run(beating_services(local_cluster.url)) != set(SERVICES):
             assert time.monotonic() < deadline, "not every service started"
             assert all(s.poll() is None for s in services), "a service exited"
             time.sleep(0.5)

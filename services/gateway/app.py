@@ -22,6 +22,7 @@ from services.gateway.dashboards.specs import DashboardSpecs
 from services.gateway.declaration import SERVICE
 from services.gateway.docs import routes as docs
 from services.gateway.docs.webhook_events import document_webhooks
+from services.gateway.edge.access import AccessLog
 from services.gateway.edge.auth import Scope
 from services.gateway.edge.cache import AnswerCache
 from services.gateway.edge.credentials import Credential
@@ -133,7 +134,7 @@ class Gateway:
             settings=s, nc=self.nc, js=js, store=EventStore(js), engine=self.engine,
             commands=CommandClient(self.nc, s.sharing_request_timeout), limiter=self.limiter, budgets=self.budgets,
             blobs=self.blobs, console_sessions=self.sessions, secret_box=self.tenant_jwts.box,
-            answers=AnswerCache(), versions=SharedVersionReads(VersionReader(self.engine)),
+            answers=AnswerCache(), versions=SharedVersionReads(VersionReader(self.engine)), buckets=self.buckets,
             parts=Parts(DashboardSpecs(self.engine, self.blobs), VegaBundle(), self.usage, self.authenticator,
                         sockets))
 
@@ -158,6 +159,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     sessions = SessionCredential(gateway.sessions, gateway.authenticator)
     app.add_middleware(AuthAndRateLimit, credentials=gateway.credentials(sessions), limiter=gateway.limiter,
                        budgets=gateway.budgets, admitted=gateway.usage.admitted, bus=gateway.nc, sessions=sessions)
+    app.add_middleware(AccessLog)  # added last: outermost, so it sees the auth layer's refusals too
     return app
 
 

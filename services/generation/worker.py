@@ -36,7 +36,7 @@ from contracts import (
 from contracts.rpc import Refused
 from services.eventlog.blobs import BlobNotFound, BlobStore
 from services.eventlog.commands import execute
-from services.eventlog.connection import RECONNECT, nats_servers
+from services.eventlog.connection import broker_options
 from services.eventlog.reader import StoredEvent
 from services.eventlog.store import EventStore
 from services.generation.choosing import choose_cards
@@ -45,6 +45,7 @@ from services.generation.dashboards import DashboardHistory, keep_card_ids, targ
 from services.generation.pdf import dashboard_pdf
 from services.generation.profile import profile_table
 from services.generation.reading import TableTooLarge, UnreadableFile, columnar_table, unreadable_as_such
+from services.runtime.telemetry import GENERATION_STAGE_SECONDS, GENERATIONS
 
 log = logging.getLogger(__name__)
 DURABLE = "generation-workers"
@@ -61,7 +62,8 @@ class GenerationWorker:
         self.ack_wait = ack_wait
 
     async def run(self, nats_url: str, stop: asyncio.Event) -> None:
-        broker = NatsBroker(nats_servers(nats_url), name=f"dashloom-generation-{self.worker}", **RECONNECT,
+        broker = NatsBroker(name=f"dashloom-generation-{self.worker}",
+                            **broker_options(nats_url),
                             log_level=logging.DEBUG)  # one access line per event seen is noise
         self.subscribe(broker)
         await broker.start()
@@ -117,10 +119,17 @@ class GenerationWorker:
         if not any(e.type == "GenerationStarted" for e in history):
             await self.store.append(requested.caused(GenerationStarted, payload={"worker": self.worker}))
 
-        started = time.monotonic()
+        started = stage_started = time.monotonic()
+        stages: list[str] = []
 
         async def progress(stage: str, percent: int) -> None:
-            log.info("generation %s: %s at %.2f s", requested.aggregate_id, stage, time.monotonic() - started)
+            nonlocal stage_started
+            now = time.monotonic()
+            if stages:  # the stage before this one has ended
+                GENERATION_STAGE_SECONDS.labels(stages[-1]).observe(now - stage_started)
+            stages.append(stage)
+            stage_started = now
+            log.info("generation %s: %s at %.2f s", requested.aggregate_id, stage, now - started)
             await self.store.append(requested.caused(GenerationProgressed, name=f"progress-{stage}",
                                                      payload={"stage": stage, "percent": percent}))
 
@@ -142,6 +151,7 @@ class GenerationWorker:
         if board.versions:
             keep_card_ids(await self._cards_of(board.versions[-1].payload.spec.name), spec["cards"])
         published = await self._publish(requested, target, spec)
+        GENERATION_STAGE_SECONDS.labels(stages[-1] if stages else "rendering").observe(time.monotonic() - stage_started)
         if published is None:
             return await self._fail(requested, "DASHBOARD_NOT_FOUND", GONE)
         version, spec_ref, pdf_ref = published
@@ -182,6 +192,7 @@ class GenerationWorker:
             return []
 
     async def _fail(self, requested: DashboardRequested, code: str, reason: str) -> None:
+        log.warning("generation %s failed: %s (%s)", requested.aggregate_id, code, reason)
         await self.conclude(requested.caused(GenerationFailed, payload={"code": code, "reason": reason}))
 
     async def conclude(self, outcome: Event) -> bool:
@@ -193,7 +204,11 @@ class GenerationWorker:
         def decide(history: Sequence[Event]) -> list[Event]:
             return [] if any(e.type in FINAL for e in history) else [outcome]
 
-        return bool(await execute(self.store, "generation", outcome.aggregate_id, decide))
+        concluded = bool(await execute(self.store, "generation", outcome.aggregate_id, decide))
+        if concluded:
+            code = outcome.payload.code if isinstance(outcome, GenerationFailed) else ""
+            GENERATIONS.labels("failed" if code else "completed", code).inc()
+        return concluded
 
     async def _generate(self, requested: DashboardRequested, progress) -> dict:
         payload = requested.payload

@@ -33,8 +33,10 @@ from services.readmodels.checkpoints import (
 from services.readmodels.database import create_tables
 from services.readmodels.parking import error_class
 from services.readmodels.projection import Projection
+from services.runtime.backoff import Backoff
 
 log = logging.getLogger(__name__)
+RETRY_FIRST, RETRY_LONGEST = 1.0, 10.0  # seconds before following again after the bus or database failed
 PARKED_IDS = uuid.UUID("5b0f4c9e-2d6a-4f0e-8c1b-7a3e9d2f6b10")
 
 
@@ -67,18 +69,21 @@ class ProjectionRunner:
         return f"projection-{self.projection.name}"
 
     async def run(self, stop: asyncio.Event) -> None:
+        backoff = Backoff(RETRY_FIRST, RETRY_LONGEST)
         while not stop.is_set():
             if not await asyncio.to_thread(self._in_transaction, self.lease.try_acquire):
                 await _wait(stop, min(1.0, self.lease.ttl / 3))
                 continue
+            backoff.started()
             try:
                 await self._follow(stop)
             except LeaseLost:
                 log.info("%s: lease taken over; waiting for it", self.projection.name)
             except Exception as error:  # a lost connection, to the bus or the database: retry from the checkpoint
                 self.last_error = error_class(error)
-                log.warning("%s: %s; retrying from checkpoint", self.projection.name, error_class(error))
-                await _wait(stop, 1.0)
+                delay = max(backoff.died(), RETRY_FIRST)  # no quorum may last: do not ask it every second
+                log.warning("%s: %s; retrying from checkpoint in %.1f s", self.projection.name, error_class(error), delay)
+                await _wait(stop, delay)
         await asyncio.to_thread(self._in_transaction, self.lease.release)
 
     def _in_transaction(self, operation):

@@ -127,6 +127,9 @@ class Buckets:
             bucket = self._needed[str(config.bucket)] = Bucket(self.js, config)
         return bucket
 
+    def names(self) -> list[str]:
+        return sorted(self._needed)
+
     async def declare(self) -> None:
         for bucket in list(self._needed.values()):
             await bucket.handle()

@@ -19,7 +19,7 @@ from nats.aio.client import Client
 from pydantic import ValidationError
 
 from contracts.rpc import Command, Refused, decode_reply, encode_refusal, encode_reply, service_of
-from services.eventlog.connection import RECONNECT, nats_servers
+from services.eventlog.connection import broker_options
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -58,7 +58,7 @@ def subscribe_commands(broker: NatsBroker, handlers: Handlers) -> None:
 
 async def serve_commands(nats_url: str, client_name: str, handlers: Handlers, stop: asyncio.Event) -> None:
     """Answer `handlers`' commands until `stop` is set."""
-    broker = NatsBroker(nats_servers(nats_url), name=client_name, **RECONNECT,
+    broker = NatsBroker(name=client_name, **broker_options(nats_url),
                         log_level=logging.DEBUG)  # one access line per request is noise
     subscribe_commands(broker, handlers)
     await broker.start()

@@ -24,11 +24,13 @@ from typing import TYPE_CHECKING
 
 from nats.aio.client import Client
 
-from services.eventlog.connection import connect
+from services.eventlog.connection import BUS_UNAVAILABLE, connect
+from services.eventlog.store import EventStore
 from services.runtime.backoff import Backoff
 from services.runtime.buckets import Buckets
 from services.runtime.heartbeats import beat, heartbeat_bucket
 from services.runtime.settings import Settings
+from services.runtime.telemetry import follow_projections, serve_metrics
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine, Table
@@ -118,6 +120,9 @@ class Supervisor:
                 if self.stop.is_set():
                     break
                 state.last_error = "returned before the service stopped"
+            except BUS_UNAVAILABLE as error:  # no quorum, a node away: a line, not a traceback
+                state.last_error = type(error).__name__
+                log.warning("task %s: the bus is unavailable (%s)", name, type(error).__name__)
             except Exception as error:
                 state.last_error = type(error).__name__
                 log.exception("task %s failed", name)
@@ -149,6 +154,7 @@ async def serve(name: str, settings: Settings, projections: Sequence[Projection]
         for signum in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     nc = await connect(settings.nats_url, name=f"dashloom-{name}")
+    serve_metrics(settings.metrics_port, settings.metrics_host, nc)
     engine = await _read_model_engine(settings, projections) if projections else None
     context = ServiceContext(name, settings, nc, engine, stop)
     context.runners = _runners(context, projections)
@@ -159,6 +165,8 @@ async def serve(name: str, settings: Settings, projections: Sequence[Projection]
     jobs += [supervisor.start(task.__name__, functools.partial(task, context)) for task in tasks]
     jobs.append(supervisor.start("heartbeat", functools.partial(_beat_until_stopped, context)))
     jobs.append(supervisor.start("buckets", functools.partial(context.buckets.follow_reconnects, nc, stop)))
+    if context.runners:
+        jobs.append(supervisor.start("projection-metrics", functools.partial(_projection_metrics, context)))
     log.info("%s %s started", name, context.instance)
     await context.stop.wait()
     await asyncio.wait(jobs, timeout=10)
@@ -185,6 +193,18 @@ def _runners(context: ServiceContext, projections: Sequence[Projection]) -> list
 
     return [ProjectionRunner(context.js, context.engine, p, owner=f"{context.name}:{context.instance}")
             for p in projections]
+
+
+async def _projection_metrics(context: ServiceContext) -> None:
+    from services.readmodels.parking import parked_counts
+
+    def parked() -> dict[str, int]:
+        with context.read_models.connect() as conn:
+            return parked_counts(conn)
+
+    await follow_projections(EventStore(context.js).last_sequence,
+                             lambda: {r.projection.name: r.checkpoint for r in context.runners}, parked,
+                             context.stop, context.settings.heartbeat_seconds)
 
 
 async def _beat_until_stopped(context: ServiceContext) -> None:

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     blob_backend: Literal["disk", "nats"] = "disk"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # Each service's Prometheus /metrics (runtime/telemetry.py), on a port of its own; 0: none.
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     # The address people reach the gateway at (https://dash.example.com), for the links in answers;
     # empty: each request's own base URL.
     public_url: str = ""

@@ -14,8 +14,8 @@ WINDOW_SECONDS = 3600
 
 
 def limits_bucket(replicas: int = 1) -> KeyValueConfig:
-    """In memory: a restarted bus loses the counts, and runtime/buckets.py declares it again."""
-    return KeyValueConfig(bucket=BUCKET, history=1, ttl=float(WINDOW_SECONDS * 2), storage=StorageType.MEMORY,
+    """In files: a memory stream whose nodes restarted has no leader until every replica is back."""
+    return KeyValueConfig(bucket=BUCKET, history=1, ttl=float(WINDOW_SECONDS * 2), storage=StorageType.FILE,
                           replicas=replicas)
 
 

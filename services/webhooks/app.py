@@ -13,7 +13,7 @@ import logging
 
 from faststream.nats import NatsBroker
 
-from services.eventlog.connection import RECONNECT, nats_servers
+from services.eventlog.connection import broker_options
 from services.eventlog.store import EventStore
 from services.runtime.service import ServiceContext, run_service
 from services.runtime.settings import Settings
@@ -44,8 +44,8 @@ async def deliver(context: ServiceContext) -> None:
                     "and over plain http. Never in production.")
     box = SecretBox(secrets_key(settings.secrets_key, settings.state_dir))
     store = EventStore(context.js)
-    broker = NatsBroker(nats_servers(settings.nats_url), name=f"dashloom-webhooks-{context.instance}",
-                        **RECONNECT, log_level=logging.DEBUG)
+    broker = NatsBroker(name=f"dashloom-webhooks-{context.instance}",
+                        **broker_options(settings.nats_url), log_level=logging.DEBUG)
     answer_commands(broker, WebhookCommands(store, context.read_models, box, settings.webhooks_allow_private,
                                            settings.read_your_writes_timeout))
     await broker.start()

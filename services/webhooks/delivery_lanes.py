@@ -38,6 +38,7 @@ from contracts import (
 )
 from services.eventlog.store import ConcurrencyError, EventStore
 from services.readmodels.checkpoints import ProjectionLease
+from services.runtime.telemetry import WEBHOOK_ATTEMPTS
 from services.webhooks.http_attempt import Response, post_webhook
 from services.webhooks.models import webhook_deliveries, webhook_subscriptions
 from services.webhooks.secrets import SecretBox
@@ -195,6 +196,7 @@ class Sender:
         async with slots or contextlib.nullcontext():
             response = await post_webhook(client, row.url, headers, body, self.options.allow_private,
                                           self.options.timeout)
+        WEBHOOK_ATTEMPTS.labels("delivered" if response.error is None else "failed").inc()
         await self._record(row, version, response)
 
     def _secrets(self, row) -> list[str]:

@@ -71,14 +71,17 @@ class Failure(BaseModel):
 class ApiError(Exception):
     """Raise from a route to answer with the error envelope."""
 
-    def __init__(self, status: int, error: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, error: str, headers: dict[str, str] | None = None,
+                 about: dict[str, str] | None = None) -> None:
         self.status = status
         self.error = error
         self.headers = headers
+        self.about = about  # ids the client can follow up with (a failed generation's id)
 
 
-def failure(status: int, error: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    body = {"success": False, "error": error, "code": ERROR_CODES.get(status, "SERVER_ERROR")}
+def failure(status: int, error: str, headers: dict[str, str] | None = None,
+            about: dict[str, str] | None = None) -> JSONResponse:
+    body = {"success": False, "error": error, "code": ERROR_CODES.get(status, "SERVER_ERROR"), **(about or {})}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -139,7 +142,7 @@ def _each_route(routes):
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, error: ApiError) -> JSONResponse:
-        return failure(error.status, error.error, error.headers)
+        return failure(error.status, error.error, error.headers, error.about)
 
     @app.exception_handler(Refused)
     async def _refused(_request: Request, refused: Refused) -> JSONResponse:
@@ -209,7 +212,7 @@ def install_openapi(app: FastAPI, scopes: Mapping[tuple[str, str], str]) -> None
                 "type": "http", "scheme": "bearer",
                 "description": "An API key: `Authorization: Bearer dl_live_...`"}
             for path, operations in schema["paths"].items():
-                if not path.startswith("/api/v1/") or path == "/api/v1/health":
+                if not path.startswith("/api/v1/") or path.startswith("/api/v1/health"):
                     continue
                 for method, operation in operations.items():
                     _document_operation(operation, scopes.get((path, method.upper())))

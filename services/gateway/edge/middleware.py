@@ -28,7 +28,7 @@ from services.gateway.edge.ratelimit import Decision, RateLimiter, kv_token
 from services.gateway.edge.sessions import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, SessionCredential
 
 log = logging.getLogger(__name__)
-OPEN_PATHS = {"/api/v1/health"}
+OPEN_PATHS = {"/api/v1/health", "/api/v1/health/live"}
 # The console's pages answer to its session cookie (and only these paths are open without one).
 CONSOLE, CONSOLE_OPEN = "/console", ("/console/sign-in", "/console/static/")
 FORM_BYTES = 16 * 1024

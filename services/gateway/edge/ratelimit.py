@@ -4,12 +4,14 @@ A window's counter lives under `<subject>.<window start>`; a hit writes count+n 
 `last=revision`, so two gateways racing on one counter cannot both win. Inside one instance,
 the hits that arrive while a write is in flight wait and go together in the next write (one
 round trip for many requests); each instance remembers the last revision it saw. The bucket is
-in memory: a counter is worth less than an fsync per request.
+kept in files: a memory stream whose nodes restarted has no leader until every replica is back,
+and the budget must work again as soon as a majority is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from dataclasses import dataclass
 
@@ -18,6 +20,7 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
 from services.eventlog.buckets import key_value_bucket
+from services.eventlog.connection import BusUnavailable
 from services.runtime.buckets import Bucket
 
 BUCKET = "ratelimits"
@@ -54,8 +57,8 @@ class Decision:
 
 
 def ratelimit_config(replicas: int = 1, longest_window: int = 3600) -> KeyValueConfig:
-    """In memory: a restarted bus loses the counters, and runtime/buckets.py declares it again."""
-    return KeyValueConfig(bucket=BUCKET, history=1, ttl=float(longest_window * 2), storage=StorageType.MEMORY,
+    """In files, so a majority of the cluster is enough to count (see the module's docstring)."""
+    return KeyValueConfig(bucket=BUCKET, history=1, ttl=float(longest_window * 2), storage=StorageType.FILE,
                           replicas=replicas)
 
 
@@ -73,7 +76,7 @@ class _Counter:
 
 
 class RateLimiter:
-    def __init__(self, kv: Bucket, max_attempts: int = 100) -> None:
+    def __init__(self, kv: Bucket, max_attempts: int = 30) -> None:
         self.kv = kv
         self.max_attempts = max_attempts
         self._seen: dict[str, tuple[int, int]] = {}  # counter key -> (revision, count)
@@ -111,7 +114,7 @@ class RateLimiter:
     async def _add(self, counter: _Counter, wanted: int) -> int:
         """Take up to `wanted` slots by compare-and-set; answer the count before them."""
         seen = self._seen.get(counter.key)
-        for _ in range(self.max_attempts):
+        for attempt in range(self.max_attempts):
             count = seen[1] if seen else 0
             granted = min(wanted, counter.limit - count)
             if granted <= 0:
@@ -120,11 +123,12 @@ class RateLimiter:
                 revision = await self.kv.update(counter.key, str(count + granted).encode(),
                                                 last=seen[0] if seen else 0)
             except KeyWrongLastSequenceError:
+                await asyncio.sleep(random.uniform(0, min(0.001 * 2 ** attempt, 0.2)))  # jittered backoff
                 seen = await self._read(counter.key)
                 continue
             self._remember(counter.key, (revision, count + granted))
             return count
-        raise RuntimeError(f"rate limit counter {counter.key} stayed contended for {self.max_attempts} attempts")
+        raise BusUnavailable(f"rate limit counter {counter.key} stayed contended for {self.max_attempts} attempts")
 
     async def _read(self, key: str) -> tuple[int, int] | None:
         try:

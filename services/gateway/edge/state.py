@@ -18,6 +18,7 @@ from services.gateway.edge.middleware import Budgets
 from services.gateway.edge.ratelimit import RateLimiter
 from services.gateway.edge.sessions import ConsoleSessions
 from services.readmodels.versions import SharedVersionReads
+from services.runtime.buckets import Buckets
 from services.runtime.rpc import CommandClient
 from services.runtime.sealing import SecretBox
 from services.runtime.settings import Settings
@@ -51,6 +52,7 @@ class GatewayState:
     secret_box: SecretBox
     answers: AnswerCache
     versions: SharedVersionReads
+    buckets: Buckets  # the KV buckets it needs, declared again after a bus restart; health asks for their leaders
     parts: Parts = field(default_factory=Parts)
 
 

@@ -42,6 +42,9 @@ reads = APIRouter(prefix="/api/v1", tags=["Dashboards"])  # the read scope: a ge
 IDEMPOTENCY = uuid.UUID("6f1c1b0e-3f0a-4d5e-9a43-2f7f0c1d9e11")
 PREMIUM_OPTIONS = ("allow_pdf_export", "allow_scrollable_cards")
 
+# A generation that failed for something of ours, not of the file: a 5xx (the file may be sent again)
+FAILED_STATUS = {"INTERNAL_ERROR": 500, "UPLOAD_MISSING": 500, "DASHBOARD_NOT_FOUND": 404}
+
 
 class UploadFields(BaseModel):
     """The upload form's fields beside the file: checked like any JSON body (an empty field is an
@@ -192,7 +195,8 @@ async def _answer(request: Request, state: GatewayState, specs: DashboardSpecs, 
         return JSONResponse({"success": True, "data": {"generation_id": generation_id, "status": "processing",
                                                        "stage": "queued", "percent": 0}}, status_code=202)
     if row.status == "failed":
-        raise ApiError(422, f"the dashboard could not be generated: {row.error_reason}")
+        raise ApiError(FAILED_STATUS.get(row.error_code, 422), f"the dashboard could not be generated: {row.error_reason}",
+                       about={"generation_id": generation_id})
     data = {"generation_id": generation_id, "status": row.status, "stage": row.stage, "percent": row.percent}
     if row.status == "completed":
         data["dashboard_id"] = row.dashboard_id

@@ -1,6 +1,12 @@
-"""GET /api/v1/health: the bus, the database, each service's heartbeat and tasks, each projection's
-lag and parked events. "degraded" when a service is down or misses a KV bucket it needs, or a
-projection lags or parks above its threshold."""
+"""GET /api/v1/health: the bus, the cluster (each stream and bucket the gateway needs: its leader,
+its replicas), the database, each service's heartbeat and tasks, each projection's lag and parked
+events. "degraded" when a service is down or misses a KV bucket it needs, a projection lags or
+parks above its threshold, or a replica is offline or behind: 200, the gateway still serves.
+A needed stream or bucket without a leader (no quorum) is "degraded" with 503, as every route
+answers then; "down" (503) when the bus or the database does not answer.
+
+GET /api/v1/health/live: the process answers (for an orchestrator's liveness probe; restarting a
+gateway never brings back a lost quorum, so it checks nothing else)."""
 
 from __future__ import annotations
 
@@ -11,30 +17,52 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from contracts import STREAM_NAME
+from services.eventlog.blobs import ObjectStoreBlobStore
 from services.gateway.edge.dependencies import State
 from services.gateway.edge.envelope import BUS_RETRY_AFTER_SECONDS, ERROR_CODES
+from services.gateway.edge.sessions import BUCKET as SESSIONS
+from services.gateway.edge.state import GatewayState
 from services.gateway.health.queries import positions_and_parked
+from services.gateway.keys.usage import BUCKET as USAGE
+from services.runtime.cluster import ASK_FOR, cluster_view
+from services.runtime.heartbeats import BUCKET as HEARTBEATS
 from services.runtime.heartbeats import SERVICES, last_heartbeats
 
 router = APIRouter()
 
 
+@router.get("/api/v1/health/live")
+async def live() -> JSONResponse:
+    return JSONResponse({"success": True, "data": {"status": "alive"}})
+
+
 @router.get("/api/v1/health")
 async def health(state: State) -> JSONResponse:
-    bus, last_seq = await _bus(state.js, STREAM_NAME)
+    connected = state.nc.is_connected
+    cluster = await cluster_view(state.js, needed_streams(state)) if connected else None
+    bus, last_seq = await _bus(state.js, STREAM_NAME) if connected else ({"status": "down"}, None)
     database, positions, parked = await asyncio.to_thread(_database, state.engine)
-    stale_after = state.settings.heartbeat_seconds * 3
-    services = await _services(state.js, stale_after) if bus["status"] == "up" else {}
+    services = await _services(state.js, state.settings.heartbeat_seconds * 3) if bus["status"] == "up" else {}
     projections = _projections(positions, parked, last_seq, state.settings)
-    healthy = bus["status"] == "up" and database["status"] == "up"
-    degraded = (any(s["status"] != "up" for s in services.values())
-                or any(p["status"] != "up" for p in projections.values()))
-    body = {"status": "ok" if healthy and not degraded else ("degraded" if healthy else "down"),
-            "bus": bus, "database": database, "services": services, "projections": projections}
-    if not healthy:
-        return JSONResponse({"success": False, "error": "a dependency is down", "code": ERROR_CODES[503],
-                             "data": body}, status_code=503, headers={"Retry-After": str(BUS_RETRY_AFTER_SECONDS)})
+    leaderless = cluster["leaderless"] if cluster else []
+    reachable = connected and database["status"] == "up" and (bus["status"] == "up" or bool(leaderless))
+    degraded = (bool(leaderless) or any(s["status"] != "up" for s in services.values())
+                or any(p["status"] != "up" for p in projections.values())
+                or any(v["status"] != "up" for v in (cluster or {}).get("streams", {}).values()))
+    body = {"status": "ok" if reachable and not degraded else ("degraded" if reachable else "down"),
+            "bus": bus, "cluster": cluster, "database": database, "services": services, "projections": projections}
+    if not reachable or leaderless:
+        error = f"no leader for {', '.join(leaderless)}" if reachable else "a dependency is down"
+        return JSONResponse({"success": False, "error": error, "code": ERROR_CODES[503], "data": body},
+                            status_code=503, headers={"Retry-After": str(BUS_RETRY_AFTER_SECONDS)})
     return JSONResponse({"success": True, "data": body})
+
+
+def needed_streams(state: GatewayState) -> list[str]:
+    """The streams behind everything the gateway serves: the events, its KV buckets, the blobs."""
+    buckets = {*state.buckets.names(), HEARTBEATS, USAGE, SESSIONS}
+    blobs = [f"OBJ_{state.blobs.bucket}"] if isinstance(state.blobs, ObjectStoreBlobStore) else []
+    return [STREAM_NAME, *(f"KV_{name}" for name in buckets), *blobs]
 
 
 async def _bus(js, stream: str) -> tuple[dict, int | None]:
@@ -66,7 +94,10 @@ def _projections(positions: dict[str, int], parked: dict[str, int], last_seq: in
 
 
 async def _services(js, stale_after: float) -> dict[str, dict]:
-    beats = await last_heartbeats(js)
+    try:
+        beats = await asyncio.wait_for(last_heartbeats(js), ASK_FOR)
+    except Exception as error:  # the heartbeats' bucket has no leader: the services cannot be seen
+        return {name: {"status": "unknown", "error": type(error).__name__} for name in SERVICES}
     now = time.time()
     report = {}
     for name in SERVICES:

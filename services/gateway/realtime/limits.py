@@ -34,9 +34,9 @@ class LimitContended(Exception):
 
 
 def sockets_bucket(replicas: int = 1) -> KeyValueConfig:
-    """No write lives longer than a lease; an hour bounds forgotten keys. In memory: a restarted bus
-    loses the counts (leases are renewed into the new bucket), and runtime/buckets.py declares it again."""
-    return KeyValueConfig(bucket=BUCKET, history=1, ttl=3600.0, storage=StorageType.MEMORY, replicas=replicas)
+    """No write lives longer than a lease; an hour bounds forgotten keys. In files: a memory stream
+    whose nodes restarted has no leader until every replica is back (a majority must be enough)."""
+    return KeyValueConfig(bucket=BUCKET, history=1, ttl=3600.0, storage=StorageType.FILE, replicas=replicas)
 
 
 class ProjectSockets:
