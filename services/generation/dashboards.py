@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from contracts import DashboardCreated, DashboardDeleted, DashboardRequested, DashboardVersionAdded, Event
+from contracts.corrections import column_types_in_force, corrections_in_force
 from contracts.rpc import Refused
 
 AGGREGATE = DashboardCreated.aggregate
@@ -26,10 +27,12 @@ class DashboardHistory:
     project_id: str | None = None
     deleted: bool = False
     versions: list[DashboardVersionAdded] = field(default_factory=list)
+    corrections: list[Event] = field(default_factory=list)  # in force, in the order they were made
+    column_types: dict[str, str] = field(default_factory=dict)  # set by corrections, for every later version
 
     @classmethod
     def of(cls, history: Sequence[Event]) -> DashboardHistory:
-        board = cls()
+        board = cls(corrections=corrections_in_force(history), column_types=column_types_in_force(history))
         for event in history:
             if isinstance(event, DashboardCreated):
                 board.project_id = event.project_id
@@ -47,6 +50,14 @@ class DashboardHistory:
         return next((v.payload.version for v in self.versions if v.payload.generation_id == generation_id), None)
 
 
+class CorrectionsChanged(Exception):
+    """A person corrected the dashboard while this version was drawn: draw it again with them."""
+
+
+def correction_ids(corrections: Sequence[Event]) -> list[str]:
+    return [event.payload.correction_id for event in corrections]
+
+
 def target_of(requested: DashboardRequested) -> str:
     """The dashboard a request fills: the one it names (refresh), else a new one of its own."""
     return requested.payload.dashboard_id or f"dsh_{requested.aggregate_id}"
@@ -58,6 +69,8 @@ def version_events(requested: DashboardRequested, history: Sequence[Event], adde
     board, target = DashboardHistory.of(history), target_of(requested)
     if board.version_of(requested.aggregate_id) is not None:
         return []
+    if correction_ids(board.corrections) != added["corrections_applied"]:
+        raise CorrectionsChanged()
     events: list[Event] = []
     if requested.payload.dashboard_id is not None:
         if not board.open_to(requested.project_id):
@@ -68,7 +81,8 @@ def version_events(requested: DashboardRequested, history: Sequence[Event], adde
             "workspace_id": requested.payload.workspace_id, "created_by": requested.payload.requested_by}))
     events.append(requested.caused(DashboardVersionAdded, aggregate_id=target, payload={
         **added, "dashboard_id": target, "version": len(board.versions) + 1, "generation_id": requested.aggregate_id,
-        "upload": requested.payload.upload, "requested_by": requested.payload.requested_by}))
+        "upload": requested.payload.upload, "requested_by": requested.payload.requested_by,
+        "cause": requested.payload.cause}))
     return events
 
 
@@ -78,9 +92,15 @@ def _query_key(card: dict) -> bytes:
     return orjson.dumps({"kind": card.get("kind"), "what": what}, option=orjson.OPT_SORT_KEYS)
 
 
+def generated_cards(spec: dict) -> list[dict]:
+    """What the generator chose for a version, before a person's corrections (the ids and queries)."""
+    return spec.get("generated_cards") or spec.get("cards", [])
+
+
 def keep_card_ids(previous: list[dict], cards: list[dict]) -> None:
     """A card keeps the id it had in the previous version where its query is the same; a card whose
-    readable id was the previous version's id of another query gets an id of its own."""
+    readable id was the previous version's id of another query gets an id of its own. `previous`
+    is what the generator chose then: a person's corrections name cards by these ids."""
     old_by_query: dict[bytes, str] = {}
     old_query_of: dict[str, bytes] = {}
     for card in previous:

@@ -33,15 +33,26 @@ from contracts import (
     GenerationProgressed,
     GenerationStarted,
 )
+from contracts.generation import GRAIN_KEY
 from contracts.rpc import Refused
 from services.eventlog.blobs import BlobNotFound, BlobStore
 from services.eventlog.commands import execute
 from services.eventlog.connection import RECONNECT, nats_servers
 from services.eventlog.reader import StoredEvent
 from services.eventlog.store import EventStore
+from services.generation.asked_cards import asked_card
 from services.generation.choosing import choose_cards
+from services.generation.corrections import apply_corrections
 from services.generation.dashboards import AGGREGATE as DASHBOARD
-from services.generation.dashboards import DashboardHistory, keep_card_ids, target_of, version_events
+from services.generation.dashboards import (
+    CorrectionsChanged,
+    DashboardHistory,
+    correction_ids,
+    generated_cards,
+    keep_card_ids,
+    target_of,
+    version_events,
+)
 from services.generation.pdf import dashboard_pdf
 from services.generation.profile import profile_table
 from services.generation.reading import TableTooLarge, UnreadableFile, columnar_table, unreadable_as_such
@@ -50,6 +61,7 @@ log = logging.getLogger(__name__)
 DURABLE = "generation-workers"
 FINAL = {"GenerationCompleted", "GenerationFailed"}
 MAX_ATTEMPTS = 5
+REDRAWS = 3  # a version drawn again because a person corrected the dashboard meanwhile
 GONE = "the dashboard to refresh was deleted or does not exist"
 
 
@@ -125,11 +137,8 @@ class GenerationWorker:
                                                      payload={"stage": stage, "percent": percent}))
 
         target = target_of(requested)
-        board = DashboardHistory.of([e.event for e in await self.store.load(DASHBOARD, target)])
-        if requested.payload.dashboard_id is not None and not board.open_to(requested.project_id):
-            return await self._fail(requested, "DASHBOARD_NOT_FOUND", GONE)
         try:
-            spec = await self._generate(requested, progress)
+            spec, published = await self._drawn(requested, target, progress)
         except TableTooLarge as error:
             return await self._fail(requested, "FILE_TOO_LARGE", str(error))
         except UnreadableFile as error:
@@ -139,9 +148,6 @@ class GenerationWorker:
                                     "generation may use; upload a smaller file or fewer columns")
         except BlobNotFound:
             return await self._fail(requested, "UPLOAD_MISSING", "the uploaded file is gone; upload it again")
-        if board.versions:
-            keep_card_ids(await self._cards_of(board.versions[-1].payload.spec.name), spec["cards"])
-        published = await self._publish(requested, target, spec)
         if published is None:
             return await self._fail(requested, "DASHBOARD_NOT_FOUND", GONE)
         version, spec_ref, pdf_ref = published
@@ -150,6 +156,22 @@ class GenerationWorker:
             "dashboard_id": target, "dashboard_version": version, "title": spec["title"],
             "spec": spec_ref, "card_count": len(spec["cards"]), "metrics": metrics[:50], "pdf": pdf_ref}))
         log.info("generation %s: completed at %.2f s", requested.aggregate_id, time.monotonic() - started)
+
+    async def _drawn(self, requested: DashboardRequested, target: str, progress,
+                     ) -> tuple[dict, tuple[int, BlobRef, BlobRef | None] | None]:
+        """The spec drawn with the corrections in force and published as the dashboard's version;
+        drawn again when a person corrected the dashboard meanwhile, so no correction is lost."""
+        for _ in range(REDRAWS):
+            board = DashboardHistory.of([e.event for e in await self.store.load(DASHBOARD, target)])
+            if requested.payload.dashboard_id is not None and not board.open_to(requested.project_id):
+                return {}, None
+            previous = await self._generated_of(board.versions[-1].payload.spec.name) if board.versions else []
+            spec = await self._generate(requested, progress, board, previous)
+            try:
+                return spec, await self._publish(requested, target, spec)
+            except CorrectionsChanged:
+                continue
+        raise CorrectionsChanged(f"dashboard {target} was corrected {REDRAWS} times while drawn")
 
     async def _publish(self, requested: DashboardRequested, target: str, spec: dict,
                        ) -> tuple[int, BlobRef, BlobRef | None] | None:
@@ -163,7 +185,7 @@ class GenerationWorker:
             spec["pdf"] = pdf_ref.name
         spec_ref = await self.blobs.put(f"specs/{blob}.json", _once(orjson.dumps(spec)))
         added = {"title": spec["title"], "spec": spec_ref, "pdf": pdf_ref, "row_count": spec["rows"],
-                 "card_count": len(spec["cards"])}
+                 "card_count": len(spec["cards"]), "corrections_applied": spec["corrections_applied"]}
         try:
             await execute(self.store, DASHBOARD, target, lambda history: version_events(requested, history, added))
         except Refused:
@@ -175,9 +197,9 @@ class GenerationWorker:
         version = DashboardHistory.of(history).version_of(requested.aggregate_id)
         return None if version is None else (version, spec_ref, pdf_ref)
 
-    async def _cards_of(self, spec_blob: str) -> list[dict]:
+    async def _generated_of(self, spec_blob: str) -> list[dict]:
         try:
-            return orjson.loads(b"".join([chunk async for chunk in self.blobs.read(spec_blob)]))["cards"]
+            return generated_cards(orjson.loads(b"".join([chunk async for chunk in self.blobs.read(spec_blob)])))
         except BlobNotFound:
             return []
 
@@ -195,7 +217,10 @@ class GenerationWorker:
 
         return bool(await execute(self.store, "generation", outcome.aggregate_id, decide))
 
-    async def _generate(self, requested: DashboardRequested, progress) -> dict:
+    async def _generate(self, requested: DashboardRequested, progress, board: DashboardHistory,
+                        previous: list[dict]) -> dict:
+        """The dashboard from the file: what the generator chooses (keeping the previous version's
+        card ids where the query is the same), then a person's corrections replayed over it."""
         payload = requested.payload
         started = time.monotonic()
         with tempfile.TemporaryDirectory() as work:
@@ -204,7 +229,10 @@ class GenerationWorker:
             frame = await asyncio.to_thread(unreadable_as_such, lambda: columnar_table(path, payload.file_format,
                                                                                      Path(work)), payload.file_format)
             await progress("profiling", 30)
-            profile = await asyncio.to_thread(unreadable_as_such, lambda: profile_table(frame, payload.column_types),
+            named = set(frame.collect_schema().names())  # a person's column types for the columns still there
+            column_types = {**{k: v for k, v in board.column_types.items() if k in named or k == GRAIN_KEY},
+                            **(payload.column_types or {})} or None
+            profile = await asyncio.to_thread(unreadable_as_such, lambda: profile_table(frame, column_types),
                                               payload.file_format)
             if profile.rows == 0 or not profile.columns:
                 raise UnreadableFile("the file has no rows of data")
@@ -212,11 +240,24 @@ class GenerationWorker:
             scrollable = payload.options.allow_scrollable_cards
             spec = await asyncio.to_thread(unreadable_as_such, lambda: choose_cards(profile, payload.title or "Dashboard",
                                                                                    scrollable), payload.file_format)
+            await asyncio.to_thread(unreadable_as_such, lambda: corrected(spec, profile, board, previous),
+                                    payload.file_format)
         spec["options"] = payload.options.model_dump()
         spec["layout"] = "scrollable" if scrollable else "grid"
         spec["generated_in_seconds"] = round(time.monotonic() - started, 3)
         await progress("rendering", 90)
         return spec
+
+
+def corrected(spec: dict, profile, board: DashboardHistory, previous: list[dict]) -> None:
+    """The generated cards keep their previous ids, are remembered as generated, then corrected."""
+    keep_card_ids(previous, spec["cards"])
+    spec["generated_cards"] = [{key: card.get(key) for key in ("id", "kind", "title", "query", "columns")}
+                               for card in spec["cards"]]
+    columns = {column["name"] for column in spec["columns"]}
+    spec["cards"], spec["corrections"] = apply_corrections(
+        spec["cards"], board.corrections, columns, lambda query, card_id: asked_card(profile, query, card_id))
+    spec["corrections_applied"] = correction_ids(board.corrections)
 
 
 @asynccontextmanager
