@@ -74,9 +74,7 @@ class Replay:
 
     def by_person(self, card: dict, event: Event, what: str) -> None:
         card["corrections"] = [*card.get("corrections", []), event.payload.correction_id]
-        card["rule"] = f"{BY_A_PERSON} ({what}, {event.payload.corrected_by or 'unknown'})" + \
-            (f"; the generator's rule was: {card['rule']}" if card.get("rule") and BY_A_PERSON not in card["rule"]
-             else "")
+        card["person"] = [*card.get("person", []), f"{what} by {event.payload.corrected_by or 'someone'}"]
 
     def apply(self, event: Event) -> None:
         card_id = getattr(event.payload, "card_id", None)
@@ -89,19 +87,26 @@ class Replay:
             return self.said(event, f"the card `{card_id}` is not in this version")
         if isinstance(event, DashboardCardRemoved):
             self.cards.remove(card)
+            self.pinned = [i for i in self.pinned if i != card["id"]]
         elif isinstance(event, DashboardCardPinned):
-            self.pinned = [*[i for i in self.pinned if i != card["id"]], card["id"]]
+            if card["id"] not in self.pinned:
+                self.place(card, len(self.pinned))
+                self.pinned.append(card["id"])
             self.by_person(card, event, "pinned")
         elif isinstance(event, DashboardCardMoved):
-            self.cards.remove(card)
-            self.cards.insert(min(event.payload.position, len(self.cards)), card)
+            if card["id"] not in self.pinned:  # a pinned card stays first; the others come after the pinned
+                self.place(card, max(event.payload.position, len(self.pinned)))
             self.by_person(card, event, f"moved to place {event.payload.position + 1}")
         elif isinstance(event, DashboardCardRenamed):
-            card["title"] = event.payload.title
+            card["title"], card["renamed"] = event.payload.title, True
             self.by_person(card, event, "renamed")
         elif isinstance(event, DashboardCardQueryChanged):
             return self.change_query(card, event)
         self.said(event)
+
+    def place(self, card: dict, position: int) -> None:
+        self.cards.remove(card)
+        self.cards.insert(min(position, len(self.cards)), card)
 
     def drawn(self, event: Event, query: CardQuery, card_id: str) -> tuple[dict | None, str | None]:
         gone = missing_columns(query, self.columns)
@@ -116,9 +121,8 @@ class Replay:
         drawn, problem = self.drawn(event, event.payload.query, card["id"])
         if drawn is None:
             return self.said(event, problem)
-        replaced = {**drawn, "id": card["id"], "rule": card.get("rule", ""), "corrections": card.get("corrections", [])}
-        if card["title"] != card.get("generated_title", card["title"]):  # renamed before: keep the person's title
-            replaced["title"] = card["title"]
+        kept = ("id", "rule", "corrections", "person", "renamed") + (("title",) if card.get("renamed") else ())
+        replaced = {**drawn, **{key: card[key] for key in kept if key in card}}
         self.by_person(replaced, event, f"the query changed to {query_words(event.payload.query)}")
         self.cards[self.cards.index(card)] = replaced
         self.said(event)
@@ -139,19 +143,22 @@ class Replay:
         self.said(event, gone_words(gone) if gone else None)
 
     def result(self) -> list[dict]:
-        pinned = [card for i in self.pinned for card in self.cards if card["id"] == i]
-        for card in pinned:
-            card["pinned"] = True
-        return pinned + [card for card in self.cards if card["id"] not in self.pinned]
+        for card in self.cards:
+            if card["id"] in self.pinned:
+                card["pinned"] = True
+        return self.cards
 
 
 def apply_corrections(cards: list[dict], corrections: Sequence[Event], columns: set[str],
                       draw: Draw | None) -> tuple[list[dict], list[dict]]:
     """The cards after each correction in turn, and a report of each (applied, or its problem)."""
-    replay = Replay([{**card, "generated_title": card.get("title")} for card in cards], columns, draw)
+    replay = Replay(cards, columns, draw)
     for event in corrections:
         replay.apply(event)
     corrected = replay.result()
     for card in corrected:
-        card.pop("generated_title", None)
+        card.pop("renamed", None)
+        if card.get("person"):
+            was = f"; the generator's rule was: {card['rule']}" if card.get("rule") else ""
+            card["rule"] = f"{BY_A_PERSON}: {'; '.join(card.pop('person'))}{was}"
     return corrected, replay.report

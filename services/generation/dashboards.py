@@ -69,7 +69,7 @@ def version_events(requested: DashboardRequested, history: Sequence[Event], adde
     board, target = DashboardHistory.of(history), target_of(requested)
     if board.version_of(requested.aggregate_id) is not None:
         return []
-    if correction_ids(board.corrections) != added["corrections_applied"]:
+    if correction_ids(board.corrections) != added.get("corrections_applied", []):
         raise CorrectionsChanged()
     events: list[Event] = []
     if requested.payload.dashboard_id is not None:
