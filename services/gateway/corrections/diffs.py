@@ -22,13 +22,25 @@ def _corrections_of_card(spec: dict, card_id: str) -> set[str]:
     return touched & set(spec.get("corrections_applied", []))
 
 
+def _column_kinds(spec: dict) -> dict[str, tuple]:
+    return {column["name"]: (column.get("semantic"), column.get("aggregate")) for column in spec.get("columns", [])}
+
+
+def _read_columns(card: dict | None) -> set[str]:
+    query = (card or {}).get("query") or {}
+    return {name for name in (query.get("measure"), *(query.get("by") or []), query.get("split")) if name}
+
+
 def _why(before: dict, after: dict, card_id: str, new_data: bool, fields: set[str]) -> list[str]:
     reasons = []
     if _corrections_of_card(after, card_id) != _corrections_of_card(before, card_id):
         reasons.append(CORRECTION)
     if new_data and (fields & set(DATA) or not fields):
         reasons.append(NEW_DATA)
-    if not reasons or (fields & {"query", "kind"} and CORRECTION not in reasons):
+    old_kinds, new_kinds = _column_kinds(before), _column_kinds(after)
+    cards = (_by_id(before).get(card_id, (0, None))[1], _by_id(after).get(card_id, (0, None))[1])
+    retyped = any(old_kinds.get(name) != new_kinds.get(name) for card in cards for name in _read_columns(card))
+    if CORRECTION not in reasons and (retyped or not reasons or fields & {"query", "kind"}):
         reasons.append(NEW_RULE)
     return reasons
 
