@@ -158,6 +158,8 @@ async def test_a_refresh_keeps_the_corrections_and_reports_one_whose_column_is_g
     assert spec["rows"] == 420 and card(spec, "rows")["title"] == "Orders" and "top-rows" not in ids(spec)
     kept = card(spec, "breakdown-region")
     assert kept["problems"] == ["the column `discount_rate` is gone from this version"]
+    page = await client.get(f"/api/v1/dashboards/{dashboard_id}/view", headers=project.auth)
+    assert "the column `discount_rate` is gone from this version" in page.text  # said on the card
     report = {entry["kind"]: entry for entry in spec["corrections"]}
     assert not report["change_query"]["applied"] and report["rename"]["applied"]
     listed = (await client.get(path(dashboard_id), headers=project.auth)).json()["data"]
