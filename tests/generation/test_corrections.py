@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from contracts import DashboardCreated, DashboardRequested
 from contracts.corrections import (
     CardQuery,
     DashboardCardAdded,
@@ -16,6 +17,7 @@ from contracts.corrections import (
     corrections_in_force,
 )
 from services.generation.corrections import BY_A_PERSON, apply_corrections
+from services.generation.dashboards import CorrectionsChanged, version_events
 
 BOARD = "dsh_" + "a" * 32
 COLUMNS = {"region", "amount", "day", "price"}
@@ -97,3 +99,21 @@ def test_an_undone_correction_is_not_in_force():
     assert corrections_in_force([removed, pinned, undo]) == [pinned]
     cards, _ = apply_corrections(generated(), corrections_in_force([removed, pinned, undo]), COLUMNS, drawn)
     assert ids(cards)[0] == "table"
+
+
+def test_a_version_drawn_without_a_correction_made_meanwhile_is_drawn_again():
+    created = DashboardCreated(project_id="p1", aggregate_id=BOARD, payload={"dashboard_id": BOARD, "name": "B"})
+    requested = DashboardRequested(project_id="p1", aggregate_id="g2", payload={
+        "upload": {"name": "uploads/p1/g2/f", "sha256": "ab" * 32, "size": 9}, "file_format": "csv",
+        "dashboard_id": BOARD})
+    renamed = correction(DashboardCardRenamed, card_id="rows", title="Orders")
+    added = {"title": "B", "spec": {"name": "specs/x.json", "sha256": "ab" * 32, "size": 9}, "pdf": None,
+             "row_count": 3, "card_count": 4, "corrections_applied": []}
+    try:
+        version_events(requested, [created, renamed], added)
+    except CorrectionsChanged:
+        pass
+    else:
+        raise AssertionError("a version without the rename made meanwhile was added: the rename would be lost")
+    events = version_events(requested, [created, renamed], {**added, "corrections_applied": [renamed.payload.correction_id]})
+    assert events[-1].payload.corrections_applied == [renamed.payload.correction_id]
