@@ -172,6 +172,8 @@ KINDS: dict[str, str] = {
     "DashboardCardQueryChanged": "change_query", "DashboardCardAdded": "add", "DashboardCardRenamed": "rename",
     "DashboardColumnTypesSet": "set_column_types", "DashboardCorrectionUndone": "undo"}
 
+CORRECTION_OF_KIND: dict[str, type[Event]] = {KINDS[e.model_fields["type"].default]: e for e in CARD_CORRECTIONS}
+
 
 def corrections_in_force(history: Sequence[Event]) -> list[Event]:
     """The corrections a version replays, in the order they were made: every one not undone."""

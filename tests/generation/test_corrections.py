@@ -107,7 +107,7 @@ def test_a_version_drawn_without_a_correction_made_meanwhile_is_drawn_again():
         "upload": {"name": "uploads/p1/g2/f", "sha256": "ab" * 32, "size": 9}, "file_format": "csv",
         "dashboard_id": BOARD})
     renamed = correction(DashboardCardRenamed, card_id="rows", title="Orders")
-    added = {"title": "B", "spec": {"name": "specs/x.json", "sha256": "ab" * 32, "size": 9}, "pdf": None,
+    added: dict = {"title": "B", "spec": {"name": "specs/x.json", "sha256": "ab" * 32, "size": 9}, "pdf": None,
              "row_count": 3, "card_count": 4, "corrections_applied": []}
     try:
         version_events(requested, [created, renamed], added)

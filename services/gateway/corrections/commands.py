@@ -15,13 +15,8 @@ from typing import Any
 
 from contracts import DashboardCreated, DashboardRequested, DashboardVersionAdded, Event, derive_event_id
 from contracts.corrections import (
+    CORRECTION_OF_KIND,
     DashboardCardAdded,
-    DashboardCardMoved,
-    DashboardCardPinned,
-    DashboardCardQueryChanged,
-    DashboardCardRemoved,
-    DashboardCardRenamed,
-    DashboardColumnTypesSet,
     DashboardCorrectionUndone,
     column_types_in_force,
     corrections_in_force,
@@ -35,10 +30,6 @@ from services.gateway.corrections.models import CorrectionIn
 from services.gateway.dashboards.commands import AGGREGATE, dashboard_of, owned
 
 IDEMPOTENCY = uuid.UUID("0b4f4f8e-7f55-4a38-9a7e-1c5d0e6a9f21")
-EVENTS: dict[str, Any] = {
-    "remove": DashboardCardRemoved, "pin": DashboardCardPinned, "move": DashboardCardMoved,
-    "change_query": DashboardCardQueryChanged, "add": DashboardCardAdded, "rename": DashboardCardRenamed,
-    "set_column_types": DashboardColumnTypesSet}
 
 
 @dataclass(frozen=True)
@@ -125,7 +116,8 @@ async def correct(store: EventStore, who: Corrector, correction: CorrectionIn, s
                 return []
             fresh(history, who.if_match)
             checked(correction, spec, history)
-            event = EVENTS[correction.kind](
+            make_event: Any = CORRECTION_OF_KIND[correction.kind]
+            event = make_event(
                 event_id=uuid.uuid5(IDEMPOTENCY, correction_id), project_id=who.project_id,
                 aggregate_id=who.dashboard_id, payload={
                     "dashboard_id": who.dashboard_id, "correction_id": correction_id, "corrected_by": who.actor,
