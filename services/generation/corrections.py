@@ -140,7 +140,7 @@ class Replay:
 
     def column_types(self, event: DashboardColumnTypesSet) -> None:
         gone = sorted(set(event.payload.column_types) - self.columns - {"grain"})
-        self.said(event, gone_words(gone) if gone else None)
+        self.said(event, gone_words(gone) if gone else None if self.draw is not None else NO_DATA)
 
     def result(self) -> list[dict]:
         for card in self.cards:

@@ -15,7 +15,9 @@ import orjson
 
 from contracts import DashboardCreated, DashboardDeleted, DashboardRequested, DashboardVersionAdded, Event
 from contracts.corrections import column_types_in_force, corrections_in_force
+from contracts.generation import GRAIN_KEY
 from contracts.rpc import Refused
+from services.generation.corrections import Draw, apply_corrections
 
 AGGREGATE = DashboardCreated.aggregate
 
@@ -45,6 +47,11 @@ class DashboardHistory:
     def open_to(self, project_id: str) -> bool:
         """Whether a generation of `project_id` may add a version."""
         return self.project_id == project_id and not self.deleted
+
+    def column_types_with(self, uploaded: dict[str, str] | None, columns: set[str]) -> dict[str, str] | None:
+        """The upload's column types over those a person set for the file's columns still there."""
+        kept = {name: kind for name, kind in self.column_types.items() if name in columns or name == GRAIN_KEY}
+        return {**kept, **(uploaded or {})} or None
 
     def version_of(self, generation_id: str) -> int | None:
         return next((v.payload.version for v in self.versions if v.payload.generation_id == generation_id), None)
@@ -92,9 +99,26 @@ def _query_key(card: dict) -> bytes:
     return orjson.dumps({"kind": card.get("kind"), "what": what}, option=orjson.OPT_SORT_KEYS)
 
 
-def generated_cards(spec: dict) -> list[dict]:
-    """What the generator chose for a version, before a person's corrections (the ids and queries)."""
-    return spec.get("generated_cards") or spec.get("cards", [])
+def generated_cards(spec: dict | None) -> list[dict]:
+    """What the generator chose for a version, before a person's corrections: kept whole where a
+    correction changed or removed a card, else as a reference to the card as shown."""
+    if not spec:
+        return []
+    if "generated_cards" not in spec:
+        return spec.get("cards", [])
+    shown = {card["id"]: card for card in spec.get("cards", [])}
+    return [shown[card["id"]] if card.get("as_shown") else card for card in spec["generated_cards"]]
+
+
+def corrected_spec(spec: dict, generated: list[dict], corrections: Sequence[Event], draw: Draw | None) -> dict:
+    """The spec with `generated` as its generator's cards and the corrections replayed over them."""
+    columns = {column["name"] for column in spec.get("columns", [])}
+    cards, report = apply_corrections(generated, corrections, columns, draw)
+    shown = {card["id"]: card for card in cards}
+    remembered = [{"id": card["id"], "as_shown": True} if shown.get(card["id"]) == card else card
+                  for card in generated]
+    return {**spec, "cards": cards, "corrections": report, "generated_cards": remembered,
+            "corrections_applied": correction_ids(corrections)}
 
 
 def keep_card_ids(previous: list[dict], cards: list[dict]) -> None:

@@ -33,7 +33,6 @@ from contracts import (
     GenerationProgressed,
     GenerationStarted,
 )
-from contracts.generation import GRAIN_KEY
 from contracts.rpc import Refused
 from services.eventlog.blobs import BlobNotFound, BlobStore
 from services.eventlog.commands import execute
@@ -42,12 +41,11 @@ from services.eventlog.reader import StoredEvent
 from services.eventlog.store import EventStore
 from services.generation.asked_cards import asked_card
 from services.generation.choosing import choose_cards
-from services.generation.corrections import apply_corrections
 from services.generation.dashboards import AGGREGATE as DASHBOARD
 from services.generation.dashboards import (
     CorrectionsChanged,
     DashboardHistory,
-    correction_ids,
+    corrected_spec,
     generated_cards,
     keep_card_ids,
     target_of,
@@ -165,8 +163,13 @@ class GenerationWorker:
             board = DashboardHistory.of([e.event for e in await self.store.load(DASHBOARD, target)])
             if requested.payload.dashboard_id is not None and not board.open_to(requested.project_id):
                 return {}, None
-            previous = await self._generated_of(board.versions[-1].payload.spec.name) if board.versions else []
-            spec = await self._generate(requested, progress, board, previous)
+            previous = await self._spec_of(board.versions[-1].payload.spec.name) if board.versions else None
+            try:
+                spec = await self._generate(requested, progress, board, generated_cards(previous))
+            except BlobNotFound:  # past the upload's retention: what needs no data applies still
+                if requested.payload.cause != "correction" or previous is None:
+                    raise
+                spec = corrected_spec(previous, generated_cards(previous), board.corrections, None)
             try:
                 return spec, await self._publish(requested, target, spec)
             except CorrectionsChanged:
@@ -197,11 +200,11 @@ class GenerationWorker:
         version = DashboardHistory.of(history).version_of(requested.aggregate_id)
         return None if version is None else (version, spec_ref, pdf_ref)
 
-    async def _generated_of(self, spec_blob: str) -> list[dict]:
+    async def _spec_of(self, spec_blob: str) -> dict | None:
         try:
-            return generated_cards(orjson.loads(b"".join([chunk async for chunk in self.blobs.read(spec_blob)])))
+            return orjson.loads(b"".join([chunk async for chunk in self.blobs.read(spec_blob)]))
         except BlobNotFound:
-            return []
+            return None
 
     async def _fail(self, requested: DashboardRequested, code: str, reason: str) -> None:
         await self.conclude(requested.caused(GenerationFailed, payload={"code": code, "reason": reason}))
@@ -229,9 +232,7 @@ class GenerationWorker:
             frame = await asyncio.to_thread(unreadable_as_such, lambda: columnar_table(path, payload.file_format,
                                                                                      Path(work)), payload.file_format)
             await progress("profiling", 30)
-            named = set(frame.collect_schema().names())  # a person's column types for the columns still there
-            column_types = {**{k: v for k, v in board.column_types.items() if k in named or k == GRAIN_KEY},
-                            **(payload.column_types or {})} or None
+            column_types = board.column_types_with(payload.column_types, set(frame.collect_schema().names()))
             profile = await asyncio.to_thread(unreadable_as_such, lambda: profile_table(frame, column_types),
                                               payload.file_format)
             if profile.rows == 0 or not profile.columns:
@@ -240,24 +241,15 @@ class GenerationWorker:
             scrollable = payload.options.allow_scrollable_cards
             spec = await asyncio.to_thread(unreadable_as_such, lambda: choose_cards(profile, payload.title or "Dashboard",
                                                                                    scrollable), payload.file_format)
-            await asyncio.to_thread(unreadable_as_such, lambda: corrected(spec, profile, board, previous),
-                                    payload.file_format)
+            keep_card_ids(previous, spec["cards"])
+            spec = await asyncio.to_thread(unreadable_as_such, lambda: corrected_spec(
+                spec, spec["cards"], board.corrections, lambda query, card_id: asked_card(profile, query, card_id)),
+                payload.file_format)
         spec["options"] = payload.options.model_dump()
         spec["layout"] = "scrollable" if scrollable else "grid"
         spec["generated_in_seconds"] = round(time.monotonic() - started, 3)
         await progress("rendering", 90)
         return spec
-
-
-def corrected(spec: dict, profile, board: DashboardHistory, previous: list[dict]) -> None:
-    """The generated cards keep their previous ids, are remembered as generated, then corrected."""
-    keep_card_ids(previous, spec["cards"])
-    spec["generated_cards"] = [{key: card.get(key) for key in ("id", "kind", "title", "query", "columns")}
-                               for card in spec["cards"]]
-    columns = {column["name"] for column in spec["columns"]}
-    spec["cards"], spec["corrections"] = apply_corrections(
-        spec["cards"], board.corrections, columns, lambda query, card_id: asked_card(profile, query, card_id))
-    spec["corrections_applied"] = correction_ids(board.corrections)
 
 
 @asynccontextmanager

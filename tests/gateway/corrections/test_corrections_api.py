@@ -169,3 +169,30 @@ async def test_a_refresh_keeps_the_corrections_and_reports_one_whose_column_is_g
     assert answer.status_code == 200, answer.text
     back = card(await spec_of(client, project, dashboard_id), "breakdown-region")
     assert back["query"]["measure"] == "discount_rate" and "problems" not in back
+
+
+async def test_past_the_uploads_retention_a_correction_applies_what_needs_no_data(client, new_project, worker):
+    project = await new_project()
+    dashboard_id = await dashboard_of(client, project)
+    blobs = client.app.state.blobs
+    for name in await blobs.names(f"uploads/{project.project_id}/"):  # as the retention sweep does
+        await blobs.delete(name)
+    await corrected(client, project, dashboard_id, {"kind": "rename", "card_id": "rows", "title": "Orders"})
+    changed = await corrected(client, project, dashboard_id, {"kind": "change_query", "card_id": "breakdown-region",
+                                                              "query": {"measure": "amount", "aggregate": "sum",
+                                                                        "by": ["region"]}})
+    assert changed["generation"]["status"] == "completed"
+    spec = await spec_of(client, project, dashboard_id)
+    assert card(spec, "rows")["title"] == "Orders"
+    waiting = card(spec, "breakdown-region")
+    assert waiting["query"]["aggregate"] != "sum" and "next upload" in waiting["problems"][0]
+    await corrected(client, project, dashboard_id, {"kind": "remove", "card_id": "top-rows"})
+    undone = await client.delete(path(dashboard_id, f"/{changed['correction']['correction_id']}"), headers=project.auth)
+    await drawn(client, project, undone)
+    spec = await spec_of(client, project, dashboard_id)  # the generated cards were remembered: nothing lost
+    assert "problems" not in card(spec, "breakdown-region") and card(spec, "rows")["title"] == "Orders"
+    assert "top-rows" not in ids(spec)
+    answer = await generate(client, project, encoded(sales(310), "csv"), dashboard_id=dashboard_id)
+    assert answer.status_code == 200, answer.text
+    spec = await spec_of(client, project, dashboard_id)
+    assert card(spec, "rows")["title"] == "Orders" and "top-rows" not in ids(spec)
