@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, create_model, model_serializer
 
-from contracts.corrections import CORRECTION_EVENTS, KINDS, CardQuery
+from contracts.corrections import CORRECTION_EVENTS
 from contracts.dashboards import DashboardCreated, DashboardDeleted, DashboardVersionAdded
 from contracts.envelope import Event
 from contracts.generation import GenerationCompleted, GenerationFailed
@@ -94,21 +94,6 @@ class DashboardDeletedData(BaseModel):
     workspace_id: str | None
 
 
-class DashboardCorrectedData(BaseModel):
-    """A person's correction of a dashboard (who made it stays out: it may name a person)."""
-
-    dashboard_id: str
-    correction_id: str
-    kind: str = Field(description="remove, pin, move, change_query, add, rename, set_column_types or undo")
-    card_id: str | None = Field(default=None, description="The card corrected (or added)")
-    position: int | None = Field(default=None, description="move: its place among the cards, 0 first")
-    title: str | None = Field(default=None, description="rename and add: the card's title")
-    query: CardQuery | None = Field(default=None, description="change_query and add: what the card computes")
-    column_types: dict[str, str] | None = Field(default=None, description="set_column_types: for every later version")
-    undone_correction_id: str | None = Field(default=None, description="undo: the correction no longer in force")
-    links: DashboardLinks
-
-
 class WebhookEndpointDisabledData(BaseModel):
     endpoint_id: str = Field(description="The endpoint that no longer receives deliveries until re-enabled")
     reason: str
@@ -158,12 +143,25 @@ def _dashboard_deleted(event: DashboardDeleted) -> DashboardDeletedData:
     return DashboardDeletedData(dashboard_id=p.dashboard_id, tenant_id=p.tenant_id, workspace_id=p.workspace_id)
 
 
-def _corrected(event: Event) -> DashboardCorrectedData:
-    p = event.payload
-    fields = {name: getattr(p, name) for name in ("card_id", "position", "title", "query", "column_types",
-                                                  "undone_correction_id") if hasattr(p, name)}
-    return DashboardCorrectedData(dashboard_id=p.dashboard_id, correction_id=p.correction_id,
-                                  kind=KINDS[event.type], links=dashboard_links(p.dashboard_id), **fields)
+PRIVATE_CORRECTION_FIELDS = {"corrected_by", "idempotency_key"}  # who made it may name a person
+
+
+def _correction_data(source: type[Event]) -> type[BaseModel]:
+    """A correction's public data: its payload without who made it, with the dashboard's links."""
+    payload = source.model_fields["payload"].annotation
+    assert isinstance(payload, type) and issubclass(payload, BaseModel)
+    fields: dict[str, Any] = {name: (field.annotation, field) for name, field in payload.model_fields.items()
+                              if name not in PRIVATE_CORRECTION_FIELDS}
+    return create_model(f"{source.__name__}Data", links=(DashboardLinks, ...), **fields)
+
+
+CORRECTION_DATA = {source.model_fields["type"].default: _correction_data(source) for source in CORRECTION_EVENTS}
+
+
+def _corrected(event: Event) -> BaseModel:
+    data = CORRECTION_DATA[event.type]
+    fields = event.payload.model_dump(exclude=PRIVATE_CORRECTION_FIELDS)
+    return data(**fields, links=dashboard_links(event.payload.dashboard_id))
 
 
 def _correction_type(event_class: type[Event]) -> str:
@@ -215,7 +213,8 @@ PUBLIC_EVENTS: dict[str, PublicEvent] = {e.name: e for e in (
     _public("dashboard.deleted", "A dashboard was deleted, with its share links, iframe tokens and embeds.",
             DashboardDeletedData, DashboardDeleted, _dashboard_deleted),
     *(_public(_correction_type(source), f"A person corrected a dashboard: {(source.__doc__ or '').strip()}",
-              DashboardCorrectedData, source, _corrected) for source in CORRECTION_EVENTS),
+              CORRECTION_DATA[source.model_fields["type"].default], source, _corrected)
+      for source in CORRECTION_EVENTS),
     _public("webhook_endpoint.disabled", "One of the project's webhook endpoints was disabled (410 Gone, or 5 "
             "days without a success); sent to the project's other endpoints.", WebhookEndpointDisabledData,
             WebhookEndpointDisabled, _endpoint_disabled),

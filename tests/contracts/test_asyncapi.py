@@ -16,7 +16,6 @@ from contracts import (
     DashboardVersionAdded,
     EmbedOriginsSet,
     EmbedSigningKeyCreated,
-    Event,
     IframeTokenIssued,
     IframeTokenRevoked,
     ProjectionEventParked,
@@ -41,20 +40,10 @@ from contracts import (
     WebhookEndpointUpdated,
 )
 from contracts.asyncapi import asyncapi_document
-from contracts.corrections import (
-    DashboardCardAdded,
-    DashboardCardMoved,
-    DashboardCardPinned,
-    DashboardCardQueryChanged,
-    DashboardCardRemoved,
-    DashboardCardRenamed,
-    DashboardColumnTypesSet,
-    DashboardCorrectionUndone,
-)
 from contracts.envelope import CURRENT_VERSIONS
 from services.gateway.keys.commands import revoke_api_key, rotate_api_key
 from services.gateway.project.commands import create_project
-from tests.factories import generation_lifecycle
+from tests.factories import corrections_of, generation_lifecycle
 
 
 @pytest.fixture(scope="module")
@@ -74,22 +63,6 @@ def test_every_event_type_is_a_channel_on_its_subject_with_its_version(document)
         headers = document["components"]["messages"][f"{name}:Message"]["headers"]["properties"]
         assert headers["Dashloom-Type"] == {"const": name}
         assert headers["Dashloom-Version"] == {"const": str(CURRENT_VERSIONS[name])}
-
-
-def corrections_of(board: DashboardCreated) -> list[Event]:
-    """One correction of each kind, and an undo."""
-    made = {"dashboard_id": "dsh_1", "corrected_by": "k1"}
-    query = {"measure": "amount", "aggregate": "sum", "by": ["region"]}
-    kinds: list[tuple[type[Event], dict]] = [
-             (DashboardCardRemoved, {"card_id": "table"}), (DashboardCardPinned, {"card_id": "rows"}),
-             (DashboardCardMoved, {"card_id": "rows", "position": 2}),
-             (DashboardCardQueryChanged, {"card_id": "rows", "query": query}),
-             (DashboardCardAdded, {"card_id": "mine-1", "title": "Mine", "query": query}),
-             (DashboardCardRenamed, {"card_id": "rows", "title": "Orders"}),
-             (DashboardColumnTypesSet, {"column_types": {"amount": "measure:mean", "grain": "event"}}),
-             (DashboardCorrectionUndone, {"undone_correction_id": "cor_" + "0" * 32})]
-    return [board.caused(kind, payload={**made, "correction_id": f"cor_{n:032x}", **fields})
-            for n, (kind, fields) in enumerate(kinds)]
 
 
 async def appended_by_the_services(store) -> None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, Text
 
 from contracts.corrections import CARD_ID, CardQuery
 from contracts.generation import COLUMN_TYPES, TABLE_GRAINS
+from services.gateway.edge.bounds import plain_line
 from services.readmodels.types import UtcDateTime
 
 metadata = MetaData()
@@ -37,7 +38,7 @@ correction_revisions = Table(
 )
 
 CardId = Annotated[str, Field(pattern=CARD_ID)]
-Title = Annotated[str, Field(min_length=1, max_length=200)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(plain_line)]
 
 
 class _Correction(BaseModel):
