@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, Text
 
 from contracts.corrections import CARD_ID, CardQuery
 from contracts.generation import COLUMN_TYPES, TABLE_GRAINS
-from services.gateway.edge.bounds import plain_line
+from services.gateway.edge import bounds
 from services.readmodels.types import UtcDateTime
 
 metadata = MetaData()
@@ -38,7 +38,7 @@ correction_revisions = Table(
 )
 
 CardId = Annotated[str, Field(pattern=CARD_ID)]
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(plain_line)]
+Title = bounds.Title
 
 
 class _Correction(BaseModel):
@@ -81,7 +81,7 @@ class RenameCard(_Correction):
 
 class SetColumnTypes(_Correction):
     kind: Literal["set_column_types"]
-    column_types: dict[Annotated[str, Field(min_length=1, max_length=256)],
+    column_types: dict[Annotated[str, Field(min_length=1, max_length=256), bounds.NoControlCharacters],
                        Literal[COLUMN_TYPES + TABLE_GRAINS]] = Field(  # type: ignore[valid-type]
         min_length=1, max_length=1000, description='For every later version; "grain" says what a row is')
 
