@@ -31,18 +31,19 @@ from services.gateway.generation.queries import generation_row
 
 reads = APIRouter(prefix="/api/v1", tags=["Corrections"])
 writes = APIRouter(prefix="/api/v1", tags=["Corrections"])
-IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
-IfMatch = Annotated[str | None, Header(alias="If-Match", description=(
+IF_MATCH = r'^(?:W/)?"?([0-9]{1,9})"?$'
+IfMatch = Annotated[str | None, Header(alias="If-Match", pattern=IF_MATCH, description=(
     "The corrections revision you saw (GET .../corrections, its ETag): 409 CONFLICT if another correction "
     "came first. Without it the correction applies after every other."))]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Send it again: one correction")]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", pattern=r"^[\x20-\x7E]{1,200}$",
+                                              description="Send it again with the same key: one correction")]
 VersionNumber = Annotated[int, Path(ge=1, le=1_000_000_000)]
 
 
 def revision_of(if_match: str | None) -> int | None:
     if if_match is None:
         return None
-    found = IF_MATCH.match(if_match)
+    found = re.fullmatch(IF_MATCH, if_match.strip())
     if found is None:
         raise ApiError(422, 'If-Match: the corrections revision, a number (e.g. "3")')
     return int(found.group(1))
