@@ -71,7 +71,7 @@ ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
     (health.router, None, {}),
     (docs.router, None, {}),
     (project.router, Scope.READ, API_ERRORS),
-    (generation.router, Scope.WRITE, documented(401, 403, 413, 415, 422, 429, 500, 503)),
+    (generation.router, Scope.WRITE, documented(401, 403, 404, 413, 415, 422, 429, 500, 503)),
     (generation.reads, Scope.READ, API_ERRORS),
     (viewer.router, Scope.READ, documented(401, 403, 404, 410, 429, 500, 503)),
     (metrics.router, Scope.READ, API_ERRORS),
