@@ -15,16 +15,19 @@ from fastapi import APIRouter, Header, Path, Request
 from sqlalchemy import Row
 
 from contracts.corrections import CORRECTION_ID
+from services.eventlog.blobs import BlobStore
 from services.gateway.corrections.commands import Corrected, Corrector, correct, undo
 from services.gateway.corrections.diffs import version_diff
 from services.gateway.corrections.models import CorrectionIn, CorrectionOut, CorrectionsOut
 from services.gateway.corrections.projections import corrections as corrections_projection
 from services.gateway.corrections.queries import corrections_of, versions_of
 from services.gateway.dashboards.access import VisibleDashboard
+from services.gateway.dashboards.specs import Specs
 from services.gateway.edge import bounds
 from services.gateway.edge.auth import TENANT_ROUTE
-from services.gateway.edge.dependencies import Caller, ReadModels, applied, off_the_loop
+from services.gateway.edge.dependencies import Blobs, Caller, ReadModels, State, applied, off_the_loop
 from services.gateway.edge.envelope import ApiError, JsonAnswer, Success, ok
+from services.gateway.edge.state import GatewayState
 from services.gateway.generation.outcomes import outcome_seq
 from services.gateway.generation.projections import generation_status
 from services.gateway.generation.queries import generation_row
@@ -65,31 +68,30 @@ async def list_corrections(dashboard: VisibleDashboard, engine: ReadModels):
 
 @writes.post("/dashboards/{dashboard_id}/corrections", openapi_extra=TENANT_ROUTE, status_code=201,
              response_model=Success[dict])
-async def add_correction(body: CorrectionIn, dashboard: VisibleDashboard, caller: Caller, request: Request,
-                         if_match: IfMatch = None, idempotency_key: IdempotencyKey = None):
+async def add_correction(body: CorrectionIn, dashboard: VisibleDashboard, caller: Caller, state: State, specs: Specs,
+                         request: Request, if_match: IfMatch = None, idempotency_key: IdempotencyKey = None):
     """Remove, pin, move, rename a card, change its query, add a card from a query, or set the table's
     column types; a query or column types naming a column the dashboard lacks is a 422 naming it."""
-    state = request.app.state
     who = Corrector(caller.project_id, dashboard.dashboard_id, caller.subject, revision_of(if_match),
                     bounds.idempotency_key(idempotency_key))
-    spec = await state.dashboard_specs.load(dashboard.dashboard_id, caller.project_id)
+    spec = await specs.load(dashboard.dashboard_id, caller.project_id)
     corrected = await correct(state.store, who, body, spec)
-    return await _answer(request, who, corrected, corrected.event.payload.correction_id)
+    return await _answer(request, state, who, corrected, corrected.event.payload.correction_id)
 
 
 @writes.delete("/dashboards/{dashboard_id}/corrections/{correction_id}", openapi_extra=TENANT_ROUTE,
                response_model=Success[dict])
 async def undo_correction(correction_id: Annotated[str, Path(pattern=CORRECTION_ID)], dashboard: VisibleDashboard,
-                          caller: Caller, request: Request, if_match: IfMatch = None):
+                          caller: Caller, state: State, request: Request, if_match: IfMatch = None):
     """Undo a correction: later versions no longer replay it (it stays listed, with `undone_at`)."""
     who = Corrector(caller.project_id, dashboard.dashboard_id, caller.subject, revision_of(if_match))
-    corrected = await undo(request.app.state.store, who, correction_id)
-    return await _answer(request, who, corrected, correction_id)
+    corrected = await undo(state.store, who, correction_id)
+    return await _answer(request, state, who, corrected, correction_id)
 
 
-async def _answer(request: Request, who: Corrector, corrected: Corrected, shown: str) -> JsonAnswer:
+async def _answer(request: Request, state: GatewayState, who: Corrector, corrected: Corrected,
+                  shown: str) -> JsonAnswer:
     """The correction (as the read model holds it), the revision, and how its drawing went."""
-    state = request.app.state
     if corrected.seq is not None:
         await applied(request, corrections_projection.name, corrected.seq)
     generation = None
@@ -111,17 +113,17 @@ async def _answer(request: Request, who: Corrector, corrected: Corrected, shown:
 @reads.get("/dashboards/{dashboard_id}/versions/{a}/diff/{b}", openapi_extra=TENANT_ROUTE,
            response_model=Success[dict])
 async def diff_versions(a: VersionNumber, b: VersionNumber, dashboard: VisibleDashboard, engine: ReadModels,
-                        request: Request):
+                        blobs: Blobs):
     """Which cards came, went or changed from version `a` to version `b`, and why: new data, a
     correction, or a new rule."""
     rows = await off_the_loop(engine, lambda conn: versions_of(conn, dashboard.dashboard_id, (a, b)))
     missing = [n for n in (a, b) if n not in rows]
     if missing:
         raise ApiError(404, f"the dashboard has no version {missing[0]}")
-    before, after = await _spec(request, rows[a].spec_blob), await _spec(request, rows[b].spec_blob)
+    before, after = await _spec(blobs, rows[a].spec_blob), await _spec(blobs, rows[b].spec_blob)
     new_data = rows[a].upload_sha256 != rows[b].upload_sha256
     return ok({"from": a, "to": b, "new_data": new_data, **version_diff(before, after, new_data)})
 
 
-async def _spec(request: Request, blob: str) -> dict:
-    return orjson.loads(b"".join([chunk async for chunk in request.app.state.blobs.read(blob)]))
+async def _spec(blobs: BlobStore, blob: str) -> dict:
+    return orjson.loads(b"".join([chunk async for chunk in blobs.read(blob)]))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from contracts import STREAM_NAME
+from services.gateway.edge.state import state_of
 from tests.generation.samples import encoded, sales
 from tests.generation.test_generate import completed, generate
 from tests.generation.test_viewer import dashboard_of
@@ -174,7 +175,7 @@ async def test_a_refresh_keeps_the_corrections_and_reports_one_whose_column_is_g
 async def test_past_the_uploads_retention_a_correction_applies_what_needs_no_data(client, new_project, worker):
     project = await new_project()
     dashboard_id = await dashboard_of(client, project)
-    blobs = client.app.state.blobs
+    blobs = state_of(client.app).blobs
     for name in await blobs.names(f"uploads/{project.project_id}/"):  # as the retention sweep does
         await blobs.delete(name)
     await corrected(client, project, dashboard_id, {"kind": "rename", "card_id": "rows", "title": "Orders"})
