@@ -3,6 +3,16 @@
 Subjects are `events.<aggregate>.<aggregate_id>` in the JetStream stream `EVENTS`.
 """
 
+from contracts.corrections import (
+    DashboardCardAdded,
+    DashboardCardMoved,
+    DashboardCardPinned,
+    DashboardCardQueryChanged,
+    DashboardCardRemoved,
+    DashboardCardRenamed,
+    DashboardColumnTypesSet,
+    DashboardCorrectionUndone,
+)
 from contracts.dashboards import (
     DASHBOARD_ID_PREFIX,
     DashboardCreated,
@@ -67,6 +77,8 @@ STREAM_SUBJECTS = ["events.>"]
 __all__ = [
     "DASHBOARD_ID_PREFIX", "DashboardCreated", "DashboardDeleted", "DashboardVersionAdded",
     "canonical_dashboard_id", "is_dashboard_id",
+    "DashboardCardAdded", "DashboardCardMoved", "DashboardCardPinned", "DashboardCardQueryChanged",
+    "DashboardCardRemoved", "DashboardCardRenamed", "DashboardColumnTypesSet", "DashboardCorrectionUndone",
     "EmbedOriginsSet", "EmbedSigningKeyCreated", "IframeTokenIssued", "IframeTokenRevoked",
     "TenantIframeTokensRevoked", "TenantJwtKeyDeleted", "TenantJwtKeyRegistered",
     "EVENT_TYPES", "OPERATOR_PROJECT", "ProjectionEventParked", "STREAM_NAME", "STREAM_SUBJECTS",

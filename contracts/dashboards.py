@@ -49,6 +49,9 @@ class DashboardVersionAddedPayload(BaseModel):
     row_count: int = Field(ge=0)
     card_count: int = Field(ge=0)
     requested_by: str | None = Field(default=None, description="The API key id or JWT subject that uploaded")
+    cause: Literal["upload", "correction"] = Field(
+        default="upload", description="New data, or the same data drawn again for a person's correction")
+    corrections_applied: list[str] = Field(default_factory=list, description="The corrections this version replays")
 
 
 class DashboardVersionAdded(Event):

@@ -49,6 +49,8 @@ class DashboardRequestedPayload(BaseModel):
     dashboard_id: str | None = Field(default=None, pattern=DASHBOARD_ID_PATTERN,
                                      description="Refresh in place: the file becomes this dashboard's next version")
     requested_by: str | None = Field(default=None, description="The API key id or JWT subject that uploaded")
+    cause: Literal["upload", "correction"] = Field(
+        default="upload", description="An upload, or a version's file drawn again for a person's correction")
 
 
 class DashboardRequested(Event):

@@ -8,6 +8,7 @@ never leave.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, create_model, model_serializer
 
+from contracts.corrections import CORRECTION_EVENTS
 from contracts.dashboards import DashboardCreated, DashboardDeleted, DashboardVersionAdded
 from contracts.envelope import Event
 from contracts.generation import GenerationCompleted, GenerationFailed
@@ -141,6 +143,33 @@ def _dashboard_deleted(event: DashboardDeleted) -> DashboardDeletedData:
     return DashboardDeletedData(dashboard_id=p.dashboard_id, tenant_id=p.tenant_id, workspace_id=p.workspace_id)
 
 
+PRIVATE_CORRECTION_FIELDS = {"corrected_by", "idempotency_key"}  # who made it may name a person
+
+
+def _correction_data(source: type[Event]) -> type[BaseModel]:
+    """A correction's public data: its payload without who made it, with the dashboard's links."""
+    payload = source.model_fields["payload"].annotation
+    assert isinstance(payload, type) and issubclass(payload, BaseModel)
+    fields: dict[str, Any] = {name: (field.annotation, field) for name, field in payload.model_fields.items()
+                              if name not in PRIVATE_CORRECTION_FIELDS}
+    return create_model(f"{source.__name__}Data", links=(DashboardLinks, ...), **fields)
+
+
+CORRECTION_DATA = {source.model_fields["type"].default: _correction_data(source) for source in CORRECTION_EVENTS}
+
+
+def _corrected(event: Event) -> BaseModel:
+    data = CORRECTION_DATA[event.type]
+    fields = event.payload.model_dump(exclude=PRIVATE_CORRECTION_FIELDS)
+    return data(**fields, links=dashboard_links(event.payload.dashboard_id))
+
+
+def _correction_type(event_class: type[Event]) -> str:
+    """DashboardCardRemoved -> dashboard.card_removed"""
+    words = re.findall(r"[A-Z][a-z]*", event_class.model_fields["type"].default)[1:]
+    return "dashboard." + "_".join(word.lower() for word in words)
+
+
 def _endpoint_disabled(event: WebhookEndpointDisabled) -> WebhookEndpointDisabledData:
     return WebhookEndpointDisabledData(endpoint_id=event.aggregate_id, reason=event.payload.reason)
 
@@ -183,6 +212,9 @@ PUBLIC_EVENTS: dict[str, PublicEvent] = {e.name: e for e in (
             _version_added),
     _public("dashboard.deleted", "A dashboard was deleted, with its share links, iframe tokens and embeds.",
             DashboardDeletedData, DashboardDeleted, _dashboard_deleted),
+    *(_public(_correction_type(source), f"A person corrected a dashboard: {(source.__doc__ or '').strip()}",
+              CORRECTION_DATA[source.model_fields["type"].default], source, _corrected)
+      for source in CORRECTION_EVENTS),
     _public("webhook_endpoint.disabled", "One of the project's webhook endpoints was disabled (410 Gone, or 5 "
             "days without a success); sent to the project's other endpoints.", WebhookEndpointDisabledData,
             WebhookEndpointDisabled, _endpoint_disabled),

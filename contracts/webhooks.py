@@ -17,7 +17,10 @@ from contracts.envelope import Event
 # contracts/public_events.py holds each one's payload model (and checks this list against them).
 WebhookEventType = Literal["generation.completed", "generation.failed", "share_link.issued",
                            "share_link.revoked", "dashboard.created", "dashboard.version_added",
-                           "dashboard.deleted", "webhook_endpoint.disabled", "webhook.test"]
+                           "dashboard.deleted", "dashboard.card_removed", "dashboard.card_pinned",
+                           "dashboard.card_moved", "dashboard.card_query_changed", "dashboard.card_added",
+                           "dashboard.card_renamed", "dashboard.column_types_set", "dashboard.correction_undone",
+                           "webhook_endpoint.disabled", "webhook.test"]
 PUBLIC_EVENT_TYPES: tuple[str, ...] = get_args(WebhookEventType)
 
 

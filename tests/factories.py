@@ -6,6 +6,15 @@ import uuid
 from collections.abc import Iterator
 
 from contracts import (
+    DashboardCardAdded,
+    DashboardCardMoved,
+    DashboardCardPinned,
+    DashboardCardQueryChanged,
+    DashboardCardRemoved,
+    DashboardCardRenamed,
+    DashboardColumnTypesSet,
+    DashboardCorrectionUndone,
+    DashboardCreated,
     DashboardRequested,
     Event,
     GenerationCompleted,
@@ -48,3 +57,19 @@ def many_generations(count: int, prefix: str = "g") -> Iterator[Event]:
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def corrections_of(board: DashboardCreated, corrected_by: str = "k1") -> list[Event]:
+    """One correction of each kind on the dashboard, and an undo, as the gateway appends them."""
+    made = {"dashboard_id": board.aggregate_id, "corrected_by": corrected_by}
+    query = {"measure": "amount", "aggregate": "sum", "by": ["region"]}
+    kinds: list[tuple[type[Event], dict]] = [
+        (DashboardCardRemoved, {"card_id": "top-rows"}), (DashboardCardPinned, {"card_id": "rows"}),
+        (DashboardCardMoved, {"card_id": "rows", "position": 2}),
+        (DashboardCardQueryChanged, {"card_id": "rows", "query": query}),
+        (DashboardCardAdded, {"card_id": "mine-1", "title": "Mine", "query": query}),
+        (DashboardCardRenamed, {"card_id": "rows", "title": "Orders"}),
+        (DashboardColumnTypesSet, {"column_types": {"amount": "measure:mean", "grain": "event"}}),
+        (DashboardCorrectionUndone, {"undone_correction_id": "cor_" + "0" * 32})]
+    return [board.caused(kind, payload={**made, "correction_id": f"cor_{n:032x}", **fields})
+            for n, (kind, fields) in enumerate(kinds)]

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from services.eventlog.blobs import BlobStore, open_blob_store
 from services.eventlog.store import EventStore
 from services.gateway.console import routes as console
+from services.gateway.corrections import routes as corrections
 from services.gateway.dashboards import routes as dashboards
 from services.gateway.dashboards.specs import DashboardSpecs
 from services.gateway.declaration import SERVICE
@@ -66,10 +67,12 @@ ADMIN_ERRORS = documented(401, 403, 404, 409, 422, 429, 500, 503)
 ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
     (dashboards.router, Scope.READ, documented(401, 403, 404, 410, 422, 429, 500, 503)),
     (dashboards.writes, Scope.WRITE, documented(401, 403, 404, 409, 410, 422, 429, 500, 503)),
+    (corrections.reads, Scope.READ, documented(401, 403, 404, 410, 422, 429, 500, 503)),
+    (corrections.writes, Scope.WRITE, documented(401, 403, 404, 409, 410, 422, 429, 500, 503)),
     (health.router, None, {}),
     (docs.router, None, {}),
     (project.router, Scope.READ, API_ERRORS),
-    (generation.router, Scope.WRITE, documented(401, 403, 413, 415, 422, 429, 500, 503)),
+    (generation.router, Scope.WRITE, documented(401, 403, 404, 413, 415, 422, 429, 500, 503)),
     (generation.reads, Scope.READ, API_ERRORS),
     (viewer.router, Scope.READ, documented(401, 403, 404, 410, 429, 500, 503)),
     (metrics.router, Scope.READ, API_ERRORS),

@@ -1,5 +1,6 @@
 """The gateway, as the platform, the CLI and health see it: each feature's projections and their tables."""
 
+from services.gateway.corrections.projections import corrections
 from services.gateway.embedding.projections import embedding
 from services.gateway.generation.projections import generation_status
 from services.gateway.integrations.projections import endpoints as integration_endpoints
@@ -8,7 +9,8 @@ from services.gateway.keys.projections import project_access
 from services.gateway.metrics.projections import metrics
 from services.runtime.service import ServiceDeclaration
 
-PROJECTIONS = (generation_status, project_access, metrics, integrations, integration_endpoints, embedding)
+PROJECTIONS = (generation_status, project_access, metrics, integrations, integration_endpoints, embedding,
+               corrections)
 
 SERVICE = ServiceDeclaration(
     name="gateway",

@@ -39,9 +39,18 @@ from services.eventlog.commands import execute
 from services.eventlog.connection import broker_options
 from services.eventlog.reader import StoredEvent
 from services.eventlog.store import EventStore
+from services.generation.asked_cards import asked_card
 from services.generation.choosing import choose_cards
 from services.generation.dashboards import AGGREGATE as DASHBOARD
-from services.generation.dashboards import DashboardHistory, keep_card_ids, target_of, version_events
+from services.generation.dashboards import (
+    CorrectionsChanged,
+    DashboardHistory,
+    corrected_spec,
+    generated_cards,
+    keep_card_ids,
+    target_of,
+    version_events,
+)
 from services.generation.pdf import dashboard_pdf
 from services.generation.profile import profile_table
 from services.generation.reading import TableTooLarge, UnreadableFile, columnar_table, unreadable_as_such
@@ -51,6 +60,7 @@ log = logging.getLogger(__name__)
 DURABLE = "generation-workers"
 FINAL = {"GenerationCompleted", "GenerationFailed"}
 MAX_ATTEMPTS = 5
+REDRAWS = 3  # a version drawn again because a person corrected the dashboard meanwhile
 GONE = "the dashboard to refresh was deleted or does not exist"
 
 
@@ -134,11 +144,8 @@ class GenerationWorker:
                                                      payload={"stage": stage, "percent": percent}))
 
         target = target_of(requested)
-        board = DashboardHistory.of([e.event for e in await self.store.load(DASHBOARD, target)])
-        if requested.payload.dashboard_id is not None and not board.open_to(requested.project_id):
-            return await self._fail(requested, "DASHBOARD_NOT_FOUND", GONE)
         try:
-            spec = await self._generate(requested, progress)
+            spec, published = await self._drawn(requested, target, progress)
         except TableTooLarge as error:
             return await self._fail(requested, "FILE_TOO_LARGE", str(error))
         except UnreadableFile as error:
@@ -148,9 +155,6 @@ class GenerationWorker:
                                     "generation may use; upload a smaller file or fewer columns")
         except BlobNotFound:
             return await self._fail(requested, "UPLOAD_MISSING", "the uploaded file is gone; upload it again")
-        if board.versions:
-            keep_card_ids(await self._cards_of(board.versions[-1].payload.spec.name), spec["cards"])
-        published = await self._publish(requested, target, spec)
         GENERATION_STAGE_SECONDS.labels(stages[-1] if stages else "rendering").observe(time.monotonic() - stage_started)
         if published is None:
             return await self._fail(requested, "DASHBOARD_NOT_FOUND", GONE)
@@ -160,6 +164,27 @@ class GenerationWorker:
             "dashboard_id": target, "dashboard_version": version, "title": spec["title"],
             "spec": spec_ref, "card_count": len(spec["cards"]), "metrics": metrics[:50], "pdf": pdf_ref}))
         log.info("generation %s: completed at %.2f s", requested.aggregate_id, time.monotonic() - started)
+
+    async def _drawn(self, requested: DashboardRequested, target: str, progress,
+                     ) -> tuple[dict, tuple[int, BlobRef, BlobRef | None] | None]:
+        """The spec drawn with the corrections in force and published as the dashboard's version;
+        drawn again when a person corrected the dashboard meanwhile, so no correction is lost."""
+        for _ in range(REDRAWS):
+            board = DashboardHistory.of([e.event for e in await self.store.load(DASHBOARD, target)])
+            if requested.payload.dashboard_id is not None and not board.open_to(requested.project_id):
+                return {}, None
+            previous = await self._spec_of(board.versions[-1].payload.spec.name) if board.versions else None
+            try:
+                spec = await self._generate(requested, progress, board, generated_cards(previous))
+            except BlobNotFound:  # past the upload's retention: what needs no data applies still
+                if requested.payload.cause != "correction" or previous is None:
+                    raise
+                spec = corrected_spec(previous, generated_cards(previous), board.corrections, None)
+            try:
+                return spec, await self._publish(requested, target, spec)
+            except CorrectionsChanged:
+                continue
+        raise CorrectionsChanged(f"dashboard {target} was corrected {REDRAWS} times while drawn")
 
     async def _publish(self, requested: DashboardRequested, target: str, spec: dict,
                        ) -> tuple[int, BlobRef, BlobRef | None] | None:
@@ -173,7 +198,7 @@ class GenerationWorker:
             spec["pdf"] = pdf_ref.name
         spec_ref = await self.blobs.put(f"specs/{blob}.json", _once(orjson.dumps(spec)))
         added = {"title": spec["title"], "spec": spec_ref, "pdf": pdf_ref, "row_count": spec["rows"],
-                 "card_count": len(spec["cards"])}
+                 "card_count": len(spec["cards"]), "corrections_applied": spec["corrections_applied"]}
         try:
             await execute(self.store, DASHBOARD, target, lambda history: version_events(requested, history, added))
         except Refused:
@@ -185,11 +210,11 @@ class GenerationWorker:
         version = DashboardHistory.of(history).version_of(requested.aggregate_id)
         return None if version is None else (version, spec_ref, pdf_ref)
 
-    async def _cards_of(self, spec_blob: str) -> list[dict]:
+    async def _spec_of(self, spec_blob: str) -> dict | None:
         try:
-            return orjson.loads(b"".join([chunk async for chunk in self.blobs.read(spec_blob)]))["cards"]
+            return orjson.loads(b"".join([chunk async for chunk in self.blobs.read(spec_blob)]))
         except BlobNotFound:
-            return []
+            return None
 
     async def _fail(self, requested: DashboardRequested, code: str, reason: str) -> None:
         log.warning("generation %s failed: %s (%s)", requested.aggregate_id, code, reason)
@@ -210,7 +235,10 @@ class GenerationWorker:
             GENERATIONS.labels("failed" if code else "completed", code).inc()
         return concluded
 
-    async def _generate(self, requested: DashboardRequested, progress) -> dict:
+    async def _generate(self, requested: DashboardRequested, progress, board: DashboardHistory,
+                        previous: list[dict]) -> dict:
+        """The dashboard from the file: what the generator chooses (keeping the previous version's
+        card ids where the query is the same), then a person's corrections replayed over it."""
         payload = requested.payload
         started = time.monotonic()
         with tempfile.TemporaryDirectory() as work:
@@ -219,7 +247,8 @@ class GenerationWorker:
             frame = await asyncio.to_thread(unreadable_as_such, lambda: columnar_table(path, payload.file_format,
                                                                                      Path(work)), payload.file_format)
             await progress("profiling", 30)
-            profile = await asyncio.to_thread(unreadable_as_such, lambda: profile_table(frame, payload.column_types),
+            column_types = board.column_types_with(payload.column_types, set(frame.collect_schema().names()))
+            profile = await asyncio.to_thread(unreadable_as_such, lambda: profile_table(frame, column_types),
                                               payload.file_format)
             if profile.rows == 0 or not profile.columns:
                 raise UnreadableFile("the file has no rows of data")
@@ -227,6 +256,10 @@ class GenerationWorker:
             scrollable = payload.options.allow_scrollable_cards
             spec = await asyncio.to_thread(unreadable_as_such, lambda: choose_cards(profile, payload.title or "Dashboard",
                                                                                    scrollable), payload.file_format)
+            keep_card_ids(previous, spec["cards"])
+            spec = await asyncio.to_thread(unreadable_as_such, lambda: corrected_spec(
+                spec, spec["cards"], board.corrections, lambda query, card_id: asked_card(profile, query, card_id)),
+                payload.file_format)
         spec["options"] = payload.options.model_dump()
         spec["layout"] = "scrollable" if scrollable else "grid"
         spec["generated_in_seconds"] = round(time.monotonic() - started, 3)

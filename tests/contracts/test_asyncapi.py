@@ -43,7 +43,7 @@ from contracts.asyncapi import asyncapi_document
 from contracts.envelope import CURRENT_VERSIONS
 from services.gateway.keys.commands import revoke_api_key, rotate_api_key
 from services.gateway.project.commands import create_project
-from tests.factories import generation_lifecycle
+from tests.factories import corrections_of, generation_lifecycle
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +111,7 @@ async def appended_by_the_services(store) -> None:
     board_events = [board, board.caused(DashboardVersionAdded, payload={
         "dashboard_id": "dsh_1", "version": 1, "generation_id": "g1", "title": "Sales", "spec": ref,
         "upload": {**ref, "name": "uploads/p/g1/f"}, "row_count": 10, "card_count": 4, "requested_by": "k1"}),
+                    *corrections_of(board),
                     board.caused(DashboardDeleted, payload={
         "dashboard_id": "dsh_1", "tenant_id": "org-123", "workspace_id": "workspace-456"})]
     key = TenantJwtKeyRegistered(project_id=project_id, aggregate_id="k1", payload={

@@ -21,7 +21,7 @@ from contracts import (
 )
 from contracts.public_events import PUBLIC_EVENTS, public_body
 from contracts.webhooks import PUBLIC_EVENT_TYPES
-from tests.factories import generation_lifecycle, new_id
+from tests.factories import corrections_of, generation_lifecycle, new_id
 from tests.webhooks.receiving import Reply
 from tests.webhooks.test_delivery import register, settled
 
@@ -37,7 +37,7 @@ def dashboard_events(project_id: str, dashboard_id: str | None = None) -> list[E
     version = created.caused(DashboardVersionAdded, payload={
         "dashboard_id": dashboard_id, "version": 1, "generation_id": new_id(), "title": "Sales", "spec": blob,
         "upload": blob, "row_count": 300, "card_count": 6, "requested_by": "key_abc"})
-    return [created, version, created.caused(DashboardDeleted, payload={
+    return [created, version, *corrections_of(created, corrected_by="key_abc"), created.caused(DashboardDeleted, payload={
         "dashboard_id": dashboard_id, "tenant_id": "org-123", "workspace_id": "ws-456", "deleted_by": "key_abc"})]
 
 
@@ -54,7 +54,7 @@ async def test_a_deleted_dashboard_is_announced_to_its_project_only(client, new_
     mine, theirs = await new_project("mine"), await new_project("theirs")
     endpoint = await register(client, mine, receiver.url(), events=["dashboard.deleted"])
     await store.append_many(dashboard_events(theirs.project_id))
-    created, version, deleted = dashboard_events(mine.project_id)
+    created, version, *_, deleted = dashboard_events(mine.project_id)
     await store.append_many([created, version, deleted])
     [request] = await receiver.wait_for(1)
     body = Webhook(endpoint["secret"]).verify(request.body, request.headers)

@@ -38,8 +38,8 @@ window.Dashloom = (() => {
     return new ApiFailure(status, answer && answer.code, explain(status, answer && answer.error, headers));
   }
 
-  async function api(method, path, body) {
-    const headers = { Accept: "application/json" };
+  async function api(method, path, body, extraHeaders) {
+    const headers = { Accept: "application/json", ...(extraHeaders || {}) };
     if (method !== "GET") headers["X-CSRF-Token"] = csrf;
     const init = { method, headers, credentials: "same-origin" };
     if (body !== undefined) {
