@@ -153,12 +153,15 @@ async def test_a_tenant_jwt_never_reaches_admin_routes_nor_another_project(clien
 
 async def test_a_deleted_key_is_refused_at_once_by_every_gateway(client, gateway_client, keyed):
     second = await gateway_client()
-    token = token_of(keyed, "es")
-    assert (await second.get("/api/v1/project", headers=bearer(token))).status_code == 200
+    token, other_key = token_of(keyed, "es"), token_of(keyed, "hs")
+    for gateway in (client, second):  # each gateway has verified (and remembered) both tokens
+        for used in (token, other_key):
+            assert (await gateway.get("/api/v1/project", headers=bearer(used))).status_code == 200
     deleted = await client.delete("/api/v1/jwt-keys/es", headers=keyed.auth)
     assert deleted.status_code == 200 and deleted.json()["data"]["kid"] == "es"
-    for gateway in (client, second):
+    for gateway in (second, client):
         assert (await gateway.get("/api/v1/project", headers=bearer(token))).status_code == 401
+        assert (await gateway.get("/api/v1/project", headers=bearer(other_key))).status_code == 200
     assert (await client.delete("/api/v1/jwt-keys/es", headers=keyed.auth)).status_code == 404
 
 
