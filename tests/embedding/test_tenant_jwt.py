@@ -13,6 +13,7 @@ import pytest
 
 from contracts import STREAM_NAME, DashboardCreated
 from contracts.embedding import project_audience
+from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator
 from tests.embedding.tokens import (
     HS_SECRET,
     bearer,
@@ -299,3 +300,26 @@ async def test_the_embedding_guides_token_creates_a_tenant_dashboard(client, new
     assert (await register(client, project, kid="second", alg="HS256", secret=HS_SECRET)).status_code == 201
     ambiguous = await client.get("/api/v1/project", headers=bearer(token))  # two keys: which one? it must say
     assert ambiguous.status_code == 401 and "kid" in ambiguous.json()["error"]
+
+
+async def test_a_verified_token_is_remembered_until_a_key_of_its_project_changes(client, keyed, monkeypatch):
+    """Each token's signature is checked once; a key registered later makes every token be checked again."""
+    authenticator = next(kind for kind in client.app.user_middleware[0].kwargs["credentials"]
+                         if isinstance(kind, TenantJwtAuthenticator))
+    verified: list[str] = []
+    verify = authenticator._verify
+
+    async def counted(token: str, digest: bytes):
+        verified.append(token)
+        return await verify(token, digest)
+
+    monkeypatch.setattr(authenticator, "_verify", counted)
+    tokens = [token_of(keyed, kid) for kid in ("hs", "rs", "es")]
+    for _ in range(3):
+        for token in tokens:
+            assert (await client.get("/api/v1/project", headers=bearer(token))).status_code == 200
+    assert verified == tokens
+    assert (await register(client, keyed, kid="later", alg="HS256", secret=HS_SECRET)).status_code == 201
+    for token in tokens:
+        assert (await client.get("/api/v1/project", headers=bearer(token))).status_code == 200
+    assert verified == tokens * 2
