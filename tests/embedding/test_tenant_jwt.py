@@ -13,6 +13,7 @@ import pytest
 
 from contracts import STREAM_NAME, DashboardCreated
 from contracts.embedding import project_audience
+from services.gateway.edge.middleware import AuthAndRateLimit
 from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator
 from tests.embedding.tokens import (
     HS_SECRET,
@@ -304,8 +305,8 @@ async def test_the_embedding_guides_token_creates_a_tenant_dashboard(client, new
 
 async def test_a_verified_token_is_remembered_until_a_key_of_its_project_changes(client, keyed, monkeypatch):
     """Each token's signature is checked once; a key registered later makes every token be checked again."""
-    authenticator = next(kind for kind in client.app.user_middleware[0].kwargs["credentials"]
-                         if isinstance(kind, TenantJwtAuthenticator))
+    auth_layer = next(m for m in client.app.user_middleware if m.cls is AuthAndRateLimit)
+    authenticator = next(kind for kind in auth_layer.kwargs["credentials"] if isinstance(kind, TenantJwtAuthenticator))
     verified: list[str] = []
     verify = authenticator._verify
 
