@@ -117,6 +117,7 @@ class Gateway:
         await ratelimits.handle()
         await buckets.need(sockets_bucket(settings.stream_replicas)).handle()  # realtime/routes.py counts in it
         tenant_jwts = TenantJwtAuthenticator(engine, secret_box(settings.secrets_key, settings.state_dir))
+        await tenant_jwts.verified.follow_key_changes(nc)
         return cls(settings, nc, engine, authenticator, tenant_jwts, RateLimiter(ratelimits),
                    KeyUsage(await usage_bucket(js, settings.stream_replicas), settings.api_key_usage_interval),
                    open_blob_store(settings.blob_backend, settings.blob_dir, js, settings.stream_replicas),

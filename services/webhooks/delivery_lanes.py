@@ -6,7 +6,8 @@ table; the lease is renewed at least every third of its time. Every endpoint has
 its own lane, a bounded number of attempts at once, so a slow or dead endpoint only ever waits
 on itself. Before an attempt the delivery's row is compared with the log (the sequence of the
 aggregate's last event): a row the projection has not caught up on is left for the next round,
-so nothing is sent twice because the read model lagged. An attempt whose outcome was not
+so nothing is sent twice because the read model lagged (a row older than what this sender itself
+recorded is left without asking the log). An attempt whose outcome was not
 recorded (a crash between the POST and the append) is sent again with the same webhook-id:
 at least once, as the spec expects receivers to handle.
 """
@@ -41,7 +42,7 @@ from services.readmodels.checkpoints import ProjectionLease
 from services.runtime.telemetry import WEBHOOK_ATTEMPTS
 from services.webhooks.http_attempt import Response, post_webhook
 from services.webhooks.models import webhook_deliveries, webhook_subscriptions
-from services.webhooks.secrets import SecretBox
+from services.webhooks.secrets import OpenedSecrets, SecretBox
 from services.webhooks.signing import webhook_headers
 from services.webhooks.wakeups import DeliveryChanges
 
@@ -115,6 +116,8 @@ class Sender:
         self.lease = ProjectionLease("webhook-sender", owner, ttl=lease_seconds)
         self.lanes: dict[str, Lane] = defaultdict(lambda: Lane(options.endpoint_concurrency))
         self.in_flight: dict[str, asyncio.Task] = {}
+        self.recorded: dict[str, int] = {}  # delivery id -> sequence of the last event this sender appended
+        self.secrets = OpenedSecrets(box)
         self.changes = DeliveryChanges(store.js, engine)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -146,6 +149,8 @@ class Sender:
                                                 self.options.due_batch)
         for row in due:
             self._dispatch(client, row)
+        if len(due) >= self.options.due_batch:
+            self.changes.wake()  # more may be due than one round reads
         return next_due
 
     async def _drain(self) -> None:
@@ -165,7 +170,7 @@ class Sender:
 
     def _dispatch(self, client: httpx.AsyncClient, row) -> None:
         lane = self.lanes[row.endpoint_id]
-        if row.delivery_id in self.in_flight or lane.queued >= self.options.lane_queue:
+        if row.delivery_id in self.in_flight or lane.queued >= self.options.lane_queue or self._behind(row):
             return
         lane.queued += 1
 
@@ -175,10 +180,23 @@ class Sender:
             except Exception:
                 log.exception("delivery %s: attempt failed to run; it stays due", row.delivery_id)
             finally:
+                if lane.queued == self.options.lane_queue:
+                    self.changes.wake()  # the lane was full: deliveries may wait in the table for it
                 lane.queued -= 1
                 self.in_flight.pop(row.delivery_id, None)
 
         self.in_flight[row.delivery_id] = asyncio.create_task(in_lane())
+
+    def _behind(self, row) -> bool:
+        """The row is older than an event this sender appended to it: the projection has yet to apply it."""
+        recorded = self.recorded.get(row.delivery_id)
+        if recorded is None:
+            return False
+        if row.version < recorded:
+            self.changes.note(recorded)
+            return True
+        del self.recorded[row.delivery_id]
+        return False
 
     async def attempt(self, client: httpx.AsyncClient, row, slots: asyncio.Semaphore | None = None) -> None:
         """Check the row against the log, POST (holding one of the endpoint's `slots`: they bound
@@ -192,18 +210,12 @@ class Sender:
                 "attempts": row.attempts, "reason": f"the endpoint is {row.endpoint_status or 'gone'}"})
             return
         body = orjson.dumps(row.body)
-        headers = webhook_headers(self._secrets(row), row.message_id, int(time.time()), body)
+        headers = webhook_headers(self.secrets.of(row, self.clock()), row.message_id, int(time.time()), body)
         async with slots or contextlib.nullcontext():
             response = await post_webhook(client, row.url, headers, body, self.options.allow_private,
                                           self.options.timeout)
         WEBHOOK_ATTEMPTS.labels("delivered" if response.error is None else "failed").inc()
         await self._record(row, version, response)
-
-    def _secrets(self, row) -> list[str]:
-        secrets = [self.box.open(row.sealed_secret, row.endpoint_id)]
-        if row.previous_sealed_secret and row.previous_valid_until and row.previous_valid_until > self.clock():
-            secrets.append(self.box.open(row.previous_sealed_secret, row.endpoint_id))
-        return secrets
 
     async def _record(self, row, version: int, response: Response) -> None:
         now, attempt = self.clock(), row.attempts + 1
@@ -219,6 +231,8 @@ class Sender:
             "latency_ms": response.latency_ms, "error": response.error, "next_attempt_at": next_at})
         if seq is None:
             return
+        if next_at is not None:  # the sender's own timer: its Attempted event wakes nobody
+            asyncio.get_running_loop().call_later((next_at - now).total_seconds(), self.changes.wake)
         if response.error is None:
             await self._append(row, WebhookDeliverySucceeded, "succeeded", seq, {"attempts": attempt})
         elif next_at is None:
@@ -232,10 +246,14 @@ class Sender:
             event_id=derive_event_id(uuid.UUID(row.delivery_id), name), project_id=row.project_id,
             aggregate_id=row.delivery_id, payload={"endpoint_id": row.endpoint_id, **payload})
         try:
-            return await self.store.append(event, expected_last_seq=expected)
+            seq = await self.store.append(event, expected_last_seq=expected)
         except ConcurrencyError:
             log.warning("delivery %s changed under the sender; leaving it to the next round", row.delivery_id)
             return None
+        if len(self.recorded) >= 100_000:
+            self.recorded.clear()  # only spares the log a question: forgetting is safe
+        self.recorded[row.delivery_id] = seq
+        return seq
 
     async def _disable(self, row, reason: str) -> None:
         version = await self.store.aggregate_version("webhook", row.endpoint_id)

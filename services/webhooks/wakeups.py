@@ -1,9 +1,11 @@
-"""What wakes the sender: a delivery's event in the log, once the webhooks read model holds it.
+"""What wakes the sender: a new delivery in the log, once the webhooks read model holds it.
 
-Every change to a delivery (scheduled, attempted, succeeded, failed, redelivered) is an event on
+A delivery (first sent or redelivered) begins with `WebhookDeliveryScheduled` on
 `events.webhookdelivery.<id>`; an ordered consumer of those subjects (headers only) notes the
-newest sequence, and the sender's next round reads the table after the projection applied it.
-A retry's time is the sender's own timer; a moved test clock calls `wake`.
+newest such sequence, and the sender's next round reads the table after the projection applied it.
+The sender's own events (attempted, succeeded, failed) wake nobody: it knows what it recorded, and
+a round after each would only poll the table. A retry's time is the sender's own timer; a moved
+test clock calls `wake`.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy import Engine
 
-from contracts import subject_for
+from contracts import TYPE_HEADER, WebhookDeliveryScheduled, subject_for
 from services.eventlog.reader import sequence_and_time
 from services.readmodels.consistency import wait_for_checkpoint
 
 PROJECTION = "webhooks"
+SCHEDULED = WebhookDeliveryScheduled.model_fields["type"].default
 
 
 class DeliveryChanges:
@@ -44,7 +47,8 @@ class DeliveryChanges:
                 await subscription.unsubscribe()
 
     async def _on_event(self, msg: Msg) -> None:
-        self.note(sequence_and_time(msg.reply)[0])
+        if (msg.headers or {}).get(TYPE_HEADER) == SCHEDULED:
+            self.note(sequence_and_time(msg.reply)[0])
 
     def note(self, seq: int) -> None:
         """A delivery changed at `seq` (the log is ahead of the row the sender read)."""

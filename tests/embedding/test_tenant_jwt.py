@@ -13,6 +13,8 @@ import pytest
 
 from contracts import STREAM_NAME, DashboardCreated
 from contracts.embedding import project_audience
+from services.gateway.edge.middleware import AuthAndRateLimit
+from services.gateway.embedding.tenant_jwt import TenantJwtAuthenticator
 from tests.embedding.tokens import (
     HS_SECRET,
     bearer,
@@ -153,12 +155,15 @@ async def test_a_tenant_jwt_never_reaches_admin_routes_nor_another_project(clien
 
 async def test_a_deleted_key_is_refused_at_once_by_every_gateway(client, gateway_client, keyed):
     second = await gateway_client()
-    token = token_of(keyed, "es")
-    assert (await second.get("/api/v1/project", headers=bearer(token))).status_code == 200
+    token, other_key = token_of(keyed, "es"), token_of(keyed, "hs")
+    for gateway in (client, second):  # each gateway has verified (and remembered) both tokens
+        for used in (token, other_key):
+            assert (await gateway.get("/api/v1/project", headers=bearer(used))).status_code == 200
     deleted = await client.delete("/api/v1/jwt-keys/es", headers=keyed.auth)
     assert deleted.status_code == 200 and deleted.json()["data"]["kid"] == "es"
-    for gateway in (client, second):
+    for gateway in (second, client):
         assert (await gateway.get("/api/v1/project", headers=bearer(token))).status_code == 401
+        assert (await gateway.get("/api/v1/project", headers=bearer(other_key))).status_code == 200
     assert (await client.delete("/api/v1/jwt-keys/es", headers=keyed.auth)).status_code == 404
 
 
@@ -296,3 +301,26 @@ async def test_the_embedding_guides_token_creates_a_tenant_dashboard(client, new
     assert (await register(client, project, kid="second", alg="HS256", secret=HS_SECRET)).status_code == 201
     ambiguous = await client.get("/api/v1/project", headers=bearer(token))  # two keys: which one? it must say
     assert ambiguous.status_code == 401 and "kid" in ambiguous.json()["error"]
+
+
+async def test_a_verified_token_is_remembered_until_a_key_of_its_project_changes(client, keyed, monkeypatch):
+    """Each token's signature is checked once; a key registered later makes every token be checked again."""
+    auth_layer = next(m for m in client.app.user_middleware if m.cls is AuthAndRateLimit)
+    authenticator = next(kind for kind in auth_layer.kwargs["credentials"] if isinstance(kind, TenantJwtAuthenticator))
+    verified: list[str] = []
+    verify = authenticator._verify
+
+    async def counted(token: str, digest: bytes):
+        verified.append(token)
+        return await verify(token, digest)
+
+    monkeypatch.setattr(authenticator, "_verify", counted)
+    tokens = [token_of(keyed, kid) for kid in ("hs", "rs", "es")]
+    for _ in range(3):
+        for token in tokens:
+            assert (await client.get("/api/v1/project", headers=bearer(token))).status_code == 200
+    assert verified == tokens
+    assert (await register(client, keyed, kid="later", alg="HS256", secret=HS_SECRET)).status_code == 201
+    for token in tokens:
+        assert (await client.get("/api/v1/project", headers=bearer(token))).status_code == 200
+    assert verified == tokens * 2

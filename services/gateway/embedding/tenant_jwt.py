@@ -9,8 +9,9 @@ the one algorithm accepted (so `alg: none` and HS256-signed-with-the-RS256-publi
 The tenants it may act for are `tenant_id` (one) or `tenants` (a list); `sub` names the caller
 (else its tenants). Its scopes: `read`, `write` and `embed` of its own tenants' dashboards; a
 `scope` claim (space-separated, OAuth style) may narrow them; `admin` is never granted to a
-tenant JWT. A refused token's 401 says which claim was wrong, never anything it held. Keys are read from the
-read model at every request, so a deleted key stops working on every gateway at once.
+tenant JWT. A refused token's 401 says which claim was wrong, never anything it held. A verified token
+is remembered until its exp (verified_tokens.py); a key deleted or added drops its project's
+remembered tokens on every gateway at once, and the next request is checked against the read model.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from contracts.embedding import jwt_key_ref, project_audience
 from services.gateway.edge.auth import Principal
 from services.gateway.edge.credentials import Admission, NotAdmitted, Presented
 from services.gateway.embedding import queries
+from services.gateway.embedding.projections import embedding
+from services.gateway.embedding.verified_tokens import VerifiedTokens, token_hash
+from services.readmodels.checkpoints import read_checkpoint
 from services.runtime.sealing import SecretBox, SecretUnreadable
 
 LEEWAY_SECONDS = 60
@@ -48,6 +52,7 @@ class TenantJwtAuthenticator:
     def __init__(self, engine: Engine, box: SecretBox) -> None:
         self.engine = engine
         self.box = box
+        self.verified = VerifiedTokens()
 
     refused = "invalid or expired tenant JWT"
 
@@ -60,6 +65,11 @@ class TenantJwtAuthenticator:
 
     async def authenticate(self, token: str) -> Principal | NotAdmitted:
         """The Principal a valid tenant JWT stands for, or what is wrong with the token (which claim)."""
+        digest = token_hash(token)
+        return self.verified.get(digest) or await self._verify(token, digest)
+
+    async def _verify(self, token: str, digest: bytes) -> Principal | NotAdmitted:
+        """The token checked against its key; a valid one is remembered (verified_tokens.py)."""
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             audience = jwt.decode(token, options={"verify_signature": False}).get("aud")
@@ -70,7 +80,7 @@ class TenantJwtAuthenticator:
             return NotAdmitted("its aud claim is not a project's audience (GET /api/v1/project says yours)")
         if kid is not None and not isinstance(kid, str):
             return NotAdmitted("its kid header is not text")
-        row = await asyncio.to_thread(self._key_row, project_id, kid)
+        applied_seq, row = await asyncio.to_thread(self._key_row, project_id, kid)
         if row is None:
             return NotAdmitted("no key of the project its aud names has its kid" if kid else
                                "it has no kid header and the project has more or fewer than one key")
@@ -90,13 +100,18 @@ class TenantJwtAuthenticator:
             return NotAdmitted("its signature does not verify with the key its kid names")
         except (jwt.InvalidTokenError, SecretUnreadable, ValueError):
             return NotAdmitted("it does not verify (signature, aud, exp, iat)")
-        return _principal(project_id, row.plan, claims)
+        principal = _principal(project_id, row.plan, claims)
+        if isinstance(principal, Principal):
+            self.verified.remember(digest, principal, applied_seq)
+        return principal
 
     def _key_row(self, project_id: str, kid: str | None):
+        """(the embedding checkpoint, read first: the row is at least that new; the key's row)."""
         with self.engine.connect() as conn:
+            applied_seq = read_checkpoint(conn, embedding.name)
             if kid is None:  # a token as the embedding guide makes it names no key: the project's only one
-                return queries.only_key_with_plan(conn, project_id)
-            return queries.key_with_plan(conn, project_id, kid)
+                return applied_seq, queries.only_key_with_plan(conn, project_id)
+            return applied_seq, queries.key_with_plan(conn, project_id, kid)
 
     def _verification_key(self, row):
         if row.alg == "HS256":

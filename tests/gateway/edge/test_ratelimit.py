@@ -4,6 +4,9 @@ import asyncio
 import re
 import time
 
+from contracts.embedding import project_audience
+from tests.embedding.tokens import claims_for, public_pem, rsa_key, signed
+
 
 async def within_one_window(seconds_needed: float = 120.0, window: int = 3600) -> None:
     """Budgets are per clock hour: a test that counts one exactly must not straddle 15:00:00."""
@@ -34,6 +37,31 @@ async def test_two_instances_share_one_budget_exactly(gateway_client, new_projec
     assert limited.headers["RateLimit"] == f'"hourly";r=0;t={wait}'
     remaining = sorted(int(a.headers["X-RateLimit-Remaining"]) for a in answers if a.status_code == 200)
     assert remaining == list(range(1000))  # every success took its own slot
+
+
+async def test_the_budget_stays_exact_with_keys_and_tenant_jwts_remembered_on_both_instances(
+        gateway_client, new_project):
+    """Each gateway remembers the API key and the verified tenant JWT: neither may skip the budget."""
+    await within_one_window()
+    first, second = await gateway_client(), await gateway_client()
+    project = await new_project()
+    signing = rsa_key()
+    made = await first.post("/api/v1/jwt-keys", json={"kid": "rs", "alg": "RS256", "public_key_pem": public_pem(signing)},
+                            headers=project.auth)  # the budget's first request
+    assert made.status_code == 201, made.text
+    token = signed(claims_for(project_audience(project.project_id), exp=int(time.time()) + 3600), signing, "RS256", "rs")
+    credentials = [project.auth, {"Authorization": f"Bearer {token}"}]
+    answers = []
+    for round_ in range(30):  # 1,499 more requests, 50 at a time (the last round 49): each instance, each credential
+        answers += await asyncio.gather(*[
+            (first if i % 2 else second).get("/api/v1/project", headers=credentials[i // 2 % 2])
+            for i in range(49 if round_ == 29 else 50)])
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(200) == 999 and statuses.count(429) == 500
+    remaining = sorted(int(a.headers["X-RateLimit-Remaining"]) for a in answers if a.status_code == 200)
+    assert remaining == list(range(999))  # every success took its own slot (the key's registration took 999)
+    by_credential = [a.status_code for n, a in enumerate(answers) if n % 50 // 2 % 2 == 1]
+    assert 200 in by_credential and 429 in by_credential  # the tenant JWT spent the budget and met its end
 
 
 async def test_every_answer_carries_the_headers(client, new_project):
