@@ -19,10 +19,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from contracts.rpc import Refused
 from contracts.sharing_commands import OpenLink, RequestCode, SignInNeeded, VerifyCode
-from services.gateway.edge.dependencies import Commands
+from services.gateway.edge.dependencies import Commands, State
 from services.gateway.edge.envelope import refused_status
 from services.gateway.edge.middleware import policy_name
 from services.gateway.edge.ratelimit import Decision, kv_token
+from services.gateway.edge.state import GatewayState
 from services.gateway.viewer.page import page_templates
 from services.gateway.viewer.routes import page_or_none
 
@@ -58,10 +59,10 @@ def missing_page(token: str) -> HTMLResponse:
 
 
 @router.get("/s/{token}")
-async def open_shared_dashboard(token: str, request: Request, commands: Commands) -> Response:
+async def open_shared_dashboard(token: str, request: Request, commands: Commands, state: State) -> Response:
     if not _well_formed(token):
         return missing_page(token)
-    if not (budget := await view_budget(request, token)).allowed:
+    if not (budget := await view_budget(request, state, token)).allowed:
         crowded = share_form("refused", token, HEADINGS[429],
                              "This link was opened too often from here: try again in a minute.", status=429)
         crowded.headers.update(budget.headers())
@@ -115,13 +116,13 @@ async def open_session(token: str, email: Email, code: Annotated[str, Form(max_l
     return answer
 
 
-async def view_budget(request: Request, token: str) -> Decision:
+async def view_budget(request: Request, state: GatewayState, token: str) -> Decision:
     """One opening of this link from this address: every view is an event in the log, so one
     address may not write them without bound. The link is keyed by a hash: no token in the bucket."""
     client = kv_token(request.client.host if request.client else "unknown")
     link = hashlib.sha256(token.encode()).hexdigest()[:32]
-    return await request.app.state.limiter.hit(f"shareview.{client}.{link}",
-                                               request.app.state.settings.share_views_per_minute, 60, policy_name(60))
+    return await state.limiter.hit(f"shareview.{client}.{link}", state.settings.share_views_per_minute, 60,
+                                   policy_name(60))
 
 
 def _well_formed(token: str) -> bool:
