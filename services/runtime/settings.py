@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     rate_limit_window: int = 3600
     failed_auth_limit: int = 30
     failed_auth_window: int = 600
+    # Openings of one /s/ link from one address a minute (each is an event in the link's view log).
+    share_views_per_minute: int = 60
     # A backstop only: revocations and rotations reach every gateway's cache as events at once.
     api_key_cache_seconds: float = 5.0
     api_key_usage_interval: float = 300.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
@@ -57,8 +58,10 @@ class OutboxMailer:
         log.info("no SMTP server configured (DASHLOOM_SMTP_URL): the message is in %s", path.resolve())
 
     def _write(self, path: Path, data: bytes) -> None:
-        self.outbox.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        """The owner's alone (0600 in a 0700 folder) whatever the umask: a code opens a private link."""
+        self.outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
+            file.write(data)
 
 
 def mailer_for(smtp_url: str, outbox: Path, timeout: float = 15.0) -> SmtpMailer | OutboxMailer:

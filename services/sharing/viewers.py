@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,6 +47,7 @@ SESSION_LIFETIME = timedelta(hours=12)
 WRONG_CODE = ("That code is wrong or no longer valid. A code works once, for 10 minutes and 5 tries: "
               "ask for a new one if needed.")
 APPEND_ATTEMPTS = 10  # each conflict is another append that landed; wrong codes stop after 5
+USER_AGENT_CHARS = 256
 
 
 class LinkViewers:
@@ -69,7 +71,7 @@ class LinkViewers:
             viewer = session.email_hash
         await self.store.append(ShareLinkViewed(project_id=link.project_id, aggregate_id=link.link_id, occurred_at=now,
                                                 payload={"viewer_email_hash": viewer,
-                                                         "user_agent": command.user_agent[:512]}))
+                                                         "user_agent": shown_user_agent(command.user_agent)}))
         return DashboardToDraw(dashboard_id=link.issued.payload.dashboard_id, project_id=link.project_id)
 
     async def request_code(self, command: RequestCode) -> CodeRequested:
@@ -191,3 +193,11 @@ class CodeCheck:
                                        payload={"email_hash": self.email_hash, "code_hash": code.code_hash,
                                                 "session_sha256": token_digest(self.session),
                                                 "expires_at": self.session_expires_at})]
+
+
+def shown_user_agent(header: str) -> str:
+    """A browser's User-Agent as the view log keeps it: no control or invisible characters (a
+    NUL would not store on PostgreSQL; an escape or a bidi override would dress up the console's
+    list), at most 256 characters."""
+    visible = "".join(c for c in header if not unicodedata.category(c).startswith("C"))
+    return " ".join(visible.split())[:USER_AGENT_CHARS]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 
 import aiosmtplib
 import pytest
@@ -56,3 +58,15 @@ async def test_without_smtp_the_message_is_written_to_the_outbox_and_its_place_l
     await mailer.send(MESSAGE)
     (written,) = (tmp_path / "outbox").glob("*.eml")
     assert b"123456" in written.read_bytes() and str(written.resolve()) in caplog.text
+
+
+async def test_the_outbox_is_the_owners_alone_whatever_the_umask(tmp_path):
+    """0700 and 0600 even when the process was started with a permissive umask (a service run
+    outside `dashloom up`): the .eml holds a code that opens a private dashboard."""
+    permissive = os.umask(0o022)
+    try:
+        await OutboxMailer(tmp_path / "outbox").send(MESSAGE)
+    finally:
+        os.umask(permissive)
+    (written,) = (tmp_path / "outbox").glob("*.eml")
+    assert (stat.S_IMODE((tmp_path / "outbox").stat().st_mode), stat.S_IMODE(written.stat().st_mode)) == (0o700, 0o600)

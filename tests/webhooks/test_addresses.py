@@ -19,12 +19,23 @@ REFUSED = ["https://127.0.0.1/hook", "https://10.1.2.3/hook", "https://172.16.0.
            "https://[::ffff:10.0.0.1]/", "https://100.64.0.1/", "https://0.0.0.0/", "https://[::]/",
            "https://[fc00::1]/", "https://[fe80::1]/", "https://224.0.0.1/", "https://[64:ff9b::a9fe:a9fe]/",
            "https://localhost/hook", "https://[2002:7f00:1::]/", "https://[2002:a00:1::1]/hook"]
+# Refused IPv4 addresses inside NAT64 (64:ff9b::/96) and 6to4 (2002::/16) IPv6 ones: the IPv4
+# address decides (Python 3.11 calls all of 64:ff9b::/96 reserved, newer ones call it global)
+EMBEDDED = {"https://[64:ff9b::7f00:1]/hook": "loopback", "https://[64:ff9b::127.0.0.1]/": "loopback",
+            "https://[64:ff9b::a00:1]/": "private", "https://[64:ff9b::c0a8:101]/": "private",
+            "https://[2002:7f00:1::]/": "loopback", "https://[2002:c0a8:101::1]/": "private",
+            "https://[2002:a9fe:a9fe::]/latest/": "link-local", "https://[2002:6440:1::]/": "CGNAT"}
 
 
-@pytest.mark.parametrize("url", REFUSED)
+@pytest.mark.parametrize("url", REFUSED + list(EMBEDDED))
 async def test_internal_addresses_are_refused(url):
     with pytest.raises(AddressRefused):
         await resolve_target(url, allow_private=False)
+
+
+@pytest.mark.parametrize(("url", "embedded"), EMBEDDED.items())
+def test_internal_addresses_inside_nat64_and_6to4_are_refused_for_what_they_carry(url, embedded):
+    assert url_problem(url, allow_private=False) == f"the URL's address is {embedded}"
 
 
 async def test_a_public_address_passes_and_is_the_one_used():

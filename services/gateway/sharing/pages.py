@@ -9,6 +9,7 @@ it all works without JavaScript.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Annotated
@@ -18,8 +19,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from contracts.rpc import Refused
 from contracts.sharing_commands import OpenLink, RequestCode, SignInNeeded, VerifyCode
-from services.gateway.edge.dependencies import Commands
+from services.gateway.edge.dependencies import Commands, State
 from services.gateway.edge.envelope import refused_status
+from services.gateway.edge.middleware import policy_name
+from services.gateway.edge.ratelimit import Decision, kv_token
+from services.gateway.edge.state import GatewayState
 from services.gateway.viewer.page import page_templates
 from services.gateway.viewer.routes import page_or_none
 
@@ -55,9 +59,14 @@ def missing_page(token: str) -> HTMLResponse:
 
 
 @router.get("/s/{token}")
-async def open_shared_dashboard(token: str, request: Request, commands: Commands) -> Response:
+async def open_shared_dashboard(token: str, request: Request, commands: Commands, state: State) -> Response:
     if not _well_formed(token):
         return missing_page(token)
+    if not (budget := await view_budget(request, state, token)).allowed:
+        crowded = share_form("refused", token, HEADINGS[429],
+                             "This link was opened too often from here: try again in a minute.", status=429)
+        crowded.headers.update(budget.headers())
+        return crowded
     command = OpenLink(token=token, session=request.cookies.get(SESSION_COOKIE),
                        user_agent=request.headers.get("user-agent", ""))
     try:
@@ -105,6 +114,15 @@ async def open_session(token: str, email: Email, code: Annotated[str, Form(max_l
     answer.set_cookie(SESSION_COOKIE, opened.session, max_age=opened.max_age, path=f"/s/{token}",
                       httponly=True, samesite="lax", secure=request.url.scheme == "https")
     return answer
+
+
+async def view_budget(request: Request, state: GatewayState, token: str) -> Decision:
+    """One opening of this link from this address: every view is an event in the log, so one
+    address may not write them without bound. The link is keyed by a hash: no token in the bucket."""
+    client = kv_token(request.client.host if request.client else "unknown")
+    link = hashlib.sha256(token.encode()).hexdigest()[:32]
+    return await state.limiter.hit(f"shareview.{client}.{link}", state.settings.share_views_per_minute, 60,
+                                   policy_name(60))
 
 
 def _well_formed(token: str) -> bool:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from contracts.webhook_commands import (
@@ -63,13 +63,21 @@ class WebhookCreate(BaseModel):
 
 
 class WebhookChange(BaseModel):
-    """At least one field, and null changes nothing: the schema says so (an empty change is a 422)."""
+    """At least one field, none of them null: the schema says so (an empty change is a 422)."""
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
     url: Url | SkipJsonSchema[None] = None
     events: Annotated[list[WebhookEventType], Field(min_length=1, max_length=20)] | SkipJsonSchema[None] = None
     description: WebhookDescription | SkipJsonSchema[None] = None
     enabled: bool | SkipJsonSchema[None] = None
+
+    @field_validator("url", "events", "description", "enabled", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        """A field left out is kept; a null one is refused, as the schema (no null) says."""
+        if value is None:
+            raise ValueError("may not be null: leave the field out to keep it")
+        return value
 
 
 class WebhookOut(BaseModel):

@@ -97,7 +97,7 @@ async def commands_answer(nc, subject: str, request: bytes, timeout: float = 30)
             await asyncio.sleep(0.2)
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1500)  # a hang guard: on a shared 2-core machine one run takes 7 to 12 minutes
 def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_spec(gateway_process, tmp_path):
     """Every check (`--checks all`): no 5xx, every answer as documented, the `Allow` of a 405 as the
     document says, no schema-valid request refused for a reason the schema could have said
@@ -114,7 +114,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_spec(gatew
          "--exclude-path-regex", "^/api/v1/api-keys/|/test$|/redeliver$",
          "--max-examples", "25", "--seed", "1", "--request-timeout", "10",
          "-H", f"Authorization: Bearer {key}"],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        capture_output=True, text=True, timeout=1380, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "passed" in result.stdout.lower()
     assert "Rate limited" not in result.stdout and "Authentication failed" not in result.stdout, result.stdout[-3000:]

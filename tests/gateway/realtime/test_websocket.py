@@ -219,6 +219,18 @@ async def test_the_gateway_pings_and_drops_a_client_that_never_answers(gateway_s
     assert opcodes[0] == 0x9 and opcodes[-1] == 0x8  # a ping first, a close at the end
 
 
+async def test_each_message_spends_the_projects_request_budget(gateway_server, new_project):
+    """A budget of 3: the handshake spends one, two lookups the rest; the third message is refused
+    without a lookup, and the socket stays open."""
+    host = await gateway_server(rate_limits={"free": 3})
+    project = await new_project()
+    async with websockets.connect(f"ws://{host}/api/v1/ws", additional_headers=project.auth) as socket:
+        answers = [await subscribe(socket, "nope") for _ in range(3)]
+        assert [answer["code"] for answer in answers] == ["NOT_FOUND", "NOT_FOUND", "RATE_LIMITED"]
+        assert answers[2]["retry_after"] >= 1 and "generation_id" not in answers[2]
+        assert (await subscribe(socket, "nope"))["code"] == "RATE_LIMITED"
+
+
 async def test_a_message_over_the_size_limit_closes_with_1009(gateway_server, new_project):
     host = await gateway_server(ws_max_message_bytes=1024)
     project = await new_project()
