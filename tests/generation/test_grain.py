@@ -224,3 +224,16 @@ def test_decimal_years_in_twelfths_are_months():
     axis = profile_table(frame).model.time
     assert axis is not None and axis.distinct == 36 and axis.start == datetime(1949, 1, 1)
     assert axis.end == datetime(1951, 12, 1)
+
+
+def test_a_totals_parts_are_drawn_together_beside_it():
+    frame = pl.DataFrame({"year": list(range(1900, 1960)), "boys": [5000 + 13 * n for n in range(60)],
+                          "girls": [4800 + 11 * n for n in range(60)], "deaths": [900 + n % 7 for n in range(60)]})
+    spec = spec_of(frame.with_columns((pl.col("boys") + pl.col("girls")).alias("children")))
+    charts = [card for card in spec["cards"] if card["kind"] == "chart"]
+    at = next(i for i, card in enumerate(charts) if card["id"] == "parts-of-children")
+    assert charts[at - 1]["query"]["measure"] == "children"  # right beside the total's own line
+    lines = charts[at]["vega_lite"]["data"]["values"]
+    assert {line["part"] for line in lines} == {"Boys", "Girls"}
+    assert charts[at]["query"]["measures"] == ["boys", "girls"]
+    assert next(line["value"] for line in lines if line["part"] == "Girls" and line["period"].startswith("1901")) == 4811
