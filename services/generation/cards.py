@@ -326,6 +326,8 @@ def ranked_within_card(groups: pl.DataFrame, key: str, entity: str, measure: Mea
               .sort([key, "value", entity], descending=[False, True, False])
               .group_by(key, maintain_order=True).head(RANKED_PER_VARIABLE))
     frame = ranked.select(pl.col(key).cast(pl.String), pl.col(entity).cast(pl.String), "value")
+    shared = _shared_prefix(frame[key].unique().to_list())  # "CAHPS for MIPS SSM: " before every measure
+    frame = frame.with_columns(pl.col(key).str.slice(len(shared))) if shared else frame
     encoding = {"y": {"field": entity, "type": "nominal", "sort": "-x", "title": None,
                       "axis": {"labelLimit": LABEL_LIMIT}},
                 "x": {"field": "value", "type": "quantitative", "title": measure.title(weight)},

@@ -47,6 +47,9 @@ def key_measures(profile: TableProfile) -> list[ColumnProfile]:
     if width >= WIDE:  # a wide file: the measures its names say people look for, not the first ones
         named = [col for col in scored if has_word(col.name, KEY_WORDS)]
         scored = named + [col for col in scored if col not in named][:max(0, 2 - len(named))]
+    outcome = outcome_of(profile.columns) if model.grain in ("entity", "weighted") else None
+    if outcome is not None and outcome in candidates:  # churn, attrition, survival: the share that matters most
+        scored = [outcome] + [col for col in scored if col is not outcome]
     chosen: list[ColumnProfile] = []
     for column in scored:
         words = set(tokens(column.name)) - MODIFIERS
@@ -496,10 +499,12 @@ def _trend_cards(profile: TableProfile, series: c.Series, trend_measures: list[M
         rule = f"time.panel: {'; '.join(model.evidence)}; one line per '{entity}' ({which}); {time_words}"
         cards.append(c.trend_card(shown, 0, trend_measures[0], series, dropped, weight, entity, rule))
     for i, measure in enumerate(trend_measures):
+        metrics.append(c.metric_of(periods, i, measure))
+        if entity and i == 0 and not measure.is_total and profile.column(entity).distinct <= c.TOP_ENTITIES:
+            continue  # every entity has its own line: their average (ppm with ppb, city with city) says nothing more
         if entity and i == 0:
             rule = f"time.series: {time_words}; every {label(entity).lower()} together"
         else:
             rule = f"time.series: {time_words}"
         cards.append(c.trend_card(periods, i, measure, series, partial, weight, rule=rule))
-        metrics.append(c.metric_of(periods, i, measure))
     return cards, metrics
