@@ -372,8 +372,8 @@ def _listed(facts: Facts) -> Semantic | None:
     text = facts.values.cast(pl.String)
     for separator in LIST_SEPARATORS:
         listed = text.str.contains(separator, literal=True)
-        if number(listed.mean()) < 0.1:
-            continue
+        if number(listed.mean()) < 0.1 or text.str.split(separator).list.len().n_unique() < 2:
+            continue  # the same number of parts in every cell ("Austin, TX") is one value written in parts
         items = text.str.split(separator).explode().str.strip_chars()
         if items.n_unique() <= min(MAX_LIST_ITEMS, items.len() / 3) and number(items.str.len_chars().mean()) <= 30:
             return Semantic("category", detail="list", separator=separator, evidence=[

@@ -205,10 +205,11 @@ def test_a_column_of_lists_is_broken_down_by_each_item():
     assert bars == {"1": 4 * 25, "2": 4 * 25, "3": 3 * 25, "4": 2 * 25}  # stops counted on each of their lines
 
 
-def test_free_text_with_commas_is_no_list():
+def test_free_text_and_places_written_in_parts_are_no_lists():
     notes = [f"note {n}, seen by {n % 97}, filed {n * 7}" for n in range(200)]
-    frame = pl.DataFrame({"note": notes, "kind": ["a", "b"] * 100})
-    assert profile_table(frame).column("note").semantic.separator is None
+    places = [f"{city}, {state}" for city, state in zip(["Austin", "Dallas", "Reno", "Salem"] * 50, ["TX", "TX", "NV", "OR"] * 50)]
+    profile = profile_table(pl.DataFrame({"note": notes, "place": places, "kind": ["a", "b"] * 100}))
+    assert profile.column("note").semantic.separator is None and profile.column("place").semantic.separator is None
 
 
 def test_a_long_table_of_named_things_ranks_them_within_each_variable():
