@@ -207,7 +207,8 @@ def test_a_column_of_lists_is_broken_down_by_each_item():
 
 def test_free_text_and_places_written_in_parts_are_no_lists():
     notes = [f"note {n}, seen by {n % 97}, filed {n * 7}" for n in range(200)]
-    places = [f"{city}, {state}" for city, state in zip(["Austin", "Dallas", "Reno", "Salem"] * 50, ["TX", "TX", "NV", "OR"] * 50)]
+    cities, states = ["Austin", "Dallas", "Reno", "Salem"] * 50, ["TX", "TX", "NV", "OR"] * 50
+    places = [f"{city}, {state}" for city, state in zip(cities, states, strict=True)]
     profile = profile_table(pl.DataFrame({"note": notes, "place": places, "kind": ["a", "b"] * 100}))
     assert profile.column("note").semantic.separator is None and profile.column("place").semantic.separator is None
 
