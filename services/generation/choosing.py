@@ -18,6 +18,7 @@ from services.generation.columns import ColumnProfile
 from services.generation.grain import outcome_of
 from services.generation.naming import has_word, label, tokens
 from services.generation.profile import TableProfile
+from services.generation.scalars import number
 from services.generation.semantics import KEY_WORDS, TimeAxis, key_score
 from services.generation.time_axis import ORIGIN, grain
 
@@ -50,6 +51,7 @@ def key_measures(profile: TableProfile) -> list[ColumnProfile]:
     outcome = outcome_of(profile.columns) if model.grain in ("entity", "weighted") else None
     if outcome is not None and outcome in candidates:  # churn, attrition, survival: the share that matters most
         scored = [outcome] + [col for col in scored if col is not outcome]
+    scored = _latest_year_only(scored)
     chosen: list[ColumnProfile] = []
     for column in scored:
         words = set(tokens(column.name)) - MODIFIERS
@@ -59,6 +61,34 @@ def key_measures(profile: TableProfile) -> list[ColumnProfile]:
         if len(chosen) == MAX_KEY_MEASURES:
             break
     return chosen
+
+
+def _latest_year_only(columns: list[ColumnProfile]) -> list[ColumnProfile]:
+    """Years written across the columns (2000, 2001 ... 2017): the latest is the headline, the others
+    are its history, never headlines beside it."""
+    years = [col for col in columns if col.name.strip().isdigit() and 1800 <= int(col.name) <= 2100]
+    if len(years) < 3:
+        return columns
+    latest = max(years, key=lambda col: int(col.name))
+    return [latest] + [col for col in columns if col not in years]
+
+
+def variable_key(profile: TableProfile) -> ColumnProfile | None:
+    """A category that says what every number on its row measures (an indicator: population beside
+    growth rates): each thing has one row per value, so the numbers of different values never mix."""
+    sample = profile.sample
+    named = [col for col in profile.columns if col.dtype == "String" and col.name in sample.columns
+             and col.semantic.kind in ("text", "identifier", "category")]
+    for col in profile.columns:
+        if col.semantic.kind != "category" or not 2 <= col.distinct <= 20 or col.name not in sample.columns:
+            continue
+        counts = sample[col.name].value_counts()["count"]
+        things = [thing.name for thing in named if thing.distinct > col.distinct]
+        even = number(counts.min()) >= 0.8 * number(counts.max())
+        if even and any(sample.select(thing, col.name).is_unique().all() and sample[thing].n_unique() < sample.height
+                        for thing in things):
+            return col
+    return None
 
 
 def measure_of(column: ColumnProfile) -> Measure:
@@ -95,6 +125,8 @@ def headline_kpis(profile: TableProfile, key_columns: list[ColumnProfile]) -> li
     if model.shape == "long":
         return [Measure(model.long_key, "distinct")]
     kpis = [Measure(model.weight, "sum")] if model.weight else []
+    if variable_key(profile) is not None:  # one number across every indicator would mix people with percentages
+        return kpis
     return kpis + [kpi_measure(col, profile) for col in key_columns]
 
 
@@ -191,6 +223,11 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     sort_by = next((col.name for col in key_columns if col.semantic.is_measure), None)
     shown = table_columns(profile, key_columns, dims)
     extra = _measure_breakdown(profile, key_columns, dims) if counted else None
+    key = variable_key(profile)
+    if key is not None:  # each indicator's numbers apart: per indicator, never pooled in one histogram
+        dims = [key] + [dim for dim in dims if dim is not key][:MAX_BREAKDOWNS - 1]
+        extra = (measure_of(key_columns[0]), key) if key_columns else None
+        distributions = []
 
     answered = {i: c.from_statistics(m, _column_or_none(profile, m.column), schema, weight) for i, m in enumerate(kpis)}
     known = {i: value for i, value in answered.items() if value is not None}

@@ -266,3 +266,18 @@ def test_a_panel_of_few_entities_never_averages_their_levels_into_one_line():
                           "sales": [float(20 + (37 * n) % 400) for n in range(60)]})
     lines = [card["query"] for card in spec_of(flows)["cards"] if card["kind"] == "chart" and card["query"]["time"]]
     assert {q["split"] for q in lines} == {"shop", None} and all(q["aggregate"] == "sum" for q in lines)
+
+
+def test_years_across_the_columns_and_an_indicator_key_lead_with_the_latest_year_per_indicator():
+    """One row per country and indicator, one column per year: the latest year is the headline, and no
+    KPI adds or averages head counts together with growth rates."""
+    countries = [f"C{n:02d}" for n in range(30)]
+    rows = [{"country": country, "indicator": indicator,
+             **{str(year): (1e6 * (k + 1) + 1e4 * year % 7 if indicator == "people" else 1.5 + (year + k) % 3 / 10)
+                for year in range(2010, 2016)}}
+            for k, country in enumerate(countries) for indicator in ("people", "growth")]
+    spec = spec_of(pl.DataFrame(rows))
+    assert [card["query"]["measure"] for card in spec["cards"] if card["kind"] == "kpi"] == [None]
+    charted = [card["query"] for card in spec["cards"] if card["kind"] == "chart"]
+    assert {q["measure"] for q in charted} <= {None, "2015"}
+    assert any(q["measure"] == "2015" and q["by"] == ["indicator"] and q["aggregate"] != "sum" for q in charted)
