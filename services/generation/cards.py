@@ -233,6 +233,29 @@ def trend_card(periods: pl.DataFrame, index: int, measure: Measure, series: Seri
             "vega_lite": _spec(values(frame), {"type": "line", "point": frame.height <= 40}, encoding)}
 
 
+def parts_card(periods: pl.DataFrame, first: int, parts: list[Measure], series: Series, partial: list,
+               total: str, rule: str) -> dict:
+    """A total's parts drawn together, one line each, beside the total's own line (Males and Females
+    beside their Total): never stacked with it, which would count everything twice."""
+    frame = periods.select("period", *[ratio(f"m{first + i}", part).alias(label(part.source))
+                                       for i, part in enumerate(parts)])
+    lines = frame.unpivot(index="period", variable_name="part", value_name="value")
+    names = [label(part.source) for part in parts]
+    title = f"{', '.join(names[:-1])} and {names[-1]}, {ADVERBS[series.unit]}: the parts of {label(total).lower()}"
+    encoding = {"x": {"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit], "title": None},
+                "y": {"field": "value", "type": "quantitative", "title": parts[0].title().split(" ")[0],
+                      "axis": axis_of(parts[0], lines["value"].to_list())},
+                "color": {"field": "part", "type": "nominal", "title": None, "sort": names,
+                          "legend": {"labelLimit": LABEL_LIMIT}},
+                "tooltip": [{"field": "part", "type": "nominal"},
+                            {"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit]},
+                            {"field": "value", "type": "quantitative", "format": ",.4~g"}]}
+    card_query = {**query(parts[0], time=series.query_time), "measures": [part.source for part in parts]}
+    return {"id": f"parts-of-{total}", "kind": "chart", "title": title, "rule": rule + _period_words(partial, series.unit),
+            "query": card_query, "vega_lite": _spec(values(lines), {"type": "line", "point": frame.height <= 40},
+                                                     encoding)}
+
+
 def elapsed(moment: pl.Expr, unit_days: float) -> pl.Expr:
     """A relative axis' moment back as the number it was: units since the start."""
     return ((moment.cast(pl.Datetime("us")) - pl.lit(ORIGIN)).dt.total_seconds() / 86400 / unit_days).round(6)
@@ -271,7 +294,11 @@ def metric_of(periods: pl.DataFrame, index: int, measure: Measure) -> dict:
 # -- breakdowns, distributions, the table -----------------------------------------------------------
 
 def breakdown_query(frame: pl.LazyFrame, by: str, measure: Measure, schema: pl.Schema,
-                    weight: str | None) -> pl.LazyFrame:
+                    weight: str | None, separator: str | None = None) -> pl.LazyFrame:
+    """The measure per value of `by`; per item of it when its cells hold lists (`separator`)."""
+    if separator:
+        items = pl.col(by).cast(pl.String).str.split(separator).list.eval(pl.element().str.strip_chars())
+        frame = frame.with_columns(items).explode(by)
     return frame.group_by(by).agg(*partials(measure, schema, weight, "b"))
 
 
@@ -281,6 +308,38 @@ def latest_breakdown_query(frame: pl.LazyFrame, by: str, measure: Measure, serie
     period = pl.col(series.axis.column).cast(pl.Datetime).dt.truncate(TRUNCATE[series.unit])
     latest = frame.filter(period == period.max())
     return latest.group_by(by).agg(*partials(Measure(measure.column, "sum"), schema, None, "b"))
+
+
+RANKED_PER_VARIABLE = 5
+
+
+def ranked_within_query(frame: pl.LazyFrame, key: str, entity: str, measure: Measure, schema: pl.Schema,
+                        weight: str | None) -> pl.LazyFrame:
+    """The measure per (variable, entity): each variable's own ranking, never one across variables."""
+    return frame.group_by(key, entity).agg(*partials(measure, schema, weight, "b"))
+
+
+def ranked_within_card(groups: pl.DataFrame, key: str, entity: str, measure: Measure, weight: str | None,
+                       rule: str) -> dict:
+    """The top few entities within each variable of a long table, one small bar chart per variable."""
+    ranked = (groups.with_columns(ratio("b", measure).alias("value")).drop_nulls("value")
+              .sort([key, "value", entity], descending=[False, True, False])
+              .group_by(key, maintain_order=True).head(RANKED_PER_VARIABLE))
+    frame = ranked.select(pl.col(key).cast(pl.String), pl.col(entity).cast(pl.String), "value")
+    shared = _shared_prefix(frame[key].unique().to_list())  # "CAHPS for MIPS SSM: " before every measure
+    frame = frame.with_columns(pl.col(key).str.slice(len(shared))) if shared else frame
+    encoding = {"y": {"field": entity, "type": "nominal", "sort": "-x", "title": None,
+                      "axis": {"labelLimit": LABEL_LIMIT}},
+                "x": {"field": "value", "type": "quantitative", "title": measure.title(weight)},
+                "row": {"field": key, "type": "nominal", "title": None,
+                        "header": {"labelAngle": 0, "labelAlign": "left", "labelLimit": 300, "labelOrient": "top"}},
+                "tooltip": [{"field": key, "type": "nominal"}, {"field": entity, "type": "nominal"},
+                            {"field": "value", "type": "quantitative", "format": ",.4~g"}]}
+    spec = _spec(values(frame), "bar", encoding, resolve={"scale": {"y": "independent"}})
+    return {"id": f"ranked-{entity}-within-{key}", "kind": "chart",
+            "title": f"Top {RANKED_PER_VARIABLE} {label(entity).lower()} within each {label(key).lower()}, "
+                     f"by {measure.title(weight).lower()}",
+            "rule": rule, "query": query(measure, by=[key, entity], weight=weight), "vega_lite": spec}
 
 
 SEASONS = {"weekday": (["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], lambda moment: moment.dt.weekday()),

@@ -18,6 +18,7 @@ from services.generation.columns import ColumnProfile
 from services.generation.grain import outcome_of
 from services.generation.naming import has_word, label, tokens
 from services.generation.profile import TableProfile
+from services.generation.scalars import number
 from services.generation.semantics import KEY_WORDS, TimeAxis, key_score
 from services.generation.time_axis import ORIGIN, grain
 
@@ -27,6 +28,8 @@ MAX_BREAKDOWNS = 4
 MAX_DISTRIBUTIONS = 2
 MAX_GROUPS = 1000  # a category of more values is a name or a key, not a breakdown
 MAX_TABLE_COLUMNS = 10
+RANKED_LEAST = 5  # things per variable from which a ranking within each variable says something
+MOSTLY_EMPTY = 0.5  # share of missing values past which a column's bars would mostly say "(missing)"
 LONG_TAIL = 8  # skew past which a histogram is one bar and a sliver
 WIDE = 30  # columns from which a file is wide: only the measures people look for are headlines
 MODIFIERS = {"high", "low", "avg", "average", "mean", "min", "max", "minimum", "maximum", "median", "total", "med",
@@ -45,6 +48,10 @@ def key_measures(profile: TableProfile) -> list[ColumnProfile]:
     if width >= WIDE:  # a wide file: the measures its names say people look for, not the first ones
         named = [col for col in scored if has_word(col.name, KEY_WORDS)]
         scored = named + [col for col in scored if col not in named][:max(0, 2 - len(named))]
+    outcome = outcome_of(profile.columns) if model.grain in ("entity", "weighted") else None
+    if outcome is not None and outcome in candidates:  # churn, attrition, survival: the share that matters most
+        scored = [outcome] + [col for col in scored if col is not outcome]
+    scored = _latest_year_only(scored)
     chosen: list[ColumnProfile] = []
     for column in scored:
         words = set(tokens(column.name)) - MODIFIERS
@@ -54,6 +61,34 @@ def key_measures(profile: TableProfile) -> list[ColumnProfile]:
         if len(chosen) == MAX_KEY_MEASURES:
             break
     return chosen
+
+
+def _latest_year_only(columns: list[ColumnProfile]) -> list[ColumnProfile]:
+    """Years written across the columns (2000, 2001 ... 2017): the latest is the headline, the others
+    are its history, never headlines beside it."""
+    years = [col for col in columns if col.name.strip().isdigit() and 1800 <= int(col.name) <= 2100]
+    if len(years) < 3:
+        return columns
+    latest = max(years, key=lambda col: int(col.name))
+    return [latest] + [col for col in columns if col not in years]
+
+
+def variable_key(profile: TableProfile) -> ColumnProfile | None:
+    """A category that says what every number on its row measures (an indicator: population beside
+    growth rates): each thing has one row per value, so the numbers of different values never mix."""
+    sample = profile.sample
+    named = [col for col in profile.columns if col.dtype == "String" and col.name in sample.columns
+             and col.semantic.kind in ("text", "identifier", "category")]
+    for col in profile.columns:
+        if col.semantic.kind != "category" or not 2 <= col.distinct <= 20 or col.name not in sample.columns:
+            continue
+        counts = sample[col.name].value_counts()["count"]
+        things = [thing.name for thing in named if thing.distinct > col.distinct]
+        even = number(counts.min()) >= 0.8 * number(counts.max())
+        if even and any(sample.select(thing, col.name).is_unique().all() and sample[thing].n_unique() < sample.height
+                        for thing in things):
+            return col
+    return None
 
 
 def measure_of(column: ColumnProfile) -> Measure:
@@ -90,6 +125,8 @@ def headline_kpis(profile: TableProfile, key_columns: list[ColumnProfile]) -> li
     if model.shape == "long":
         return [Measure(model.long_key, "distinct")]
     kpis = [Measure(model.weight, "sum")] if model.weight else []
+    if variable_key(profile) is not None:  # one number across every indicator would mix people with percentages
+        return kpis
     return kpis + [kpi_measure(col, profile) for col in key_columns]
 
 
@@ -105,6 +142,8 @@ def breakdown_dimensions(profile: TableProfile, measure_columns: set[str]) -> li
     def fits(col: ColumnProfile) -> bool:
         semantic = col.semantic
         if col.name.startswith("__") or col.distinct < 2 or semantic.detail == "alias":
+            return False
+        if col.nulls > MOSTLY_EMPTY * profile.rows:  # filled on a few rows only (a connection, a citation)
             return False
         if col.name in measure_columns and not (outcome is not None and col.name == outcome.name):
             return False
@@ -184,14 +223,21 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     sort_by = next((col.name for col in key_columns if col.semantic.is_measure), None)
     shown = table_columns(profile, key_columns, dims)
     extra = _measure_breakdown(profile, key_columns, dims) if counted else None
+    key = variable_key(profile)
+    if key is not None:  # each indicator's numbers apart: per indicator, never pooled in one histogram
+        dims = [key] + [dim for dim in dims if dim is not key][:MAX_BREAKDOWNS - 1]
+        extra = (measure_of(key_columns[0]), key) if key_columns else None
+        distributions = []
 
     answered = {i: c.from_statistics(m, _column_or_none(profile, m.column), schema, weight) for i, m in enumerate(kpis)}
     known = {i: value for i, value in answered.items() if value is not None}
     queries: dict[str, pl.LazyFrame] = {"totals": c.totals_query(profile.frame, kpis, schema, weight, set(known))}
-    series = None
+    series, parts = None, None
     if model.time:
         series = c.Series(model.time, _unit_of(profile))
-        queries["periods"] = c.periods_query(profile.frame, series, [*trend_measures, *kpis], schema, weight)
+        parts = _parts_shown(profile, trend_measures) if not model.time.relative else None
+        queries["periods"] = c.periods_query(profile.frame, series, [*trend_measures, *kpis, *(parts or (None, []))[1]],
+                                             schema, weight)
         split = series_split(profile)
         if split:
             queries["split"] = c.periods_query(profile.frame, series, trend_measures[:1], schema, weight, split)
@@ -204,11 +250,16 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
         if headline.aggregate == "last" and series is not None:
             queries[f"by:{dim.name}"] = c.latest_breakdown_query(profile.frame, dim.name, headline, series, schema)
         else:
-            queries[f"by:{dim.name}"] = c.breakdown_query(profile.frame, dim.name, headline, schema, weight)
+            queries[f"by:{dim.name}"] = c.breakdown_query(profile.frame, dim.name, headline, schema, weight,
+                                                          dim.semantic.separator)
     if extra:
-        queries["extra"] = c.breakdown_query(profile.frame, extra[1].name, extra[0], schema, weight)
+        queries["extra"] = c.breakdown_query(profile.frame, extra[1].name, extra[0], schema, weight,
+                                             extra[1].semantic.separator)
     for col in distributions:
         queries[f"bins:{col.name}"] = c.histogram_query(profile.frame, col)
+    ranked_by = _entity_of_each_variable(profile)
+    if ranked_by is not None:
+        queries["ranked"] = c.ranked_within_query(profile.frame, model.long_key or "", ranked_by, headline, schema, weight)
     place = _coordinates(profile)
     if place:
         queries["map"] = c.map_query(profile.frame, *place, sort_by)
@@ -220,7 +271,7 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     metrics: list[dict] = []
     if series is not None:
         trend_cards, metrics = _trend_cards(profile, series, trend_measures, kpis, answers, weight)
-        cards += trend_cards
+        cards += _beside_their_total(trend_cards, parts, series, len(trend_measures) + len(kpis), answers)
     for season, measure in seasons:
         assert series is not None
         rule = (f"season.{season}: '{'+'.join(model.time.sources) if model.time else ''}' spans enough "
@@ -236,6 +287,10 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
             cards.append(c.breakdown_card(answers["extra"], by.name, measure, _order_of(by), sizes.top_n, weight,
                                           f"breakdown.measure: {_why(by)}; {measure.title(weight).lower()} per value",
                                           card_id=f"breakdown-{measure.name}-by-{by.name}"))
+    if ranked_by is not None:
+        rule = (f"ranked.within: '{ranked_by}' has about one row per '{model.long_key}'; "
+                f"each variable ranks its own {label(ranked_by).lower()}, never one ranking across them")
+        cards.append(c.ranked_within_card(answers["ranked"], model.long_key or "", ranked_by, headline, weight, rule))
     if place:
         rule = f"map: '{place[0]}' and '{place[1]}' are coordinates; each record at its place"
         cards.append(c.map_card(answers["map"], *place, sort_by, rule))
@@ -254,6 +309,49 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
                          "evidence": col.semantic.evidence, "type": col.dtype, "nulls": col.nulls,
                          "distinct": col.distinct} for col in profile.columns if not col.name.startswith("__")],
             "cards": cards, "metrics": metrics}
+
+
+MAX_PARTS_DRAWN = 6  # parts of a total drawn as lines together; more (twelve months) would be a tangle
+
+
+def _parts_shown(profile: TableProfile, trend_measures: list[Measure]) -> tuple[str, list[Measure]] | None:
+    """The first total on the time line whose parts (found on the sample) are few enough to draw together."""
+    for measure in trend_measures:
+        column = _column_or_none(profile, measure.column)
+        if column is None or column.semantic.detail != "total":
+            continue
+        parts = [col for col in profile.columns if col.semantic.detail == "part"
+                 and f"a part of '{column.name}'" in col.semantic.evidence]
+        if 2 <= len(parts) <= MAX_PARTS_DRAWN:
+            return column.name, [measure_of(part) for part in parts]
+    return None
+
+
+def _beside_their_total(trend_cards: list[dict], parts: tuple[str, list[Measure]] | None, series: c.Series,
+                        first: int, answers: dict) -> list[dict]:
+    """The parts' lines together, right after the total's own line."""
+    if parts is None:
+        return trend_cards
+    total, measures = parts
+    periods, partial = c.complete(answers["periods"], series)
+    rule = (f"time.parts: '{total}' is the sum of {' + '.join(m.source for m in measures)} on every row of the sample; "
+            "its parts drawn together beside it, never stacked with it")
+    card = c.parts_card(periods, first, measures, series, partial, total, rule)
+    at = next((i + 1 for i, trend in enumerate(trend_cards) if trend["query"]["measure"] == total), len(trend_cards))
+    return [*trend_cards[:at], card, *trend_cards[at:]]
+
+
+def _entity_of_each_variable(profile: TableProfile) -> str | None:
+    """In a long table without time, the named things each variable is measured on (one row per thing
+    and variable): a text column with about rows / variables values."""
+    model = profile.model
+    if model.shape != "long" or model.time is not None or not model.long_key or not model.long_value:
+        return None
+    per_variable = profile.rows / max(profile.column(model.long_key).distinct, 1)
+    named = [col for col in profile.columns if col.dtype == "String" and col.semantic.kind in ("text", "identifier", "category")
+             and col.semantic.detail != "alias" and 0.5 * per_variable <= col.distinct <= 2 * per_variable
+             and col.distinct > RANKED_LEAST]
+    return min(named, key=lambda col: abs(col.distinct - per_variable)).name if named else None
 
 
 def _say_what_leads(cards: list[dict], grain_words: str) -> None:
@@ -438,10 +536,12 @@ def _trend_cards(profile: TableProfile, series: c.Series, trend_measures: list[M
         rule = f"time.panel: {'; '.join(model.evidence)}; one line per '{entity}' ({which}); {time_words}"
         cards.append(c.trend_card(shown, 0, trend_measures[0], series, dropped, weight, entity, rule))
     for i, measure in enumerate(trend_measures):
+        metrics.append(c.metric_of(periods, i, measure))
+        if entity and i == 0 and not measure.is_total and profile.column(entity).distinct <= c.TOP_ENTITIES:
+            continue  # every entity has its own line: their average (ppm with ppb, city with city) says nothing more
         if entity and i == 0:
             rule = f"time.series: {time_words}; every {label(entity).lower()} together"
         else:
             rule = f"time.series: {time_words}"
         cards.append(c.trend_card(periods, i, measure, series, partial, weight, rule=rule))
-        metrics.append(c.metric_of(periods, i, measure))
     return cards, metrics

@@ -17,6 +17,7 @@ class Semantic:
     evidence: list[str] = field(default_factory=list)
     order: list[str] | None = None  # an ordered category's values in their natural order
     overridden: bool = False
+    separator: str | None = None  # a list column's separator between the items of one cell
 
     @property
     def is_measure(self) -> bool:

@@ -20,6 +20,7 @@ import polars as pl
 
 from services.generation.columns import ColumnProfile, Semantic
 from services.generation.naming import has_word, tokens
+from services.generation.scalars import number
 from services.generation.time_axis import (
     DAY_WORDS,
     HOUR_WORDS,
@@ -190,7 +191,7 @@ def classify(column: ColumnProfile, sample: pl.DataFrame, rows: int) -> Semantic
         return Semantic("constant", evidence=["one value in every row"])
     if column.dtype.startswith(("Date", "Datetime")) or column.name in (TIME, SINCE):
         return Semantic("time", evidence=["dates" if column.name != TIME else "calendar parts assembled"])
-    for rule in (_flag, _coordinate, _calendar, _identifier, _code, _sequence, _weight, _ordered):
+    for rule in (_flag, _coordinate, _calendar, _identifier, _listed, _code, _sequence, _weight, _ordered):
         found = rule(facts)
         if found is not None:
             return found
@@ -357,6 +358,28 @@ def _row_weight_spread(facts: Facts) -> bool:
     if column.nulls or not column.mean or column.std is None:
         return False
     return column.std / abs(column.mean) > 1.5 or (column.skew or 0) > 5
+
+
+LIST_SEPARATORS = (", ", "|", "; ")
+MAX_LIST_ITEMS = 60  # items a list column may name (lines, genres, kinds); more is free text
+
+
+def _listed(facts: Facts) -> Semantic | None:
+    """Several values in one cell ("1, 5, 8", "Comedy|Romance"): grouped by each item, never by the
+    combination (a station on three lines counts on each line)."""
+    if facts.numeric or facts.values.len() < 10:
+        return None
+    text = facts.values.cast(pl.String)
+    for separator in LIST_SEPARATORS:
+        listed = text.str.contains(separator, literal=True)
+        if number(listed.mean()) < 0.1 or text.str.split(separator).list.len().n_unique() < 2:
+            continue  # the same number of parts in every cell ("Austin, TX") is one value written in parts
+        items = text.str.split(separator).explode().str.strip_chars()
+        if items.n_unique() <= min(MAX_LIST_ITEMS, items.len() / 3) and number(items.str.len_chars().mean()) <= 30:
+            return Semantic("category", detail="list", separator=separator, evidence=[
+                f"lists of {items.n_unique()} items split by '{separator.strip()}' in {number(listed.mean()):.0%} of rows: "
+                "each item counted"])
+    return None
 
 
 def _ordered(facts: Facts) -> Semantic | None:

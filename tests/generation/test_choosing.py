@@ -181,3 +181,51 @@ def test_trends_sum_amounts_and_average_rates_per_period_of_timestamps():
     assert averages.keys() == set(expected["period"]) and len(averages) == 34
     for period, price in expected.select("period", "unit_price").iter_rows():
         assert abs(averages[period] - price) < 1e-9
+
+
+def test_a_mostly_empty_column_is_never_a_breakdown():
+    """Filled on a few rows only (a connection, a citation): its bars would mostly say "(missing)"."""
+    rows = 200
+    frame = pl.DataFrame({"kind": ["a", "b", "c", "d"] * (rows // 4),
+                          "transfer": [None] * 150 + ["x", "y", "z", "w", "v"] * 10,
+                          "amount": [float(n % 17) for n in range(rows)]})
+    spec = choose_cards(profile_table(frame), "t")
+    grouped = {col for card in spec["cards"] if card["kind"] == "chart" for col in card["query"]["by"]}
+    assert "kind" in grouped and "transfer" not in grouped
+
+
+def test_a_column_of_lists_is_broken_down_by_each_item():
+    """ "1, 5, 8" in a cell: each line gets the row, the combination is never a category of its own."""
+    lines = ["1", "2", "3", "1, 2", "2, 3", "1, 2, 3", "4", "4, 1"] * 25
+    frame = pl.DataFrame({"stop": [f"S{n}" for n in range(len(lines))], "lines": lines})
+    profile = profile_table(frame)
+    assert profile.column("lines").semantic.separator == ", "
+    card = next(card for card in choose_cards(profile, "t")["cards"] if card["id"] == "breakdown-lines")
+    bars = {bar["category"]: bar["value"] for bar in card["vega_lite"]["data"]["values"]}
+    assert bars == {"1": 4 * 25, "2": 4 * 25, "3": 3 * 25, "4": 2 * 25}  # stops counted on each of their lines
+
+
+def test_free_text_and_places_written_in_parts_are_no_lists():
+    notes = [f"note {n}, seen by {n % 97}, filed {n * 7}" for n in range(200)]
+    cities, states = ["Austin", "Dallas", "Reno", "Salem"] * 50, ["TX", "TX", "NV", "OR"] * 50
+    places = [f"{city}, {state}" for city, state in zip(cities, states, strict=True)]
+    profile = profile_table(pl.DataFrame({"note": notes, "place": places, "kind": ["a", "b"] * 100}))
+    assert profile.column("note").semantic.separator is None and profile.column("place").semantic.separator is None
+
+
+def test_a_long_table_of_named_things_ranks_them_within_each_variable():
+    """One row per organisation and measure: each measure ranks its own organisations (never one ranking
+    averaging a communication score with a timeliness score)."""
+    measures = {"M1": "Timely care", "M2": "Communication", "M3": "Courtesy"}
+    orgs = [f"Clinic {chr(65 + n)}" for n in range(12)]
+    rows = [(org, code, title, float(50 + (7 * i + 13 * k) % 45))
+            for i, org in enumerate(orgs) for k, (code, title) in enumerate(measures.items())]
+    frame = pl.DataFrame(rows, schema=["org", "measure_code", "measure", "rate"], orient="row")
+    spec = choose_cards(profile_table(frame), "t")
+    card = next(card for card in spec["cards"] if card["id"].startswith("ranked-"))
+    assert card["query"]["by"] == ["measure", "org"] and card["query"]["aggregate"] == "mean"
+    shown = card["vega_lite"]["data"]["values"]
+    for title in measures.values():
+        within = [bar for bar in shown if bar["measure"] == title]
+        best = sorted((r[3] for r in rows if r[2] == title), reverse=True)[:5]
+        assert sorted((bar["value"] for bar in within), reverse=True) == best

@@ -224,3 +224,60 @@ def test_decimal_years_in_twelfths_are_months():
     axis = profile_table(frame).model.time
     assert axis is not None and axis.distinct == 36 and axis.start == datetime(1949, 1, 1)
     assert axis.end == datetime(1951, 12, 1)
+
+
+def test_a_totals_parts_are_drawn_together_beside_it():
+    frame = pl.DataFrame({"year": list(range(1900, 1960)), "boys": [5000 + 13 * n for n in range(60)],
+                          "girls": [4800 + 11 * n for n in range(60)], "deaths": [900 + n % 7 for n in range(60)]})
+    spec = spec_of(frame.with_columns((pl.col("boys") + pl.col("girls")).alias("children")))
+    charts = [card for card in spec["cards"] if card["kind"] == "chart"]
+    at = next(i for i, card in enumerate(charts) if card["id"] == "parts-of-children")
+    assert charts[at - 1]["query"]["measure"] == "children"  # right beside the total's own line
+    lines = charts[at]["vega_lite"]["data"]["values"]
+    assert {line["part"] for line in lines} == {"Boys", "Girls"}
+    assert charts[at]["query"]["measures"] == ["boys", "girls"]
+    assert next(line["value"] for line in lines if line["part"] == "Girls" and line["period"].startswith("1901")) == 4811
+
+
+@pytest.mark.parametrize("attributes", [4, 30])  # a narrow table, and a wide one whose names decide its headlines
+def test_a_table_of_things_with_an_outcome_puts_its_share_first(attributes):
+    rows = 300
+    frame = pl.DataFrame({"customer": [f"C{n:04d}" for n in range(rows)],
+                          **{f"usage_{k}_minutes": [float((n * (k + 3)) % 97) for n in range(rows)] for k in range(attributes)},
+                          "left": ["yes" if n % 7 == 0 else "no" for n in range(rows)],
+                          "plan": ["basic", "plus", "pro"] * 100})
+    spec = spec_of(frame)
+    assert spec["grain"] == "entity"
+    kpis = [card for card in spec["cards"] if card["kind"] == "kpi"]
+    assert kpis[1]["query"] == {**kpis[1]["query"], "measure": "left", "aggregate": "share"}
+    assert kpis[1]["value"] == pytest.approx(43 / 300, abs=1e-4)
+
+
+def test_a_panel_of_few_entities_never_averages_their_levels_into_one_line():
+    """Three gases, each its own line: one more line averaging ppm with ppb would say nothing true. A
+    flow (sales per shop) still gets its total line beside the shops' lines."""
+    years = list(range(1900, 2000, 5))
+    levels = pl.DataFrame({"year": years * 3, "gas": ["argon"] * 20 + ["neon"] * 20 + ["xenon"] * 20,
+                           "concentration": [280.0 + n for n in range(20)] + [700.0 + 3 * n for n in range(20)]
+                           + [270.0 + n / 2 for n in range(20)]})
+    lines = [card["query"] for card in spec_of(levels)["cards"] if card["kind"] == "chart" and card["query"]["time"]]
+    assert [q["split"] for q in lines] == ["gas"]
+    flows = pl.DataFrame({"year": years * 3, "shop": ["Elm"] * 20 + ["Oak"] * 20 + ["Pine"] * 20,
+                          "sales": [float(20 + (37 * n) % 400) for n in range(60)]})
+    lines = [card["query"] for card in spec_of(flows)["cards"] if card["kind"] == "chart" and card["query"]["time"]]
+    assert {q["split"] for q in lines} == {"shop", None} and all(q["aggregate"] == "sum" for q in lines)
+
+
+def test_years_across_the_columns_and_an_indicator_key_lead_with_the_latest_year_per_indicator():
+    """One row per country and indicator, one column per year: the latest year is the headline, and no
+    KPI adds or averages head counts together with growth rates."""
+    countries = [f"C{n:02d}" for n in range(30)]
+    rows = [{"country": country, "indicator": indicator,
+             **{str(year): (1e6 * (k + 1) + 1e4 * year % 7 if indicator == "people" else 1.5 + (year + k) % 3 / 10)
+                for year in range(2010, 2016)}}
+            for k, country in enumerate(countries) for indicator in ("people", "growth")]
+    spec = spec_of(pl.DataFrame(rows))
+    assert [card["query"]["measure"] for card in spec["cards"] if card["kind"] == "kpi"] == [None]
+    charted = [card["query"] for card in spec["cards"] if card["kind"] == "chart"]
+    assert {q["measure"] for q in charted} <= {None, "2015"}
+    assert any(q["measure"] == "2015" and q["by"] == ["indicator"] and q["aggregate"] != "sum" for q in charted)
