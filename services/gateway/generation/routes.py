@@ -31,7 +31,7 @@ from services.gateway.edge.bounds import DashboardId, ResourceId, ScopeId, Tenan
 from services.gateway.edge.dependencies import Caller, State, applied, off_the_loop, tenant_of
 from services.gateway.edge.envelope import ApiError, Success, ok
 from services.gateway.edge.state import GatewayState
-from services.gateway.generation.models import GenerationOut
+from services.gateway.generation.models import GenerationAccepted, GenerationCompleted, GenerationOut
 from services.gateway.generation.outcomes import outcome_seq
 from services.gateway.generation.projections import generation_status
 from services.gateway.generation.queries import generation_row, settled_generation_row
@@ -71,13 +71,27 @@ class UploadFields(BaseModel):
             raise RequestValidationError(invalid.errors()) from None
 
 
+GENERATE_HEADERS = [
+    {"name": "Idempotency-Key", "in": "header", "required": False,
+     "schema": {"type": "string", "minLength": 1, "maxLength": bounds.IDEMPOTENCY_KEY_CHARS},
+     "description": "Printable ASCII. The same key again (in this project) answers the first request's "
+                    "generation: nothing is generated twice"},
+    {"name": "Prefer", "in": "header", "required": False, "schema": {"type": "string"}, "example": "respond-async",
+     "description": "`respond-async` (RFC 7240): answer 202 at once, never wait for the dashboard"}]
+GENERATE_ANSWERS: dict[int | str, dict] = {
+    200: {"model": Success[GenerationCompleted], "description": "The dashboard, made within the wait"},
+    202: {"model": Success[GenerationAccepted],
+          "description": "Accepted, still processing: follow it at /generations/{generation_id} or on the websocket"}}
+
+
 def _upload_form() -> dict:
     schema = UploadFields.model_json_schema()
     schema["properties"] = {"file": {"type": "string", "format": "binary",
                                      "description": "CSV, TSV, JSON (array of records), NDJSON, Parquet or XLSX"},
                             **schema["properties"]}
     schema["required"] = ["file"]
-    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}},
+            "parameters": GENERATE_HEADERS}
 
 
 UPLOAD_FORM = _upload_form()
@@ -113,7 +127,7 @@ def column_types_of(field: str | None) -> dict[str, str] | None:
 
 
 @router.post("/dashboards/generate", openapi_extra={**UPLOAD_FORM, **TENANT_ROUTE}, status_code=200,
-             responses={202: {"description": "Accepted: still processing; poll /generations/{id}"}})
+             response_model=None, responses=GENERATE_ANSWERS)
 async def generate_dashboard(request: Request, caller: Caller, state: State, specs: Specs):
     settings = state.settings
     limits = UploadLimits(max_bytes=settings.max_upload_bytes, max_line_bytes=settings.max_line_bytes)
