@@ -18,11 +18,18 @@
       document.getElementById("dashboard-facts").replaceChildren(
         ...facts.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
       embedScope(data);
+      preview(data);
       const title = document.getElementById("refresh-title");
       if (!title.value) title.value = data.title || data.name || "";
     } catch (error) {
       showError("share-error", error);
     }
+  }
+
+  function preview(dashboard) {  // its /view, framed (the viewer lets this origin, and only it, frame it)
+    const frame = document.getElementById("preview");
+    if (dashboard.version > 0 && !frame.src) frame.src = `${path}/view`;
+    frame.hidden = dashboard.version === 0;
   }
 
   function statusBadge(status) {
@@ -101,13 +108,20 @@
     }
   });
 
+  const ROWS = new Intl.NumberFormat("en-US");
+
+  function uploader(version) {  // the key's name; a tenant JWT's subject; an id only when nothing better is known
+    if (version.created_by_name) return version.created_by_name;
+    return version.created_by ? el("code", {}, version.created_by) : "—";
+  }
+
   async function loadVersions() {
     try {
       const { data } = await api("GET", `${path}/versions`);
       replaceRows("versions", data.length ? data.map((version) => el("tr", {},
         el("td", {}, String(version.version)), el("td", {}, version.title),
-        el("td", {}, version.row_count === null ? "—" : String(version.row_count)),
-        el("td", {}, when(version.created_at)), el("td", {}, el("code", {}, version.created_by || "—"))))
+        el("td", {}, version.row_count === null ? "—" : ROWS.format(version.row_count)),
+        el("td", {}, when(version.created_at)), el("td", {}, uploader(version))))
         : [el("tr", {}, el("td", { colspan: "5" }, "No data yet: upload a file above."))]);
     } catch (error) {
       showError(document.querySelector("#refresh .error"), error);
