@@ -174,6 +174,10 @@ async def test_a_share_link_is_created_copied_opened_elsewhere_and_revoked(serve
     assert await page.evaluate("navigator.clipboard.readText()") == url
     await page.wait_for_selector("#share-links tbody tr", timeout=WAIT)
     await person.shot("dashboard-sharing")
+    await person.go(f"/console/dashboards/{dashboard_id}")  # later, the owner copies the public link again
+    await page.click("#share-links button:has-text('Copy link')")
+    await page.wait_for_selector("#share-created:not([hidden])", timeout=WAIT)
+    assert await page.input_value("#share-url") == url
 
     stranger = await open_browsing(browser, served)  # a second browser: no session, no key
     opened = await stranger.page.goto(url)

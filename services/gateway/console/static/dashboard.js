@@ -47,6 +47,8 @@
       el("td", {}, String(link.view_count)),
       el("td", { class: "actions" },
         el("button", { type: "button", "aria-label": `View log of ${label}`, onclick: () => loadViews(link) }, "View log"),
+        active && link.visibility === "public"
+          ? el("button", { type: "button", "aria-label": `Copy ${label} again`, onclick: () => copyAgain(link) }, "Copy link") : null,
         active ? el("button", { type: "button", class: "danger", "aria-label": `Revoke ${label}`, onclick: () => revoke(link) }, "Revoke") : null));
   }
 
@@ -55,6 +57,16 @@
       const { data } = await api("GET", `${path}/share-links`);
       replaceRows("share-links", data.map(linkRow));
       document.getElementById("share-empty").hidden = data.length > 0;
+    } catch (error) {
+      showError("share-error", error);
+    }
+  }
+
+  async function copyAgain(link) {  // a public link's URL, kept sealed by the sharing service
+    try {
+      const { data } = await api("POST", `/api/v1/share-links/${encodeURIComponent(link.id)}/reveal`);
+      revealSecret("share-created", "share-url", data.url);
+      say(`The link ${link.token_prefix}… is shown above: copy it.`);
     } catch (error) {
       showError("share-error", error);
     }
@@ -101,7 +113,7 @@
     try {
       const { data } = await api("POST", `${path}/share-links`, body);
       revealSecret("share-created", "share-url", data.url);
-      say("Share link created. Copy it now: it is shown only this once.");
+      say("Share link created. Copy it now (a public link can be shown again from the list).");
       await loadLinks();
     } catch (error) {
       showError("share-error", error);
