@@ -392,7 +392,7 @@ async def test_premium_options_a_preview_readable_versions_and_failed_generation
                                                                                    worker, sharing, store, engine):
     """A premium project's upload form asks for a PDF and scrollable cards; the dashboard's page
     previews it; its versions name the key and format the rows; a failed generation says why."""
-    await client.app.state.vega_bundle.body()
+    await state_of(client.app).parts.get(VegaBundle).body()
     project = await new_project(plan="premium")
     failed = generation_lifecycle(new_id(), project_id=project.project_id, fail=True)
     assert await wait_for_checkpoint(engine, "generations", (await store.append_many(failed))[-1], timeout=10)
