@@ -18,6 +18,8 @@ from pydantic import AwareDatetime, BaseModel, Field
 from contracts.envelope import Event
 
 TenantJwtAlgorithm = Literal["HS256", "RS256", "ES256"]
+TenantJwtScope = Literal["read", "write", "embed"]  # on its own tenants' dashboards; never admin
+TENANT_JWT_DEFAULT_SCOPES: tuple[TenantJwtScope, ...] = ("read", "write", "embed")
 EMBED_ISSUER = "dashloom"
 
 
@@ -52,6 +54,9 @@ class TenantJwtKeyRegisteredPayload(BaseModel):
     sealed_secret: str | None = Field(default=None, description="HS256: the shared secret, sealed with AES-GCM")
     fingerprint: str | None = Field(default=None, description="RS256, ES256: SHA-256 of the public key (DER), "
                                                               "first 16 hex digits, to recognise it")
+    scopes: list[TenantJwtScope] | None = Field(default=None, description=(
+        "What a tenant JWT signed by this key may do on its own tenants' dashboards; None (a key registered "
+        "before keys had scopes): read, write and embed"))
 
 
 class TenantJwtKeyRegistered(Event):

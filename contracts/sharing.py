@@ -27,6 +27,9 @@ class ShareLinkIssuedPayload(BaseModel):
     token_sha256: Digest
     token_prefix: str = Field(description="The token's first characters, to recognise a link in a list")
     issued_by_key_id: str | None = None
+    sealed_token: str | None = Field(default=None, description=(
+        "A public link's token sealed with AES-GCM under the sharing service's secrets key (bound to the link's id), "
+        "so its owner can copy the link again; never in the clear. None: a private link, or one issued before"))
 
 
 class ShareLinkIssued(Event):

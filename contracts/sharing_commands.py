@@ -136,6 +136,15 @@ class LinkViews(Paged, Command[ShareLinkViewPage]):
     link_id: str
 
 
+class RevealLink(Command[ShareLinkWithToken]):
+    """A public link's token again, for its owner to copy (a private link's recipients need no copy)."""
+
+    subject = subject_of(SERVICE, "reveal")
+
+    caller: Caller
+    link_id: str
+
+
 class RevokeLink(Command[ShareLink]):
     subject = subject_of(SERVICE, "revoke")
 

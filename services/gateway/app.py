@@ -74,7 +74,7 @@ ROUTERS: list[tuple[APIRouter, Scope | None, dict]] = [
     (project.router, Scope.READ, API_ERRORS),
     (generation.router, Scope.WRITE, documented(401, 403, 404, 413, 415, 422, 429, 500, 503)),
     (generation.reads, Scope.READ, API_ERRORS),
-    (viewer.router, Scope.READ, documented(401, 403, 404, 410, 429, 500, 503)),
+    (viewer.router, Scope.READ, documented(401, 403, 404, 410, 422, 429, 500, 503)),
     (metrics.router, Scope.READ, API_ERRORS),
     (integrations.router, Scope.READ, API_ERRORS),
     (api_keys.router, Scope.ADMIN, ADMIN_ERRORS),

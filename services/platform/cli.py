@@ -26,6 +26,7 @@ from services.eventlog.reader import EventReader
 from services.eventlog.store import EventStore
 from services.gateway.project.commands import create_project
 from services.platform.declarations import ALL_PROJECTIONS, SERVICES
+from services.platform.state_dir import platform_settings
 from services.platform.up import prepare_bus, run_platform
 from services.readmodels.checkpoints import bookkeeping, read_checkpoint
 from services.readmodels.database import create_read_model_engine, create_tables
@@ -51,7 +52,8 @@ def _nats_url(settings: Settings) -> str:
     recorded = settings.state_dir / "nats-url"
     if recorded.exists():
         return recorded.read_text().strip()
-    raise typer.BadParameter("no NATS URL: set DASHLOOM_NATS_URL or start the platform with `dashloom up`")
+    raise typer.BadParameter(f"no NATS URL in {settings.state_dir}: start the platform with `dashloom up`, or set "
+                             f"DASHLOOM_STATE_DIR to the state folder it runs with (or DASHLOOM_NATS_URL)")
 
 
 async def _with_bus(settings: Settings, work):
@@ -73,7 +75,7 @@ def up(http_port: Annotated[int, typer.Option(help="Gateway port")] = 0,
 @app.command("setup-bus")
 def setup_bus() -> None:
     """Create the EVENTS stream and the buckets (for deployments where `up` does not run)."""
-    settings = Settings()
+    settings = platform_settings()
     asyncio.run(prepare_bus(_nats_url(settings), settings.stream_replicas))
     console.print("stream and buckets ready")
 
@@ -82,7 +84,7 @@ def setup_bus() -> None:
 def projects_create(name: Annotated[str, typer.Option(help="The project's name")],
                     plan: Annotated[Plan, typer.Option(help="free or premium")] = "free") -> None:
     """Create a project and print its first API key (admin scope). The key is shown only now."""
-    settings = Settings()
+    settings = platform_settings()
 
     async def create(js):
         return await create_project(EventStore(js), name, plan)
@@ -95,7 +97,7 @@ def projects_create(name: Annotated[str, typer.Option(help="The project's name")
 @replay.command("status")
 def replay_status() -> None:
     """Each projection's checkpoint, the stream's last sequence, and the lag."""
-    settings = Settings()
+    settings = platform_settings()
     last_seq = asyncio.run(_with_bus(settings, lambda js: _last_seq(js)))
     engine = create_read_model_engine(settings.resolved_database_url)
     create_tables(engine, bookkeeping.sorted_tables)
@@ -113,7 +115,7 @@ def replay_parked(
     retry: Annotated[bool, typer.Option("--retry", help="Apply them again (after fixing the cause)")] = False,
 ) -> None:
     """Events a projection could not apply and skipped: list them, or retry them."""
-    settings = Settings()
+    settings = platform_settings()
     engine = create_read_model_engine(settings.resolved_database_url)
     create_tables(engine, bookkeeping.sorted_tables)
     if retry:
@@ -149,7 +151,7 @@ def replay_rebuild(
         raise typer.BadParameter("name one projection, or --all")
     if name is not None and name not in ALL_PROJECTIONS:
         raise typer.BadParameter(f"unknown projection {name!r}; known: {', '.join(ALL_PROJECTIONS)}")
-    settings = Settings()
+    settings = platform_settings()
     engine = create_read_model_engine(settings.resolved_database_url)
     names = list(ALL_PROJECTIONS) if all_ else [name]
 
@@ -196,7 +198,7 @@ def events_export(
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
     """Write the log (seq, subject, stored time, event) as JSON Lines."""
-    settings = Settings()
+    settings = platform_settings()
 
     async def export(js):
         end = to_seq if to_seq is not None else await _last_seq(js)
@@ -228,7 +230,7 @@ def events_tail(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new events")] = False,
 ) -> None:
     """Print the newest events, and with --follow the ones that arrive after them."""
-    settings = Settings()
+    settings = platform_settings()
 
     async def tail(js):
         start = max(await _last_seq(js) - last + 1, 1)

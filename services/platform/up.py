@@ -24,6 +24,7 @@ from services.gateway.edge.ratelimit import ratelimit_bucket
 from services.gateway.edge.sessions import session_bucket
 from services.gateway.keys.usage import usage_bucket
 from services.platform.declarations import checked
+from services.platform.state_dir import record_state_dir
 from services.runtime.backoff import Backoff
 from services.runtime.children import die_with_parent
 from services.runtime.heartbeats import heartbeat_bucket
@@ -78,6 +79,7 @@ class Platform:
             url = self.nats.url
         self.url = url
         (settings.state_dir / "nats-url").write_text(url)
+        record_state_dir(settings.state_dir)  # the `dashloom` command finds it from any folder
         asyncio.run(prepare_bus(url, settings.stream_replicas))
         self.environment = {**os.environ, **settings_environment(settings),
                             "DASHLOOM_NATS_URL": url,
@@ -92,8 +94,10 @@ class Platform:
                                                       self.settings.restart_backoff_max_seconds))
 
     def _spawn(self, name: str) -> None:
+        # A process group of its own: a terminal's Ctrl-C reaches `up` only, which stops each
+        # service with SIGTERM; the services (and a PDF being drawn) never see the SIGINT.
         self.children[name] = subprocess.Popen(service_command(name), env=self.environment,
-                                               preexec_fn=die_with_parent)
+                                               preexec_fn=die_with_parent, process_group=0)
         self._backoff(name).started()
 
     def watch(self) -> None:

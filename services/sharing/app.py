@@ -46,13 +46,14 @@ class Sharing:
         clock = clock or SystemClock()
         limits_kv = (buckets or Buckets(js)).need(limits_bucket(settings.stream_replicas))
         await limits_kv.handle()
+        box = secret_box(settings.secrets_key, settings.state_dir)
         context = SharingContext(EventStore(js), engine, await asyncio.to_thread(PersonalData, engine), clock,
-                                 settings.read_your_writes_timeout)
+                                 settings.read_your_writes_timeout, box)
         queries = ShareLinkQueries(context)
         limits = CodeRequestLimits(limits_kv, clock,
                                    settings.share_code_requests_per_link, settings.share_code_requests_per_address)
         mailer = mailer_for(settings.smtp_url, settings.state_dir / "outbox", settings.smtp_timeout)
-        keys = EmbedSigningKeys(context.store, secret_box(settings.secrets_key, settings.state_dir), clock)
+        keys = EmbedSigningKeys(context.store, box, clock)
         return cls(ShareLinkCommands(context, queries), queries,
                    LinkViewers(context, queries, limits, mailer, settings.smtp_from), IframeTokens(context, keys))
 

@@ -17,7 +17,15 @@ from datetime import datetime, timedelta
 
 from contracts import Event, ShareLinkErased, ShareLinkIssued, ShareLinkRevoked
 from contracts.rpc import Refused
-from contracts.sharing_commands import Caller, GetLink, IssueLink, RevokeLink, ShareLink, ShareLinkWithToken
+from contracts.sharing_commands import (
+    Caller,
+    GetLink,
+    IssueLink,
+    RevealLink,
+    RevokeLink,
+    ShareLink,
+    ShareLinkWithToken,
+)
 from services.eventlog.commands import execute
 from services.eventlog.store import ConcurrencyError
 from services.readmodels.consistency import wait_for_checkpoint
@@ -42,6 +50,11 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)  # 256 random bits
 
 
+def sealed_token_ref(link_id: str) -> str:
+    """What a link's sealed token is bound to: opened under another link's id, it does not open."""
+    return f"sharelink:{link_id}:token"
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -57,7 +70,7 @@ class ShareLinkCommands:
     def __init__(self, context: SharingContext, queries: ShareLinkQueries) -> None:
         self.store, self.engine, self.personal = context.store, context.engine, context.personal
         self.clock, self.catch_up_seconds = context.clock, context.catch_up_seconds
-        self.queries = queries
+        self.box, self.queries = context.box, queries
 
     async def issue(self, command: IssueLink) -> ShareLinkWithToken:
         caller, now = command.caller, self.clock.now()
@@ -76,11 +89,24 @@ class ShareLinkCommands:
             "dashboard_id": command.dashboard_id, "visibility": "private" if emails else "public",
             "allowed_email_hashes": sorted(addresses), "expires_at": expires_at,
             "token_sha256": token_digest(token), "token_prefix": token[:SHOWN_PREFIX_LENGTH],
-            "issued_by_key_id": caller.key_id})
+            "issued_by_key_id": caller.key_id,
+            "sealed_token": None if emails else self.box.seal(token, sealed_token_ref(link_id))})
         seq = await self.store.append(issued, expected_last_seq=0)
         await wait_for_checkpoint(self.engine, share_link_state.name, seq, self.catch_up_seconds)
         shown = link_out(issued_row(issued), addresses, now)
         return ShareLinkWithToken(**shown.model_dump(), token=token)
+
+    async def reveal(self, command: RevealLink) -> ShareLinkWithToken:
+        """A live public link's token again, opened from its event, for its owner to copy."""
+        link = await self._owned(command.caller, command.link_id)
+        shown = await self.queries.link(GetLink(caller=command.caller, link_id=command.link_id))
+        if shown.status != "active":
+            raise Refused("GONE", f"this link is {shown.status}: create a new one")
+        sealed = link.issued.payload.sealed_token
+        if sealed is None:
+            raise Refused("CONFLICT", "only a public link issued since links were kept sealed can be copied again; "
+                                      "a private link's recipients open it with a code sent to their address")
+        return ShareLinkWithToken(**shown.model_dump(), token=self.box.open(sealed, sealed_token_ref(link.link_id)))
 
     async def revoke(self, command: RevokeLink) -> ShareLink:
         """Revoke (at once: every viewer session ends with it) and, with `erase`, destroy the

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from services.eventlog.store import EventStore
+from services.runtime.sealing import SecretBox
 from services.sharing.clock import Clock
 from services.sharing.personal import PersonalData
 
@@ -19,3 +20,4 @@ class SharingContext:
     personal: PersonalData
     clock: Clock
     catch_up_seconds: float
+    box: SecretBox  # seals what must ride in events (a public link's token), under the secrets key

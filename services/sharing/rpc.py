@@ -14,7 +14,7 @@ from services.sharing.viewers import LinkViewers
 def served(commands: ShareLinkCommands, queries: ShareLinkQueries, viewers: LinkViewers,
            iframe_tokens: IframeTokens) -> Handlers:
     return {
-        command.IssueLink: commands.issue, command.RevokeLink: commands.revoke,
+        command.IssueLink: commands.issue, command.RevokeLink: commands.revoke, command.RevealLink: commands.reveal,
         command.DashboardLinks: queries.links_of_dashboard, command.GetLink: queries.link,
         command.LinkViews: queries.views, command.OpenLink: viewers.open,
         command.RequestCode: viewers.request_code, command.VerifyCode: viewers.verify_code,

@@ -174,6 +174,10 @@ async def test_a_share_link_is_created_copied_opened_elsewhere_and_revoked(serve
     assert await page.evaluate("navigator.clipboard.readText()") == url
     await page.wait_for_selector("#share-links tbody tr", timeout=WAIT)
     await person.shot("dashboard-sharing")
+    await person.go(f"/console/dashboards/{dashboard_id}")  # later, the owner copies the public link again
+    await page.click("#share-links button:has-text('Copy link')")
+    await page.wait_for_selector("#share-created:not([hidden])", timeout=WAIT)
+    assert await page.input_value("#share-url") == url
 
     stranger = await open_browsing(browser, served)  # a second browser: no session, no key
     opened = await stranger.page.goto(url)
@@ -339,6 +343,8 @@ async def test_errors_are_said_in_words(served, browser, client, new_project):
     await page.wait_for_selector("#upload-error:not(:empty)", timeout=WAIT)
     message = await page.inner_text("#upload-error")
     assert message.startswith("That file type is not supported"), message
+    assert await page.is_disabled("#upload-pdf")  # the free plan: the premium options, disabled, with the reason
+    assert "need the premium plan" in await page.inner_text("#upload-premium-reason")
     assert await page.get_attribute("#upload", "data-stage") == "failed"
     await person.shot("dashboards-upload-refused")
     await person.context.close()
@@ -378,5 +384,44 @@ async def test_a_tenant_dashboard_is_refreshed_in_place_embedded_and_deleted(ser
     await page.wait_for_selector("#list-empty:not([hidden])", timeout=WAIT)
     gone = await client.get(f"/api/v1/dashboards/{dashboard_id}", headers=project.auth)
     assert gone.status_code == 410
+    assert person.problems == []
+    await person.context.close()
+
+
+async def test_premium_options_a_preview_readable_versions_and_failed_generations(served, browser, client, new_project,
+                                                                                   worker, sharing, store, engine):
+    """A premium project's upload form asks for a PDF and scrollable cards; the dashboard's page
+    previews it; its versions name the key and format the rows; a failed generation says why."""
+    await state_of(client.app).parts.get(VegaBundle).body()
+    project = await new_project(plan="premium")
+    failed = generation_lifecycle(new_id(), project_id=project.project_id, fail=True)
+    assert await wait_for_checkpoint(engine, "generations", (await store.append_many(failed))[-1], timeout=10)
+    person = await sign_in(browser, served, project.key.key)
+    page = person.page
+    await page.wait_for_selector("#failed-generations tbody tr", timeout=WAIT)
+    assert "The file has no rows" in await page.inner_text("#failed-generations tbody tr")
+    assert await page.is_enabled("#upload-pdf") and await page.locator("#upload-premium-reason").count() == 0
+    await page.set_input_files("#upload-file", files=[{"name": "big.csv", "mimeType": "text/csv",
+                                                       "buffer": encoded(sales(1500), "csv")}])
+    await page.fill("#upload-title", "Big sales")
+    await page.check("#upload-pdf")
+    await page.check("#upload-scrollable")
+    async with page.expect_navigation(url=f"{served}/console/dashboards/*", timeout=WAIT):
+        await page.click("#upload button[type=submit]")
+    dashboard_id = page.url.rsplit("/", 1)[1]
+    shown = (await client.get(f"/api/v1/dashboards/{dashboard_id}", headers=project.auth)).json()["data"]
+    assert shown["spec"]["options"] == {"allow_pdf_export": True, "allow_scrollable_cards": True}
+    pdf = await client.get(f"/api/v1/dashboards/{dashboard_id}/pdf", headers=project.auth)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+
+    await page.wait_for_selector("#preview:not([hidden])", timeout=WAIT)
+    preview = await (await page.query_selector("#preview")).content_frame()
+    await assert_every_chart_drawn(preview)  # the viewer itself, framed by the console only
+    await page.wait_for_selector("#versions tbody tr", timeout=WAIT)
+    key_name = (await client.get("/api/v1/api-keys", headers=project.auth)).json()["data"][0]["name"]
+    cells = await page.locator("#versions tbody tr:first-child td").all_inner_texts()
+    assert cells[2] == "1,500" and cells[4] == key_name, cells
+    await person.accessible()
+    await person.shot("dashboard-preview")
     assert person.problems == []
     await person.context.close()

@@ -324,3 +324,39 @@ async def test_a_verified_token_is_remembered_until_a_key_of_its_project_changes
     for token in tokens:
         assert (await client.get("/api/v1/project", headers=bearer(token))).status_code == 200
     assert verified == tokens * 2
+
+
+async def test_a_keys_registration_fixes_the_scopes_its_tokens_are_granted(client, new_project, store, sharing):
+    """A key registered for read and embed only: its tokens read and embed their tenant's dashboards,
+    never make one, and a token's scope claim cannot widen what its key grants."""
+    project = await new_project()
+    for wrong in (["admin"], [], ["read", "publish"]):
+        refused = await register(client, project, kid="wrong", alg="HS256", secret=HS_SECRET, scopes=wrong)
+        assert refused.status_code == 422 and refused.json()["code"] == "VALIDATION_ERROR", (wrong, refused.text)
+    made = await register(client, project, kid="viewer", alg="HS256", secret=HS_SECRET, scopes=["read", "embed"])
+    assert made.status_code == 201 and made.json()["data"]["scopes"] == ["embed", "read"], made.text
+    listed = (await client.get("/api/v1/jwt-keys", headers=project.auth)).json()["data"]
+    assert [(key["kid"], key["scopes"]) for key in listed] == [("viewer", ["embed", "read"])]
+    audience = project_audience(project.project_id)
+
+    def token(**claims) -> dict:
+        return bearer(jwt.encode({"tenant_id": "org-123", "exp": int(time.time()) + 600, "aud": audience, **claims},
+                                 HS_SECRET, algorithm="HS256", headers={"kid": "viewer"}))
+
+    dashboard_id = await tenant_dashboard(store, project)
+    seen = await client.get("/api/v1/tenants/org-123/dashboards", headers=token())
+    assert seen.status_code == 200, seen.text
+    embedded = await iframe_token(client, token(), dashboard_id)
+    assert embedded.status_code == 200, embedded.text
+    make = await client.post("/api/v1/dashboards", headers=token(),
+                             json={"tenant_id": "org-123", "workspace_id": "w", "name": "Not granted"})
+    assert make.status_code == 403 and make.json()["error"] == "this tenant JWT lacks the write scope", make.text
+    widened = await client.get("/api/v1/tenants/org-123/dashboards", headers=token(scope="read write"))
+    assert widened.status_code == 401 and widened.json()["error"].endswith(
+        ": its scope claim may hold only what its key grants: embed, read"), widened.text
+
+
+async def test_a_key_registered_without_scopes_grants_read_write_and_embed(client, new_project):
+    project = await new_project()
+    made = await register(client, project, kid="backend", alg="HS256", secret=HS_SECRET)
+    assert made.status_code == 201 and made.json()["data"]["scopes"] == ["embed", "read", "write"], made.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+from contracts import STREAM_NAME
 from tests.generation.test_viewer import dashboard_of
 
 PAGE_HEADERS = {"referrer-policy": "no-referrer", "x-content-type-options": "nosniff"}
@@ -58,7 +59,7 @@ async def test_a_free_link_is_public_lasts_seven_days_and_opens_without_a_key(cl
 
     listed = (await client.get(f"/api/v1/dashboards/{dashboard_id}/share-links", headers=project.auth)).json()
     assert [item["id"] for item in listed["data"]] == [link["id"]] and listed["pagination"]["total"] == 1
-    assert "url" not in listed["data"][0] and token not in str(listed)  # the URL was shown once
+    assert "url" not in listed["data"][0] and token not in str(listed)  # a list never shows the URL
     views = await views_of(client, project, link, 1)
     assert [(v["viewer"], v["email"], v["user_agent"]) for v in views] == [("anonymous", None, "pytest-browser")]
 
@@ -123,6 +124,7 @@ async def test_another_projects_links_and_dashboards_are_not_found(client, new_p
                          ("GET", f"/api/v1/dashboards/{dashboard_id}/share-links"),
                          ("GET", f"/api/v1/share-links/{link['id']}"),
                          ("GET", f"/api/v1/share-links/{link['id']}/views"),
+                         ("POST", f"/api/v1/share-links/{link['id']}/reveal"),
                          ("DELETE", f"/api/v1/share-links/{link['id']}")):
         answer = await client.request(method, path, headers=other.auth)
         assert answer.status_code == 404 and answer.json()["code"] == "NOT_FOUND", (method, path)
@@ -135,3 +137,22 @@ async def test_an_unknown_or_malformed_token_is_a_404_page(client, sharing):
         answer = await client.get(path)
         assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html")
         assert "<script>" not in answer.text
+
+
+async def test_a_public_links_owner_copies_it_again_and_the_log_never_holds_it_in_the_clear(
+        client, new_project, worker, sharing, js):
+    project = await new_project(plan="premium")
+    dashboard_id = await dashboard_of(client, project)
+    link = (await share(client, project, dashboard_id)).json()["data"]
+    again = await client.post(f"/api/v1/share-links/{link['id']}/reveal", headers=project.auth)
+    assert again.status_code == 200 and again.json()["data"]["url"] == link["url"], again.text
+    token = path_of(link["url"])[3:]
+    for seq in range(1, (await js.stream_info(STREAM_NAME)).state.last_seq + 1):  # sealed in the log
+        assert token.encode() not in (await js.get_msg(STREAM_NAME, seq)).data
+
+    private = (await share(client, project, dashboard_id, allowed_emails=["ann@example.com"])).json()["data"]
+    refused = await client.post(f"/api/v1/share-links/{private['id']}/reveal", headers=project.auth)
+    assert refused.status_code == 409 and "code sent to their address" in refused.json()["error"]
+    assert (await client.delete(f"/api/v1/share-links/{link['id']}", headers=project.auth)).status_code == 200
+    gone = await client.post(f"/api/v1/share-links/{link['id']}/reveal", headers=project.auth)
+    assert gone.status_code == 410 and gone.json()["error"] == "this link is revoked: create a new one"

@@ -16,7 +16,8 @@ from services.gateway.viewer.page import page_templates
 _templates = page_templates(Path(__file__).parent / "templates")
 
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+                           "connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; "
+                           "frame-ancestors 'none'")  # frame-src: a dashboard's preview (its /view)
 # no-store on every page: each carries the session's CSRF token, and some show a secret once.
 PAGE_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
                 "Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Frame-Options": "DENY"}

@@ -108,6 +108,7 @@ class VersionOut(BaseModel):
     title: str
     created_at: datetime
     created_by: str | None = Field(description="The API key id or JWT subject that uploaded")
+    created_by_name: str | None = Field(default=None, description="The name of the API key that uploaded")
     upload_sha256: str | None = Field(description="SHA-256 of the uploaded file")
     upload_size: int | None
     row_count: int | None

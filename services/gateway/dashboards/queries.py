@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Row, func, select
 
 from services.gateway.dashboards.models import dashboard_versions, dashboards
+from services.gateway.keys.models import api_keys
 
 NEWEST_FIRST = (dashboards.c.created_at.desc(), dashboards.c.dashboard_id.desc())
 
@@ -56,8 +57,12 @@ def dashboards_page(conn: Connection, project_id: str, limit: int, offset: int, 
 
 
 def versions_page(conn: Connection, dashboard_id: str, limit: int, offset: int) -> tuple[list[Row], int]:
+    """A page of the dashboard's versions, each with the name of the API key that uploaded it."""
     mine = dashboard_versions.c.dashboard_id == dashboard_id
-    rows = list(conn.execute(select(dashboard_versions).where(mine).order_by(dashboard_versions.c.version.desc())
+    uploader = (api_keys.c.key_id == dashboard_versions.c.created_by) & (
+        api_keys.c.project_id == dashboard_versions.c.project_id)
+    rows = list(conn.execute(select(dashboard_versions, api_keys.c.name.label("created_by_name"))
+                             .outerjoin(api_keys, uploader).where(mine).order_by(dashboard_versions.c.version.desc())
                              .limit(limit).offset(offset)).all())
     total = conn.execute(select(func.count()).select_from(dashboard_versions).where(mine)).scalar_one()
     return rows, total

@@ -212,6 +212,8 @@ def install_openapi(app: FastAPI, scopes: Mapping[tuple[str, str], str]) -> None
                 "type": "http", "scheme": "bearer",
                 "description": "An API key: `Authorization: Bearer dl_live_...`"}
             for path, operations in schema["paths"].items():
+                for operation in operations.values():
+                    _only_declared_media_types(operation)
                 if not path.startswith("/api/v1/") or path.startswith("/api/v1/health"):
                     continue
                 for method, operation in operations.items():
@@ -220,6 +222,15 @@ def install_openapi(app: FastAPI, scopes: Mapping[tuple[str, str], str]) -> None
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
+
+
+def _only_declared_media_types(operation: dict[str, Any]) -> None:
+    """A page or a PDF answers only its own media type: FastAPI adds an empty application/json
+    beside the one a route declares, and a generated client then parses the HTML as JSON."""
+    for response in operation["responses"].values():
+        content = response.get("content", {})
+        if len(content) > 1 and not content.get("application/json", {}).get("schema", True):
+            del content["application/json"]
 
 
 def _document_operation(operation: dict[str, Any], scope: str | None) -> None:

@@ -59,7 +59,7 @@ def canonical_pem(pem: str) -> str:
 
 
 async def register_jwt_key(store: EventStore, box: SecretBox, project_id: str, kid: str, alg: str,
-                           secret: str | None, public_key_pem: str | None) -> int:
+                           secret: str | None, public_key_pem: str | None, scopes: Sequence[str]) -> int:
     ref = jwt_key_ref(project_id, kid)
     if alg == "HS256":
         material = {"sealed_secret": box.seal(checked_secret(secret or ""), ref), "fingerprint": None}
@@ -73,7 +73,7 @@ async def register_jwt_key(store: EventStore, box: SecretBox, project_id: str, k
         if history and isinstance(history[-1], TenantJwtKeyRegistered):
             raise Refused("CONFLICT", f"a key with kid {kid!r} is registered; delete it first")
         return [TenantJwtKeyRegistered(project_id=project_id, aggregate_id=ref,
-                                       payload={"kid": kid, "alg": alg, **material})]
+                                       payload={"kid": kid, "alg": alg, **material, "scopes": list(scopes)})]
 
     seq, = await execute(store, TenantJwtKeyRegistered.aggregate, ref, decide)
     return seq

@@ -16,6 +16,7 @@ tenant_jwt_keys = Table(
     Column("public_key_pem", Text),
     Column("sealed_secret", Text),  # HS256: sealed, opened per request under the secrets key
     Column("fingerprint", String(16)),
+    Column("scopes", JSON),  # what its tokens are granted; None: read, write, embed (keys from before scopes)
     Column("created_at", UtcDateTime(), nullable=False),
 )
 

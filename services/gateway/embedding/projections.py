@@ -15,7 +15,7 @@ def _registered(event: TenantJwtKeyRegistered, rows: Rows) -> None:
     rows["tenant_jwt_keys"].put({
         "project_id": event.project_id, "kid": payload.kid, "alg": payload.alg,
         "public_key_pem": payload.public_key_pem, "sealed_secret": payload.sealed_secret,
-        "fingerprint": payload.fingerprint, "created_at": event.occurred_at})
+        "fingerprint": payload.fingerprint, "scopes": payload.scopes, "created_at": event.occurred_at})
 
 
 @embedding.on(TenantJwtKeyDeleted)

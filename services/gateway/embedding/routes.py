@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from contracts.embedding import project_audience
+from contracts.embedding import TENANT_JWT_DEFAULT_SCOPES, TenantJwtScope, project_audience
 from contracts.sharing_commands import (
     Caller,
     IframeTokenState,
@@ -43,6 +43,7 @@ from services.gateway.edge.ratelimit import Decision
 from services.gateway.embedding import commands, queries
 from services.gateway.embedding.commands import KeyRefused
 from services.gateway.embedding.projections import embedding
+from services.gateway.embedding.tenant_jwt import granted_scopes
 from services.gateway.sharing.routes import UNANSWERED
 
 keys_router = APIRouter(prefix="/api/v1/jwt-keys", tags=["Tenant JWT keys"])
@@ -71,6 +72,11 @@ class JwtKeyCreate(BaseModel):
     alg: Literal["HS256", "RS256", "ES256"]
     secret: str | None = Field(default=None, max_length=512, description="HS256: the shared secret (32+ characters)")
     public_key_pem: PemText | None = Field(default=None, description="RS256 / ES256: the PEM public key")
+    scopes: list[TenantJwtScope] = Field(
+        default=list(TENANT_JWT_DEFAULT_SCOPES), min_length=1, max_length=3,
+        description="What a tenant JWT signed by this key may do on its own tenants' dashboards (read: see them; "
+                    "write: make, refresh and delete them; embed: issue their iframe tokens). A token's `scope` "
+                    "claim may narrow them, never widen them; admin is never granted")
 
     @model_validator(mode="after")
     def _one_material(self) -> JwtKeyCreate:
@@ -87,6 +93,8 @@ class JwtKeyOut(BaseModel):
     fingerprint: str | None = Field(description="RS256 / ES256: SHA-256 of the public key (DER), first 16 hex digits")
     created_at: datetime
     audience: str = Field(description="The `aud` your tenant JWTs must carry for this project")
+    scopes: list[TenantJwtScope] = Field(description="What a tenant JWT signed by this key is granted on its own "
+                                                     "tenants' dashboards")
 
 
 class EmbedOrigins(BaseModel):
@@ -131,7 +139,7 @@ def _decided():
 
 def _key_out(row) -> dict:
     return {"kid": row.kid, "alg": row.alg, "fingerprint": row.fingerprint, "created_at": row.created_at,
-            "audience": project_audience(row.project_id)}
+            "audience": project_audience(row.project_id), "scopes": granted_scopes(row)}
 
 
 @keys_router.post("", status_code=201, response_model=Success[JwtKeyOut])
@@ -139,7 +147,7 @@ async def register_jwt_key(body: JwtKeyCreate, caller: Admin, store: Store, engi
                            request: Request):
     with _decided():
         seq = await commands.register_jwt_key(store, state.secret_box, caller.project_id, body.kid,
-                                              body.alg, body.secret, body.public_key_pem)
+                                              body.alg, body.secret, body.public_key_pem, sorted(set(body.scopes)))
     await applied(request, embedding.name, seq)
     row, = await off_the_loop(engine, lambda conn: queries.jwt_keys(conn, caller.project_id, body.kid))
     return ok(_key_out(row), 201)

@@ -7,9 +7,10 @@ the one algorithm accepted (so `alg: none` and HS256-signed-with-the-RS256-publi
 `exp` more than 24 hours ahead is refused (a leaked token must not live for years). A token without
 `kid` (as the embedding guide makes them) is checked with the project's key when it has exactly one.
 The tenants it may act for are `tenant_id` (one) or `tenants` (a list); `sub` names the caller
-(else its tenants). Its scopes: `read`, `write` and `embed` of its own tenants' dashboards; a
-`scope` claim (space-separated, OAuth style) may narrow them; `admin` is never granted to a
-tenant JWT. A refused token's 401 says which claim was wrong, never anything it held. A verified token
+(else its tenants). Its scopes on its own tenants' dashboards: those its key's registration grants
+(`read`, `write` and `embed` unless it says fewer); a `scope` claim (space-separated, OAuth style) may
+narrow them, never widen them; `admin` is never granted to a tenant JWT. A refused token's 401 says
+which claim was wrong, never anything it held. A verified token
 is remembered until its exp (verified_tokens.py); a key deleted or added drops its project's
 remembered tokens on every gateway at once, and the next request is checked against the read model.
 """
@@ -25,7 +26,7 @@ import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy import Engine
 
-from contracts.embedding import jwt_key_ref, project_audience
+from contracts.embedding import TENANT_JWT_DEFAULT_SCOPES, jwt_key_ref, project_audience
 from services.gateway.edge.auth import Principal
 from services.gateway.edge.credentials import Admission, NotAdmitted, Presented
 from services.gateway.embedding import queries
@@ -37,8 +38,6 @@ from services.runtime.sealing import SecretBox, SecretUnreadable
 LEEWAY_SECONDS = 60
 REQUIRED_CLAIMS = ["exp", "aud"]  # iat and sub as the token has them (the embedding guide's tokens carry neither)
 MAX_LIFETIME_SECONDS = 24 * 3600  # a leaked token must not outlive a day (exp counted from now)
-DEFAULT_SCOPES = frozenset({"read", "embed", "write"})  # its own tenants' dashboards: make, read, embed
-GRANTABLE_SCOPES = frozenset({"read", "write", "embed"})
 MAX_TENANTS = 100
 _AUDIENCE = re.compile(r"^dashloom:project:(?P<project>[A-Za-z0-9_-]{1,128})$")
 _TENANT = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
@@ -100,7 +99,7 @@ class TenantJwtAuthenticator:
             return NotAdmitted("its signature does not verify with the key its kid names")
         except (jwt.InvalidTokenError, SecretUnreadable, ValueError):
             return NotAdmitted("it does not verify (signature, aud, exp, iat)")
-        principal = _principal(project_id, row.plan, claims)
+        principal = _principal(project_id, row.plan, claims, frozenset(granted_scopes(row)))
         if isinstance(principal, Principal):
             self.verified.remember(digest, principal, applied_seq)
         return principal
@@ -119,14 +118,19 @@ class TenantJwtAuthenticator:
         return load_pem_public_key(row.public_key_pem.encode())
 
 
-def _principal(project_id: str, plan: str, claims: dict) -> Principal | NotAdmitted:
+def granted_scopes(key) -> list[str]:
+    """What a tenant JWT signed by this key may do (a key registered before keys had scopes: the defaults)."""
+    return sorted(key.scopes if key.scopes is not None else TENANT_JWT_DEFAULT_SCOPES)
+
+
+def _principal(project_id: str, plan: str, claims: dict, granted: frozenset[str]) -> Principal | NotAdmitted:
     if not _lifetime_bounded(claims["exp"]):
         return NotAdmitted("its exp is more than 24 hours ahead, or not a number")
-    tenants, scopes = _tenants(claims), _scopes(claims)
+    tenants, scopes = _tenants(claims), _scopes(claims, granted)
     if not tenants:
         return NotAdmitted(f"tenant_id (or tenants: at most {MAX_TENANTS}) is missing or not a tenant id")
     if scopes is None:
-        return NotAdmitted(f"its scope claim may hold only {', '.join(sorted(GRANTABLE_SCOPES))}")
+        return NotAdmitted(f"its scope claim may hold only what its key grants: {', '.join(sorted(granted))}")
     subject = claims.get("sub", f"tenant:{','.join(sorted(tenants))}")
     if not isinstance(subject, str) or not subject:
         return NotAdmitted("its sub claim is not text")
@@ -157,10 +161,10 @@ def _tenants(claims: dict) -> frozenset[str] | None:
     return frozenset(named)
 
 
-def _scopes(claims: dict) -> frozenset[str] | None:
-    """The token's scopes; None when it asks for one a tenant JWT may not have."""
+def _scopes(claims: dict, granted: frozenset[str]) -> frozenset[str] | None:
+    """The token's scopes; None when it asks for one its key does not grant."""
     asked = claims.get("scope")
     if asked is None:
-        return DEFAULT_SCOPES
+        return granted
     scopes = frozenset(asked.split()) if isinstance(asked, str) else frozenset()
-    return scopes if scopes and scopes <= GRANTABLE_SCOPES else None
+    return scopes if scopes and scopes <= granted else None

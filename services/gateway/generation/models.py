@@ -8,6 +8,7 @@ refuses (SQLite never does); the bounds live at the edge (services/gateway/edge/
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
@@ -52,3 +53,20 @@ class GenerationOut(BaseModel):
     error_code: str | None
     requested_at: datetime
     updated_at: datetime
+
+
+class GenerationAccepted(BaseModel):
+    """202: the generation is under way; follow it at GET /generations/{generation_id} or on the websocket."""
+
+    generation_id: str
+    status: str = Field(description="processing")
+    stage: str
+    percent: int
+
+
+class GenerationCompleted(GenerationAccepted):
+    """200: the dashboard is made, and here it is."""
+
+    dashboard_id: str
+    links: dict[str, str] = Field(description="view, pdf (premium), api: where the dashboard is served")
+    dashboard: dict[str, Any] | None = Field(description="The dashboard: its cards, each with its Vega-Lite spec")

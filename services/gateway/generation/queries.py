@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, func, select
 
 from contracts import DashboardRequested
 from services.eventlog.store import EventStore
@@ -20,6 +20,19 @@ def generation_row(conn: Connection, project_id: str, generation_id: str) -> Row
     """One generation of one project (another project's id is as absent as a missing one)."""
     return conn.execute(select(generations).where(generations.c.generation_id == generation_id,
                                                   generations.c.project_id == project_id)).first()
+
+
+def generations_page(conn: Connection, project_id: str, status: str | None, limit: int,
+                     offset: int) -> tuple[list[Row], int]:
+    """A page of the project's generations (of one status), the latest change first."""
+    condition = generations.c.project_id == project_id
+    if status is not None:
+        condition &= generations.c.status == status
+    rows = list(conn.execute(select(generations).where(condition)
+                             .order_by(generations.c.updated_at.desc(), generations.c.generation_id.desc())
+                             .limit(limit).offset(offset)).all())
+    total = conn.execute(select(func.count()).select_from(generations).where(condition)).scalar_one()
+    return rows, total
 
 
 async def settled_generation_row(engine, store: EventStore, project_id: str, generation_id: str, timeout: float):

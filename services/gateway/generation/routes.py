@@ -12,6 +12,7 @@ import json
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,19 +29,29 @@ from services.gateway.dashboards.specs import DashboardSpecs, Specs
 from services.gateway.edge import bounds
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.bounds import DashboardId, ResourceId, ScopeId, TenantId, Title
-from services.gateway.edge.dependencies import Caller, State, applied, off_the_loop, tenant_of
-from services.gateway.edge.envelope import ApiError, Success, ok
+from services.gateway.edge.dependencies import (
+    Caller,
+    Limit,
+    Offset,
+    ReadModels,
+    State,
+    applied,
+    off_the_loop,
+    tenant_of,
+)
+from services.gateway.edge.envelope import ApiError, Page, Success, ok, page
 from services.gateway.edge.state import GatewayState
-from services.gateway.generation.models import GenerationOut
+from services.gateway.generation.models import GenerationAccepted, GenerationCompleted, GenerationOut
 from services.gateway.generation.outcomes import outcome_seq
 from services.gateway.generation.projections import generation_status
-from services.gateway.generation.queries import generation_row, settled_generation_row
+from services.gateway.generation.queries import generation_row, generations_page, settled_generation_row
 from services.gateway.generation.uploads import MultipartUpload, UploadLimits, check_xlsx
 
 router = APIRouter(prefix="/api/v1", tags=["Generation"])
 reads = APIRouter(prefix="/api/v1", tags=["Dashboards"])  # the read scope: a generation's state
 IDEMPOTENCY = uuid.UUID("6f1c1b0e-3f0a-4d5e-9a43-2f7f0c1d9e11")
 PREMIUM_OPTIONS = ("allow_pdf_export", "allow_scrollable_cards")
+GenerationStatus = Literal["processing", "completed", "failed"]
 
 # A generation that failed for something of ours, not of the file: a 5xx (the file may be sent again)
 FAILED_STATUS = {"INTERNAL_ERROR": 500, "UPLOAD_MISSING": 500, "DASHBOARD_NOT_FOUND": 404}
@@ -71,13 +82,27 @@ class UploadFields(BaseModel):
             raise RequestValidationError(invalid.errors()) from None
 
 
+GENERATE_HEADERS = [
+    {"name": "Idempotency-Key", "in": "header", "required": False,
+     "schema": {"type": "string", "minLength": 1, "maxLength": bounds.IDEMPOTENCY_KEY_CHARS},
+     "description": "Printable ASCII. The same key again (in this project) answers the first request's "
+                    "generation: nothing is generated twice"},
+    {"name": "Prefer", "in": "header", "required": False, "schema": {"type": "string"}, "example": "respond-async",
+     "description": "`respond-async` (RFC 7240): answer 202 at once, never wait for the dashboard"}]
+GENERATE_ANSWERS: dict[int | str, dict] = {
+    200: {"model": Success[GenerationCompleted], "description": "The dashboard, made within the wait"},
+    202: {"model": Success[GenerationAccepted],
+          "description": "Accepted, still processing: follow it at /generations/{generation_id} or on the websocket"}}
+
+
 def _upload_form() -> dict:
     schema = UploadFields.model_json_schema()
     schema["properties"] = {"file": {"type": "string", "format": "binary",
                                      "description": "CSV, TSV, JSON (array of records), NDJSON, Parquet or XLSX"},
                             **schema["properties"]}
     schema["required"] = ["file"]
-    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}},
+            "parameters": GENERATE_HEADERS}
 
 
 UPLOAD_FORM = _upload_form()
@@ -113,7 +138,7 @@ def column_types_of(field: str | None) -> dict[str, str] | None:
 
 
 @router.post("/dashboards/generate", openapi_extra={**UPLOAD_FORM, **TENANT_ROUTE}, status_code=200,
-             responses={202: {"description": "Accepted: still processing; poll /generations/{id}"}})
+             response_model=None, responses=GENERATE_ANSWERS)
 async def generate_dashboard(request: Request, caller: Caller, state: State, specs: Specs):
     settings = state.settings
     limits = UploadLimits(max_bytes=settings.max_upload_bytes, max_line_bytes=settings.max_line_bytes)
@@ -205,6 +230,15 @@ async def _answer(request: Request, state: GatewayState, specs: DashboardSpecs, 
         data["dashboard"] = {**spec, "links": data["links"]} if spec else spec
         return JSONResponse({"success": True, "data": data}, status_code=200)
     return JSONResponse({"success": True, "data": data}, status_code=202)
+
+
+@reads.get("/generations", response_model=Page[GenerationOut])
+async def list_generations(caller: Caller, engine: ReadModels, status: GenerationStatus | None = None,
+                           limit: Limit = 50, offset: Offset = 0):
+    """The project's generations, the latest first; `status=failed`: those that failed, each with its reason."""
+    rows, total = await off_the_loop(engine, lambda conn: generations_page(conn, caller.project_id, status, limit,
+                                                                           offset))
+    return page([GenerationOut.model_validate(row).model_dump() for row in rows], total, limit, offset)
 
 
 @reads.get("/generations/{generation_id}", response_model=Success[GenerationOut])

@@ -19,9 +19,10 @@ from fastapi.responses import JSONResponse
 from contracts import STREAM_NAME
 from services.eventlog.blobs import ObjectStoreBlobStore
 from services.gateway.edge.dependencies import State
-from services.gateway.edge.envelope import BUS_RETRY_AFTER_SECONDS, ERROR_CODES
+from services.gateway.edge.envelope import BUS_RETRY_AFTER_SECONDS, ERROR_CODES, RETRY_AFTER, Success
 from services.gateway.edge.sessions import BUCKET as SESSIONS
 from services.gateway.edge.state import GatewayState
+from services.gateway.health.models import Health, HealthDown, Liveness
 from services.gateway.health.queries import positions_and_parked
 from services.gateway.keys.usage import BUCKET as USAGE
 from services.runtime.cluster import ASK_FOR, cluster_view
@@ -31,12 +32,14 @@ from services.runtime.heartbeats import SERVICES, last_heartbeats
 router = APIRouter()
 
 
-@router.get("/api/v1/health/live")
+@router.get("/api/v1/health/live", response_model=None, responses={200: {"model": Success[Liveness]}})
 async def live() -> JSONResponse:
     return JSONResponse({"success": True, "data": {"status": "alive"}})
 
 
-@router.get("/api/v1/health")
+@router.get("/api/v1/health", response_model=None, responses={
+    200: {"model": Success[Health], "description": "The bus and the database are up (status ok or degraded)"},
+    503: {"model": HealthDown, "headers": RETRY_AFTER, "description": "The bus or the database is down"}})
 async def health(state: State) -> JSONResponse:
     connected = state.nc.is_connected
     cluster = await cluster_view(state.js, needed_streams(state)) if connected else None

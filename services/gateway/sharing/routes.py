@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from contracts.sharing_commands import Caller, DashboardLinks, GetLink, IssueLink, LinkViews, RevokeLink
+from contracts.sharing_commands import Caller, DashboardLinks, GetLink, IssueLink, LinkViews, RevealLink, RevokeLink
 from services.gateway.dashboards.access import VisibleDashboard
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.bounds import Email, ResourceId
@@ -57,7 +57,8 @@ class ShareLinkOut(BaseModel):
 
 
 class ShareLinkCreated(ShareLinkOut):
-    url: str = Field(description="The link itself. Shown in this response only: a lost URL is replaced by a new link.")
+    url: str = Field(description="The link itself. A public link's owner gets it again from "
+                                 "POST /share-links/{id}/reveal; a private link's recipients need no copy")
 
 
 class ShareLinkViewOut(BaseModel):
@@ -74,8 +75,18 @@ async def create_share_link(dashboard: VisibleDashboard, caller: Sharer, command
     body = body or ShareLinkCreate()
     link = await commands.ask(IssueLink(caller=caller, dashboard_id=dashboard.dashboard_id,
                                         allowed_emails=body.allowed_emails, expires_at=body.expires_at))
-    url = f"{str(request.base_url).rstrip('/')}/s/{link.token}"
-    return ok({**link.model_dump(exclude={"token"}), "url": url}, 201)
+    return ok(_with_url(request, link), 201)
+
+
+def _with_url(request: Request, link) -> dict:
+    return {**link.model_dump(exclude={"token"}), "url": f"{str(request.base_url).rstrip('/')}/s/{link.token}"}
+
+
+@router.post("/share-links/{link_id}/reveal", response_model=Success[ShareLinkCreated])
+async def reveal_share_link(link_id: str, caller: Sharer, commands: Commands, request: Request):
+    """A live public link's URL again, for its owner to copy (kept sealed, never in the clear). A revoked or
+    expired link: 410; a private link: 409 (its recipients open it with a code sent to their address)."""
+    return ok(_with_url(request, await commands.ask(RevealLink(caller=caller, link_id=link_id))))
 
 
 @router.get("/dashboards/{dashboard_id}/share-links", openapi_extra=TENANT_ROUTE, response_model=Page[ShareLinkOut])

@@ -21,12 +21,13 @@ from services.gateway.edge.dependencies import Blobs, Caller, off_the_loop
 from services.gateway.edge.envelope import ApiError
 from services.gateway.edge.state import state_of
 from services.gateway.viewer.bundle import Bundle, VegaBundle
-from services.gateway.viewer.page import PAGE_HEADERS, render_dashboard_page, render_empty_page
+from services.gateway.viewer.page import PAGE_HEADERS, page_headers, render_dashboard_page, render_empty_page
 
 router = APIRouter(tags=["Dashboards"])
 STATIC = Path(__file__).parent / "static"
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
 REVALIDATE = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
+VIEW_HEADERS = page_headers("'self'")  # the console's preview frames it; no other site may
 
 
 async def _owned_spec(specs: DashboardSpecs, dashboard: Row) -> dict:
@@ -42,17 +43,17 @@ async def _owned_spec(specs: DashboardSpecs, dashboard: Row) -> dict:
                              "description": "The dashboard as a web page (one with no data yet says so)"}})
 async def view_dashboard(dashboard: VisibleDashboard, specs: Specs, bundle: Bundle):
     if dashboard.spec_blob is None:
-        return empty_page(dashboard.name)
-    return dashboard_page(bundle, await _owned_spec(specs, dashboard))
+        return empty_page(dashboard.name, VIEW_HEADERS)
+    return dashboard_page(bundle, await _owned_spec(specs, dashboard), VIEW_HEADERS)
 
 
-def dashboard_page(bundle: VegaBundle, spec: dict) -> HTMLResponse:
+def dashboard_page(bundle: VegaBundle, spec: dict, headers: dict[str, str] = PAGE_HEADERS) -> HTMLResponse:
     """The one viewer page, for /view and for share links alike."""
-    return HTMLResponse(render_dashboard_page(spec, f"/assets/{bundle.name}"), headers=PAGE_HEADERS)
+    return HTMLResponse(render_dashboard_page(spec, f"/assets/{bundle.name}"), headers=headers)
 
 
-def empty_page(name: str) -> HTMLResponse:
-    return HTMLResponse(render_empty_page(name), headers=PAGE_HEADERS)
+def empty_page(name: str, headers: dict[str, str] = PAGE_HEADERS) -> HTMLResponse:
+    return HTMLResponse(render_empty_page(name), headers=headers)
 
 
 async def page_or_none(request: Request, dashboard_id: str, project_id: str) -> HTMLResponse | None:

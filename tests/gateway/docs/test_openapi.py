@@ -49,6 +49,25 @@ async def test_the_spec_declares_envelope_codes_and_headers(client):
     assert (await client.get("/docs")).status_code == 200
 
 
+async def test_every_answer_is_typed_with_its_own_media_type(client):
+    spec = (await client.get("/openapi.json")).json()
+    generate = spec["paths"]["/api/v1/dashboards/generate"]["post"]
+    answers = {status: generate["responses"][status]["content"] for status in ("200", "202")}
+    assert answers == {"200": {"application/json": {"schema": {"$ref": "#/components/schemas/Success_GenerationCompleted_"}}},
+                       "202": {"application/json": {"schema": {"$ref": "#/components/schemas/Success_GenerationAccepted_"}}}}
+    assert "generation_id" in spec["components"]["schemas"]["GenerationAccepted"]["required"]
+    assert {p["name"] for p in generate["parameters"] if p["in"] == "header"} == {"Idempotency-Key", "Prefer"}
+    dashboard = "/api/v1/dashboards/{dashboard_id}"
+    assert set(spec["paths"][f"{dashboard}/view"]["get"]["responses"]["200"]["content"]) == {"text/html"}
+    assert set(spec["paths"][f"{dashboard}/pdf"]["get"]["responses"]["200"]["content"]) == {"application/pdf"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                for media_type, content in answer.get("content", {}).items():
+                    assert content.get("schema"), (method, path, status, media_type)  # never an empty schema
+                    assert "HTTPValidationError" not in str(content), (method, path, status)
+
+
 @pytest.fixture
 async def gateway_process(nats_server, nc, store, engine, database_url, tmp_path):
     """A real gateway service process, and the webhooks and sharing services its webhook and

@@ -18,11 +18,18 @@
       document.getElementById("dashboard-facts").replaceChildren(
         ...facts.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
       embedScope(data);
+      preview(data);
       const title = document.getElementById("refresh-title");
       if (!title.value) title.value = data.title || data.name || "";
     } catch (error) {
       showError("share-error", error);
     }
+  }
+
+  function preview(dashboard) {  // its /view, framed (the viewer lets this origin, and only it, frame it)
+    const frame = document.getElementById("preview");
+    if (dashboard.version > 0 && !frame.src) frame.src = `${path}/view`;
+    frame.hidden = dashboard.version === 0;
   }
 
   function statusBadge(status) {
@@ -40,6 +47,8 @@
       el("td", {}, String(link.view_count)),
       el("td", { class: "actions" },
         el("button", { type: "button", "aria-label": `View log of ${label}`, onclick: () => loadViews(link) }, "View log"),
+        active && link.visibility === "public"
+          ? el("button", { type: "button", "aria-label": `Copy ${label} again`, onclick: () => copyAgain(link) }, "Copy link") : null,
         active ? el("button", { type: "button", class: "danger", "aria-label": `Revoke ${label}`, onclick: () => revoke(link) }, "Revoke") : null));
   }
 
@@ -48,6 +57,16 @@
       const { data } = await api("GET", `${path}/share-links`);
       replaceRows("share-links", data.map(linkRow));
       document.getElementById("share-empty").hidden = data.length > 0;
+    } catch (error) {
+      showError("share-error", error);
+    }
+  }
+
+  async function copyAgain(link) {  // a public link's URL, kept sealed by the sharing service
+    try {
+      const { data } = await api("POST", `/api/v1/share-links/${encodeURIComponent(link.id)}/reveal`);
+      revealSecret("share-created", "share-url", data.url);
+      say(`The link ${link.token_prefix}… is shown above: copy it.`);
     } catch (error) {
       showError("share-error", error);
     }
@@ -94,20 +113,27 @@
     try {
       const { data } = await api("POST", `${path}/share-links`, body);
       revealSecret("share-created", "share-url", data.url);
-      say("Share link created. Copy it now: it is shown only this once.");
+      say("Share link created. Copy it now (a public link can be shown again from the list).");
       await loadLinks();
     } catch (error) {
       showError("share-error", error);
     }
   });
 
+  const ROWS = new Intl.NumberFormat("en-US");
+
+  function uploader(version) {  // the key's name; a tenant JWT's subject; an id only when nothing better is known
+    if (version.created_by_name) return version.created_by_name;
+    return version.created_by ? el("code", {}, version.created_by) : "—";
+  }
+
   async function loadVersions() {
     try {
       const { data } = await api("GET", `${path}/versions`);
       replaceRows("versions", data.length ? data.map((version) => el("tr", {},
         el("td", {}, String(version.version)), el("td", {}, version.title),
-        el("td", {}, version.row_count === null ? "—" : String(version.row_count)),
-        el("td", {}, when(version.created_at)), el("td", {}, el("code", {}, version.created_by || "—"))))
+        el("td", {}, version.row_count === null ? "—" : ROWS.format(version.row_count)),
+        el("td", {}, when(version.created_at)), el("td", {}, uploader(version))))
         : [el("tr", {}, el("td", { colspan: "5" }, "No data yet: upload a file above."))]);
     } catch (error) {
       showError(document.querySelector("#refresh .error"), error);

@@ -1,4 +1,5 @@
-// Dashboards: the list (search, tenant and workspace filters, pages); upload.js runs the upload.
+// Dashboards: the list (search, tenant and workspace filters, pages), the generations that failed
+// and why; upload.js runs the upload.
 "use strict";
 
 (() => {
@@ -60,6 +61,25 @@
     }
   }
 
+  const FAILURES_SHOWN = 10;
+
+  async function loadFailures() {
+    try {
+      const { data, pagination } = await api("GET", `/api/v1/generations?status=failed&limit=${FAILURES_SHOWN}`);
+      replaceRows("failed-generations", data.map((generation) => el("tr", { "data-generation": generation.generation_id },
+        el("td", {}, generation.title || "Untitled upload"),
+        el("td", {}, generation.error || generation.error_code || "—"),
+        el("td", {}, when(generation.updated_at)))));
+      document.getElementById("failures").hidden = data.length === 0;
+      const more = document.getElementById("failures-more");
+      more.hidden = !pagination.has_more;
+      more.textContent = `The latest ${FAILURES_SHOWN} of ${pagination.total} failed generations.`;
+    } catch (error) {
+      showError("list-error", error);
+    }
+  }
+
   if (params.has("deleted")) Dashloom.say("The dashboard is deleted.");
   loadList();
+  loadFailures();
 })();

@@ -144,6 +144,7 @@
       const body = new FormData();
       body.append("file", file);
       for (const field of form.querySelectorAll("input[name]:not([type=file])")) {
+        if (field.disabled || (field.type === "checkbox" && !field.checked)) continue;
         if (field.value.trim()) body.append(field.name, field.value.trim());
       }
       send(body);

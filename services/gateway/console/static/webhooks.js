@@ -8,7 +8,7 @@
 
   function hookRow(hook) {
     return el("tr", { "data-hook": hook.id },
-      el("td", {}, el("code", {}, hook.url), hook.description ? el("p", { class: "help" }, hook.description) : null),
+      el("td", { class: "url" }, el("code", {}, hook.url), hook.description ? el("p", { class: "help" }, hook.description) : null),
       el("td", {}, hook.events.join(", ")),
       el("td", {}, badge(hook.status, hook.status === "enabled" ? "good" : "bad"),
         hook.disabled_reason ? el("p", { class: "help" }, hook.disabled_reason) : null),
@@ -94,30 +94,47 @@
         el("button", { type: "button", "aria-label": `Redeliver ${delivery.event_type} ${delivery.id}`, onclick: () => redeliver(delivery) }, "Redeliver")));
   }
 
-  async function showDeliveries(hook) {
+  const DELIVERIES_PAGE = 20;
+  let deliveriesOffset = 0;
+
+  async function showDeliveries(hook, offset = 0) {
     shown = hook;
+    deliveriesOffset = offset;
     try {
-      const { data } = await api("GET", `/api/v1/webhooks/${encodeURIComponent(hook.id)}/deliveries`);
+      const query = new URLSearchParams({ limit: String(DELIVERIES_PAGE), offset: String(offset) });
+      const { data, pagination } = await api("GET", `/api/v1/webhooks/${encodeURIComponent(hook.id)}/deliveries?${query}`);
       document.getElementById("deliveries-panel").hidden = false;
       document.getElementById("deliveries-heading").textContent = `Deliveries to ${hook.url}`;
       replaceRows("deliveries", data.length ? data.map(deliveryRow)
         : [el("tr", {}, el("td", { colspan: "5" }, "No deliveries yet."))]);
+      const pages = Math.max(1, Math.ceil(pagination.total / DELIVERIES_PAGE));
+      document.getElementById("deliveries-page").textContent =
+        `Page ${Math.floor(offset / DELIVERIES_PAGE) + 1} of ${pages} · ${pagination.total} deliveries`;
+      document.getElementById("deliveries-previous").hidden = offset === 0;
+      document.getElementById("deliveries-next").hidden = !pagination.has_more;
     } catch (error) {
       showError("hook-error", error);
     }
   }
+
+  document.getElementById("deliveries-previous").addEventListener("click", () => {
+    if (shown) showDeliveries(shown, Math.max(0, deliveriesOffset - DELIVERIES_PAGE));
+  });
+  document.getElementById("deliveries-next").addEventListener("click", () => {
+    if (shown) showDeliveries(shown, deliveriesOffset + DELIVERIES_PAGE);
+  });
 
   async function redeliver(delivery) {
     try {
       await api("POST", `/api/v1/webhook-deliveries/${encodeURIComponent(delivery.id)}/redeliver`);
       say(`The ${delivery.event_type} event is sent again.`);
-      if (shown) await showDeliveries(shown);
+      if (shown) await showDeliveries(shown, deliveriesOffset);
     } catch (error) {
       showError("hook-error", error);
     }
   }
 
-  document.getElementById("deliveries-refresh").addEventListener("click", () => { if (shown) showDeliveries(shown); });
+  document.getElementById("deliveries-refresh").addEventListener("click", () => { if (shown) showDeliveries(shown, deliveriesOffset); });
 
   document.getElementById("hook-create").addEventListener("submit", async (event) => {
     event.preventDefault();
