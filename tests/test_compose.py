@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 import httpx
+import jsonschema_rs
+import orjson
 import yaml
 
 from services.eventlog.connection import connect
@@ -25,6 +27,19 @@ from tests.fixtures.cluster import CLUSTER_CONF, NODES
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
+
+
+def test_compose_yaml_is_valid_by_the_compose_spec_schema():
+    """tests/data/compose-spec.json is the Compose Specification's JSON schema (Apache-2.0), as
+    docker-compose 1.29.2 ships it (compose/config/compose_spec.json): what `docker compose config`
+    checks before it runs anything."""
+    schema = orjson.loads((ROOT / "tests" / "data" / "compose-spec.json").read_bytes())
+    errors = [f"{'/'.join(map(str, e.instance_path))}: {e.message}"
+              for e in jsonschema_rs.validator_for(schema).iter_errors(COMPOSE)]
+    assert errors == []
+    broken = {**COMPOSE, "services": {**COMPOSE["services"], "gateway": {**COMPOSE["services"]["gateway"],
+                                                                         "healthcheck": {"interval": 5}}}}
+    assert list(jsonschema_rs.validator_for(schema).iter_errors(broken))  # the schema does check what we wrote
 
 
 def local_command(command: list[str]) -> list[str]:
