@@ -152,4 +152,5 @@ def _apply_batch(fields: list[EventFields]) -> int:
 def _stop_worker() -> None:
     if _worker is not None:
         _worker.resources.close()
+    gc.unfreeze()
     gc.enable()
