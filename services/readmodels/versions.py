@@ -3,10 +3,7 @@
 (stream_seq, updated_at) of its checkpoint row changes with every committed batch and with
 every rebuild swap, so equal versions mean equal read models. Read on a connection of its own,
 in autocommit, through the driver: this runs on hot paths, where a pool checkout and
-SQLAlchemy's statement machinery cost more than the query. On SQLite (WAL: a reader never waits
-for a writer) the read is a few microseconds in this process, less than a hop to a worker thread
-and back, which under load also makes the event loop's thread fight the worker for the GIL: it is
-made in place. PostgreSQL's read crosses the network, so it leaves the event loop.
+SQLAlchemy's statement machinery cost more than the query.
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ class VersionReader:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.query = _QUERY.format("?" if engine.dialect.paramstyle == "qmark" else "%s")
-        self.in_place = engine.dialect.name == "sqlite"
         self._local = threading.local()  # a DBAPI connection is not shared between threads
 
     def _connection(self):
@@ -64,8 +60,6 @@ class SharedVersionReads:
         self._reading: dict[str, asyncio.Task] = {}
 
     async def version(self, projection: str) -> Version:
-        if self.reader.in_place:
-            return self.reader.version(projection)
         decided = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(projection, []).append(decided)
         if projection not in self._reading:

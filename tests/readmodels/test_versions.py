@@ -14,7 +14,6 @@ class GatedReader(VersionReader):
 
     def __init__(self, engine) -> None:
         super().__init__(engine)
-        self.in_place = False  # the shared reads in a worker thread are under test, whatever the database
         self.began, self.go_on = threading.Event(), threading.Event()
         self.reads = 0
 
@@ -55,13 +54,3 @@ async def test_a_failed_read_fails_its_callers_and_the_next_caller_reads_again(e
     with engine.begin() as conn:
         write_checkpoint(conn, "generations", 7)
     assert (await asyncio.wait_for(versions.version("generations"), WAIT))[0] == 7
-
-
-async def test_every_caller_sees_the_latest_commit(engine):
-    """On SQLite the read is made in place (no worker thread), on PostgreSQL shared: either way fresh."""
-    bookkeeping.create_all(engine)
-    versions = SharedVersionReads(VersionReader(engine))
-    for seq in (3, 4):
-        with engine.begin() as conn:
-            write_checkpoint(conn, "generations", seq)
-        assert {v[0] for v in await asyncio.gather(*(versions.version("generations") for _ in range(5)))} == {seq}

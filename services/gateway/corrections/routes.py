@@ -15,7 +15,7 @@ from fastapi import APIRouter, Header, Path, Request
 from sqlalchemy import Row
 
 from contracts.corrections import CORRECTION_ID
-from services.eventlog.blobs import BlobStore
+from services.eventlog.blobs import BlobNotFound, BlobStore
 from services.gateway.corrections.commands import Corrected, Corrector, correct, undo
 from services.gateway.corrections.diffs import version_diff
 from services.gateway.corrections.models import CorrectionIn, CorrectionOut, CorrectionsOut
@@ -126,4 +126,7 @@ async def diff_versions(a: VersionNumber, b: VersionNumber, dashboard: VisibleDa
 
 
 async def _spec(blobs: BlobStore, blob: str) -> dict:
-    return orjson.loads(b"".join([chunk async for chunk in blobs.read(blob)]))
+    try:
+        return orjson.loads(b"".join([chunk async for chunk in blobs.read(blob)]))
+    except BlobNotFound:  # the dashboard was deleted meanwhile, its files with it
+        raise ApiError(404, "the version's dashboard is gone") from None

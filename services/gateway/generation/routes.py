@@ -84,10 +84,11 @@ class UploadFields(BaseModel):
 
 GENERATE_HEADERS = [
     {"name": "Idempotency-Key", "in": "header", "required": False,
-     "schema": {"type": "string", "minLength": 1, "maxLength": bounds.IDEMPOTENCY_KEY_CHARS},
+     "schema": {"type": "string", "minLength": 1, "maxLength": bounds.IDEMPOTENCY_KEY_CHARS, "pattern": "^[ -~]+$"},
      "description": "Printable ASCII. The same key again (in this project) answers the first request's "
                     "generation: nothing is generated twice"},
-    {"name": "Prefer", "in": "header", "required": False, "schema": {"type": "string"}, "example": "respond-async",
+    {"name": "Prefer", "in": "header", "required": False, "schema": {"type": "string", "pattern": "^[ -~]*$"},
+     "example": "respond-async",
      "description": "`respond-async` (RFC 7240): answer 202 at once, never wait for the dashboard"}]
 GENERATE_ANSWERS: dict[int | str, dict] = {
     200: {"model": Success[GenerationCompleted], "description": "The dashboard, made within the wait"},
@@ -146,6 +147,9 @@ async def generate_dashboard(request: Request, caller: Caller, state: State, spe
     if declared and declared.isdigit() and int(declared) > limits.max_bytes + 64 * 1024:
         raise ApiError(413, f"the upload is larger than {limits.max_bytes} bytes")
     idempotency_key = bounds.idempotency_key(request.headers.get("idempotency-key"))
+    prefer = request.headers.get("prefer", "")
+    if not (prefer.isascii() and prefer.isprintable()):
+        raise ApiError(422, "Prefer: printable ASCII characters, e.g. respond-async")
     generation_id = generation_id_for(caller.project_id, idempotency_key)
     if idempotency_key and await state.store.aggregate_version("generation", generation_id):
         return await _answer(request, state, specs, caller.project_id, generation_id, wait=0)
@@ -174,7 +178,7 @@ async def generate_dashboard(request: Request, caller: Caller, state: State, spe
         raise
     # `Prefer: respond-async` (RFC 7240): 202 at once, once the generation can be read (its status, the
     # websocket's subscription), so the client follows it on the websocket (the console does)
-    if "respond-async" in request.headers.get("prefer", "").lower():
+    if "respond-async" in prefer.lower():
         await applied(request, generation_status.name, seq)
         return await _answer(request, state, specs, caller.project_id, generation_id, wait=0)
     return await _answer(request, state, specs, caller.project_id, generation_id, wait=settings.generation_sync_seconds)

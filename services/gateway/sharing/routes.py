@@ -83,7 +83,7 @@ def _with_url(request: Request, link) -> dict:
 
 
 @router.post("/share-links/{link_id}/reveal", response_model=Success[ShareLinkCreated])
-async def reveal_share_link(link_id: str, caller: Sharer, commands: Commands, request: Request):
+async def reveal_share_link(link_id: ResourceId, caller: Sharer, commands: Commands, request: Request):
     """A live public link's URL again, for its owner to copy (kept sealed, never in the clear). A revoked or
     expired link: 410; a private link: 409 (its recipients open it with a code sent to their address)."""
     return ok(_with_url(request, await commands.ask(RevealLink(caller=caller, link_id=link_id))))
