@@ -13,15 +13,18 @@ import httpx
 import pytest
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
+from sqlalchemy import select
 
 from contracts.sharing_commands import GetLink
 from contracts.webhook_commands import DeleteEndpoint
 from services.gateway.declaration import PROJECTIONS
 from services.gateway.project.commands import create_project
+from services.readmodels.checkpoints import parked_events
 from services.readmodels.consistency import wait_for_checkpoint
 from services.readmodels.runner import create_read_model_tables
 from services.runtime.nats_server import free_port
 from tests.factories import many_generations
+from tests.platform.test_cli import dashloom
 
 API_ROUTES = ["/api/v1/project", "/api/v1/dashboards", "/api/v1/metrics", "/api/v1/integrations",
               "/api/v1/api-keys"]
@@ -117,12 +120,15 @@ async def commands_answer(nc, subject: str, request: bytes, timeout: float = 30)
 
 
 @pytest.mark.timeout(1500)  # a hang guard: on a shared 2-core machine one run takes 7 to 12 minutes
-def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_spec(gateway_process, tmp_path):
+async def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_spec(gateway_process, tmp_path, engine,
+                                                                                store, nats_server, database_url):
     """Every check (`--checks all`): no 5xx, every answer as documented, the `Allow` of a 405 as the
     document says, no schema-valid request refused for a reason the schema could have said
-    (schemathesis.toml lists the ones it cannot), no schema-invalid one accepted."""
+    (schemathesis.toml lists the ones it cannot), no schema-invalid one accepted. Then what it
+    stored, any text in every field and path id, parks nothing and rebuilds (`replay rebuild --all`)."""
     base_url, key = gateway_process
-    result = subprocess.run(
+    result = await asyncio.to_thread(
+        subprocess.run,
         [str(Path(sys.executable).parent / "st"), "--config-file", str(Path(__file__).parent / "schemathesis.toml"),
          "run", f"{base_url}/openapi.json",
          "--checks", "all",
@@ -137,6 +143,14 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_spec(gatew
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "passed" in result.stdout.lower()
     assert "Rate limited" not in result.stdout and "Authentication failed" not in result.stdout, result.stdout[-3000:]
+    last = await store.last_sequence()
+    for projection in PROJECTIONS:
+        assert await wait_for_checkpoint(engine, projection.name, last, timeout=60), projection.name
+    with engine.connect() as conn:
+        assert conn.execute(select(parked_events)).all() == []
+    rebuilt = await asyncio.to_thread(dashloom, "replay", "rebuild", "--all", nats_url=nats_server.url,
+                                      database_url=database_url)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
 
 
 async def test_the_events_asyncapi_document_is_served_without_a_key(client):
