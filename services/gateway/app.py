@@ -47,7 +47,7 @@ from services.gateway.metrics import routes as metrics
 from services.gateway.project import routes as project
 from services.gateway.realtime import routes as realtime
 from services.gateway.realtime.limits import ProjectSockets, SocketLimits, sockets_bucket
-from services.gateway.realtime.tickets import WebsocketTicket
+from services.gateway.realtime.tickets import WebsocketTicket, tickets_config
 from services.gateway.sharing import pages as share_pages
 from services.gateway.sharing import routes as share_links
 from services.gateway.viewer import routes as viewer
@@ -116,6 +116,7 @@ class Gateway:
         ratelimits = buckets.need(ratelimit_config(settings.stream_replicas, window))
         await ratelimits.handle()
         await buckets.need(sockets_bucket(settings.stream_replicas)).handle()  # realtime/routes.py counts in it
+        await buckets.need(tickets_config(settings.stream_replicas)).handle()
         tenant_jwts = TenantJwtAuthenticator(engine, secret_box(settings.secrets_key, settings.state_dir))
         await tenant_jwts.verified.follow_key_changes(nc)
         return cls(settings, nc, engine, authenticator, tenant_jwts, RateLimiter(ratelimits),

@@ -10,7 +10,7 @@ import time
 from datetime import datetime
 
 import orjson
-from nats.js.api import KeyValueConfig
+from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import (
     BucketNotFoundError,
     KeyNotFoundError,
@@ -25,11 +25,16 @@ TICKET_SECONDS = 30
 TICKET = re.compile(r"[A-Za-z0-9_-]{16,64}")  # secrets.token_urlsafe(24): 32 such characters
 
 
+def tickets_config(replicas: int = 1) -> KeyValueConfig:
+    """In files, replicated as the stream is: a majority of the cluster keeps tickets answering."""
+    return KeyValueConfig(bucket=TICKETS, ttl=TICKET_SECONDS, history=1, storage=StorageType.FILE, replicas=replicas)
+
+
 async def ticket_bucket(js):
     try:
         return await js.key_value(TICKETS)
-    except BucketNotFoundError:
-        return await js.create_key_value(KeyValueConfig(bucket=TICKETS, ttl=TICKET_SECONDS, history=1))
+    except BucketNotFoundError:  # the gateway declares it at start; after a bus restart, here
+        return await js.create_key_value(tickets_config())
 
 
 async def issue_ticket(js, principal: Principal, seconds: float = TICKET_SECONDS) -> str:
