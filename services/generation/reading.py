@@ -112,19 +112,21 @@ def leading_records(path: Path, size: int) -> bytes:
         head = file.read(size)
         if len(head) < size:
             return head
-        return next(records(head, final=False))[0] or head
+        return records(head, final=False)[0] or head
 
 
-def records(data: bytes, final: bool) -> Iterator[tuple[bytes, bytes]]:
+def records(data: bytes, final: bool) -> tuple[bytes, bytes]:
     """`data` split after its last newline outside quotes: (whole records, the rest). A quote is
     escaped by doubling it, so a newline ends a record where the quotes before it are even."""
+    if final:
+        return data, b""
     end = data.rfind(b"\n")
     quotes = data.count(b'"', 0, end) if end >= 0 else 0
     while end >= 0 and quotes % 2:
         earlier = data.rfind(b"\n", 0, end)
         quotes -= data.count(b'"', earlier + 1, end) if earlier >= 0 else quotes
         end = earlier
-    yield (data, b"") if final else (data[:end + 1], data[end + 1:])
+    return data[:end + 1], data[end + 1:]
 
 
 def columnar_table(path: Path, file_format: str, work_dir: Path, limits: TableLimits = TableLimits()) -> pl.LazyFrame:
@@ -184,7 +186,7 @@ def pieces_of(path: Path) -> Iterator[bytes]:
     with path.open("rb") as file:
         while True:
             block = file.read(PIECE_BYTES)
-            piece, rest = next(records(rest + block, final=not block))
+            piece, rest = records(rest + block, final=not block)
             if piece:
                 yield piece
             if not block:
