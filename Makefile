@@ -39,9 +39,12 @@ install: $(INSTALLED) $(FONT)
 up: install
 	$(BIN)/dashloom up
 
-## The checks, then the whole test suite (real nats-server, SQLite, and PostgreSQL when it answers).
+## The checks, then the whole test suite (real nats-server, SQLite, and PostgreSQL when it answers),
+## on TEST_WORKERS pytest-xdist workers: most of a test's time is spent waiting on servers it started,
+## so more workers than cores still shorten the run (worksteal evens out the long tests).
+TEST_WORKERS ?= 4
 test: install $(CHROMIUM) $(STRACE) $(POPPLER) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 ## Boundaries between services (import-linter), ruff, and the type checker, all from pyproject.toml.
 lint: install
