@@ -29,6 +29,9 @@ class HeaderLimits:
     timeout: float  # seconds from a request's (or a connection's) first byte to its last header
 
 
+LINGER_SECONDS = 2.0  # after a refusal, how long the client's further bytes are read and dropped
+
+
 class HeadersTooLarge(Exception):
     pass
 
@@ -47,6 +50,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._header_bytes = 0
         self._headers_due: float | None = None  # loop time by which the headers must be in
         self._deadline_timer: asyncio.TimerHandle | None = None
+        self._refused = False
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -101,12 +105,25 @@ class BoundedHttpProtocol(HttpToolsProtocol):
                 return self._refuse(408, "Request Timeout")
         self._arm(due if due is not None else now + self.limits.timeout)
 
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # lingering after a refusal: what the client still sends is read and dropped
+        super().data_received(data)
+
     def _refuse(self, status: int, reason: str) -> None:
-        if self.transport.is_closing():
+        """Answer and close, lingering: closing a socket with unread input sends a reset, and a
+        reset makes the client's system drop the answer it has not read yet (a client still
+        sending its headers would see 'connection reset' instead of the 408). So the write side
+        is shut first, and what still arrives is read and dropped for LINGER_SECONDS."""
+        if self.transport.is_closing() or self._refused:
             return
+        self._refused = True
         self.transport.write(f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
                              f"content-length: {len(reason)}\r\nconnection: close\r\n\r\n{reason}".encode())
-        self.transport.close()
+        if not self.transport.can_write_eof():
+            return self.transport.close()
+        self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
 
 def http_server_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
