@@ -1,4 +1,5 @@
-"""The baselines of bench/gateway.py: bare FastAPI JSON routes, served by uvicorn like the gateway.
+"""The baselines of bench/gateway.py: bare FastAPI JSON routes, served by uvicorn like the gateway
+(uvloop, httptools, an access-log line per request: uvicorn's own, as the gateway writes its own).
 
 /tiny answers a two-field envelope. /same answers, as a plain dict, the very document the
 gateway answered for the benchmark's page (given once at start-up through BARE_PAYLOAD), so
@@ -30,4 +31,5 @@ async def same() -> dict:
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+    # as the gateway: uvloop, httptools, one access-log line per request
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="info", access_log=True, loop="uvloop")

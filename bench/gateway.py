@@ -66,6 +66,12 @@ def wait_ready(url: str, headers: dict, timeout: float = 60) -> None:
 
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load(url: str, seconds: float, connections: int, headers: list[str]) -> dict:
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "load.py"), url, str(seconds), str(connections),
                           *headers], capture_output=True, text=True, check=True)
@@ -80,32 +86,40 @@ def main(seconds: float, connections: int, rounds: int) -> None:
         environment = {**os.environ, "DASHLOOM_NATS_URL": server.url, "DASHLOOM_STATE_DIR": work,
                        "DASHLOOM_HTTP_PORT": str(gateway_port),
                        "DASHLOOM_RATE_LIMITS": '{"free": 100000000}'}
-        processes = [subprocess.Popen([sys.executable, "-m", "services.gateway"], env=environment, cwd=ROOT)]
+        # Both servers' logs (an access line per request each) go to the same sink, /dev/null.
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        processes = [subprocess.Popen([sys.executable, "-m", "services.gateway"], env=environment, cwd=ROOT, **quiet)]
         try:
             auth = {"Authorization": f"Bearer {key}"}
             gateway_url = f"http://127.0.0.1:{gateway_port}/api/v1/dashboards?limit=20"
             wait_ready(gateway_url, auth)
             payload = httpx.get(gateway_url, headers=auth).text
             processes.append(subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_app.py"), str(bare_port)],
-                                              env={**os.environ, "BARE_PAYLOAD": payload}))
+                                              env={**os.environ, "BARE_PAYLOAD": payload}, **quiet))
             same_url, tiny_url = f"http://127.0.0.1:{bare_port}/same", f"http://127.0.0.1:{bare_port}/tiny"
             wait_listening(tiny_url)
             assert httpx.get(same_url).json() == httpx.get(gateway_url, headers=auth).json()
             header = [f"Authorization: Bearer {key}"]
             if os.environ.get("BENCH_PROFILE"):  # e.g. BENCH_PROFILE=/tmp/gateway.txt (needs py-spy)
-                profiler = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(processes[0].pid), "--duration", "6",
-                                             "--format", "raw", "-o", os.environ["BENCH_PROFILE"]])
+                profiler = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+                                             str(processes[0].pid), "--duration", "6", "--rate", "400", "--format", "raw",
+                                             "-o", os.environ["BENCH_PROFILE"]])
                 load(gateway_url, 5, connections, header)
                 profiler.wait()
             for url, headers in ((gateway_url, header), (same_url, []), (tiny_url, [])):
                 load(url, 1, connections, headers)  # warm-up
             rates: dict[str, list[float]] = {"same": [], "tiny": [], "gateway": []}
+            cpu: dict[str, list[float]] = {"same": [], "gateway": []}  # server CPU seconds per request
+            pids = {"same": processes[1].pid, "tiny": processes[1].pid, "gateway": processes[0].pid}
             for round_ in range(rounds):
                 for name, url, headers in (("same", same_url, []), ("gateway", gateway_url, header),
                                            ("tiny", tiny_url, [])):
+                    before = cpu_seconds(pids[name])
                     result = load(url, seconds, connections, headers)
                     assert set(result["statuses"]) == {"200"}, result
                     rates[name].append(result["rps"])
+                    if name in cpu:
+                        cpu[name].append((cpu_seconds(pids[name]) - before) / result["requests"])
                 print(f"round {round_ + 1}: " + ", ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items()))
             median = {name: statistics.median(values) for name, values in rates.items()}
             print(f"\nbare route, same document      {median['same']:>8,.0f} req/s (median of {rounds})")
@@ -113,6 +127,12 @@ def main(seconds: float, connections: int, rounds: int) -> None:
             print(f"gateway GET /api/v1/dashboards {median['gateway']:>8,.0f} req/s (key + KV rate limit + read model)")
             print(f"ratio gateway / bare same      {median['gateway'] / median['same']:>8.0%}   target >= 50%")
             print(f"ratio gateway / bare tiny      {median['gateway'] / median['tiny']:>8.0%}")
+            # The server's own CPU per request: steadier than rates on a shared machine (the load
+            # generator and nats-server share the cores), and what the ratio comes from when the
+            # server is the bottleneck.
+            per_request = {name: statistics.median(values) * 1e6 for name, values in cpu.items()}
+            print(f"server CPU per request: gateway {per_request['gateway']:.0f} us, bare same "
+                  f"{per_request['same']:.0f} us, ratio bare / gateway {per_request['same'] / per_request['gateway']:.0%}")
         finally:
             for process in processes:
                 process.terminate()

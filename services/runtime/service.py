@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+import uvloop
 from nats.aio.client import Client
 
 from services.eventlog.connection import BUS_UNAVAILABLE, connect
@@ -226,4 +227,6 @@ def keep_files_private() -> None:
 def run_service(service: ServiceDeclaration) -> None:
     keep_files_private()
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {service.name} %(levelname)s %(message)s")
-    asyncio.run(serve(service.name, Settings(), service.projections, service.resolved_tasks()))
+    # uvloop: the same asyncio API, its transports and callbacks in C (bench/gateway.py)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(serve(service.name, Settings(), service.projections, service.resolved_tasks()))

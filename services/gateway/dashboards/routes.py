@@ -51,7 +51,7 @@ from services.gateway.edge.dependencies import (
     principal_of,
 )
 from services.gateway.edge.envelope import ApiError, JsonAnswer, Page, Success, ok, page
-from services.gateway.edge.query_model import parsed_query, query_parameters
+from services.gateway.edge.query_model import query_as, query_parameters
 from services.gateway.edge.state import state_of
 
 router = APIRouter(prefix="/api/v1", tags=["Dashboards"])
@@ -118,14 +118,11 @@ class DashboardListQuery(BaseModel):
     search: TitleQuery = None
 
 
-# six parameters, one validation (edge/query_model.py)
-ListQuery = Annotated[DashboardListQuery, Depends(parsed_query(DashboardListQuery))]
-
-
 @router.get("/dashboards", openapi_extra={**TENANT_ROUTE, "parameters": query_parameters(DashboardListQuery)},
             response_model=DashboardPage)
 @router.get("/dashboards/", openapi_extra=TENANT_ROUTE, include_in_schema=False)  # the guide's spelling
-async def list_dashboards(request: Request, query: ListQuery):
+async def list_dashboards(request: Request):
+    query = query_as(DashboardListQuery, request)  # six parameters, one validation (edge/query_model.py)
     tenant_id, limit, offset, workspace_id, search = (query.tenant_id, query.limit, query.offset,
                                                       query.workspace_id, query.search)
     if query.skip is not None:

@@ -22,6 +22,7 @@ UNROUTED = "unrouted"  # answered before routing (the auth layer), or no route m
 class AccessLog:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._children: dict[tuple[str, str, int], tuple] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,11 +40,21 @@ class AccessLog:
         finally:
             self._record(scope, status, time.perf_counter() - started)
 
-    @staticmethod
-    def _record(scope: Scope, status: int, seconds: float) -> None:
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = getattr(scope.get("route"), "path", None) or UNROUTED
         method = scope.get("method", "")
-        HTTP_REQUESTS.labels(route, method, str(status)).inc()
-        HTTP_SECONDS.labels(route, method).observe(seconds)
+        counted, timed = self._metrics(route, method, status)
+        counted.inc()
+        timed.observe(seconds)
         log.info("%s", orjson.dumps({"method": method, "route": route, "status": status,
                                       "ms": round(seconds * 1000, 1)}).decode())
+
+    def _metrics(self, route: str, method: str, status: int):
+        """The request's counter and histogram, looked up once per (route, method, status): labels()
+        takes a lock and builds its key at every call. Routes are templates, so the set stays small."""
+        key = (route, method, status)
+        metrics = self._children.get(key)
+        if metrics is None:
+            metrics = self._children[key] = (HTTP_REQUESTS.labels(route, method, str(status)),
+                                             HTTP_SECONDS.labels(route, method))
+        return metrics

@@ -29,30 +29,45 @@ class HeaderLimits:
     timeout: float  # seconds from a request's (or a connection's) first byte to its last header
 
 
+LINGER_SECONDS = 2.0  # after a refusal, how long the client's further bytes are read and dropped
+
+
 class HeadersTooLarge(Exception):
     pass
 
 
 class BoundedHttpProtocol(HttpToolsProtocol):
+    """A connection whose request line and headers must arrive within `limits`.
+
+    The deadline is a number set as a request begins; one timer per connection checks it and
+    re-arms itself, rather than a timer made and cancelled for every request (a cancelled timer
+    stays in the loop's heap until it falls due: on a busy keep-alive connection, thousands).
+    """
+
     def __init__(self, *args, limits: HeaderLimits, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.limits = limits
         self._header_bytes = 0
-        self._header_timer: asyncio.TimerHandle | None = None
+        self._headers_due: float | None = None  # loop time by which the headers must be in
+        self._deadline_timer: asyncio.TimerHandle | None = None
+        self._refused = False
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
-        self._start_header_timer()
+        self._headers_due = self.loop.time() + self.limits.timeout
+        self._arm(self._headers_due)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_header_timer()
+        if self._deadline_timer is not None:
+            self._deadline_timer.cancel()
+            self._deadline_timer = None
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._header_bytes = 0
-        if self._header_timer is None:
-            self._start_header_timer()
+        if self._headers_due is None:
+            self._headers_due = self.loop.time() + self.limits.timeout
 
     def on_url(self, url: bytes) -> None:
         self._count(len(url))
@@ -63,7 +78,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        self._stop_header_timer()
+        self._headers_due = None
         super().on_headers_complete()
 
     def send_400_response(self, msg: str) -> None:
@@ -76,25 +91,39 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self._header_bytes > self.limits.max_bytes:
             raise HeadersTooLarge
 
-    def _start_header_timer(self) -> None:
-        self._header_timer = asyncio.get_running_loop().call_later(self.limits.timeout, self._headers_too_slow)
+    def _arm(self, when: float) -> None:
+        self._deadline_timer = self.loop.call_at(when, self._check_deadline)
 
-    def _stop_header_timer(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
+    def _check_deadline(self) -> None:
+        """Refuse a request whose headers are late; else look again when the next could be.
+        The timer was armed no later than any deadline set since, so none is checked late."""
+        now, due = self.loop.time(), self._headers_due
+        if due is not None and now >= due:
+            self._headers_due = due = None
+            if self.cycle is None or self.cycle.response_complete:  # not while an answer is under way
+                self._deadline_timer = None
+                return self._refuse(408, "Request Timeout")
+        self._arm(due if due is not None else now + self.limits.timeout)
 
-    def _headers_too_slow(self) -> None:
-        self._header_timer = None
-        if self.cycle is None or self.cycle.response_complete:  # not while an answer is under way
-            self._refuse(408, "Request Timeout")
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # lingering after a refusal: what the client still sends is read and dropped
+        super().data_received(data)
 
     def _refuse(self, status: int, reason: str) -> None:
-        if self.transport.is_closing():
+        """Answer and close, lingering: closing a socket with unread input sends a reset, and a
+        reset makes the client's system drop the answer it has not read yet (a client still
+        sending its headers would see 'connection reset' instead of the 408). So the write side
+        is shut first, and what still arrives is read and dropped for LINGER_SECONDS."""
+        if self.transport.is_closing() or self._refused:
             return
+        self._refused = True
         self.transport.write(f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
                              f"content-length: {len(reason)}\r\nconnection: close\r\n\r\n{reason}".encode())
-        self.transport.close()
+        if not self.transport.can_write_eof():
+            return self.transport.close()
+        self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
 
 def http_server_config(app: FastAPI, settings: Settings) -> uvicorn.Config:

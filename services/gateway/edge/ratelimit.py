@@ -40,7 +40,8 @@ class Decision:
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
         """The headers as ASGI wants them (lower-case names, bytes)."""
-        return [(name.lower().encode(), value.encode()) for name, value in self.headers().items()]
+        return [(_RAW_NAMES.get(name) or name.lower().encode(), value.encode())
+                for name, value in self.headers().items()]
 
     def headers(self) -> dict[str, str]:
         wait = self.seconds_to_reset()
@@ -54,6 +55,10 @@ class Decision:
         if not self.allowed:
             headers["Retry-After"] = str(wait)
         return headers
+
+
+_RAW_NAMES = {name: name.lower().encode() for name in (
+    "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit", "Retry-After")}
 
 
 def ratelimit_config(replicas: int = 1, longest_window: int = 3600) -> KeyValueConfig:

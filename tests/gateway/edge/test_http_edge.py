@@ -104,6 +104,50 @@ async def test_a_client_that_dribbles_its_headers_is_cut_off(nats_server, engine
         assert (await raw_exchange(port, b"")).startswith(b"HTTP/1.1 408")  # one that never sends, too
 
 
+async def test_a_client_that_reads_its_408_only_after_sending_more_still_gets_it(nats_server, engine, settings,
+                                                                                 projections):
+    """A refused client still sending when the answer comes (and reading it later) is not reset:
+    closing on unread input would send a reset, and the reset would drop the unread 408."""
+    async with served_gateway(nats_server, engine, settings, header_timeout_seconds=1.0) as (_, port):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+            for n in range(16):  # 1.6 s of header lines, past the 1 s deadline, before reading anything
+                writer.write(b"X-Slow-%d: a\r\n" % n)
+                await writer.drain()
+                await asyncio.sleep(0.1)
+            answer = await asyncio.wait_for(reader.read(), 5)
+        finally:
+            writer.close()
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+
+
+async def test_a_kept_alive_connection_whose_next_request_stalls_is_cut_off_too(nats_server, engine, settings,
+                                                                                projections):
+    """The deadline holds for every request on a connection, not only its first: the answered
+    requests before it (each sooner than the deadline) leave the next one no more time."""
+    async with served_gateway(nats_server, engine, settings, header_timeout_seconds=1.0) as (_, port):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for _ in range(4):  # answered requests, 0.4 s apart: 1.6 s in all, past one deadline
+                writer.write(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+                await writer.drain()
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+                assert head.startswith(b"HTTP/1.1 200"), head
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length")))
+                await reader.readexactly(length)
+                await asyncio.sleep(0.4)
+            writer.write(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+            await writer.drain()
+            started = time.monotonic()
+            answer = await asyncio.wait_for(reader.read(), 5)
+        finally:
+            writer.close()
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+        assert time.monotonic() - started < 3
+
+
 async def test_connections_beyond_the_limit_get_503(nats_server, engine, settings, projections):
     async with served_gateway(nats_server, engine, settings, max_connections=3) as (_, port):
         idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
