@@ -87,15 +87,17 @@ def main(seconds: float, connections: int, rounds: int) -> None:
                        "DASHLOOM_HTTP_PORT": str(gateway_port),
                        "DASHLOOM_RATE_LIMITS": '{"free": 100000000}'}
         # Both servers' logs (an access line per request each) go to the same sink, /dev/null.
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        processes = [subprocess.Popen([sys.executable, "-m", "services.gateway"], env=environment, cwd=ROOT, **quiet)]
+        quiet = subprocess.DEVNULL
+        processes = [subprocess.Popen([sys.executable, "-m", "services.gateway"], env=environment, cwd=ROOT,
+                                      stdout=quiet, stderr=quiet)]
         try:
             auth = {"Authorization": f"Bearer {key}"}
             gateway_url = f"http://127.0.0.1:{gateway_port}/api/v1/dashboards?limit=20"
             wait_ready(gateway_url, auth)
             payload = httpx.get(gateway_url, headers=auth).text
             processes.append(subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_app.py"), str(bare_port)],
-                                              env={**os.environ, "BARE_PAYLOAD": payload}, **quiet))
+                                              env={**os.environ, "BARE_PAYLOAD": payload},
+                                              stdout=quiet, stderr=quiet))
             same_url, tiny_url = f"http://127.0.0.1:{bare_port}/same", f"http://127.0.0.1:{bare_port}/tiny"
             wait_listening(tiny_url)
             assert httpx.get(same_url).json() == httpx.get(gateway_url, headers=auth).json()
