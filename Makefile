@@ -44,7 +44,7 @@ up: install
 ## so more workers than cores still shorten the run (worksteal evens out the long tests).
 TEST_WORKERS ?= 4
 test: install $(CHROMIUM) $(STRACE) $(POPPLER) lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=10
 
 ## Boundaries between services (import-linter), ruff, and the type checker, all from pyproject.toml.
 lint: install
