@@ -27,7 +27,7 @@ from services.gateway.edge.access import AccessLog
 from services.gateway.edge.auth import Scope
 from services.gateway.edge.cache import AnswerCache
 from services.gateway.edge.credentials import Credential
-from services.gateway.edge.dependencies import needs
+from services.gateway.edge.dependencies import RequiredScope, ScopedRoute, needs
 from services.gateway.edge.envelope import documented, install_error_handlers, install_openapi
 from services.gateway.edge.http_server import HttpServer, http_server_config
 from services.gateway.edge.middleware import OPEN_PATHS, AuthAndRateLimit, Budgets
@@ -160,7 +160,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     install_openapi(app, route_scopes())
     document_webhooks(app)
     for router, scope, responses in ROUTERS:
-        _include(app, router, scope, responses)
+        include_scoped(app, router, scope, responses)
     sessions = SessionCredential(gateway.sessions, gateway.authenticator)
     app.add_middleware(AuthAndRateLimit, credentials=gateway.credentials(sessions), limiter=gateway.limiter,
                        budgets=gateway.budgets, admitted=gateway.usage.admitted, bus=gateway.nc, sessions=sessions)
@@ -168,14 +168,19 @@ def create_app(gateway: Gateway) -> FastAPI:
     return app
 
 
-def _include(app: FastAPI, router: APIRouter, scope: Scope | None, responses: dict) -> None:
-    """Include a router; its /api/v1 routes need `scope`, checked by one dependency.
+def include_scoped(app: FastAPI, router: APIRouter, scope: Scope | None, responses: dict) -> None:
+    """Include a router; its /api/v1 routes need `scope`: a ScopedRoute checks it itself, any other
+    route (the websocket) by a dependency.
 
     Routes outside /api/v1 (the viewer's assets) are public: the auth layer does not see them."""
-    public = APIRouter(routes=[r for r in router.routes if not _authenticated(r)])
-    guarded = APIRouter(routes=[r for r in router.routes if _authenticated(r)])
-    app.include_router(public, responses=responses)
-    app.include_router(guarded, responses=responses, dependencies=[needs(scope)] if scope else [])
+    guarded = [r for r in router.routes if _authenticated(r)]
+    for route in guarded:
+        if isinstance(route, ScopedRoute):
+            route.required = RequiredScope(scope) if scope else None
+    app.include_router(APIRouter(routes=[r for r in router.routes if not _authenticated(r)]), responses=responses)
+    app.include_router(APIRouter(routes=[r for r in guarded if isinstance(r, ScopedRoute)]), responses=responses)
+    app.include_router(APIRouter(routes=[r for r in guarded if not isinstance(r, ScopedRoute)]), responses=responses,
+                       dependencies=[needs(scope)] if scope else [])
 
 
 def route_scopes() -> dict[tuple[str, str], Scope]:

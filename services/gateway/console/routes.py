@@ -19,14 +19,14 @@ from contracts.webhooks import PUBLIC_EVENT_TYPES
 from services.gateway.console.pages import PAGE_HEADERS, console_page
 from services.gateway.edge.auth import Principal
 from services.gateway.edge.bounds import ResourceId
-from services.gateway.edge.dependencies import Caller, State
+from services.gateway.edge.dependencies import Caller, ScopedRoute, State
 from services.gateway.edge.envelope import ApiError, Success, ok
 from services.gateway.edge.sessions import SESSION_COOKIE, ConsoleSession
 from services.gateway.edge.state import state_of
 from services.gateway.keys.format import key_digest
 
 router = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/api/v1", tags=["Console"])
+api = APIRouter(route_class=ScopedRoute, prefix="/api/v1", tags=["Console"])
 STATIC = Path(__file__).parent / "static"
 STATIC_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 

@@ -25,15 +25,15 @@ from services.gateway.dashboards.access import VisibleDashboard
 from services.gateway.dashboards.specs import Specs
 from services.gateway.edge import bounds
 from services.gateway.edge.auth import TENANT_ROUTE
-from services.gateway.edge.dependencies import Blobs, Caller, ReadModels, State, applied, off_the_loop
+from services.gateway.edge.dependencies import Blobs, Caller, ReadModels, ScopedRoute, State, applied, off_the_loop
 from services.gateway.edge.envelope import ApiError, JsonAnswer, Success, ok
 from services.gateway.edge.state import GatewayState
 from services.gateway.generation.outcomes import outcome_seq
 from services.gateway.generation.projections import generation_status
 from services.gateway.generation.queries import generation_row
 
-reads = APIRouter(prefix="/api/v1", tags=["Corrections"])
-writes = APIRouter(prefix="/api/v1", tags=["Corrections"])
+reads = APIRouter(route_class=ScopedRoute, prefix="/api/v1", tags=["Corrections"])
+writes = APIRouter(route_class=ScopedRoute, prefix="/api/v1", tags=["Corrections"])
 IF_MATCH = r'^(?:W/)?"?([0-9]{1,9})"?$'
 IfMatch = Annotated[str | None, Header(alias="If-Match", pattern=IF_MATCH, description=(
     "The corrections revision you saw (GET .../corrections, its ETag): 409 CONFLICT if another correction "

@@ -45,6 +45,7 @@ from services.gateway.edge.dependencies import (
     Limit,
     Offset,
     ReadModels,
+    ScopedRoute,
     Store,
     applied,
     off_the_loop,
@@ -54,8 +55,8 @@ from services.gateway.edge.envelope import ApiError, JsonAnswer, Page, Success, 
 from services.gateway.edge.query_model import query_as, query_parameters
 from services.gateway.edge.state import state_of
 
-router = APIRouter(prefix="/api/v1", tags=["Dashboards"])
-writes = APIRouter(prefix="/api/v1", tags=["Dashboards"])
+router = APIRouter(route_class=ScopedRoute, prefix="/api/v1", tags=["Dashboards"])
+writes = APIRouter(route_class=ScopedRoute, prefix="/api/v1", tags=["Dashboards"])
 SEED_TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 

@@ -30,6 +30,7 @@ from services.gateway.edge.dependencies import (
     Admin,
     Commands,
     ReadModels,
+    ScopedRoute,
     State,
     Store,
     applied,
@@ -46,9 +47,9 @@ from services.gateway.embedding.projections import embedding
 from services.gateway.embedding.tenant_jwt import granted_scopes
 from services.gateway.sharing.routes import UNANSWERED
 
-keys_router = APIRouter(prefix="/api/v1/jwt-keys", tags=["Tenant JWT keys"])
-origins_router = APIRouter(prefix="/api/v1/project", tags=["Project"])
-tokens_router = APIRouter(prefix="/api/v1", tags=["Iframe tokens"], responses=UNANSWERED)
+keys_router = APIRouter(route_class=ScopedRoute, prefix="/api/v1/jwt-keys", tags=["Tenant JWT keys"])
+origins_router = APIRouter(route_class=ScopedRoute, prefix="/api/v1/project", tags=["Project"])
+tokens_router = APIRouter(route_class=ScopedRoute, prefix="/api/v1", tags=["Iframe tokens"], responses=UNANSWERED)
 
 IFRAME_TOKENS_PER_MINUTE = 10
 Kid = Annotated[str, Matches(r"^[A-Za-z0-9._:-]{1,128}$", "1 to 128 letters, digits and . _ : -")]

@@ -34,6 +34,7 @@ from services.gateway.edge.dependencies import (
     Limit,
     Offset,
     ReadModels,
+    ScopedRoute,
     State,
     applied,
     off_the_loop,
@@ -47,8 +48,8 @@ from services.gateway.generation.projections import generation_status
 from services.gateway.generation.queries import generation_row, generations_page, settled_generation_row
 from services.gateway.generation.uploads import MultipartUpload, UploadLimits, check_xlsx
 
-router = APIRouter(prefix="/api/v1", tags=["Generation"])
-reads = APIRouter(prefix="/api/v1", tags=["Dashboards"])  # the read scope: a generation's state
+router = APIRouter(route_class=ScopedRoute, prefix="/api/v1", tags=["Generation"])
+reads = APIRouter(route_class=ScopedRoute, prefix="/api/v1", tags=["Dashboards"])  # the read scope: a generation's state
 IDEMPOTENCY = uuid.UUID("6f1c1b0e-3f0a-4d5e-9a43-2f7f0c1d9e11")
 PREMIUM_OPTIONS = ("allow_pdf_export", "allow_scrollable_cards")
 GenerationStatus = Literal["processing", "completed", "failed"]

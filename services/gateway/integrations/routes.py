@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.gateway.edge.dependencies import Caller, ReadModels, off_the_loop
+from services.gateway.edge.dependencies import Caller, ReadModels, ScopedRoute, off_the_loop
 from services.gateway.edge.envelope import Success, ok
 from services.gateway.integrations import queries
 from services.gateway.integrations.models import DataSourceOut, WebhookEndpointOut
 
-router = APIRouter(prefix="/api/v1", tags=["Integrations"])
+router = APIRouter(route_class=ScopedRoute, prefix="/api/v1", tags=["Integrations"])
 
 
 @router.get("/integrations", response_model=Success[list[DataSourceOut | WebhookEndpointOut]])

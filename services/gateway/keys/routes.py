@@ -12,13 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.eventlog.store import ConcurrencyError
 from services.gateway.edge.bounds import Name, ResourceId
-from services.gateway.edge.dependencies import Admin, ReadModels, Store, applied, off_the_loop
+from services.gateway.edge.dependencies import Admin, ReadModels, ScopedRoute, Store, applied, off_the_loop
 from services.gateway.edge.envelope import ApiError, Success, ok
 from services.gateway.keys import commands, queries
 from services.gateway.keys.models import ApiKeyCreated, ApiKeyOut
 from services.gateway.keys.usage import Usage
 
-router = APIRouter(prefix="/api/v1/api-keys", tags=["API keys"])
+router = APIRouter(route_class=ScopedRoute, prefix="/api/v1/api-keys", tags=["API keys"])
 Scope = Literal["admin", "read", "write", "embed"]
 
 

@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.gateway.edge.bounds import IsoDateText, MetricIdQuery
-from services.gateway.edge.dependencies import Caller, Limit, Offset, ReadModels, off_the_loop
+from services.gateway.edge.dependencies import Caller, Limit, Offset, ReadModels, ScopedRoute, off_the_loop
 from services.gateway.edge.envelope import ApiError, Page, page
 from services.gateway.metrics.models import MetricPointOut
 from services.gateway.metrics.queries import metrics_page
 
-router = APIRouter(prefix="/api/v1", tags=["Metrics"])
+router = APIRouter(route_class=ScopedRoute, prefix="/api/v1", tags=["Metrics"])
 IsoDate = Annotated[date | datetime | None, IsoDateText,
                     Query(description="ISO 8601 date, e.g. 2024-01-01 (a datetime's date is used)")]
 

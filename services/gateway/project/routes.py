@@ -6,13 +6,13 @@ from fastapi import APIRouter
 
 from contracts.embedding import project_audience
 from services.gateway.edge.auth import TENANT_ROUTE
-from services.gateway.edge.dependencies import Caller, ReadModels, State, off_the_loop
+from services.gateway.edge.dependencies import Caller, ReadModels, ScopedRoute, State, off_the_loop
 from services.gateway.edge.envelope import ApiError, Success, ok
 from services.gateway.embedding.queries import origins_of
 from services.gateway.project.models import ProjectOut
 from services.gateway.project.queries import project_row
 
-router = APIRouter(prefix="/api/v1", tags=["Project"])
+router = APIRouter(route_class=ScopedRoute, prefix="/api/v1", tags=["Project"])
 
 
 @router.get("/project", response_model=Success[ProjectOut], openapi_extra=TENANT_ROUTE)  # nothing of a tenant

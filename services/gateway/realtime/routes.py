@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field, ValidationError
 from contracts.public_events import PUBLIC
 from services.eventlog.reader import StoredEvent
 from services.gateway.edge.bounds import Id
-from services.gateway.edge.dependencies import Caller, State, principal_of
+from services.gateway.edge.dependencies import Caller, ScopedRoute, State, principal_of
 from services.gateway.edge.envelope import Success, ok
 from services.gateway.edge.middleware import WS_POLICY_VIOLATION, WS_TRY_AGAIN_LATER, spend_project_budget
 from services.gateway.edge.state import state_of
@@ -40,7 +40,7 @@ from services.gateway.realtime.tickets import TICKET_SECONDS, issue_ticket
 from services.readmodels.checkpoints import read_checkpoint
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/v1", tags=["Websocket"])
+router = APIRouter(route_class=ScopedRoute, prefix="/api/v1", tags=["Websocket"])
 FINAL = {"GenerationCompleted", "GenerationFailed"}
 
 

@@ -16,12 +16,12 @@ from contracts.sharing_commands import Caller, DashboardLinks, GetLink, IssueLin
 from services.gateway.dashboards.access import VisibleDashboard
 from services.gateway.edge.auth import TENANT_ROUTE, Principal
 from services.gateway.edge.bounds import Email, ResourceId
-from services.gateway.edge.dependencies import Commands, Limit, Offset, principal_of
+from services.gateway.edge.dependencies import Commands, Limit, Offset, ScopedRoute, principal_of
 from services.gateway.edge.envelope import Failure, Page, Success, ok, page
 
 UNANSWERED: dict[int | str, dict[str, Any]] = {
     503: {"model": Failure, "description": "The sharing service did not answer (code UNAVAILABLE)"}}
-router = APIRouter(prefix="/api/v1", tags=["Share links"], responses=UNANSWERED)
+router = APIRouter(route_class=ScopedRoute, prefix="/api/v1", tags=["Share links"], responses=UNANSWERED)
 
 
 async def share_link_caller(request: Request) -> Caller:

@@ -17,13 +17,13 @@ from services.gateway.dashboards.access import VisibleDashboard
 from services.gateway.dashboards.queries import dashboard_row
 from services.gateway.dashboards.specs import DashboardSpecs, Specs
 from services.gateway.edge.auth import TENANT_ROUTE
-from services.gateway.edge.dependencies import Blobs, Caller, off_the_loop
+from services.gateway.edge.dependencies import Blobs, Caller, ScopedRoute, off_the_loop
 from services.gateway.edge.envelope import ApiError
 from services.gateway.edge.state import state_of
 from services.gateway.viewer.bundle import Bundle, VegaBundle
 from services.gateway.viewer.page import PAGE_HEADERS, page_headers, render_dashboard_page, render_empty_page
 
-router = APIRouter(tags=["Dashboards"])
+router = APIRouter(route_class=ScopedRoute, tags=["Dashboards"])
 STATIC = Path(__file__).parent / "static"
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
 REVALIDATE = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}

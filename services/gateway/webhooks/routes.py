@@ -28,10 +28,10 @@ from contracts.webhook_commands import (
 from contracts.webhooks import WebhookEventType
 from services.gateway.edge.auth import Principal
 from services.gateway.edge.bounds import Description, Matches, ResourceId
-from services.gateway.edge.dependencies import Commands, Limit, Offset, principal_of
+from services.gateway.edge.dependencies import Commands, Limit, Offset, ScopedRoute, principal_of
 from services.gateway.edge.envelope import ApiError, Page, Success, ok, page
 
-router = APIRouter(prefix="/api/v1", tags=["Webhooks"])
+router = APIRouter(route_class=ScopedRoute, prefix="/api/v1", tags=["Webhooks"])
 
 
 async def webhook_owner(request: Request) -> Principal:

@@ -6,12 +6,13 @@ import asyncio
 import time
 
 import pytest
-from fastapi import WebSocket
+from fastapi import FastAPI, WebSocket
+from fastapi.routing import APIRoute
 from sqlalchemy import update
 
-from services.gateway.app import ROUTERS
+from services.gateway.app import ROUTERS, include_scoped
 from services.gateway.edge.auth import Principal, Scope
-from services.gateway.edge.dependencies import principal_of
+from services.gateway.edge.dependencies import RequiredScope, ScopedRoute, principal_of
 from services.gateway.edge.middleware import OPEN_PATHS
 from services.gateway.keys.models import api_keys
 
@@ -111,6 +112,19 @@ async def test_every_operation_declares_its_scope_and_a_key_without_it_is_refuse
         assert refused.status_code == 403 and refused.json()["error"] == f"this key lacks the {scope} scope", (
             method, path, refused.text)
     assert {scope for _, scope, _ in ROUTERS} == {None, *Scope}
+
+
+def test_every_authenticated_http_route_checks_its_scope_itself():
+    """Each /api/v1 HTTP route is a ScopedRoute holding its router's scope (the check before FastAPI
+    solves anything); only the websocket keeps the scope as a dependency."""
+    app = FastAPI()
+    for router, scope, responses in ROUTERS:
+        include_scoped(app, router, scope, responses)
+        for route in router.routes:
+            if not route.path.startswith("/api/v1/") or route.path in OPEN_PATHS or not isinstance(route, APIRoute):
+                continue
+            assert isinstance(route, ScopedRoute), route.path
+            assert route.required == (RequiredScope(scope) if scope else None), (route.path, route.required, scope)
 
 
 async def test_websockets_pass_through_the_same_auth_layer(client, new_project):
