@@ -8,6 +8,8 @@ is a failure) and at most READ_LIMIT bytes of the answer are read.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +20,12 @@ import httpx
 from services.webhooks.addresses import AddressRefused, resolve_target
 
 READ_LIMIT = 4096
+
+# httpcore tries `import sniffio` for every request and every lock it makes, and a module that is
+# not installed is searched for on all of sys.path each time (measured: 6-7 % of the sender's CPU).
+# None in sys.modules makes that import fail at once; httpcore then assumes asyncio, as it would.
+if importlib.util.find_spec("sniffio") is None:
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
