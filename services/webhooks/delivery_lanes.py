@@ -1,15 +1,20 @@
 """The sender: attempts due deliveries, records each attempt, schedules the next or gives up.
 
-One sender at a time holds the lease `webhook-sender` (replicas stand by). It sleeps until a
-delivery's event is in the read model (wakeups.py) or the next retry is due, never polling the
+One sender at a time holds the lease `webhook-sender` (replicas stand by). A delivery the fan-out
+of its own process has just scheduled is handed over (`take`) and sent at once. Any other (another
+replica's fan-out, a redelivery, a retry, one left over by a crash) waits in the read model: the
+sender sleeps until its event is there (wakeups.py) or the next retry is due, never polling the
 table; the lease is renewed at least every third of its time. Every endpoint has its own lane, a
 bounded number of attempts at once over its own keep-alive connections, so a slow or dead endpoint
-only ever waits on itself; a lane idle for LANE_IDLE closes its connections. Before an attempt the
-delivery's row is compared with the log (the sequence of the aggregate's last event): a row the
-projection has not caught up on is left for the next round, so nothing is sent twice because the
-read model lagged (a row older than what this sender itself recorded is left without asking the
-log). An attempt whose outcome was not recorded (a crash between the POST and the append) is sent
-again with the same webhook-id: at least once, as the spec expects receivers to handle.
+only ever waits on itself; a lane idle for LANE_IDLE closes its connections.
+
+Before an attempt the delivery's version (the sequence of its last event) is compared with the log:
+a row the projection has not caught up on is left for the next round, so nothing is sent twice
+because the read model lagged. The log is not asked when the sender knows the answer: the row is
+older than what it recorded itself (left), or its version is what it recorded itself, or the fan-out
+has just appended its first event (current; only the lease holder appends after that). An attempt
+whose outcome was not recorded (a crash between the POST and the append) is sent again with the same
+webhook-id: at least once, as the spec expects receivers to handle.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from services.webhooks.wakeups import DeliveryChanges
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 LANE_IDLE = timedelta(seconds=30)  # past httpx's keep-alive expiry (5 s): its connections are spent anyway
+RECORDED = 100_000  # deliveries whose last recorded sequence the sender remembers (forgetting only costs a question)
 
 
 def wall_clock() -> datetime:
@@ -78,6 +84,25 @@ class SenderOptions:
     endpoint_concurrency: int = 4
     due_batch: int = 500  # deliveries read per round
     lane_queue: int = 100  # attempts waiting per endpoint; more wait in the table for a later round
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    """A delivery as an attempt needs it, with its endpoint: what a row of `_pending` holds."""
+
+    delivery_id: str
+    project_id: str
+    endpoint_id: str
+    message_id: str
+    body: dict
+    attempts: int
+    version: int  # the stream sequence of the delivery's last event
+    url: str
+    endpoint_status: str
+    sealed_secret: str | None
+    previous_sealed_secret: str | None
+    previous_valid_until: datetime | None
+    failing_since: datetime | None
 
 
 class Lane:
@@ -120,6 +145,7 @@ class Sender:
         self.lanes: dict[str, Lane] = {}
         self.tls: ssl.SSLContext | None = None  # loaded off the event loop when the sender starts
         self.in_flight: dict[str, asyncio.Task] = {}
+        self.leading = False  # holds the lease, as of its last renewal
         self.recorded: dict[str, int] = {}  # delivery id -> sequence of the last event this sender appended
         self.secrets = OpenedSecrets(box)
         self.changes = DeliveryChanges(store.js, engine)
@@ -129,15 +155,24 @@ class Sender:
         try:
             async with self.changes.followed():
                 while not stop.is_set():
-                    if not await asyncio.to_thread(self._hold_lease):
+                    self.leading = await asyncio.to_thread(self._hold_lease)
+                    if not self.leading:
                         await _wait(stop, self.lease.ttl / 3)  # standing by: only the lease wakes it
                         continue
                     next_due = await self._round()
                     await self.changes.wait(stop, self._seconds_until(next_due))
+                self.leading = False
                 await self._drain()
         finally:
+            self.leading = False
             await self._close_lanes(list(self.lanes))
         await asyncio.to_thread(self._in_transaction, self.lease.release)
+
+    def take(self, delivery: DueDelivery) -> None:
+        """A delivery this process's fan-out has just scheduled: attempted now if this sender leads,
+        else (or when its lane is full) it waits in the read model like any other."""
+        if self.leading:
+            self._dispatch(delivery, current=True)
 
     def wake(self) -> None:
         """Look at the table now (a test that moves the clock says so)."""
@@ -189,16 +224,18 @@ class Sender:
     def _hold_lease(self) -> bool:
         return self._in_transaction(lambda conn: self.lease.fence(conn) or self.lease.try_acquire(conn))
 
-    def _dispatch(self, row) -> None:
+    def _dispatch(self, row, current: bool = False) -> None:
+        """Start an attempt in the endpoint's lane; `current`: the row's version is the log's."""
         lane = self._lane(row.endpoint_id)
         if row.delivery_id in self.in_flight or lane.queued >= self.options.lane_queue or self._behind(row):
             return
+        current = current or self.recorded.get(row.delivery_id) == row.version
         lane.queued += 1
         lane.idle_since = None
 
         async def in_lane() -> None:
             try:
-                await self.attempt(lane.client, row, lane.slots)
+                await self.attempt(lane.client, row, lane.slots, current)
             except Exception:
                 log.exception("delivery %s: attempt failed to run; it stays due", row.delivery_id)
             finally:
@@ -214,21 +251,22 @@ class Sender:
     def _behind(self, row) -> bool:
         """The row is older than an event this sender appended to it: the projection has yet to apply it."""
         recorded = self.recorded.get(row.delivery_id)
-        if recorded is None:
-            return False
-        if row.version < recorded:
+        if recorded is not None and row.version < recorded:
             self.changes.note(recorded)
             return True
-        del self.recorded[row.delivery_id]
         return False
 
-    async def attempt(self, client: httpx.AsyncClient, row, slots: asyncio.Semaphore | None = None) -> None:
-        """Check the row against the log, POST (holding one of the endpoint's `slots`: they bound
-        the requests it gets at once, not the recording after), then record the outcome."""
-        version = await self.store.aggregate_version("webhookdelivery", row.delivery_id)
-        if version != row.version:
-            self.changes.note(version)  # the read model has not caught up with this delivery yet
-            return
+    async def attempt(self, client: httpx.AsyncClient, row, slots: asyncio.Semaphore | None = None,
+                      current: bool = False) -> None:
+        """Check the row against the log (unless `current`), POST (holding one of the endpoint's
+        `slots`: they bound the requests it gets at once, not the recording after), then record
+        the outcome."""
+        version = row.version
+        if not current:
+            version = await self.store.aggregate_version("webhookdelivery", row.delivery_id)
+            if version != row.version:
+                self.changes.note(version)  # the read model has not caught up with this delivery yet
+                return
         if row.endpoint_status != "enabled":
             await self._append(row, WebhookDeliveryFailed, "failed", version, {
                 "attempts": row.attempts, "reason": f"the endpoint is {row.endpoint_status or 'gone'}"})
@@ -274,9 +312,10 @@ class Sender:
         except ConcurrencyError:
             log.warning("delivery %s changed under the sender; leaving it to the next round", row.delivery_id)
             return None
-        if len(self.recorded) >= 100_000:
-            self.recorded.clear()  # only spares the log a question: forgetting is safe
+        self.recorded.pop(row.delivery_id, None)  # newest last: the oldest is forgotten first
         self.recorded[row.delivery_id] = seq
+        if len(self.recorded) > RECORDED:
+            del self.recorded[next(iter(self.recorded))]
         return seq
 
     async def _disable(self, row, reason: str) -> None:
