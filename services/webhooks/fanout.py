@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from typing import cast
 
@@ -38,15 +39,24 @@ def delivery_id(source_event_id: str, endpoint_id: str) -> str:
     return uuid.uuid5(uuid.UUID(source_event_id), f"webhook-delivery:{endpoint_id}").hex
 
 
-def subscribers_at(engine: Engine, project_id: str, seq: int, event_type: str) -> list:
-    """Enabled endpoints of the project registered before `seq`, not deleted by then, wanting the
-    type, by id; with what the sender needs of them."""
+def endpoints_of(engine: Engine, project_ids: set[str], before_seq: int) -> dict[str, list]:
+    """Enabled endpoints of the projects registered before `before_seq`, by project, in id order;
+    with what the sender needs of them."""
     c = webhook_subscriptions.c
     with engine.connect() as conn:
-        rows = conn.execute(select(c.endpoint_id, c.event_types, c.url, c.status, c.sealed_secret,
-                                   c.previous_sealed_secret, c.previous_valid_until, c.failing_since).where(
-            c.project_id == project_id, c.registered_seq < seq, c.status == "enabled")).all()
-    return sorted((row for row in rows if event_type in row.event_types), key=lambda row: row.endpoint_id)
+        rows = conn.execute(select(c.endpoint_id, c.project_id, c.event_types, c.registered_seq, c.url, c.status,
+                                   c.sealed_secret, c.previous_sealed_secret, c.previous_valid_until, c.failing_since)
+                            .where(c.project_id.in_(project_ids), c.registered_seq < before_seq, c.status == "enabled")
+                            .order_by(c.endpoint_id)).all()
+    by_project: dict[str, list] = defaultdict(list)
+    for row in rows:
+        by_project[row.project_id].append(row)
+    return by_project
+
+
+def subscribers_at(endpoints: dict[str, list], project_id: str, seq: int, event_type: str) -> list:
+    """Of `endpoints_of`, those of the project registered before `seq` that want the type."""
+    return [row for row in endpoints.get(project_id, ()) if row.registered_seq < seq and event_type in row.event_types]
 
 
 def due_delivery(scheduled: WebhookDeliveryScheduled, seq: int, endpoint) -> DueDelivery:
@@ -122,11 +132,12 @@ class FanOut:
     def _deliveries(self, public: list[StoredEvent]) -> list[tuple[WebhookDeliveryScheduled, object]]:
         """Each delivery to schedule, with its endpoint."""
         scheduled: list[tuple[WebhookDeliveryScheduled, object]] = []
+        endpoints = endpoints_of(self.engine, {stored.event.project_id for stored in public}, public[-1].seq)
         for stored in public:
             event, body = stored.event, public_body(stored.event)
             if body is None:  # not a public event after all (PUBLIC holds its type)
                 continue
-            for endpoint in subscribers_at(self.engine, event.project_id, stored.seq, body["type"]):
+            for endpoint in subscribers_at(endpoints, event.project_id, stored.seq, body["type"]):
                 delivery = delivery_id(str(event.event_id), endpoint.endpoint_id)
                 delivery_event = event.caused(
                     WebhookDeliveryScheduled, aggregate_id=delivery, name=f"webhook:{endpoint.endpoint_id}",
