@@ -93,7 +93,8 @@ def main(seconds: float, connections: int, rounds: int) -> None:
             assert httpx.get(same_url).json() == httpx.get(gateway_url, headers=auth).json()
             header = [f"Authorization: Bearer {key}"]
             if os.environ.get("BENCH_PROFILE"):  # e.g. BENCH_PROFILE=/tmp/gateway.txt (needs py-spy)
-                profiler = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(processes[0].pid), "--duration", "6",
+                profiler = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record",
+                                             "--pid", str(processes[0].pid), "--duration", "6",
                                              "--format", "raw", "-o", os.environ["BENCH_PROFILE"]])
                 load(gateway_url, 5, connections, header)
                 profiler.wait()
