@@ -11,8 +11,9 @@ only ever waits on itself; a lane idle for LANE_IDLE closes its connections.
 Before an attempt the delivery's version (the sequence of its last event) is compared with the log:
 a row the projection has not caught up on is left for the next round, so nothing is sent twice
 because the read model lagged. The log is not asked when the sender knows the answer: the row is
-older than what it recorded itself (left), or its version is what it recorded itself, or the fan-out
-has just appended its first event (current; only the lease holder appends after that). An attempt
+older than what it recorded itself (left), or the fan-out has just appended its first event while
+this sender held the lease (current: only the lease holder appends after that). A row whose version
+is what this sender recorded is still checked: the lease may have changed hands since. An attempt
 whose outcome was not recorded (a crash between the POST and the append) is sent again with the same
 webhook-id: at least once, as the spec expects receivers to handle.
 """
@@ -229,7 +230,6 @@ class Sender:
         lane = self._lane(row.endpoint_id)
         if row.delivery_id in self.in_flight or lane.queued >= self.options.lane_queue or self._behind(row):
             return
-        current = current or self.recorded.get(row.delivery_id) == row.version
         lane.queued += 1
         lane.idle_since = None
 
