@@ -81,6 +81,19 @@ def refusal(address: IpAddress) -> str | None:
     return None
 
 
+async def _addresses(host: str, port: int) -> list[IpAddress]:
+    """What the host resolves to; an IP literal is itself (asyncio would still ask a thread)."""
+    try:
+        return [ipaddress.ip_address(host.split("%")[0])]
+    except ValueError:
+        pass
+    try:
+        answers = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise AddressRefused(f"{host} does not resolve: {error.strerror}") from None
+    return [ipaddress.ip_address(str(sockaddr[0]).split("%")[0]) for *_, sockaddr in answers]
+
+
 async def resolve_target(url: str, allow_private: bool) -> Target:
     """The address to send to: the first the host resolves to that passes the check."""
     problem = url_problem(url, allow_private)
@@ -89,12 +102,7 @@ async def resolve_target(url: str, allow_private: bool) -> Target:
     parts = urlsplit(url)
     host = parts.hostname or ""  # url_problem refused a URL without one
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        answers = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        raise AddressRefused(f"{parts.hostname} does not resolve: {error.strerror}") from None
-    for _family, _type, _proto, _name, sockaddr in answers:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+    for address in await _addresses(host, port):
         reason = None if allow_private else refusal(address)
         if reason is None:
             return Target(parts.scheme, host, port, str(address))

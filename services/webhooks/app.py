@@ -52,7 +52,8 @@ async def deliver(context: ServiceContext) -> None:
     sender = Sender(store, context.read_models, box, retry_policy(settings), sender_options(settings),
                     owner=f"webhooks:{context.instance}")
     try:
-        await asyncio.gather(FanOut(context.js, context.read_models).run(context.stop), sender.run(context.stop))
+        fanout = FanOut(context.js, context.read_models, hand_over=sender.take)
+        await asyncio.gather(fanout.run(context.stop), sender.run(context.stop))
     finally:
         await broker.stop()
 

@@ -1,15 +1,21 @@
 """The sender: attempts due deliveries, records each attempt, schedules the next or gives up.
 
-One sender at a time holds the lease `webhook-sender` (replicas stand by). It sleeps until a
-delivery's event is in the read model (wakeups.py) or the next retry is due, never polling the
-table; the lease is renewed at least every third of its time. Every endpoint has
-its own lane, a bounded number of attempts at once, so a slow or dead endpoint only ever waits
-on itself. Before an attempt the delivery's row is compared with the log (the sequence of the
-aggregate's last event): a row the projection has not caught up on is left for the next round,
-so nothing is sent twice because the read model lagged (a row older than what this sender itself
-recorded is left without asking the log). An attempt whose outcome was not
-recorded (a crash between the POST and the append) is sent again with the same webhook-id:
-at least once, as the spec expects receivers to handle.
+One sender at a time holds the lease `webhook-sender` (replicas stand by). A delivery the fan-out
+of its own process has just scheduled is handed over (`take`) and sent at once. Any other (another
+replica's fan-out, a redelivery, a retry, one left over by a crash) waits in the read model: the
+sender sleeps until its event is there (wakeups.py) or the next retry is due, never polling the
+table; the lease is renewed at least every third of its time. Every endpoint has its own lane, a
+bounded number of attempts at once over its own keep-alive connections, so a slow or dead endpoint
+only ever waits on itself; a lane idle for LANE_IDLE closes its connections.
+
+Before an attempt the delivery's version (the sequence of its last event) is compared with the log:
+a row the projection has not caught up on is left for the next round, so nothing is sent twice
+because the read model lagged. The log is not asked when the sender knows the answer: the row is
+older than what it recorded itself (left), or the fan-out has just appended its first event while
+this sender held the lease (current: only the lease holder appends after that). A row whose version
+is what this sender recorded is still checked: the lease may have changed hands since. An attempt
+whose outcome was not recorded (a crash between the POST and the append) is sent again with the same
+webhook-id: at least once, as the spec expects receivers to handle.
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ import asyncio
 import contextlib
 import logging
 import random
+import ssl
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,7 +46,7 @@ from contracts import (
 from services.eventlog.store import ConcurrencyError, EventStore
 from services.readmodels.checkpoints import ProjectionLease
 from services.runtime.telemetry import WEBHOOK_ATTEMPTS
-from services.webhooks.http_attempt import Response, post_webhook
+from services.webhooks.http_attempt import Response, endpoint_client, post_webhook, tls_context
 from services.webhooks.models import webhook_deliveries, webhook_subscriptions
 from services.webhooks.secrets import OpenedSecrets, SecretBox
 from services.webhooks.signing import webhook_headers
@@ -48,6 +54,8 @@ from services.webhooks.wakeups import DeliveryChanges
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+LANE_IDLE = timedelta(seconds=30)  # past httpx's keep-alive expiry (5 s): its connections are spent anyway
+RECORDED = 100_000  # deliveries whose last recorded sequence the sender remembers (forgetting only costs a question)
 
 
 def wall_clock() -> datetime:
@@ -79,12 +87,33 @@ class SenderOptions:
     lane_queue: int = 100  # attempts waiting per endpoint; more wait in the table for a later round
 
 
-class Lane:
-    """One endpoint's attempts: at most `concurrency` at once."""
+@dataclass(frozen=True)
+class DueDelivery:
+    """A delivery as an attempt needs it, with its endpoint: what a row of `_pending` holds."""
 
-    def __init__(self, concurrency: int) -> None:
+    delivery_id: str
+    project_id: str
+    endpoint_id: str
+    message_id: str
+    body: dict
+    attempts: int
+    version: int  # the stream sequence of the delivery's last event
+    url: str
+    endpoint_status: str
+    sealed_secret: str | None
+    previous_sealed_secret: str | None
+    previous_valid_until: datetime | None
+    failing_since: datetime | None
+
+
+class Lane:
+    """One endpoint's attempts: at most `concurrency` at once, over the endpoint's own client."""
+
+    def __init__(self, client: httpx.AsyncClient, concurrency: int, now: datetime) -> None:
+        self.client = client
         self.slots = asyncio.Semaphore(concurrency)
         self.queued = 0
+        self.idle_since: datetime | None = now  # None while attempts are queued
 
 
 def _pending(engine: Engine, now: datetime, busy_endpoints: list[str], in_flight: list[str], limit: int = 500):
@@ -114,25 +143,37 @@ class Sender:
         self.options = options
         self.clock = clock
         self.lease = ProjectionLease("webhook-sender", owner, ttl=lease_seconds)
-        self.lanes: dict[str, Lane] = defaultdict(lambda: Lane(options.endpoint_concurrency))
+        self.lanes: dict[str, Lane] = {}
+        self.tls: ssl.SSLContext | None = None  # loaded off the event loop when the sender starts
         self.in_flight: dict[str, asyncio.Task] = {}
+        self.leading = False  # holds the lease, as of its last renewal
         self.recorded: dict[str, int] = {}  # delivery id -> sequence of the last event this sender appended
         self.secrets = OpenedSecrets(box)
         self.changes = DeliveryChanges(store.js, engine)
 
     async def run(self, stop: asyncio.Event) -> None:
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
-        async with httpx.AsyncClient(follow_redirects=False, limits=limits, trust_env=False,
-                                     timeout=self.options.timeout) as client:
+        self.tls = await asyncio.to_thread(tls_context)
+        try:
             async with self.changes.followed():
                 while not stop.is_set():
-                    if not await asyncio.to_thread(self._hold_lease):
+                    self.leading = await asyncio.to_thread(self._hold_lease)
+                    if not self.leading:
                         await _wait(stop, self.lease.ttl / 3)  # standing by: only the lease wakes it
                         continue
-                    next_due = await self._round(client)
+                    next_due = await self._round()
                     await self.changes.wait(stop, self._seconds_until(next_due))
-            await self._drain()
+                self.leading = False
+                await self._drain()
+        finally:
+            self.leading = False
+            await self._close_lanes(list(self.lanes))
         await asyncio.to_thread(self._in_transaction, self.lease.release)
+
+    def take(self, delivery: DueDelivery) -> None:
+        """A delivery this process's fan-out has just scheduled: attempted now if this sender leads,
+        else (or when its lane is full) it waits in the read model like any other."""
+        if self.leading:
+            self._dispatch(delivery, current=True)
 
     def wake(self) -> None:
         """Look at the table now (a test that moves the clock says so)."""
@@ -142,13 +183,16 @@ class Sender:
         renew = self.lease.ttl / 3
         return renew if next_due is None else min(renew, (next_due - self.clock()).total_seconds())
 
-    async def _round(self, client: httpx.AsyncClient) -> datetime | None:
+    async def _round(self) -> datetime | None:
         """Dispatch the due deliveries; answer when the next one is due."""
         busy = [endpoint for endpoint, lane in self.lanes.items() if lane.queued >= self.options.lane_queue]
         due, next_due = await asyncio.to_thread(_pending, self.engine, self.clock(), busy, list(self.in_flight),
                                                 self.options.due_batch)
         for row in due:
-            self._dispatch(client, row)
+            self._dispatch(row)
+        idle_since = self.clock() - LANE_IDLE
+        await self._close_lanes([endpoint for endpoint, lane in self.lanes.items()
+                                 if lane.idle_since is not None and lane.idle_since < idle_since])
         if len(due) >= self.options.due_batch:
             self.changes.wake()  # more may be due than one round reads
         return next_due
@@ -161,6 +205,19 @@ class Sender:
         for task in pending:
             task.cancel()
 
+    async def _close_lanes(self, endpoints: list[str]) -> None:
+        clients = [self.lanes.pop(endpoint).client for endpoint in endpoints]  # no attempt joins them meanwhile
+        for client in clients:
+            await client.aclose()
+
+    def _lane(self, endpoint_id: str) -> Lane:
+        lane = self.lanes.get(endpoint_id)
+        if lane is None:
+            assert self.tls is not None, "lanes are made once the sender runs"
+            client = endpoint_client(self.options.endpoint_concurrency, self.options.timeout, self.tls)
+            lane = self.lanes[endpoint_id] = Lane(client, self.options.endpoint_concurrency, self.clock())
+        return lane
+
     def _in_transaction(self, operation):
         with self.engine.begin() as conn:
             return operation(conn)
@@ -168,21 +225,25 @@ class Sender:
     def _hold_lease(self) -> bool:
         return self._in_transaction(lambda conn: self.lease.fence(conn) or self.lease.try_acquire(conn))
 
-    def _dispatch(self, client: httpx.AsyncClient, row) -> None:
-        lane = self.lanes[row.endpoint_id]
+    def _dispatch(self, row, current: bool = False) -> None:
+        """Start an attempt in the endpoint's lane; `current`: the row's version is the log's."""
+        lane = self._lane(row.endpoint_id)
         if row.delivery_id in self.in_flight or lane.queued >= self.options.lane_queue or self._behind(row):
             return
         lane.queued += 1
+        lane.idle_since = None
 
         async def in_lane() -> None:
             try:
-                await self.attempt(client, row, lane.slots)
+                await self.attempt(lane.client, row, lane.slots, current)
             except Exception:
                 log.exception("delivery %s: attempt failed to run; it stays due", row.delivery_id)
             finally:
                 if lane.queued == self.options.lane_queue:
                     self.changes.wake()  # the lane was full: deliveries may wait in the table for it
                 lane.queued -= 1
+                if lane.queued == 0:
+                    lane.idle_since = self.clock()
                 self.in_flight.pop(row.delivery_id, None)
 
         self.in_flight[row.delivery_id] = asyncio.create_task(in_lane())
@@ -190,21 +251,22 @@ class Sender:
     def _behind(self, row) -> bool:
         """The row is older than an event this sender appended to it: the projection has yet to apply it."""
         recorded = self.recorded.get(row.delivery_id)
-        if recorded is None:
-            return False
-        if row.version < recorded:
+        if recorded is not None and row.version < recorded:
             self.changes.note(recorded)
             return True
-        del self.recorded[row.delivery_id]
         return False
 
-    async def attempt(self, client: httpx.AsyncClient, row, slots: asyncio.Semaphore | None = None) -> None:
-        """Check the row against the log, POST (holding one of the endpoint's `slots`: they bound
-        the requests it gets at once, not the recording after), then record the outcome."""
-        version = await self.store.aggregate_version("webhookdelivery", row.delivery_id)
-        if version != row.version:
-            self.changes.note(version)  # the read model has not caught up with this delivery yet
-            return
+    async def attempt(self, client: httpx.AsyncClient, row, slots: asyncio.Semaphore | None = None,
+                      current: bool = False) -> None:
+        """Check the row against the log (unless `current`), POST (holding one of the endpoint's
+        `slots`: they bound the requests it gets at once, not the recording after), then record
+        the outcome."""
+        version = row.version
+        if not current:
+            version = await self.store.aggregate_version("webhookdelivery", row.delivery_id)
+            if version != row.version:
+                self.changes.note(version)  # the read model has not caught up with this delivery yet
+                return
         if row.endpoint_status != "enabled":
             await self._append(row, WebhookDeliveryFailed, "failed", version, {
                 "attempts": row.attempts, "reason": f"the endpoint is {row.endpoint_status or 'gone'}"})
@@ -250,9 +312,10 @@ class Sender:
         except ConcurrencyError:
             log.warning("delivery %s changed under the sender; leaving it to the next round", row.delivery_id)
             return None
-        if len(self.recorded) >= 100_000:
-            self.recorded.clear()  # only spares the log a question: forgetting is safe
+        self.recorded.pop(row.delivery_id, None)  # newest last: the oldest is forgotten first
         self.recorded[row.delivery_id] = seq
+        if len(self.recorded) > RECORDED:
+            del self.recorded[next(iter(self.recorded))]
         return seq
 
     async def _disable(self, row, reason: str) -> None:

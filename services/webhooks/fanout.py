@@ -4,7 +4,9 @@ A durable consumer of the log (not a projection: a rebuild never runs it) reads 
 For an event at stream sequence S it waits until the webhooks projection has applied S, asks
 which endpoints of the project existed at S and want the type, and appends one Scheduled per
 endpoint. The delivery id and event id derive from (event, endpoint), and the append expects a
-new aggregate: a redelivered or replayed event finds its deliveries already there.
+new aggregate: a redelivered or replayed event finds its deliveries already there. A delivery it
+appended anew is handed to the sender of this process (`hand_over`), which sends it without
+waiting for the read model; one that was there already is not.
 """
 
 from __future__ import annotations
@@ -12,16 +14,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from typing import cast
 
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import Engine, select
 
-from contracts import STREAM_NAME, STREAM_SUBJECTS, Event, WebhookDeliveryScheduled
+from contracts import STREAM_NAME, STREAM_SUBJECTS, WebhookDeliveryScheduled
 from contracts.public_events import PUBLIC, public_body
 from services.eventlog.reader import StoredEvent, fetch_unless_stopped
 from services.eventlog.store import EventStore
 from services.readmodels.consistency import wait_for_checkpoint
+from services.webhooks.delivery_lanes import DueDelivery
 from services.webhooks.models import webhook_subscriptions
 
 log = logging.getLogger(__name__)
@@ -33,21 +39,41 @@ def delivery_id(source_event_id: str, endpoint_id: str) -> str:
     return uuid.uuid5(uuid.UUID(source_event_id), f"webhook-delivery:{endpoint_id}").hex
 
 
-def subscribers_at(engine: Engine, project_id: str, seq: int, event_type: str) -> list[str]:
-    """Enabled endpoints of the project registered before `seq`, not deleted by then, wanting the type."""
+def endpoints_of(engine: Engine, project_ids: set[str], before_seq: int) -> dict[str, list]:
+    """Enabled endpoints of the projects registered before `before_seq`, by project, in id order;
+    with what the sender needs of them."""
     c = webhook_subscriptions.c
     with engine.connect() as conn:
-        rows = conn.execute(select(c.endpoint_id, c.event_types).where(
-            c.project_id == project_id, c.registered_seq < seq, c.status == "enabled")).all()
-    return sorted(row.endpoint_id for row in rows if event_type in row.event_types)
+        rows = conn.execute(select(c.endpoint_id, c.project_id, c.event_types, c.registered_seq, c.url, c.status,
+                                   c.sealed_secret, c.previous_sealed_secret, c.previous_valid_until, c.failing_since)
+                            .where(c.project_id.in_(project_ids), c.registered_seq < before_seq, c.status == "enabled")
+                            .order_by(c.endpoint_id)).all()
+    by_project: dict[str, list] = defaultdict(list)
+    for row in rows:
+        by_project[row.project_id].append(row)
+    return by_project
+
+
+def subscribers_at(endpoints: dict[str, list], project_id: str, seq: int, event_type: str) -> list:
+    """Of `endpoints_of`, those of the project registered before `seq` that want the type."""
+    return [row for row in endpoints.get(project_id, ()) if row.registered_seq < seq and event_type in row.event_types]
+
+
+def due_delivery(scheduled: WebhookDeliveryScheduled, seq: int, endpoint) -> DueDelivery:
+    payload = scheduled.payload
+    return DueDelivery(scheduled.aggregate_id, scheduled.project_id, payload.endpoint_id, payload.message_id,
+                       payload.body, 0, seq, endpoint.url, endpoint.status, endpoint.sealed_secret,
+                       endpoint.previous_sealed_secret, endpoint.previous_valid_until, endpoint.failing_since)
 
 
 class FanOut:
-    def __init__(self, js: JetStreamContext, engine: Engine, batch_size: int = 100) -> None:
+    def __init__(self, js: JetStreamContext, engine: Engine, batch_size: int = 100,
+                 hand_over: Callable[[DueDelivery], None] | None = None) -> None:
         self.js = js
         self.store = EventStore(js)
         self.engine = engine
         self.batch_size = batch_size
+        self.hand_over = hand_over
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -94,19 +120,28 @@ class FanOut:
             if still_working is not None:
                 await still_working()  # the projection is behind (a rebuild holds it): keep the messages
         deliveries = await asyncio.to_thread(self._deliveries, public)
-        await asyncio.gather(*(self.store.append(scheduled, expected_last_seq=0) for scheduled in deliveries))
+        stored_before = await self.store.last_sequence() if self.hand_over and deliveries else 0
+        await asyncio.gather(*(self._append(scheduled, endpoint, stored_before) for scheduled, endpoint in deliveries))
         return len(deliveries)
 
-    def _deliveries(self, public: list[StoredEvent]) -> list[Event]:
-        scheduled: list[Event] = []
+    async def _append(self, scheduled: WebhookDeliveryScheduled, endpoint, stored_before: int) -> None:
+        seq = await self.store.append(scheduled, expected_last_seq=0)
+        if self.hand_over is not None and seq > stored_before:  # an append of one already there answers its old seq
+            self.hand_over(due_delivery(scheduled, seq, endpoint))
+
+    def _deliveries(self, public: list[StoredEvent]) -> list[tuple[WebhookDeliveryScheduled, object]]:
+        """Each delivery to schedule, with its endpoint."""
+        scheduled: list[tuple[WebhookDeliveryScheduled, object]] = []
+        endpoints = endpoints_of(self.engine, {stored.event.project_id for stored in public}, public[-1].seq)
         for stored in public:
             event, body = stored.event, public_body(stored.event)
             if body is None:  # not a public event after all (PUBLIC holds its type)
                 continue
-            for endpoint_id in subscribers_at(self.engine, event.project_id, stored.seq, body["type"]):
-                delivery = delivery_id(str(event.event_id), endpoint_id)
-                scheduled.append(event.caused(
-                    WebhookDeliveryScheduled, aggregate_id=delivery, name=f"webhook:{endpoint_id}",
-                    payload={"endpoint_id": endpoint_id, "message_id": f"msg_{delivery}", "event_type": body["type"],
-                             "source_event_id": str(event.event_id), "body": body}))
+            for endpoint in subscribers_at(endpoints, event.project_id, stored.seq, body["type"]):
+                delivery = delivery_id(str(event.event_id), endpoint.endpoint_id)
+                delivery_event = event.caused(
+                    WebhookDeliveryScheduled, aggregate_id=delivery, name=f"webhook:{endpoint.endpoint_id}",
+                    payload={"endpoint_id": endpoint.endpoint_id, "message_id": f"msg_{delivery}",
+                             "event_type": body["type"], "source_event_id": str(event.event_id), "body": body})
+                scheduled.append((cast(WebhookDeliveryScheduled, delivery_event), endpoint))
         return scheduled

@@ -80,7 +80,7 @@ async def webhooks_service(nats_server, js, engine, webhook_settings, clock, pro
     sender = Sender(store, engine, box, retry_policy(webhook_settings), sender_options(webhook_settings),
                     owner="tests", clock=clock, lease_seconds=3600)
     clock.moved = sender.wake
-    fanout = FanOut(js, engine)
+    fanout = FanOut(js, engine, hand_over=sender.take)
     tasks = [asyncio.create_task(job) for job in (
         *(ProjectionRunner(js, engine, p, "tests", batch_size=200).run(stop) for p in PROJECTIONS),
         fanout.run(stop), sender.run(stop))]

@@ -105,6 +105,13 @@ async def test_the_checked_address_is_the_one_connected_to(fake_dns, receiver):
     assert request.headers["host"] == f"hooks.example.test:{receiver.port}"
 
 
+async def test_an_address_in_the_url_is_used_without_a_lookup(fake_dns, receiver):
+    async with httpx.AsyncClient() as client:
+        answer = await post_webhook(client, receiver.url(), {"webhook-id": "m1"}, b"{}", allow_private=True, timeout=5)
+    assert answer.status_code == 200 and len(receiver.requests) == 1
+    assert fake_dns == []
+
+
 @pytest.fixture
 def webhook_settings(settings):
     """The service as deployed: DASHLOOM_WEBHOOKS_ALLOW_PRIVATE off."""

@@ -11,6 +11,7 @@ import orjson
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from services.webhooks.delivery_lanes import LANE_IDLE
 from tests.factories import generation_lifecycle, new_id
 from tests.webhooks.receiving import Reply
 
@@ -76,6 +77,27 @@ async def test_only_subscribed_types_are_sent(client, new_project, store, receiv
 
 def _planned_wait(attempt: dict) -> timedelta:
     return datetime.fromisoformat(attempt["next_attempt_at"]) - datetime.fromisoformat(attempt["attempted_at"])
+
+
+async def test_an_idle_endpoint_closes_its_connections(client, new_project, store, receiver, webhooks_service):
+    sender = webhooks_service.sender
+    project = await new_project()
+    endpoint = await register(client, project, receiver.url())
+    await complete_a_generation(store, project)
+    await receiver.wait_for(1)
+    await settled(client, project, endpoint["id"], final=True)
+    lane = sender.lanes[endpoint["id"]]
+    async with asyncio.timeout(5):
+        while lane.queued:  # its outcome is still being recorded
+            await asyncio.sleep(0.05)
+    assert not lane.client.is_closed
+    webhooks_service.clock.advance(seconds=LANE_IDLE.total_seconds() + 1)
+    async with asyncio.timeout(5):
+        while endpoint["id"] in sender.lanes:
+            await asyncio.sleep(0.05)
+    assert lane.client.is_closed
+    await complete_a_generation(store, project)
+    await receiver.wait_for(2)  # a new lane, new connections
 
 
 async def test_retries_follow_the_schedule_on_the_injected_clock(client, new_project, store, receiver, webhooks_service):

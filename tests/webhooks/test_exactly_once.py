@@ -4,6 +4,7 @@ registered later never send again and never send what came before."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from types import SimpleNamespace
 
 import httpx
@@ -11,7 +12,10 @@ from sqlalchemy import select
 
 from contracts import STREAM_NAME
 from services.readmodels.rebuild import Rebuild
+from services.webhooks.app import retry_policy, sender_options
+from services.webhooks.delivery_lanes import DueDelivery, Sender
 from services.webhooks.fanout import DURABLE
+from services.webhooks.http_attempt import tls_context
 from services.webhooks.models import webhook_deliveries, webhook_subscriptions
 from services.webhooks.projections import webhook_state
 from tests.webhooks.test_delivery import complete_a_generation, register, settled
@@ -51,6 +55,48 @@ async def test_a_replayed_fanout_schedules_nothing_new_even_past_the_dedup_windo
     assert await store.last_sequence() == last
     await asyncio.sleep(0.5)
     assert len(receiver.at("/hook")) == 3
+
+
+async def test_a_replayed_fanout_hands_the_sender_none_of_the_deliveries_already_scheduled(
+        js, store, client, new_project, receiver, webhooks_service):
+    """The fan-out hands its sender only deliveries it appended anew: sent without asking the log,
+    an old one would go out again to a sender that did not record it itself (one restarted, say)."""
+    project = await new_project()
+    endpoint = await register(client, project, receiver.url())
+    for _ in range(3):
+        await complete_a_generation(store, project)
+    await receiver.wait_for(3)
+    async with asyncio.timeout(10):
+        while {d["status"] for d in await settled(client, project, endpoint["id"], count=3)} != {"succeeded"}:
+            await asyncio.sleep(0.05)
+    webhooks_service.sender.recorded.clear()
+    await replay_the_fanout(js, store, webhooks_service.fanout)
+    await asyncio.sleep(0.5)
+    assert len(receiver.at("/hook")) == 3
+
+
+async def test_a_standby_sender_sends_nothing_handed_over(
+        engine, store, client, new_project, receiver, webhooks_service, webhook_settings):
+    """Only the sender that holds the lease sends: a standby replica's fan-out hands over in vain."""
+    project = await new_project()
+    endpoint = await register(client, project, receiver.url("/standby"))
+    async with asyncio.timeout(10):
+        while (sealed := await asyncio.to_thread(_sealed_secret, engine, endpoint["id"])) is None:
+            await asyncio.sleep(0.05)
+    # Not run: its loop would only find the lease held by the service's sender and stay standing by.
+    standby = Sender(store, engine, webhooks_service.box, retry_policy(webhook_settings),
+                     sender_options(webhook_settings), owner="standby", lease_seconds=3600)
+    standby.tls = tls_context()
+    standby.take(DueDelivery(uuid.uuid4().hex, project.project_id, endpoint["id"], "msg_standby", {"type": "t"},
+                             0, 1, receiver.url("/standby"), "enabled", sealed, None, None, None))
+    await asyncio.sleep(0.5)
+    assert receiver.at("/standby") == [] and not standby.lanes
+
+
+def _sealed_secret(engine, endpoint_id: str) -> str | None:
+    s = webhook_subscriptions.c
+    with engine.connect() as conn:
+        return conn.execute(select(s.sealed_secret).where(s.endpoint_id == endpoint_id)).scalar()
 
 
 async def test_a_fresh_fanout_consumer_skips_events_older_than_the_endpoint(
