@@ -122,7 +122,8 @@ async def test_deleting_a_dashboard_ends_it_its_share_links_and_its_files(client
         metrics = (await client.get("/api/v1/metrics?limit=1000", headers=project.auth)).json()["data"]
         return {point["dashboard_id"] for point in metrics}
 
-    assert await metric_boards() == {dashboard_id, kept_id}
+    # the metrics projection follows the log on its own: the dashboards being ready does not mean it has
+    await until(metric_boards, lambda boards: boards == {dashboard_id, kept_id}, timeout=20)
     deleted = await client.delete(f"/api/v1/dashboards/{dashboard_id}", headers=project.auth)
     assert deleted.status_code == 200 and deleted.json()["data"]["id"] == dashboard_id
 
