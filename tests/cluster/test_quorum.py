@@ -55,9 +55,10 @@ def test_quorum_lost_is_503_with_retry_after_and_the_gateway_recovers_by_itself(
     nodes = list(topology.cluster.nodes.values())
     nodes[0].kill()
     nodes[1].kill()
-    deadline, wrong = time.monotonic() + 12, []
+    deadline, wrong, refused = time.monotonic() + 12, [], 0
     while time.monotonic() < deadline:  # rounds over every route, while the cluster has no majority
         for name, answer in every_route(base, key):
+            refused += 1
             if isinstance(answer, Exception) or answer.status_code != 503 or "Retry-After" not in answer.headers:
                 wrong.append((name, answer if isinstance(answer, Exception) else (answer.status_code, answer.text)))
     assert wrong == [], wrong[:5]
@@ -74,10 +75,11 @@ def test_quorum_lost_is_503_with_retry_after_and_the_gateway_recovers_by_itself(
     assert "Traceback" not in topology.log_of("gateway-1")
 
     metrics = topology.scrape("gateway-1")
-    answered = {(s.labels["route"], s.labels["status"]): s.value for s in metrics["dashloom_http_requests"]
-                if s.name == "dashloom_http_requests_total"}
-    assert sum(count for (_, status), count in answered.items() if status == "503") >= 6
-    assert not any(status.startswith("5") and status != "503" for _, status in answered)
-    assert answered[("/api/v1/project", "200")] >= 1
+    answered = {(s.labels["route"], s.labels["method"], s.labels["status"]): s.value
+                for s in metrics["dashloom_http_requests"] if s.name == "dashloom_http_requests_total"}
+    # every 503 above was counted (how many rounds fit in the window depends on the machine's load)
+    assert refused >= 1 and sum(count for (_, _, status), count in answered.items() if status == "503") >= refused
+    assert not any(status.startswith("5") and status != "503" for _, _, status in answered)
+    assert answered[("/api/v1/project", "GET", "200")] >= 1
     assert any(s.labels.get("route") == "/api/v1/project" for s in metrics["dashloom_http_request_duration_seconds"])
     assert "dashloom_bus_reconnects" in metrics
