@@ -104,7 +104,6 @@ async def outcomes_of(store: EventStore, generation_ids: list[str], seconds: flo
         await asyncio.sleep(1)
 
 
-@pytest.mark.long_running(seconds=80)  # on a quiet 2-core machine, of 4 workers
 async def test_acknowledged_uploads_end_once_through_killed_nodes_workers_and_gateways(topology):
     key = topology.project_key()
     for name in ("gateway-1", "gateway-2"):

@@ -44,7 +44,6 @@ def leaders_back(base: str, seconds: float) -> dict:
         time.sleep(0.5)
 
 
-@pytest.mark.long_running(seconds=27)  # on a quiet 2-core machine, of 4 workers
 def test_quorum_lost_is_503_with_retry_after_and_the_gateway_recovers_by_itself(topology):
     key = topology.project_key()
     topology.start("gateway-1", "gateway")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from contracts import GenerationStarted
 from services.eventlog.connection import connect
 from services.eventlog.store import EventStore
@@ -48,7 +46,6 @@ async def restart_followers(cluster: LocalCluster, js, stop: asyncio.Event) -> i
     return restarts
 
 
-@pytest.mark.long_running(seconds=31)  # on a quiet 2-core machine, of 4 workers
 async def test_a_load_after_an_append_holds_it_while_a_follower_restarts(local_cluster):
     nc, store = await replicated_store(local_cluster)
     stop = asyncio.Event()

@@ -134,7 +134,6 @@ LOCAL_PATHS = [("get", "/api/v1/dashboards/{}"), ("delete", "/api/v1/dashboards/
                ("get", "/api/v1/dashboards/{}/share-links?limit=true")]
 
 
-@pytest.mark.long_running(seconds=25)  # on a quiet 2-core machine, of 4 workers
 async def test_any_text_in_bodies_and_paths_then_the_log_rebuilds(api, project, engine, store, nats_server,
                                                                   database_url):
     """Issue 20: tenant dashboards, JWT keys, embed origins and every id in a path, with any text:

@@ -54,7 +54,6 @@ def test_one_row_one_column_and_non_ascii_headers():
     assert any(card["id"] == "breakdown-Région" for card in spec["cards"])
 
 
-@pytest.mark.long_running(seconds=30)  # on a quiet 2-core machine, of 4 workers
 def test_a_wide_file_is_summarised_not_charted_column_by_column():
     frame = pl.DataFrame({f"m{n}": [float((n * k) % 17) for k in range(50)] for n in range(300)})
     cards = choose_cards(profile_table(frame), "t")["cards"]

@@ -82,7 +82,6 @@ async def dashboard_answer(client, project, path: Path) -> dict:
     return {"data": {**got, "dashboard": got.pop("spec")}}  # as the checker reads an answer
 
 
-@pytest.mark.long_running(seconds=110)  # on a quiet 2-core machine, of 4 workers
 @pytest.mark.timeout(1200)  # 41 uploads drawn in Chromium: 75 s on a quiet machine, 5 min or more on a busy one
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_every_dataset_through_the_platform_draws_and_passes(served, browser, client, new_project,

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from services.runtime.nats_server import free_port
 from tests.platform.test_platform import everything_up, wait_for_health
@@ -49,7 +48,6 @@ def generation(port: int, key: str, generation_id: str) -> dict:
     return answer.json()["data"]
 
 
-@pytest.mark.long_running(seconds=27)  # on a quiet 2-core machine, of 4 workers
 def test_the_cli_finds_the_platform_from_any_folder_and_ctrl_c_is_quiet(tmp_path):
     clone, elsewhere, port = tmp_path / "clone", tmp_path / "elsewhere", free_port()
     clone.mkdir()

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from contracts import ProjectCreated
 from services.eventlog.connection import connect
@@ -64,7 +63,6 @@ def stop_with_ctrl_c(platform: subprocess.Popen) -> int:
     return platform.wait(30)
 
 
-@pytest.mark.long_running(seconds=30)  # on a quiet 2-core machine, of 4 workers
 def test_up_serves_stops_cleanly_and_finds_its_data_again(tmp_path):
     state, port = tmp_path / "state", free_port()
     platform = start_platform(state, port)

@@ -96,7 +96,6 @@ async def test_a_failing_batch_fails_the_rebuild_and_leaves_the_live_tables(js, 
     assert not writer_children()
 
 
-@pytest.mark.long_running(seconds=30)  # on a quiet 2-core machine, of 4 workers
 @pytest.mark.timeout(120)
 async def test_a_writer_killed_mid_rebuild_fails_it_and_a_new_rebuild_completes(js, store, engine):
     await store.append_many(many_generations(3000))

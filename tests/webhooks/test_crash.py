@@ -40,7 +40,6 @@ async def register_when_up(client, project, url: str) -> dict:
             await asyncio.sleep(0.2)
 
 
-@pytest.mark.long_running(seconds=39)  # on a quiet 2-core machine, of 4 workers
 @pytest.mark.timeout(240)
 async def test_kill_9_in_the_middle_loses_nothing(nats_server, store, engine, database_url, client, new_project,
                                                   receiver, tmp_path):

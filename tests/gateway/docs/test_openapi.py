@@ -119,7 +119,6 @@ async def commands_answer(nc, subject: str, request: bytes, timeout: float = 30)
             await asyncio.sleep(0.2)
 
 
-@pytest.mark.long_running(seconds=125)  # on a quiet 2-core machine, of 4 workers
 @pytest.mark.timeout(1500)  # a hang guard: on a shared 2-core machine one run takes 7 to 12 minutes
 async def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_spec(gateway_process, tmp_path, engine,
                                                                                 store, nats_server, database_url):
