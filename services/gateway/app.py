@@ -128,7 +128,11 @@ class Gateway:
     def credentials(self, sessions: SessionCredential) -> list[Credential]:
         """Every credential kind, in the order the auth layer tries them: a bearer is a tenant JWT
         when it looks like one, else an API key; a websocket's ticket; a console page's cookie."""
-        return [self.tenant_jwts, self.authenticator, WebsocketTicket(self.nc.jetstream()), sessions]
+        return [self.tenant_jwts, self.authenticator, self.tickets, sessions]
+
+    @property
+    def tickets(self) -> WebsocketTicket:
+        return WebsocketTicket(self.buckets.need(tickets_config(self.settings.stream_replicas)))
 
     def state(self) -> GatewayState:
         """The app's typed state; the parts are the objects features own, each asked for by its class."""
@@ -141,7 +145,7 @@ class Gateway:
             blobs=self.blobs, console_sessions=self.sessions, secret_box=self.tenant_jwts.box,
             answers=AnswerCache(), versions=SharedVersionReads(VersionReader(self.engine)), buckets=self.buckets,
             parts=Parts(DashboardSpecs(self.engine, self.blobs), VegaBundle(), self.usage, self.authenticator,
-                        sockets))
+                        sockets, self.tickets))
 
     @property
     def budgets(self) -> Budgets:

@@ -21,7 +21,13 @@ from nats.aio.client import Client
 from nats.errors import NoRespondersError
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
-from nats.js.errors import KeyValueError, NoStreamResponseError, NotFoundError
+from nats.js.errors import (
+    BadRequestError,
+    KeyValueError,
+    KeyWrongLastSequenceError,
+    NoStreamResponseError,
+    NotFoundError,
+)
 from nats.js.kv import KeyValue
 
 from services.eventlog.buckets import key_value_bucket
@@ -31,6 +37,7 @@ T = TypeVar("T")
 # What a call on a bucket whose stream is gone raises (a write; a direct get; listing the keys).
 # A missing key is a NotFoundError too (KeyNotFoundError): that one is the caller's to handle.
 STREAM_GONE = (NoStreamResponseError, NoRespondersError, NotFoundError)
+WRONG_LAST_SEQUENCE = (10071, 10164)  # JetStream's error codes for an expected revision that is not the last
 
 
 class BucketUnavailable(NoStreamResponseError):
@@ -95,8 +102,15 @@ class Bucket:
     async def update(self, key: str, value: bytes, last: int | None = None) -> int:
         return await self._call(lambda kv: kv.update(key, value, last=last))
 
-    async def delete(self, key: str) -> bool:
-        return await self._call(lambda kv: kv.delete(key))
+    async def delete(self, key: str, last: int | None = None) -> bool:
+        """`last`: only while the key's revision is this one, else KeyWrongLastSequenceError, as
+        `update` raises (nats-py's own delete raises a bare BadRequestError for it)."""
+        try:
+            return await self._call(lambda kv: kv.delete(key, last=last))
+        except BadRequestError as error:
+            if error.err_code in WRONG_LAST_SEQUENCE and not isinstance(error, KeyWrongLastSequenceError):
+                raise KeyWrongLastSequenceError(description=error.description) from None
+            raise
 
     async def keys(self) -> list[str]:
         return await self._call(lambda kv: kv.keys())

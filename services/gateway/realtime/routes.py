@@ -36,7 +36,7 @@ from services.gateway.edge.middleware import WS_POLICY_VIOLATION, WS_TRY_AGAIN_L
 from services.gateway.edge.state import state_of
 from services.gateway.generation.queries import generation_row
 from services.gateway.realtime.limits import ProjectSockets
-from services.gateway.realtime.tickets import TICKET_SECONDS, issue_ticket
+from services.gateway.realtime.tickets import TICKET_SECONDS, WebsocketTicket
 from services.readmodels.checkpoints import read_checkpoint
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,8 @@ class Ticket(BaseModel):
 @router.post("/ws-tickets", status_code=201, response_model=Success[Ticket])
 async def create_ticket(caller: Caller, state: State):
     seconds = min(state.settings.ws_ticket_seconds, TICKET_SECONDS)
-    return ok({"ticket": await issue_ticket(state.js, caller, seconds), "expires_in": int(seconds)}, 201)
+    ticket = await state.parts.get(WebsocketTicket).issue(caller, seconds)
+    return ok({"ticket": ticket, "expires_in": int(seconds)}, 201)
 
 
 def _state_and_checkpoint(engine, project_id: str, generation_id: str):
