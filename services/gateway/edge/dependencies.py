@@ -33,7 +33,12 @@ T = TypeVar("T")
 
 
 def principal_of(connection: HTTPConnection) -> Principal:
-    principal = connection.scope.get("state", {}).get("principal")
+    return principal_in(connection.scope)
+
+
+def principal_in(scope: ASGIScope) -> Principal:
+    """The caller the auth layer let in (edge/middleware.py puts it in the request's state)."""
+    principal = scope.get("state", {}).get("principal")
     if principal is None:
         raise ApiError(401, "missing API key")
     return principal
@@ -69,10 +74,7 @@ class ScopedRoute(APIRoute):
 
     async def handle(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
         if self.required is not None and scope["method"] in (self.methods or ()):  # else FastAPI's 405
-            principal = scope.get("state", {}).get("principal")
-            if principal is None:
-                raise ApiError(401, "missing API key")
-            self.required.check(principal, self)
+            self.required.check(principal_in(scope), self)
         await super().handle(scope, receive, send)
 
 
