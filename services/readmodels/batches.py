@@ -26,22 +26,28 @@ class LeaseLost(Exception):
 
 def apply_batch(engine: Engine, projection: Projection, tables: dict[str, Table],
                 checkpoint_name: str, events: Sequence[StoredEvent],
-                lease: ProjectionLease | None = None) -> int:
-    """Apply the events not yet applied; answer the checkpoint after the commit."""
+                lease: ProjectionLease | None = None, checkpoint: int | None = None) -> int:
+    """Apply the events not yet applied; answer the checkpoint after the commit.
+
+    `checkpoint`: the position the lease's holder last committed, when it holds the lease still:
+    a fence that passes proves nobody wrote since, so the position is not read again.
+    """
     with engine.begin() as conn:
-        return apply_in_transaction(conn, projection, tables, checkpoint_name, events, lease)
+        return apply_in_transaction(conn, projection, tables, checkpoint_name, events, lease, checkpoint=checkpoint)
 
 
 def apply_in_transaction(conn: Connection, projection: Projection, tables: dict[str, Table],
                          checkpoint_name: str, events: Sequence[StoredEvent],
-                         lease: ProjectionLease | None = None, written: WrittenKeys | None = None) -> int:
+                         lease: ProjectionLease | None = None, written: WrittenKeys | None = None,
+                         checkpoint: int | None = None) -> int:
     """`apply_batch` inside the caller's transaction, which must commit rows and checkpoint together.
 
     `written`: only for tables that began empty and that only this caller writes (a rebuild's).
     """
     if lease is not None and not lease.fence(conn):
         raise LeaseLost(projection.name)
-    checkpoint = read_checkpoint(conn, checkpoint_name)
+    if checkpoint is None or lease is None:
+        checkpoint = read_checkpoint(conn, checkpoint_name)
     todo = [event for event in events if event.seq > checkpoint]
     if not todo:
         return checkpoint

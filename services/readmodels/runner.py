@@ -60,8 +60,9 @@ class ProjectionRunner:
         self.stream = stream
         self.attempts = attempts
         self.retry_delay = retry_delay
-        self.idle_seconds = idle_seconds  # a fetch's wait on an idle stream: then the lease is renewed
+        self.idle_seconds = idle_seconds  # a fetch's wait on an idle stream: then the lease may be renewed
         self.checkpoint = 0
+        self.fenced_at = 0.0  # when a fence last extended the lease (time.monotonic)
         self.last_error: str | None = None
 
     @property
@@ -74,6 +75,7 @@ class ProjectionRunner:
             if not await asyncio.to_thread(self._in_transaction, self.lease.try_acquire):
                 await _wait(stop, min(1.0, self.lease.ttl / 3))
                 continue
+            self.fenced_at = time.monotonic()
             backoff.started()
             try:
                 await self._follow(stop)
@@ -126,8 +128,8 @@ class ProjectionRunner:
             log.warning("%s: batch of seq %d-%d failed (%s); applying its events one by one",
                         self.projection.name, events[0].seq, events[-1].seq, error_class(error))
         for stored in events:
-            checkpoint = await self._apply_or_park(stored)
-        return checkpoint
+            self.checkpoint = await self._apply_or_park(stored)
+        return self.checkpoint
 
     async def _apply_or_park(self, stored: StoredEvent) -> int:
         for attempt in range(1, self.attempts + 1):
@@ -166,8 +168,10 @@ class ProjectionRunner:
             log.warning("%s: could not announce parked seq %d: %s", name, stored.seq, error_class(error))
 
     async def _apply_batch(self, events: list[StoredEvent]) -> int:
-        return await asyncio.to_thread(apply_batch, self.engine, self.projection, self.projection.tables(),
-                                       self.projection.name, events, self.lease)
+        checkpoint = await asyncio.to_thread(apply_batch, self.engine, self.projection, self.projection.tables(),
+                                             self.projection.name, events, self.lease, self.checkpoint)
+        self.fenced_at = time.monotonic()
+        return checkpoint
 
     def _database_answers(self) -> bool:
         """An error with the database up is the event's own; with it down, anyone's."""
@@ -179,8 +183,13 @@ class ProjectionRunner:
         return True
 
     async def _renew_lease(self) -> None:
+        """Extend the lease while idle, once a third of it has passed since a batch or a renewal
+        extended it (a runner that writes nothing needs no fence more often)."""
+        if time.monotonic() - self.fenced_at < self.lease.ttl / 3:
+            return
         if not await asyncio.to_thread(self._in_transaction, self.lease.fence):
             raise LeaseLost(self.projection.name)
+        self.fenced_at = time.monotonic()
 
     async def _lagging(self) -> bool:
         return (await self.js.stream_info(self.stream)).state.last_seq > self.checkpoint

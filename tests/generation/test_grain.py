@@ -189,6 +189,21 @@ def test_twelve_months_beside_their_total_make_the_total_the_headline():
     assert first_chart(spec)["query"]["measure"] == "Total"
 
 
+def test_a_total_is_found_on_the_rows_where_its_parts_are_present_among_many_other_columns():
+    """Gaps in a part and in an unrelated column leave the rows where all are present; 120 other
+    columns beside them, each above the total on some row, change nothing."""
+    rows = 60
+    parts = {name: [float(10 + (n * (k + 3)) % 23) for n in range(rows)] for k, name in enumerate(("gas", "power", "water"))}
+    parts["gas"][7] = None
+    frame = pl.DataFrame({**parts, "notes_count": [None if n % 5 == 0 else float(n % 4) for n in range(rows)],
+                          **{f"reading_{k}": [float((n * k) % 90 + 20) for n in range(rows)] for k in range(1, 121)}})
+    frame = frame.with_columns(pl.sum_horizontal("gas", "power", "water").alias("bill").fill_null(0.0))
+    frame = frame.with_columns(pl.when(pl.col("gas").is_null()).then(None).otherwise(pl.col("bill")).alias("bill"))
+    columns = {c.name: c.semantic.detail for c in profile_table(frame).columns}
+    assert columns["bill"] == "total" and {columns[p] for p in parts} == {"part"}
+    assert not any(detail in ("total", "part") for name, detail in columns.items() if name.startswith("reading_"))
+
+
 def test_a_long_table_of_many_series_shows_a_few_totals_first_never_one_mixed_line():
     months = [datetime(2010 + m // 12, m % 12 + 1, 1) for m in range(36)]
     rows = [(f"CES{k:04d}", "Total nonfarm" if k == 7 else f"Sector {k}", moment, 3000.0 + k * 10 + m)
