@@ -193,7 +193,8 @@ def test_a_total_is_found_on_the_rows_where_its_parts_are_present_among_many_oth
     """Gaps in a part and in an unrelated column leave the rows where all are present; 120 other
     columns beside them, each above the total on some row, change nothing."""
     rows = 60
-    parts = {name: [float(10 + (n * (k + 3)) % 23) for n in range(rows)] for k, name in enumerate(("gas", "power", "water"))}
+    parts: dict[str, list[float | None]] = {
+        name: [float(10 + (n * (k + 3)) % 23) for n in range(rows)] for k, name in enumerate(("gas", "power", "water"))}
     parts["gas"][7] = None
     frame = pl.DataFrame({**parts, "notes_count": [None if n % 5 == 0 else float(n % 4) for n in range(rows)],
                           **{f"reading_{k}": [float((n * k) % 90 + 20) for n in range(rows)] for k in range(1, 121)}})
