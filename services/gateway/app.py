@@ -182,7 +182,8 @@ def _api() -> FastAPI:
     shared by every gateway app it makes (the tests make hundreds): FastAPI builds an included
     route's handler on the route's first request, once per inclusion, 75 ms for ours, and the
     document on its first request, 200 ms. Routes hold no instance's state: a handler reads its
-    gateway from the request's app."""
+    gateway from the request's app. What FastAPI keeps per app for its routes does not reach these:
+    `app.dependency_overrides` and a router's lifespan handlers (nothing here sets either)."""
     api = _new_app()
     install_openapi(api, route_scopes())
     document_webhooks(api)

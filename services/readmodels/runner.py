@@ -134,7 +134,7 @@ class ProjectionRunner:
     async def _apply_or_park(self, stored: StoredEvent) -> int:
         for attempt in range(1, self.attempts + 1):
             try:
-                return await self._apply_batch([stored])
+                return await self._apply_batch([stored], known_position=False)
             except LeaseLost:
                 raise
             except Exception as error:
@@ -167,10 +167,14 @@ class ProjectionRunner:
         except Exception as error:  # the row in projection_parked_events is what counts; this is news of it
             log.warning("%s: could not announce parked seq %d: %s", name, stored.seq, error_class(error))
 
-    async def _apply_batch(self, events: list[StoredEvent]) -> int:
+    async def _apply_batch(self, events: list[StoredEvent], known_position: bool = True) -> int:
+        """`known_position`: no batch failed since this runner last committed, so its checkpoint is the
+        one in the database (a failed commit may have committed: then it is read again)."""
+        fenced_at = time.monotonic()  # the fence runs when the transaction begins
         checkpoint = await asyncio.to_thread(apply_batch, self.engine, self.projection, self.projection.tables(),
-                                             self.projection.name, events, self.lease, self.checkpoint)
-        self.fenced_at = time.monotonic()
+                                             self.projection.name, events, self.lease,
+                                             self.checkpoint if known_position else None)
+        self.fenced_at = fenced_at
         return checkpoint
 
     def _database_answers(self) -> bool:

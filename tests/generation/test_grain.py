@@ -297,3 +297,14 @@ def test_years_across_the_columns_and_an_indicator_key_lead_with_the_latest_year
     charted = [card["query"] for card in spec["cards"] if card["kind"] == "chart"]
     assert {q["measure"] for q in charted} <= {None, "2015"}
     assert any(q["measure"] == "2015" and q["by"] == ["indicator"] and q["aggregate"] != "sum" for q in charted)
+
+
+def test_a_total_with_a_nan_is_read_on_its_other_rows():
+    rows = 40
+    frame = pl.DataFrame({"north": [50.5 + (n * 37) % 29 * 1.7 for n in range(rows)],
+                          "south": [30.25 + (n * 13) % 23 * 2.3 for n in range(rows)]})
+    frame = frame.with_columns((pl.col("north") + pl.col("south")).alias("all_regions"))
+    frame = frame.with_columns(pl.when(pl.int_range(rows) == 3).then(float("nan")).otherwise(pl.col("all_regions"))
+                               .alias("all_regions"))
+    columns = {c.name: c.semantic.detail for c in profile_table(frame).columns}
+    assert columns == {"north": "part", "south": "part", "all_regions": "total"}

@@ -127,3 +127,28 @@ async def test_a_live_runner_keeps_up_after_the_nats_server_restarts(nats_server
     with engine.connect() as conn:
         assert conn.execute(select(generations.c.status).where(generations.c.generation_id == later)).scalar_one() \
             == "completed"
+
+
+async def test_a_batch_whose_commit_landed_but_answered_an_error_is_not_applied_again(js, store, engine, monkeypatch):
+    """The connection drops during COMMIT after the database committed: the runner applies the batch
+    event by event, and must read its checkpoint again rather than trust the one it held."""
+    from services.readmodels import runner as runner_module
+    from tests.readmodels.projection_process import event_counts
+
+    committed_then_failed = []
+
+    def apply_then_fail_once(*args, **kwargs):
+        checkpoint = apply_batch(*args, **kwargs)
+        if not committed_then_failed:
+            committed_then_failed.append(checkpoint)
+            raise ConnectionError("the answer to COMMIT was lost")
+        return checkpoint
+
+    monkeypatch.setattr(runner_module, "apply_batch", apply_then_fail_once)
+    await store.append_many(generation_lifecycle(new_id()))
+    async with running(js, engine, event_counts):
+        await caught_up(engine, event_counts, 7)
+    assert committed_then_failed
+    with engine.connect() as conn:
+        counts = dict(conn.execute(select(event_counts.tables()["event_counts"])).all())
+    assert sum(counts.values()) == 7, counts  # each event counted once
