@@ -14,7 +14,7 @@ import pytest
 from contracts import GenerationFailed, GenerationStarted
 from services.gateway.edge.envelope import ApiError
 from services.gateway.generation.routes import generation_id_for
-from services.gateway.generation.uploads import UploadLimits, check_xlsx
+from services.gateway.generation.uploads import FileChecks, UploadLimits, check_xlsx
 from tests.generation.samples import encoded, sales
 from tests.polling import until
 
@@ -122,6 +122,25 @@ def refusal(path: Path, limits: UploadLimits) -> tuple[int, str] | None:
     except ApiError as error:
         return error.status, error.error
     return None
+
+
+def _checked(data: bytes, limits: UploadLimits, chunk: int) -> FileChecks:
+    checks = FileChecks(limits)
+    for start in range(0, len(data), chunk):
+        checks.feed(data[start:start + chunk])
+    checks.finish()
+    return checks
+
+
+@pytest.mark.parametrize("chunk", [3, 4096, 1 << 20])
+def test_rows_are_counted_however_the_file_is_chunked_and_one_past_the_limit_is_refused(chunk: int):
+    lines = [b"day,amount"] + [b"2021-01-%02d,%d" % (day % 28 + 1, day) for day in range(5999)]
+    data = b"\n".join(lines) + b"\n"
+    assert _checked(data, UploadLimits(max_rows=6000), chunk).rows == 6000
+    assert _checked(data[:-1], UploadLimits(max_rows=6000), chunk).rows == 6000  # no newline after the last
+    with pytest.raises(ApiError) as refused:
+        _checked(data + b"2021-02-01,1\n", UploadLimits(max_rows=6000), chunk)
+    assert refused.value.status == 413 and "more than 6000 rows" in refused.value.error
 
 
 def test_a_workbook_whose_directory_understates_its_size_is_refused_by_what_it_inflates_to(tmp_path):
