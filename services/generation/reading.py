@@ -199,7 +199,8 @@ def pieces_of(path: Path) -> Iterator[bytes]:
 
     Cut from a memory map: each piece is copied once, from the page cache (reading blocks and
     joining each to the rest of the one before copied the file three times: 0.22 s -> 0.10 s).
-    A blob's file is never rewritten in place, so the map cannot shrink under the reader.
+    A blob's file is never rewritten in place, so the map cannot shrink under the reader. Pages
+    read are let go: they stay in the page cache, out of the worker's resident size.
     """
     with path.open("rb") as file:
         if not os.fstat(file.fileno()).st_size:
@@ -208,7 +209,11 @@ def pieces_of(path: Path) -> Iterator[bytes]:
             start, size = 0, len(mapped)
             while start < size:
                 end = _record_end(mapped, start, size)
-                yield mapped[start:end]
+                piece = mapped[start:end]
+                # pages read through a map count in the process' resident size until they are let go
+                done = start - start % mmap.PAGESIZE
+                mapped.madvise(mmap.MADV_DONTNEED, done, end - done)
+                yield piece
                 start = end
 
 
