@@ -8,6 +8,7 @@ measures only, coordinates on a map (over a base map Dashloom serves), and the t
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import polars as pl
@@ -31,6 +32,8 @@ MAX_TABLE_COLUMNS = 10
 RANKED_LEAST = 5  # things per variable from which a ranking within each variable says something
 MOSTLY_EMPTY = 0.5  # share of missing values past which a column's bars would mostly say "(missing)"
 LONG_TAIL = 8  # skew past which a histogram is one bar and a sliver
+NUMBERED = re.compile(r"(?P<stem>.*?\D)?(?P<number>\d+)")
+FAMILY_MEMBERS = 3  # numbered columns of one stem from which they are one variable across the columns
 WIDE = 30  # columns from which a file is wide: only the measures people look for are headlines
 MODIFIERS = {"high", "low", "avg", "average", "mean", "min", "max", "minimum", "maximum", "median", "total", "med",
              "hourly", "daily", "weekly", "monthly", "quarterly", "yearly", "annual"}
@@ -45,13 +48,13 @@ def key_measures(profile: TableProfile) -> list[ColumnProfile]:
                   and not col.name.startswith("__")]
     width = len(profile.columns)
     scored = sorted(candidates, key=lambda col: -key_score(col, profile.rows, profile.columns.index(col), width))
+    scored = _one_headline_per_family(scored)
     if width >= WIDE:  # a wide file: the measures its names say people look for, not the first ones
         named = [col for col in scored if has_word(col.name, KEY_WORDS)]
         scored = named + [col for col in scored if col not in named][:max(0, 2 - len(named))]
     outcome = outcome_of(profile.columns) if model.grain in ("entity", "weighted") else None
     if outcome is not None and outcome in candidates:  # churn, attrition, survival: the share that matters most
         scored = [outcome] + [col for col in scored if col is not outcome]
-    scored = _latest_year_only(scored)
     chosen: list[ColumnProfile] = []
     for column in scored:
         words = set(tokens(column.name)) - MODIFIERS
@@ -63,14 +66,26 @@ def key_measures(profile: TableProfile) -> list[ColumnProfile]:
     return chosen
 
 
-def _latest_year_only(columns: list[ColumnProfile]) -> list[ColumnProfile]:
-    """Years written across the columns (2000, 2001 ... 2017): the latest is the headline, the others
-    are its history, never headlines beside it."""
-    years = [col for col in columns if col.name.strip().isdigit() and 1800 <= int(col.name) <= 2100]
-    if len(years) < 3:
-        return columns
-    latest = max(years, key=lambda col: int(col.name))
-    return [latest] + [col for col in columns if col not in years]
+def _one_headline_per_family(columns: list[ColumnProfile]) -> list[ColumnProfile]:
+    """A family of numbered columns (item_01 ... item_27, q1 ... q9, 2000 ... 2017) is one variable
+    written across the columns: no member is a headline of its own. Where the numbers are years,
+    the latest is the headline and the others its history; else the family gives way to the other
+    measures (the first of 27 item counts is no headline), and leads only where there are none."""
+    families: dict[str, list[ColumnProfile]] = {}
+    for col in columns:
+        if (numbered := NUMBERED.fullmatch(col.name.strip())) is not None:
+            families.setdefault((numbered["stem"] or "").rstrip(" _.-").lower(), []).append(col)
+    kept = list(columns)
+    for members in families.values():
+        if len(members) < FAMILY_MEMBERS:
+            continue
+        numbers = [int(NUMBERED.fullmatch(col.name.strip())["number"]) for col in members]
+        if all(1800 <= n <= 2100 for n in numbers):
+            latest = members[numbers.index(max(numbers))]
+            kept = [latest] + [col for col in kept if col not in members]
+        elif len(members) < len(kept):
+            kept = [col for col in kept if col not in members]
+    return kept
 
 
 def variable_key(profile: TableProfile) -> ColumnProfile | None:

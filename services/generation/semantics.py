@@ -243,12 +243,21 @@ def _calendar(facts: Facts) -> Semantic | None:
     checks = [(QUARTER_WORDS, "quarter", (1, 4)), (MONTH_WORDS, "month", (1, 12)), (DAY_WORDS, "day", (1, 31)),
               (HOUR_WORDS, "hour", (0, 24)), (MINUTE_WORDS, "minute", (0, 59)), (WEEKDAY_WORDS, "weekday", (0, 7))]
     for words, part, bounds in checks:
+        if _time_spent(name, words) or (part == "minute" and not facts.whole):
+            continue
         if has_word(name, words) and facts.within(*bounds):  # hours may be decimal (11.9 = 11:54)
             return Semantic("calendar", detail=part, evidence=[f"named a {part}, within {bounds[0]}..{bounds[1]}"])
     if has_word(name, CLOCK_WORDS) and facts.whole and facts.within(0, 2400) and (facts.column.maximum or 0) >= 100:
         if bool(((facts.values % 100) < 60).all()):
             return Semantic("calendar", detail="clock", evidence=["HHMM clock times: 0..2400, last two digits < 60"])
     return None
+
+
+def _time_spent(name: str, words: frozenset[str] | set[str]) -> bool:
+    """'minutes_to_deliver', 'hours_worked': a unit in the plural beside other words is time spent,
+    an amount; 'hour', 'pickup_hour' or 'minutes' alone is a place on the clock."""
+    found = tokens(name)
+    return len(found) > 1 and any(word in words and word.endswith("s") for word in found)
 
 
 CALENDAR_UNITS = frozenset({"day", "week", "month", "quarter", "year", "hour", "minute", "wk", "yr", "mo"})

@@ -299,6 +299,25 @@ def test_years_across_the_columns_and_an_indicator_key_lead_with_the_latest_year
     assert any(q["measure"] == "2015" and q["by"] == ["indicator"] and q["aggregate"] != "sum" for q in charted)
 
 
+def test_a_family_of_numbered_columns_gives_way_to_the_measures_of_the_row():
+    """An order's count of each of 12 items (item_01 ... item_12): none of them is a headline beside
+    the order's own measures; years in a stem (sales_2019 ... sales_2022) lead with the latest."""
+    draws = random.Random(3)
+    orders = pl.DataFrame({"minutes_to_deliver": [12.5 + draws.random() * 30 for _ in range(300)],
+                           "distance_km": [0.5 + draws.random() * 6 for _ in range(300)],
+                           "weekday": [("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[n % 7] for n in range(300)],
+                           **{f"item_{k:02d}": [draws.choice((0, 0, 0, 1, 2)) for _ in range(300)] for k in range(1, 13)}})
+    spec = spec_of(orders)
+    shown = {card["query"]["measure"] for card in spec["cards"] if card["kind"] in ("kpi", "chart")}
+    assert {"minutes_to_deliver", "distance_km"} <= shown and not {m for m in shown if m and m.startswith("item_")}
+    only_items = spec_of(orders.select(pl.col("^item_.*$")))  # nothing else to show: the family still does
+    assert any(card["query"]["measure"] for card in only_items["cards"] if card["kind"] == "kpi")
+    shops = pl.DataFrame({"shop": [f"S{n}" for n in range(40)],
+                          **{f"sales_{year}": [float(100 + (n * year) % 97) for n in range(40)] for year in range(2019, 2023)}})
+    kpis = [card["query"]["measure"] for card in spec_of(shops)["cards"] if card["kind"] == "kpi"]
+    assert "sales_2022" in kpis and not {"sales_2019", "sales_2020", "sales_2021"} & set(kpis)
+
+
 def test_a_total_with_a_nan_is_read_on_its_other_rows():
     rows = 40
     frame = pl.DataFrame({"north": [50.5 + (n * 37) % 29 * 1.7 for n in range(rows)],

@@ -139,6 +139,18 @@ def test_hhmm_clock_times_and_decimal_hours_are_calendar_parts():
     assert set(measured(frame)) == {"delay"}
 
 
+def test_time_spent_in_minutes_or_hours_is_a_measure_not_a_place_on_the_clock():
+    """'minutes_to_deliver' within 0..59 and 'hours_worked' within 0..24 are amounts of time; a whole
+    'minutes' beside 'hours' (a clock split over columns) and a pickup hour are calendar parts."""
+    frame = pl.DataFrame({"minutes_to_deliver": [12.5 + (n * 7) % 40 / 1.3 for n in range(40)],
+                          "hours_worked": [3.5 + (n * 5) % 37 / 4 for n in range(40)],
+                          "pickup_hour": [n % 24 for n in range(40)],
+                          "minutes": [(n * 13) % 60 for n in range(40)]})
+    found = {c.name: (c.semantic.kind, c.semantic.detail) for c in profile_table(frame).columns}
+    assert found["pickup_hour"] == ("calendar", "hour") and found["minutes"] == ("calendar", "minute")
+    assert {"minutes_to_deliver", "hours_worked"} <= set(measured(frame))
+
+
 def test_coordinates_go_on_a_map_and_nowhere_else():
     frame = pl.DataFrame({"lat": [-20.4 + n / 10 for n in range(50)], "long": [181.6 - n / 10 for n in range(50)],
                           "mag": [4.0 + (n % 10) / 10 for n in range(50)]})
