@@ -8,6 +8,7 @@ measures only, coordinates on a map (over a base map Dashloom serves), and the t
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 
@@ -34,6 +35,9 @@ MOSTLY_EMPTY = 0.5  # share of missing values past which a column's bars would m
 LONG_TAIL = 8  # skew past which a histogram is one bar and a sliver
 NUMBERED = re.compile(r"(?P<stem>.*?\D)?(?P<number>\d+)")
 FAMILY_MEMBERS = 3  # numbered columns of one stem from which they are one variable across the columns
+OUTCOME_BEARING = 2.0  # a category whose rows differ most in the outcome's share comes first (V = 0.25: +0.5)
+BEARS_ON_OUTCOME = 0.2
+RESTATES_OUTCOME = 0.8
 WIDE = 30  # columns from which a file is wide: only the measures people look for are headlines
 MODIFIERS = {"high", "low", "avg", "average", "mean", "min", "max", "minimum", "maximum", "median", "total", "med",
              "hourly", "daily", "weekly", "monthly", "quarterly", "yearly", "annual"}
@@ -71,15 +75,16 @@ def _one_headline_per_family(columns: list[ColumnProfile]) -> list[ColumnProfile
     written across the columns: no member is a headline of its own. Where the numbers are years,
     the latest is the headline and the others its history; else the family gives way to the other
     measures (the first of 27 item counts is no headline), and leads only where there are none."""
-    families: dict[str, list[ColumnProfile]] = {}
+    families: dict[str, list[tuple[int, ColumnProfile]]] = {}
     for col in columns:
         if (numbered := NUMBERED.fullmatch(col.name.strip())) is not None:
-            families.setdefault((numbered["stem"] or "").rstrip(" _.-").lower(), []).append(col)
+            stem = (numbered["stem"] or "").rstrip(" _.-").lower()
+            families.setdefault(stem, []).append((int(numbered["number"]), col))
     kept = list(columns)
-    for members in families.values():
-        if len(members) < FAMILY_MEMBERS:
+    for family in families.values():
+        if len(family) < FAMILY_MEMBERS:
             continue
-        numbers = [int(NUMBERED.fullmatch(col.name.strip())["number"]) for col in members]
+        numbers, members = [n for n, _ in family], [col for _, col in family]
         if all(1800 <= n <= 2100 for n in numbers):
             latest = members[numbers.index(max(numbers))]
             kept = [latest] + [col for col in kept if col not in members]
@@ -182,9 +187,32 @@ def breakdown_dimensions(profile: TableProfile, measure_columns: set[str]) -> li
         if model.grain == "event" and semantic.kind in ("category", "code") and 3 <= col.distinct <= 30:
             value += 0.75  # occurrences by kind, place, who: the breakdowns people count by
         value -= col.nulls / max(profile.rows, 1)
-        value -= 1.5 if _dominated(profile.sample, col.name) else 0.0
+        bearing = _bearing(profile.sample, col.name, outcome.name, model.weight) if outcome not in (None, col) else 0.0
+        if bearing > RESTATES_OUTCOME:  # injury severity beside death: the outcome said again, not what drives it
+            bearing = 0.0
+        # one value on most rows is a dull breakdown, unless the outcome differs by it (an international plan)
+        value -= 1.5 if _dominated(profile.sample, col.name) and bearing < BEARS_ON_OUTCOME else 0.0
+        value += OUTCOME_BEARING * bearing
         return value - profile.columns.index(col) / (10 * len(profile.columns))
     return sorted([col for col in profile.columns if fits(col)], key=score, reverse=True)[:MAX_BREAKDOWNS]
+
+
+def _bearing(sample: pl.DataFrame, by: str, outcome: str, weight: str | None) -> float:
+    """How far the outcome's share differs across `by`'s values, on the sample: Cramer's V less what
+    chance alone gives a column of that many values (attrition by overtime says more than by education)."""
+    if not {by, outcome, weight or by} <= set(sample.columns):
+        return 0.0
+    size = pl.col(weight).sum() if weight else pl.len()
+    cells = (sample.filter(pl.col(by).is_not_null() & pl.col(outcome).is_not_null())
+             .group_by(by, outcome).agg(size.cast(pl.Float64).alias("n")))
+    values = cells.group_by(by).agg(pl.col("n").sum().alias("of_value"))
+    outcomes = cells.group_by(outcome).agg(pl.col("n").sum().alias("of_outcome"))
+    total, freedom = float(cells["n"].sum()), (values.height - 1) * (outcomes.height - 1)
+    if not total or not freedom:
+        return 0.0
+    cells = cells.join(values, on=by).join(outcomes, on=outcome)
+    chi_square = float((cells["n"] ** 2 * total / (cells["of_value"] * cells["of_outcome"])).sum()) - total
+    return math.sqrt(max(chi_square - freedom, 0.0) / total / min(values.height - 1, outcomes.height - 1))
 
 
 def _dominated(sample: pl.DataFrame, name: str) -> bool:

@@ -12,6 +12,7 @@ category, text, derived, constant, empty. Shapes of table: long, weighted, panel
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -67,6 +68,9 @@ ADDITIVE_WORDS = frozenset({
 # previous bookings, a loan's amount collected ever, calls per day, the average basket.
 QUALIFIER_WORDS = frozenset({"previous", "prev", "prior", "ever", "since", "lifetime", "cumulative", "cum", "ytd",
                              "todate", "per", "avg", "average", "mean", "median", "pct", "percent", "ratio", "rate"})
+COUNT_PREFIXES = frozenset({"num", "number", "no", "nr", "n", "nb"})
+# A period named relative to now or per unit ('TrainingTimesLastYear', 'sales_per_year') is no calendar year.
+RELATIVE_PERIOD_WORDS = frozenset({"last", "next", "this", "previous", "prev", "prior", "past", "per", "since", "ago"})
 # Words of a per-row total: in a table of things (customers), a customer's total minutes are an attribute.
 TOTAL_WORDS = frozenset({"total", "totals", "sum", "tot"})
 # stocks, rates, ratios, prices, scores, per-record attributes: they average, never add up
@@ -232,7 +236,7 @@ def _calendar(facts: Facts) -> Semantic | None:
             return Semantic("ordered", detail="weekday", order=order, evidence=["weekday names"])
         return None
     low, high = facts.column.minimum, facts.column.maximum
-    if has_word(name, YEAR_WORDS) and not _position_name(name):
+    if has_word(name, YEAR_WORDS) and not _position_name(name) and not has_word(name, RELATIVE_PERIOD_WORDS):
         if facts.whole and low is not None and full_year(pl.lit(0), int(low), int(high)) is not None:
             return Semantic("calendar", detail="year", evidence=[f"named a year, whole numbers {low}..{high}"])
     if facts.whole and low is not None and _year_prefixed(name) and 1800 <= low and high <= 2100:
@@ -253,7 +257,7 @@ def _calendar(facts: Facts) -> Semantic | None:
     return None
 
 
-def _time_spent(name: str, words: frozenset[str] | set[str]) -> bool:
+def _time_spent(name: str, words: AbstractSet[str]) -> bool:
     """'minutes_to_deliver', 'hours_worked': a unit in the plural beside other words is time spent,
     an amount; 'hour', 'pickup_hour' or 'minutes' alone is a place on the clock."""
     found = tokens(name)
@@ -279,9 +283,17 @@ def _year_prefixed(name: str) -> bool:
     return any(t.startswith(("year", "yr")) and not t.startswith("years") for t in tokens(name))
 
 
+def _count_of(name: str) -> bool:
+    """'number_of_children', 'NumCompaniesWorked', 'number_vmail_messages': a count of things, where a
+    trailing number word names one ('flight_num', 'order_no')."""
+    words = tokens(name)
+    return len(words) > 1 and words[0] in COUNT_PREFIXES and any(w == "of" or len(w) > 3 and w.endswith("s")
+                                                                  for w in words[1:])
+
+
 def _identifier(facts: Facts) -> Semantic | None:
     name, column = facts.name, facts.column
-    named_id = has_word(name, ID_WORDS) or name.lower().endswith("id") and len(name) > 3
+    named_id = (has_word(name, ID_WORDS) or name.lower().endswith("id") and len(name) > 3) and not _count_of(name)
     if facts.numeric and not facts.dtype.is_float() and facts.unique_share > 0.98 and column.minimum is not None:
         if column.maximum - column.minimum + 1 == facts.present:
             return Semantic("identifier", "distinct", evidence=["a row number: every integer of its range once"])

@@ -318,6 +318,27 @@ def test_a_family_of_numbered_columns_gives_way_to_the_measures_of_the_row():
     assert "sales_2022" in kpis and not {"sales_2019", "sales_2020", "sales_2021"} & set(kpis)
 
 
+def test_an_outcome_is_broken_down_first_by_what_it_differs_by_not_by_what_restates_it():
+    """Customers who leave: a plan few have (7%) but whose holders leave four times as often comes
+    before a region that changes nothing (and before it in the file), and a severity that is the
+    outcome said again is no driver; the share of leavers is shown by the plan."""
+    draws = random.Random(11)
+    rows = []
+    for n in range(2000):
+        plan = "yes" if n % 14 == 0 else "no"
+        left = draws.random() < (0.45 if plan == "yes" else 0.11)
+        severity = ("high" if left else "low") if draws.random() < 0.95 else draws.choice(("high", "low", "mid"))
+        rows.append({"customer": f"C{n:05d}", "region": ("north", "south", "east", "west")[n % 4],
+                     "age": 18 + draws.randrange(60), "tenure_months": draws.randrange(1, 72),
+                     "monthly_charge": round(20 + draws.random() * 60, 2), "plan": plan, "severity": severity,
+                     "left": "yes" if left else "no"})
+    spec = spec_of(pl.DataFrame(rows))
+    by = [card["query"]["by"][0] for card in spec["cards"] if card["kind"] == "chart" and card["query"]["by"]]
+    assert by[0] == "left" and by[1] == "plan" and "severity" not in by[:3]
+    shares = [card["query"] for card in spec["cards"] if card["kind"] == "chart" and card["query"]["measure"] == "left"]
+    assert shares and shares[0]["by"] == ["plan"]
+
+
 def test_a_total_with_a_nan_is_read_on_its_other_rows():
     rows = 40
     frame = pl.DataFrame({"north": [50.5 + (n * 37) % 29 * 1.7 for n in range(rows)],

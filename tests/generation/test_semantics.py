@@ -151,6 +151,18 @@ def test_time_spent_in_minutes_or_hours_is_a_measure_not_a_place_on_the_clock():
     assert {"minutes_to_deliver", "hours_worked"} <= set(measured(frame))
 
 
+def test_a_count_named_by_a_leading_number_word_is_no_identifier_and_a_year_qualified_by_last_no_year():
+    frame = pl.DataFrame({"number_of_children": [n % 5 for n in range(60)],
+                          "num_messages_sent": [(n * 7) % 45 for n in range(60)],
+                          "flight_num": [100 + (n * 37) % 90 for n in range(60)],
+                          "trainings_last_year": [n % 7 for n in range(60)],
+                          "salary": [30000.0 + 250 * n for n in range(60)]})
+    found = {c.name: c.semantic for c in profile_table(frame).columns}
+    assert found["flight_num"].kind in ("code", "identifier")
+    assert "named an id" not in " ".join(found["number_of_children"].evidence + found["num_messages_sent"].evidence)
+    assert found["trainings_last_year"].kind != "calendar" and found["num_messages_sent"].kind == "level"
+
+
 def test_coordinates_go_on_a_map_and_nowhere_else():
     frame = pl.DataFrame({"lat": [-20.4 + n / 10 for n in range(50)], "long": [181.6 - n / 10 for n in range(50)],
                           "mag": [4.0 + (n % 10) / 10 for n in range(50)]})
