@@ -34,6 +34,7 @@ RANKED_LEAST = 5  # things per variable from which a ranking within each variabl
 MOSTLY_EMPTY = 0.5  # share of missing values past which a column's bars would mostly say "(missing)"
 LONG_TAIL = 8  # skew past which a histogram is one bar and a sliver
 NUMBERED = re.compile(r"(?P<stem>.*?\D)?(?P<number>\d+)")
+PRICE_BAR = {"open", "high", "low", "close"}
 FAMILY_MEMBERS = 3  # numbered columns of one stem from which they are one variable across the columns
 OUTCOME_BEARING = 2.0  # a category whose rows differ most in the outcome's share comes first (V = 0.25: +0.5)
 BEARS_ON_OUTCOME = 0.2
@@ -52,7 +53,7 @@ def key_measures(profile: TableProfile) -> list[ColumnProfile]:
                   and not col.name.startswith("__")]
     width = len(profile.columns)
     scored = sorted(candidates, key=lambda col: -key_score(col, profile.rows, profile.columns.index(col), width))
-    scored = _one_headline_per_family(scored)
+    scored = _closing_price_of_bars(_one_headline_per_family(scored))
     if width >= WIDE:  # a wide file: the measures its names say people look for, not the first ones
         named = [col for col in scored if has_word(col.name, KEY_WORDS)]
         scored = named + [col for col in scored if col not in named][:max(0, 2 - len(named))]
@@ -91,6 +92,17 @@ def _one_headline_per_family(columns: list[ColumnProfile]) -> list[ColumnProfile
         elif len(members) < len(kept):
             kept = [col for col in kept if col not in members]
     return kept
+
+
+def _closing_price_of_bars(columns: list[ColumnProfile]) -> list[ColumnProfile]:
+    """Open, high, low and close of each period (a price's bars): the close is the price of the period,
+    the others its range; one headline, not four averages of the same price."""
+    bar = {col.name.strip().lower().replace(" ", "_"): col for col in columns}
+    if len(PRICE_BAR & set(bar)) < 3 or "close" not in bar:
+        return columns
+    close = bar.get("adj_close", bar["close"])
+    others = {id(col) for name, col in bar.items() if name in PRICE_BAR | {"adj_close"} and col is not close}
+    return [col for col in columns if id(col) not in others]
 
 
 def variable_key(profile: TableProfile) -> ColumnProfile | None:

@@ -90,7 +90,7 @@ HEADLINE_WORDS: dict[str, set[str]] = {
               "takings", "receipts", "bill", "tip", "tips", "charge", "charges", "fine", "fines", "penalty",
               "costs", "spend", "spending", "expenditure", "profit", "profits", "earnings", "income", "salary",
               "wage", "wages", "pay", "fare", "fares", "fee", "fees", "funded", "loan", "loans", "budget",
-              "donations", "value"},
+              "donations", "value", "close"},
     "volume": {"quantity", "qty", "units", "volume", "traffic", "visitors", "visits", "passengers", "riders",
                "ridership", "orders", "bookings", "shipments", "deliveries", "downloads", "attendance",
                "enrollment", "production", "output", "consumption", "demand"},
@@ -102,6 +102,9 @@ HEADLINE_WORDS: dict[str, set[str]] = {
     "durations": {"delay", "delays", "duration", "wait", "waiting", "latency", "turnaround", "time", "days"},
     "performance": {"score", "scores", "rating", "ratings", "gpa", "exam", "test", "read", "reading", "math",
                     "writing", "science", "yield", "efficiency", "accuracy", "satisfaction", "rate"},
+    # flows of a site or an app (a day's users, subscribers or followers are levels: never headlines summed)
+    "digital": {"sessions", "pageviews", "views", "clicks", "impressions", "conversions", "signups", "installs",
+                "likes", "shares", "opens", "streams", "plays", "searches"},
     "environment": {"temp", "temperature", "precip", "precipitation", "rainfall", "snowfall", "emissions", "co2",
                     "pollution", "aqi", "mag", "magnitude"},
     "economy": {"gdp", "gsp", "gnp", "gva", "unemployment", "inflation", "emp", "employment", "employed"},
@@ -622,6 +625,7 @@ def key_score(column: ColumnProfile, rows: int, position: int, width: int) -> fl
     score = 3.0 if has_word(column.name, KEY_WORDS) else 0.0
     score += 0.5 if has_word(column.name, HEADLINE_WORDS["money"]) else 0.0  # money first: price, sales, income
     score += 0.5 if column.semantic.kind == "additive" else 0.0  # amounts and counts before rates
+    score -= 0.5 if has_word(column.name, QUALIFIER_WORDS) else 0.0  # a bounce rate after the sessions it divides
     score += 1.0 - column.nulls / max(rows, 1)
     score -= position / max(width, 1)
     if column.semantic.kind == "flag":

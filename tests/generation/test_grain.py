@@ -339,6 +339,32 @@ def test_an_outcome_is_broken_down_first_by_what_it_differs_by_not_by_what_resta
     assert shares and shares[0]["by"] == ["plan"]
 
 
+def test_a_site_s_days_lead_with_their_flows_and_a_price_s_bars_with_the_close():
+    """A day of a site: sessions and page views add up and lead, a bounce rate and a duration are
+    averaged after them. A price's bars per day and ticker: the (adjusted) close is the one price,
+    charted per ticker; open, high and low are its range, no headlines of their own."""
+    days = [datetime(2024, 1, 1) + timedelta(days=k) for k in range(200)]
+    draws = random.Random(9)
+    site = pl.DataFrame({"day": days, "bounce_rate": [draws.uniform(0.3, 0.6) for _ in days],
+                         "avg_session_duration": [draws.uniform(60, 240) for _ in days],
+                         "sessions": [draws.randrange(800, 2000) for _ in days],
+                         "pageviews": [draws.randrange(2000, 8000) for _ in days]})
+    spec = spec_of(site)
+    kpis = [card["query"] for card in spec["cards"] if card["kind"] == "kpi"]
+    assert [(q["measure"], q["aggregate"]) for q in kpis[1:3]] == [("sessions", "sum"), ("pageviews", "sum")]
+    assert first_chart(spec)["query"]["measure"] == "sessions"
+    tickers = ["AAA", "BBB", "CCC"]
+    bars = pl.DataFrame({"Date": [d for d in days for _ in tickers], "Ticker": tickers * len(days),
+                         **{name: [100 + draws.random() * 10 for _ in range(3 * len(days))]
+                            for name in ("Open", "High", "Low", "Close", "Adj Close")},
+                         "Volume": [draws.randrange(10**5, 10**7) for _ in range(3 * len(days))]})
+    spec = spec_of(bars)
+    shown = {card["query"]["measure"] for card in spec["cards"] if card["kind"] in ("kpi", "chart")}
+    assert "Adj Close" in shown and not {"Open", "High", "Low", "Close"} & shown
+    assert any(card["query"]["measure"] == "Adj Close" and card["query"]["split"] == "Ticker" for card in spec["cards"]
+               if card["kind"] == "chart")
+
+
 def test_a_total_with_a_nan_is_read_on_its_other_rows():
     rows = 40
     frame = pl.DataFrame({"north": [50.5 + (n * 37) % 29 * 1.7 for n in range(rows)],
