@@ -41,9 +41,12 @@ def decide_grain(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, 
         _totals_are_attributes(columns)
     if grain == "period":
         _whole_numbers_are_counts(columns)
+    _counterparts_alike(columns)
     find_totals(columns, sample)
 
 
+COUNTERPART_WORDS = frozenset({"actual", "actuals", "forecast", "forecasted", "plan", "planned", "target", "targets",
+                               "estimate", "estimated", "projected", "projection", "expected", "goal", "budgeted"})
 MAX_PARTS = 8  # columns tried as the parts of a total (every subset of them, on the sample)
 SCALES = (1.0, 1e3, 1e-3, 1e2, 1e-2, 1e6, 1e-6)  # a total may be kept in thousands of its parts' units
 SCREEN_ROWS = 500  # rows that rule most columns out as parts of a total before every row is read
@@ -230,6 +233,21 @@ def _whole_numbers_are_counts(columns: list[ColumnProfile]) -> None:
         if generic and not semantic.overridden and _whole_and_positive(column):
             column.semantic = Semantic("additive", "sum", evidence=[
                 "whole numbers >= 0 in a series of periods: what each period counted, adding up over time"])
+
+
+def _counterparts_alike(columns: list[ColumnProfile]) -> None:
+    """'actual' beside 'budget', 'forecast' beside 'sales': a figure named only as the counterpart of
+    another measures the same thing, so it adds up where that one does (a budget's actual spend)."""
+    flows = [c for c in columns if c.semantic.kind == "additive" and not c.name.startswith("__")]
+    if not flows:
+        return
+    for column in columns:
+        semantic = column.semantic
+        generic = semantic.kind == "level" and semantic.evidence and semantic.evidence[0].startswith("a per-record")
+        words = set(tokens(column.name))
+        if generic and not semantic.overridden and words and words <= COUNTERPART_WORDS:
+            column.semantic = Semantic("additive", "sum", evidence=[
+                f"the {column.name} of '{flows[0].name}', which adds up: it adds up too"])
 
 
 def _whole_and_positive(column: ColumnProfile) -> bool:

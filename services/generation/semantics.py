@@ -63,11 +63,12 @@ ADDITIVE_WORDS = frozenset({
     "arrests", "collisions", "crashes", "injuries", "casualties", "fatalities", "victims", "claims", "complaints",
     "ridership", "riders", "boardings", "entries", "takings", "receipts", "turnover", "revenues", "arrivals",
     "departures", "admissions", "affected", "individuals", "persons", "people", "bill", "tip", "tips", "fare",
-    "fares", "fee", "fees", "charge", "charges", "fine", "fines", "penalty", "penalties", "gsp", "gdp", "gnp", "gva"})
+    "fares", "fee", "fees", "charge", "charges", "fine", "fines", "penalty", "penalties", "gsp", "gdp", "gnp", "gva",
+    "budget", "budgets", "spending", "pageviews", "conversions", "signups", "installs"})
 # A qualifier makes a figure an attribute of the row's thing, whatever else its name says: a customer's
-# previous bookings, a loan's amount collected ever, calls per day, the average basket.
+# previous bookings, a loan's amount collected ever, calls per day, a unit's cost, the average basket.
 QUALIFIER_WORDS = frozenset({"previous", "prev", "prior", "ever", "since", "lifetime", "cumulative", "cum", "ytd",
-                             "todate", "per", "avg", "average", "mean", "median", "pct", "percent", "ratio", "rate"})
+                             "todate", "per", "unit", "avg", "average", "mean", "median", "pct", "percent", "ratio", "rate"})
 COUNT_PREFIXES = frozenset({"num", "number", "no", "nr", "n", "nb"})
 # A period named relative to now or per unit ('TrainingTimesLastYear', 'sales_per_year') is no calendar year.
 RELATIVE_PERIOD_WORDS = frozenset({"last", "next", "this", "previous", "prev", "prior", "past", "per", "since", "ago"})

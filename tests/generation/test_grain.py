@@ -365,6 +365,27 @@ def test_a_site_s_days_lead_with_their_flows_and_a_price_s_bars_with_the_close()
                if card["kind"] == "chart")
 
 
+def test_an_actual_beside_its_budget_adds_up_as_the_budget_does_and_a_unit_cost_never_does():
+    months = [datetime(2023 + m // 12, m % 12 + 1, 1) for m in range(24)]
+    teams = ["Ops", "Sales", "R&D", "IT"]
+    draws = random.Random(4)
+    budget = pl.DataFrame({"month": [m for m in months for _ in teams], "team": teams * 24,
+                           "budget": [draws.randrange(50, 200) * 1000 for _ in range(96)],
+                           "actual": [draws.randrange(40, 220) * 1000 for _ in range(96)]})
+    aggregates = {(card["query"]["measure"], card["query"]["aggregate"]) for card in spec_of(budget)["cards"]
+                  if card["kind"] == "kpi"}
+    assert {("budget", "sum"), ("actual", "sum")} <= aggregates
+    stock = pl.DataFrame({"sku": [f"K{n:04d}" for n in range(300)], "warehouse": [("NJ", "TX", "CA")[n % 3] for n in range(300)],
+                          "unit_cost": [round(1 + draws.random() * 200, 2) for _ in range(300)],
+                          "on_hand": [draws.randrange(0, 500) for _ in range(300)]})
+    assert "sum" not in measured_aggregates(spec_of(stock), "unit_cost")
+
+
+def measured_aggregates(spec: dict, column: str) -> set[str]:
+    return {card["query"]["aggregate"] for card in spec["cards"] if card["kind"] in ("kpi", "chart")
+            and card["query"]["measure"] == column}
+
+
 def test_a_total_with_a_nan_is_read_on_its_other_rows():
     rows = 40
     frame = pl.DataFrame({"north": [50.5 + (n * 37) % 29 * 1.7 for n in range(rows)],
