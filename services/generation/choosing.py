@@ -54,6 +54,10 @@ def key_measures(profile: TableProfile) -> list[ColumnProfile]:
     width = len(profile.columns)
     scored = sorted(candidates, key=lambda col: -key_score(col, profile.rows, profile.columns.index(col), width))
     scored = _closing_price_of_bars(_one_headline_per_family(scored))
+    flows = [col for col in scored if col.semantic.kind == "additive"]
+    if flows:  # what a row lasted comes after what it counted (a breach's duration after the people affected)
+        scored = [col for col in scored if col.semantic.detail != "span"] + \
+            [col for col in scored if col.semantic.detail == "span"]
     if width >= WIDE:  # a wide file: the measures its names say people look for, not the first ones
         named = [col for col in scored if has_word(col.name, KEY_WORDS)]
         scored = named + [col for col in scored if col not in named][:max(0, 2 - len(named))]

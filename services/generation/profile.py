@@ -20,6 +20,7 @@ from services.generation.grain import decide_grain
 from services.generation.reading import UnreadableFile
 from services.generation.scalars import bounds
 from services.generation.semantics import TableModel, apply_override, classify, table_model
+from services.generation.spans import Span, span_of
 from services.generation.time_axis import (
     SINCE,
     TIME,
@@ -94,8 +95,21 @@ def _has_dates(sample: pl.DataFrame) -> bool:
     return any(dtype.is_temporal() for dtype in sample.schema.values())
 
 
-def _parsed(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.DataFrame, CalendarParts | None, RelativeTime | None]:
-    """The frame with dates and numbers parsed and calendar parts joined, and its parsed sample."""
+def _parsed(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.DataFrame, CalendarParts | None, RelativeTime | None,
+                                          Span | None]:
+    """The frame with dates and numbers parsed, calendar parts joined and what each row lasted
+    measured (spans.py), and its parsed sample."""
+    frame, sample, parts, since = _dated(frame)
+    span = span_of(sample)
+    if span is not None:  # from the parsed moments: a second step, as one step reads the columns it was given
+        names = list(sample.columns)
+        names.insert(names.index(span.end) + 1, span.column)  # it stands beside the moments it measures
+        frame = frame.with_columns(span.expression).select(names)
+        sample = sample.with_columns(span.expression).select(names)
+    return frame, sample, parts, since, span
+
+
+def _dated(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.DataFrame, CalendarParts | None, RelativeTime | None]:
     sample = frame.head(SAMPLE_ROWS).collect()
     parsing = _parsing(sample)
     sample = sample.with_columns(parsing)
@@ -175,7 +189,7 @@ def quality_notes(columns: list[ColumnProfile], rows: int) -> list[str]:
 
 def profile_table(source: pl.DataFrame | pl.LazyFrame, column_types: dict[str, str] | None = None) -> TableProfile:
     """The one statistics pass, then the semantic model of every column and of the table."""
-    frame, sample, parts, since = _parsed(source.lazy())
+    frame, sample, parts, since, span = _parsed(source.lazy())
     schema = frame.collect_schema()
     column_types, grain = _grain_override(column_types, schema)
     unknown = sorted(set(column_types or {}) - set(schema))
@@ -191,6 +205,8 @@ def profile_table(source: pl.DataFrame | pl.LazyFrame, column_types: dict[str, s
             column.semantic.detail = ",".join(parts.columns)
         if column.name == SINCE and since is not None:
             column.semantic = Semantic("time", detail=since.column, evidence=[since.evidence])
+        if span is not None and column.name == span.column and not kind:
+            column.semantic = Semantic("level", "mean", detail="span", evidence=[span.evidence])
     model = table_model(columns, sample, rows)
     if model.time is not None and model.time.column == SINCE and since is not None:
         model.time.relative, model.time.relative_days = since.label, since.days

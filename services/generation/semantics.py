@@ -633,6 +633,8 @@ def key_score(column: ColumnProfile, rows: int, position: int, width: int) -> fl
         score -= 0.5
     if column.semantic.detail == "total":  # the total beside its parts leads a wide table
         score += 2.5
+    elif column.semantic.detail == "span":  # what each row lasted, from its start and end: what the pair is for
+        score += 3.0
     elif column.semantic.detail == "part":
         score -= 1.0
     if column.semantic.overridden:

@@ -381,6 +381,30 @@ def test_an_actual_beside_its_budget_adds_up_as_the_budget_does_and_a_unit_cost_
     assert "sum" not in measured_aggregates(spec_of(stock), "unit_cost")
 
 
+def test_a_row_s_start_and_end_measure_what_it_lasted():
+    """Tickets opened then resolved: the hours between is the measure the pair is for, averaged and
+    broken down; it comes after a flow the rows count (items), and moments out of order (an
+    'end' before its 'start' on a quarter of the rows) are no span."""
+    draws = random.Random(6)
+    opened = [datetime(2024, 5, 1) + timedelta(minutes=draws.randrange(60 * 1440)) for _ in range(600)]
+    tickets = pl.DataFrame({"ticket": [f"T{n}" for n in range(600)], "created_at": opened,
+                            "resolved_at": [moment + timedelta(hours=draws.uniform(2, 90)) for moment in opened],
+                            "priority": [("low", "high", "urgent")[n % 3] for n in range(600)],
+                            "satisfaction_score": [draws.randrange(1, 6) for _ in range(600)]})
+    spec = spec_of(tickets)
+    span = "hours from created_at to resolved_at"
+    kpis = [card["query"]["measure"] for card in spec["cards"] if card["kind"] == "kpi"]
+    assert kpis[:2] == [None, span] and measured_aggregates(spec, span) >= {"mean"}
+    assert any(card["query"]["measure"] == span and card["query"]["by"] == ["priority"] for card in spec["cards"]
+               if card["kind"] == "chart")
+    with_items = spec_of(tickets.with_columns(items=pl.Series([draws.randrange(1, 9) for _ in range(600)])))
+    kpis = [card["query"]["measure"] for card in with_items["cards"] if card["kind"] == "kpi"]
+    assert kpis.index("items") < kpis.index(span)
+    shuffled = tickets.with_columns(resolved_at=pl.when(pl.int_range(600) % 4 == 0)  # a quarter end before they start
+                                    .then(pl.col("created_at") - pl.duration(hours=5)).otherwise(pl.col("resolved_at")))
+    assert not [name for name in profile_table(shuffled).frame.collect_schema() if name.startswith("hours from")]
+
+
 def measured_aggregates(spec: dict, column: str) -> set[str]:
     return {card["query"]["aggregate"] for card in spec["cards"] if card["kind"] in ("kpi", "chart")
             and card["query"]["measure"] == column}
