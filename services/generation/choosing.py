@@ -231,6 +231,13 @@ def _bearing(sample: pl.DataFrame, by: str, outcome: str, weight: str | None) ->
     return math.sqrt(max(chi_square - freedom, 0.0) / total / min(values.height - 1, outcomes.height - 1))
 
 
+def _evenly_counted(counts: pl.DataFrame) -> bool:
+    """Every value on as many rows as the others (each indicator once per country): a count by it
+    says only how the table was laid out."""
+    rows = counts["b.num"].drop_nulls()
+    return counts.height >= 2 and rows.len() == counts.height and number(rows.max()) <= number(rows.min()) * 1.02
+
+
 def _dominated(sample: pl.DataFrame, name: str) -> bool:
     """One value in nine rows of ten (a paved street, a single utility): a breakdown says little."""
     values = sample[name].drop_nulls() if name in sample.columns else None
@@ -339,8 +346,9 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     for dim in dims:
         rule = f"breakdown: {_why(dim)}; {headline.title(weight).lower()} per value"
         time = series.query_time if headline.aggregate == "last" and series is not None else None
-        cards.append(c.breakdown_card(answers[f"by:{dim.name}"], dim.name, headline, _order_of(dim), sizes.top_n,
-                                      weight, rule, time))
+        if not (headline.column is None and _evenly_counted(answers[f"by:{dim.name}"])):
+            cards.append(c.breakdown_card(answers[f"by:{dim.name}"], dim.name, headline, _order_of(dim), sizes.top_n,
+                                          weight, rule, time))
         if extra and (extra[1] is dim):
             measure, by = extra
             cards.append(c.breakdown_card(answers["extra"], by.name, measure, _order_of(by), sizes.top_n, weight,

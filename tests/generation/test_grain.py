@@ -410,6 +410,21 @@ def measured_aggregates(spec: dict, column: str) -> set[str]:
             and card["query"]["measure"] == column}
 
 
+def test_a_count_that_only_shows_how_the_table_is_laid_out_is_left_out():
+    """Each indicator once per country: counting rows per indicator draws equal bars; the values per
+    indicator are shown instead. Categories of unequal counts keep their count."""
+    rows = [{"country": f"C{n:03d}", "indicator": indicator,
+             **{str(year): float(1 + (n * 7 + k + year) % 50) for year in range(2015, 2019)}}
+            for n in range(120) for k, indicator in enumerate(("people", "growth", "urban"))]
+    by = [(card["query"]["measure"], card["query"]["by"]) for card in spec_of(pl.DataFrame(rows))["cards"]
+          if card["kind"] == "chart" and card["query"]["by"] == ["indicator"]]
+    assert by and all(measure is not None for measure, _ in by)
+    uneven = pl.DataFrame({"shop": [("north", "south", "east")[n % 3 if n % 5 else 0] for n in range(300)],
+                           "amount": [float(10 + n % 40) for n in range(300)]})
+    assert any(card["query"] == {**card["query"], "measure": None, "by": ["shop"]} for card in spec_of(uneven)["cards"]
+               if card["kind"] == "chart")
+
+
 def test_a_total_with_a_nan_is_read_on_its_other_rows():
     rows = 40
     frame = pl.DataFrame({"north": [50.5 + (n * 37) % 29 * 1.7 for n in range(rows)],
