@@ -232,8 +232,9 @@ def _bearing(sample: pl.DataFrame, by: str, outcome: str, weight: str | None) ->
 
 
 def _evenly_counted(counts: pl.DataFrame) -> bool:
-    """Every value on as many rows as the others (each indicator once per country): a count by it
-    says only how the table was laid out."""
+    """Every value on as many rows as the others (each indicator once per country): in a table of
+    things or periods, a count by it says only how the table was laid out (occurrences evenly spread
+    are still a finding)."""
     rows = counts["b.num"].drop_nulls()
     return counts.height >= 2 and rows.len() == counts.height and number(rows.max()) <= number(rows.min()) * 1.02
 
@@ -346,7 +347,8 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     for dim in dims:
         rule = f"breakdown: {_why(dim)}; {headline.title(weight).lower()} per value"
         time = series.query_time if headline.aggregate == "last" and series is not None else None
-        if not (headline.column is None and _evenly_counted(answers[f"by:{dim.name}"])):
+        if not (headline.column is None and model.grain not in ("event", "weighted")
+                and _evenly_counted(answers[f"by:{dim.name}"])):
             cards.append(c.breakdown_card(answers[f"by:{dim.name}"], dim.name, headline, _order_of(dim), sizes.top_n,
                                           weight, rule, time))
         if extra and (extra[1] is dim):
