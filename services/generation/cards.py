@@ -302,6 +302,13 @@ def breakdown_query(frame: pl.LazyFrame, by: str, measure: Measure, schema: pl.S
     return frame.group_by(by).agg(*partials(measure, schema, weight, "b"))
 
 
+def evenly_counted(groups: pl.DataFrame) -> bool:
+    """A breakdown_query of the count where three values or more each hold exactly as many rows (each
+    indicator once per country): it shows how the table was laid out, not what happened."""
+    rows = groups["b.num"]
+    return groups.height >= 3 and rows.null_count() == 0 and rows.n_unique() == 1
+
+
 def latest_breakdown_query(frame: pl.LazyFrame, by: str, measure: Measure, series: Series,
                            schema: pl.Schema) -> pl.LazyFrame:
     """A stock per category in the latest period of the data (prisoners per state, last quarter)."""

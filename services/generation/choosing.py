@@ -54,12 +54,9 @@ def key_measures(profile: TableProfile) -> list[ColumnProfile]:
     width = len(profile.columns)
     scored = sorted(candidates, key=lambda col: -key_score(col, profile.rows, profile.columns.index(col), width))
     scored = _closing_price_of_bars(_one_headline_per_family(scored))
-    flows = [col for col in scored if col.semantic.kind == "additive"]
-    if flows:  # what a row lasted comes after what it counted (a breach's duration after the people affected)
-        scored = [col for col in scored if col.semantic.detail != "span"] + \
-            [col for col in scored if col.semantic.detail == "span"]
+    scored = _spans_after_flows(scored)
     if width >= WIDE:  # a wide file: the measures its names say people look for, not the first ones
-        named = [col for col in scored if has_word(col.name, KEY_WORDS)]
+        named = [col for col in scored if has_word(col.name, KEY_WORDS) or col.semantic.detail == "span"]
         scored = named + [col for col in scored if col not in named][:max(0, 2 - len(named))]
     outcome = outcome_of(profile.columns) if model.grain in ("entity", "weighted") else None
     if outcome is not None and outcome in candidates:  # churn, attrition, survival: the share that matters most
@@ -85,28 +82,40 @@ def _one_headline_per_family(columns: list[ColumnProfile]) -> list[ColumnProfile
         if (numbered := NUMBERED.fullmatch(col.name.strip())) is not None:
             stem = (numbered["stem"] or "").rstrip(" _.-").lower()
             families.setdefault(stem, []).append((int(numbered["number"]), col))
-    kept = list(columns)
+    kept, latest = list(columns), []
+    measures = [col for col in columns if col.semantic.is_measure]
     for family in families.values():
-        if len(family) < FAMILY_MEMBERS:
-            continue
         numbers, members = [n for n, _ in family], [col for _, col in family]
+        if len(family) < FAMILY_MEMBERS or max(numbers) - min(numbers) + 1 > 2 * len(family):
+            continue  # a run of numbers, not names that end in one (pm10, pm25; vitamin b1, b12)
         if all(1800 <= n <= 2100 for n in numbers):
-            latest = members[numbers.index(max(numbers))]
-            kept = [latest] + [col for col in kept if col not in members]
-        elif len(members) < len(kept):
+            latest.append(members[numbers.index(max(numbers))])
             kept = [col for col in kept if col not in members]
-    return kept
+        elif any(col not in members for col in measures):
+            kept = [col for col in kept if col not in members]
+    return [col for col in columns if col in latest] + kept  # the latest years in the order they scored
+
+
+def _spans_after_flows(columns: list[ColumnProfile]) -> list[ColumnProfile]:
+    """What a row lasted comes right after what it counted (a breach's duration after the people affected)."""
+    spans = [col for col in columns if col.semantic.detail == "span"]
+    flows = [n for n, col in enumerate(columns) if col.semantic.kind == "additive"]
+    if not spans or not flows:
+        return columns
+    rest = [col for col in columns if col not in spans]
+    last_flow = rest.index(columns[flows[-1]])
+    return rest[:last_flow + 1] + spans + rest[last_flow + 1:]
 
 
 def _closing_price_of_bars(columns: list[ColumnProfile]) -> list[ColumnProfile]:
-    """Open, high, low and close of each period (a price's bars): the close is the price of the period,
-    the others its range; one headline, not four averages of the same price."""
+    """Open, high, low and close of each period (a price's bars): the close is the price of the period
+    and leads, the others are its range; one headline, not four averages of the same price."""
     bar = {col.name.strip().lower().replace(" ", "_"): col for col in columns}
     if len(PRICE_BAR & set(bar)) < 3 or "close" not in bar:
         return columns
     close = bar.get("adj_close", bar["close"])
-    others = {id(col) for name, col in bar.items() if name in PRICE_BAR | {"adj_close"} and col is not close}
-    return [col for col in columns if id(col) not in others]
+    others = {id(col) for name, col in bar.items() if name in PRICE_BAR | {"adj_close"}}
+    return [close] + [col for col in columns if id(col) not in others]
 
 
 def variable_key(profile: TableProfile) -> ColumnProfile | None:
@@ -214,29 +223,33 @@ def breakdown_dimensions(profile: TableProfile, measure_columns: set[str]) -> li
 
 
 def _bearing(sample: pl.DataFrame, by: str, outcome: str, weight: str | None) -> float:
-    """How far the outcome's share differs across `by`'s values, on the sample: Cramer's V less what
-    chance alone gives a column of that many values (attrition by overtime says more than by education)."""
+    """How far the outcome's share differs across `by`'s values, on the sample (the file's first rows:
+    a file sorted by its outcome shows none): Cramer's V less what chance alone gives a column of that
+    many values (attrition by overtime says more than by education). Weights count as rows where
+    they are whole (each row stands for so many people); survey weights count by how many rows they
+    are worth (Kish's effective size), so the unit of a weight changes nothing."""
     if not {by, outcome, weight or by} <= set(sample.columns):
         return 0.0
-    size = pl.col(weight).sum() if weight else pl.len()
-    cells = (sample.filter(pl.col(by).is_not_null() & pl.col(outcome).is_not_null())
-             .group_by(by, outcome).agg(size.cast(pl.Float64).alias("n")))
+    known = sample.filter(pl.col(by).is_not_null() & pl.col(outcome).is_not_null())
+    size = pl.len().cast(pl.Float64)
+    if weight:
+        known = known.filter(pl.col(weight) > 0)
+        size = pl.col(weight).cast(pl.Float64).sum()
+    cells = known.group_by(by, outcome).agg(size.alias("n")).filter(pl.col("n") > 0)
     values = cells.group_by(by).agg(pl.col("n").sum().alias("of_value"))
     outcomes = cells.group_by(outcome).agg(pl.col("n").sum().alias("of_outcome"))
     total, freedom = float(cells["n"].sum()), (values.height - 1) * (outcomes.height - 1)
     if not total or not freedom:
         return 0.0
     cells = cells.join(values, on=by).join(outcomes, on=outcome)
-    chi_square = float((cells["n"] ** 2 * total / (cells["of_value"] * cells["of_outcome"])).sum()) - total
-    return math.sqrt(max(chi_square - freedom, 0.0) / total / min(values.height - 1, outcomes.height - 1))
+    phi_square = float((cells["n"] ** 2 / (cells["of_value"] * cells["of_outcome"])).sum()) - 1
+    rows = total if not weight or _whole(known[weight]) else total ** 2 / float((known[weight].cast(pl.Float64) ** 2).sum())
+    bearing = math.sqrt(max(phi_square - freedom / rows, 0.0) / min(values.height - 1, outcomes.height - 1))
+    return bearing if math.isfinite(bearing) else 0.0
 
 
-def _evenly_counted(counts: pl.DataFrame) -> bool:
-    """Every value on as many rows as the others (each indicator once per country): in a table of
-    things or periods, a count by it says only how the table was laid out (occurrences evenly spread
-    are still a finding)."""
-    rows = counts["b.num"].drop_nulls()
-    return counts.height >= 2 and rows.len() == counts.height and number(rows.max()) <= number(rows.min()) * 1.02
+def _whole(weights: pl.Series) -> bool:
+    return bool((weights.cast(pl.Float64) % 1 == 0).all())
 
 
 def _dominated(sample: pl.DataFrame, name: str) -> bool:
@@ -348,7 +361,7 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
         rule = f"breakdown: {_why(dim)}; {headline.title(weight).lower()} per value"
         time = series.query_time if headline.aggregate == "last" and series is not None else None
         if not (headline.column is None and model.grain not in ("event", "weighted")
-                and _evenly_counted(answers[f"by:{dim.name}"])):
+                and c.evenly_counted(answers[f"by:{dim.name}"])):
             cards.append(c.breakdown_card(answers[f"by:{dim.name}"], dim.name, headline, _order_of(dim), sizes.top_n,
                                           weight, rule, time))
         if extra and (extra[1] is dim):

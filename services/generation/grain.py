@@ -19,7 +19,7 @@ import polars as pl
 from services.generation.columns import ColumnProfile
 from services.generation.naming import has_word, tokens
 from services.generation.scalars import number
-from services.generation.semantics import ADDITIVE_WORDS, TOTAL_WORDS, Semantic, TableModel
+from services.generation.semantics import ADDITIVE_WORDS, PER_RECORD, TOTAL_WORDS, Semantic, TableModel
 
 GRAINS = ("event", "entity", "period", "panel", "long", "cell", "weighted")
 WIDE_ENTITY = 15  # columns of attributes from which a table without time describes things, not occurrences
@@ -45,8 +45,9 @@ def decide_grain(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, 
     find_totals(columns, sample)
 
 
-COUNTERPART_WORDS = frozenset({"actual", "actuals", "forecast", "forecasted", "plan", "planned", "target", "targets",
-                               "estimate", "estimated", "projected", "projection", "expected", "goal", "budgeted"})
+COUNTERPART_WORDS = frozenset({"actual", "actuals", "budget", "budgets", "budgeted", "forecast", "forecasted", "plan",
+                               "planned", "target", "targets", "estimate", "estimated", "projected", "projection",
+                               "quota", "goal"})
 MAX_PARTS = 8  # columns tried as the parts of a total (every subset of them, on the sample)
 SCALES = (1.0, 1e3, 1e-3, 1e2, 1e-2, 1e6, 1e-6)  # a total may be kept in thousands of its parts' units
 SCREEN_ROWS = 500  # rows that rule most columns out as parts of a total before every row is read
@@ -228,26 +229,28 @@ def _whole_numbers_are_counts(columns: list[ColumnProfile]) -> None:
     """In a series of periods, a figure no name explains that holds whole numbers >= 0 counts what
     happened in each period (passengers a month): it adds up over time."""
     for column in columns:
-        semantic = column.semantic
-        generic = semantic.kind == "level" and semantic.evidence and semantic.evidence[0].startswith("a per-record")
-        if generic and not semantic.overridden and _whole_and_positive(column):
+        if _unexplained(column.semantic) and _whole_and_positive(column):
             column.semantic = Semantic("additive", "sum", evidence=[
                 "whole numbers >= 0 in a series of periods: what each period counted, adding up over time"])
 
 
 def _counterparts_alike(columns: list[ColumnProfile]) -> None:
-    """'actual' beside 'budget', 'forecast' beside 'sales': a figure named only as the counterpart of
-    another measures the same thing, so it adds up where that one does (a budget's actual spend)."""
-    flows = [c for c in columns if c.semantic.kind == "additive" and not c.name.startswith("__")]
-    if not flows:
-        return
+    """'actual' beside 'budget', 'plan' beside 'actual_spend': a figure named only as the plan or the
+    actual of a flow named as its counterpart measures the same thing, so it adds up as that one does.
+    A 'target' beside unrelated flows (a label to predict beside orders) stays what it was."""
+    partners = [c for c in columns if c.semantic.kind == "additive" and set(tokens(c.name)) & COUNTERPART_WORDS]
     for column in columns:
-        semantic = column.semantic
-        generic = semantic.kind == "level" and semantic.evidence and semantic.evidence[0].startswith("a per-record")
         words = set(tokens(column.name))
-        if generic and not semantic.overridden and words and words <= COUNTERPART_WORDS:
+        partner = next((c for c in partners if c is not column), None)
+        if partner is not None and _unexplained(column.semantic) and words and words <= COUNTERPART_WORDS:
             column.semantic = Semantic("additive", "sum", evidence=[
-                f"the {column.name} of '{flows[0].name}', which adds up: it adds up too"])
+                f"'{column.name}' beside '{partner.name}', which adds up: the same figure, planned or actual"])
+
+
+def _unexplained(semantic: Semantic) -> bool:
+    """A figure only its values classified (no name said what it is), and no person overrode."""
+    return (semantic.kind == "level" and not semantic.overridden and bool(semantic.evidence)
+            and semantic.evidence[0].startswith(PER_RECORD))
 
 
 def _whole_and_positive(column: ColumnProfile) -> bool:

@@ -66,12 +66,14 @@ ADDITIVE_WORDS = frozenset({
     "fares", "fee", "fees", "charge", "charges", "fine", "fines", "penalty", "penalties", "gsp", "gdp", "gnp", "gva",
     "budget", "budgets", "spending", "pageviews", "conversions", "signups", "installs"})
 # A qualifier makes a figure an attribute of the row's thing, whatever else its name says: a customer's
-# previous bookings, a loan's amount collected ever, calls per day, a unit's cost, the average basket.
+# previous bookings, a loan's amount collected ever, calls per day, the average basket.
 QUALIFIER_WORDS = frozenset({"previous", "prev", "prior", "ever", "since", "lifetime", "cumulative", "cum", "ytd",
-                             "todate", "per", "unit", "avg", "average", "mean", "median", "pct", "percent", "ratio", "rate"})
+                             "todate", "per", "avg", "average", "mean", "median", "pct", "percent", "ratio", "rate"})
 COUNT_PREFIXES = frozenset({"num", "number", "no", "nr", "n", "nb"})
 # A period named relative to now or per unit ('TrainingTimesLastYear', 'sales_per_year') is no calendar year.
 RELATIVE_PERIOD_WORDS = frozenset({"last", "next", "this", "previous", "prev", "prior", "past", "per", "since", "ago"})
+UNIT_FIGURES = frozenset({"cost", "costs", "price", "value", "rate", "margin", "weight", "fee"})
+PER_RECORD = "a per-record figure"  # the evidence of a figure only its values classified
 # Words of a per-row total: in a table of things (customers), a customer's total minutes are an attribute.
 TOTAL_WORDS = frozenset({"total", "totals", "sum", "tot"})
 # stocks, rates, ratios, prices, scores, per-record attributes: they average, never add up
@@ -91,7 +93,7 @@ HEADLINE_WORDS: dict[str, set[str]] = {
               "takings", "receipts", "bill", "tip", "tips", "charge", "charges", "fine", "fines", "penalty",
               "costs", "spend", "spending", "expenditure", "profit", "profits", "earnings", "income", "salary",
               "wage", "wages", "pay", "fare", "fares", "fee", "fees", "funded", "loan", "loans", "budget",
-              "donations", "value", "close"},
+              "donations", "value"},
     "volume": {"quantity", "qty", "units", "volume", "traffic", "visitors", "visits", "passengers", "riders",
                "ridership", "orders", "bookings", "shipments", "deliveries", "downloads", "attendance",
                "enrollment", "production", "output", "consumption", "demand"},
@@ -419,9 +421,15 @@ def _ordered(facts: Facts) -> Semantic | None:
     return None
 
 
+def _of_one_unit(name: str) -> bool:
+    """'unit_cost', 'price_per_unit': what one unit costs, never summed ('unit_sales' count units)."""
+    words = tokens(name)
+    return "unit" in words and bool(UNIT_FIGURES & set(words))
+
+
 def _measure(facts: Facts) -> Semantic:
     name = facts.name
-    if has_word(name, QUALIFIER_WORDS):
+    if has_word(name, QUALIFIER_WORDS) or _of_one_unit(name):
         return Semantic("level", "mean", evidence=["a qualified figure (previous, ever, per, average...): an attribute"
                                                    " of each row's thing, never a grand total"])
     if has_word(name, LEVEL_WORDS):
@@ -430,7 +438,7 @@ def _measure(facts: Facts) -> Semantic:
         return Semantic("additive", "sum", evidence=["named a count, amount or flow"])
     if facts.within(0, 1) and not facts.whole:
         return Semantic("level", "mean", evidence=["a fraction within 0..1"])
-    return Semantic("level", "mean", evidence=["a per-record figure (no name says it adds up)"])
+    return Semantic("level", "mean", evidence=[f"{PER_RECORD} (no name says it adds up)"])
 
 
 def apply_override(kind: str) -> Semantic:

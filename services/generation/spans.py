@@ -36,8 +36,9 @@ class Span:
 
     @property
     def expression(self) -> pl.Expr:
-        elapsed = _moment(self.end) - _moment(self.start)
-        return (elapsed.dt.total_milliseconds() / (1000 * self.seconds)).alias(self.column)
+        """The span of each row; none where the end comes before the start (a row entered wrong)."""
+        elapsed = (_moment(self.end) - _moment(self.start)).dt.total_milliseconds() / (1000 * self.seconds)
+        return pl.when(elapsed >= 0).then(elapsed).alias(self.column)
 
     @property
     def evidence(self) -> str:
@@ -58,10 +59,9 @@ def span_of(sample: pl.DataFrame) -> Span | None:
 
 
 def _measured(sample: pl.DataFrame, start: str, end: str) -> Span | None:
-    try:
-        seconds = sample.select((_moment(end) - _moment(start)).dt.total_milliseconds() / 1000).to_series().drop_nulls()
-    except pl.exceptions.PolarsError:  # moments that do not subtract (one with a time zone, one without)
-        return None
+    if (_zone(sample.schema[start]) is None) != (_zone(sample.schema[end]) is None):
+        return None  # a clock of unknown zone beside a zoned one: their difference could be off by hours
+    seconds = sample.select((_moment(end) - _moment(start)).dt.total_milliseconds() / 1000).to_series().drop_nulls()
     if seconds.len() < 3 or number((seconds >= 0).mean()) < IN_ORDER:
         return None
     median = number(seconds.median())
@@ -70,6 +70,10 @@ def _measured(sample: pl.DataFrame, start: str, end: str) -> Span | None:
     unit, size = next(((unit, size) for unit, size in UNITS if median >= 2 * size), UNITS[-1])
     span = Span(start, end, unit, size)
     return None if span.column in sample.columns or len(span.column.encode()) > NAME_BYTES else span
+
+
+def _zone(dtype: pl.DataType) -> str | None:
+    return dtype.time_zone if isinstance(dtype, pl.Datetime) else None
 
 
 def _moment(name: str) -> pl.Expr:

@@ -5,13 +5,14 @@ beside its parts, a code beside its label, a stock per cell and quarter, samplin
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
 
-from services.generation.choosing import choose_cards
+from services.generation.choosing import _bearing, choose_cards
 from services.generation.profile import profile_table
 
 
@@ -313,9 +314,13 @@ def test_a_family_of_numbered_columns_gives_way_to_the_measures_of_the_row():
     only_items = spec_of(orders.select(pl.col("^item_.*$")))  # nothing else to show: the family still does
     assert any(card["query"]["measure"] for card in only_items["cards"] if card["kind"] == "kpi")
     shops = pl.DataFrame({"shop": [f"S{n}" for n in range(40)],
-                          **{f"sales_{year}": [float(100 + (n * year) % 97) for n in range(40)] for year in range(2019, 2023)}})
+                          **{f"sales_{year}": [float(100 + (n * year) % 97) for n in range(40)] for year in range(2019, 2023)},
+                          **{f"visits_{year}": [float(900 + (n * year) % 89) for n in range(40)] for year in range(2019, 2023)}})
     kpis = [card["query"]["measure"] for card in spec_of(shops)["cards"] if card["kind"] == "kpi"]
-    assert "sales_2022" in kpis and not {"sales_2019", "sales_2020", "sales_2021"} & set(kpis)
+    assert kpis[1:3] == ["sales_2022", "visits_2022"]  # each family's latest year, money first as it scores
+    air = pl.DataFrame({"city": [f"C{n}" for n in range(60)], "ozone": [30.0 + n % 17 for n in range(60)],
+                        **{f"pm{size}": [float(5 + (n * size) % 40) for n in range(60)] for size in (1, 10, 25)}})
+    assert {"pm1", "pm10", "pm25"} & {card["query"]["measure"] for card in spec_of(air)["cards"] if card["kind"] == "kpi"}
 
 
 def test_an_outcome_is_broken_down_first_by_what_it_differs_by_not_by_what_restates_it():
@@ -361,6 +366,7 @@ def test_a_site_s_days_lead_with_their_flows_and_a_price_s_bars_with_the_close()
     spec = spec_of(bars)
     shown = {card["query"]["measure"] for card in spec["cards"] if card["kind"] in ("kpi", "chart")}
     assert "Adj Close" in shown and not {"Open", "High", "Low", "Close"} & shown
+    assert [card["query"]["measure"] for card in spec["cards"] if card["kind"] == "kpi"][1] == "Adj Close"
     assert any(card["query"]["measure"] == "Adj Close" and card["query"]["split"] == "Ticker" for card in spec["cards"]
                if card["kind"] == "chart")
 
@@ -375,16 +381,21 @@ def test_an_actual_beside_its_budget_adds_up_as_the_budget_does_and_a_unit_cost_
     aggregates = {(card["query"]["measure"], card["query"]["aggregate"]) for card in spec_of(budget)["cards"]
                   if card["kind"] == "kpi"}
     assert {("budget", "sum"), ("actual", "sum")} <= aggregates
+    labelled = pl.DataFrame({"customer": [f"C{n}" for n in range(200)], "orders": [draws.randrange(0, 20) for _ in range(200)],
+                             "target": [round(draws.random() * 3, 3) for _ in range(200)]})  # a label to predict
+    assert "sum" not in measured_aggregates(spec_of(labelled), "target")
     stock = pl.DataFrame({"sku": [f"K{n:04d}" for n in range(300)], "warehouse": [("NJ", "TX", "CA")[n % 3] for n in range(300)],
                           "unit_cost": [round(1 + draws.random() * 200, 2) for _ in range(300)],
-                          "on_hand": [draws.randrange(0, 500) for _ in range(300)]})
+                          "on_hand": [draws.randrange(0, 500) for _ in range(300)],
+                          "unit_sales": [draws.randrange(0, 90) for _ in range(300)]})  # units sold: they add up
     assert "sum" not in measured_aggregates(spec_of(stock), "unit_cost")
+    assert "sum" in measured_aggregates(spec_of(stock), "unit_sales")
 
 
 def test_a_row_s_start_and_end_measure_what_it_lasted():
     """Tickets opened then resolved: the hours between is the measure the pair is for, averaged and
-    broken down; it comes after a flow the rows count (items), and moments out of order (an
-    'end' before its 'start' on a quarter of the rows) are no span."""
+    broken down; it comes right after a flow the rows count (items); moments out of order (an
+    'end' before its 'start' on a quarter of the rows), or one zoned and one not, are no span."""
     draws = random.Random(6)
     opened = [datetime(2024, 5, 1) + timedelta(minutes=draws.randrange(60 * 1440)) for _ in range(600)]
     tickets = pl.DataFrame({"ticket": [f"T{n}" for n in range(600)], "created_at": opened,
@@ -399,7 +410,9 @@ def test_a_row_s_start_and_end_measure_what_it_lasted():
                if card["kind"] == "chart")
     with_items = spec_of(tickets.with_columns(items=pl.Series([draws.randrange(1, 9) for _ in range(600)])))
     kpis = [card["query"]["measure"] for card in with_items["cards"] if card["kind"] == "kpi"]
-    assert kpis.index("items") < kpis.index(span)
+    assert kpis.index(span) == kpis.index("items") + 1  # right after the flows
+    zoned = tickets.with_columns(pl.col("resolved_at").dt.replace_time_zone("UTC"))  # beside a clock of no zone
+    assert not [name for name in profile_table(zoned).frame.collect_schema() if name.startswith("hours from")]
     shuffled = tickets.with_columns(resolved_at=pl.when(pl.int_range(600) % 4 == 0)  # a quarter end before they start
                                     .then(pl.col("created_at") - pl.duration(hours=5)).otherwise(pl.col("resolved_at")))
     assert not [name for name in profile_table(shuffled).frame.collect_schema() if name.startswith("hours from")]
@@ -423,6 +436,20 @@ def test_a_count_that_only_shows_how_the_table_is_laid_out_is_left_out():
                            "amount": [float(10 + n % 40) for n in range(300)]})
     assert any(card["query"] == {**card["query"], "measure": None, "by": ["shop"]} for card in spec_of(uneven)["cards"]
                if card["kind"] == "chart")
+
+
+def test_how_far_an_outcome_differs_by_a_category_reads_survey_weights_in_any_unit_and_counts_as_people():
+    """Survey weights: the bearing is the same in any unit of them, and rows without a weight (or a
+    category whose every weight is missing) leave it a number. Whole weights are counts of people:
+    four cells standing for 2,000 people tell more than four rows would."""
+    sample = pl.DataFrame({"sex": ["f", "m"] * 60, "dead": ["yes" if n % 2 == 0 and n % 3 else "no" for n in range(120)],
+                           "weight": [None if n < 10 else 1.25 + n % 7 * 0.37 for n in range(120)],
+                           "unweighed": ["x"] * 10 + ["y", "z"] * 55})
+    bearings = [_bearing(sample.with_columns(pl.col("weight") * unit), "sex", "dead", "weight") for unit in (1, 1e3, 1e-3)]
+    assert bearings[0] > 0.3 and max(bearings) - min(bearings) < 1e-9
+    assert math.isfinite(_bearing(sample, "unweighed", "dead", "weight"))
+    cells = pl.DataFrame({"sex": ["f", "f", "m", "m"], "survived": ["yes", "no", "yes", "no"], "people": [350, 120, 360, 1170]})
+    assert _bearing(cells, "sex", "survived", "people") > 0.4
 
 
 def test_a_total_with_a_nan_is_read_on_its_other_rows():

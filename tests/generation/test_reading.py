@@ -87,20 +87,34 @@ def test_a_file_read_in_pieces_is_the_file_read_whole(tmp_path: Path, monkeypatc
         assert len(list((tmp_path / "table").iterdir())) > 10  # it was read in pieces
 
 
-@pytest.mark.parametrize("flaw", [b"twelve", b"7,extra,fields", "caf\xe9".encode("latin-1")],
-                         ids=["a value of another type", "a ragged line", "invalid UTF-8"])
-def test_a_piece_with_a_flaw_reads_as_the_whole_file_read_forgivingly(tmp_path: Path, monkeypatch, flaw: bytes):
-    """Pieces are read strictly first: a flaw in one of them (after the rows that typed the columns)
-    is read as the forgiving reader reads it, and the pieces without one are the same too."""
-    lines = [b"id,count"] + [b"%d,%d" % (n, n * 2) for n in range(300)]
-    lines[250] = b"250," + flaw
-    path = tmp_path / "flawed.csv"
-    path.write_bytes(b"\n".join(lines) + b"\n")
+@pytest.mark.parametrize("first", [False, True], ids=["inside a piece", "first in a piece"])
+@pytest.mark.parametrize("flaw", [b"twelve,a", b"7,b,extra,fields", b"8", "8,caf\xe9".encode("latin-1")],
+                         ids=["a value of another type", "a long line", "a short line", "invalid UTF-8"])
+def test_a_piece_with_a_flaw_reads_as_the_whole_file_read_forgivingly(tmp_path: Path, monkeypatch, flaw: bytes,
+                                                                      first: bool):
+    """Pieces are read strictly first: a flaw in one of them (after the rows that typed the columns),
+    inside it or on its first line (where a piece without the header counts its fields), is read as
+    the forgiving reader reads the whole file, and the pieces without one are the same too."""
     monkeypatch.setattr(reading, "INFER_ROWS", 100)
     monkeypatch.setattr(reading, "PIECE_BYTES", 256)
+    path = tmp_path / "flawed.csv"
+    for line in range(150, 300):  # the first line past the typed rows that falls where the case needs it
+        lines = [b"id,count,note"] + [b"%d,%d,n%d" % (n, n * 2, n) for n in range(300)]
+        lines[line] = b"%d," % line + flaw
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        if (len(b"\n".join(lines[:line])) + 1 in {start for start, _ in _cuts(path)}) == first:
+            break
     pieces = columnar_table(path, "csv", tmp_path).collect()
     assert pieces.equals(_read_whole(path, "csv")) and pieces.height == 300
     assert len(list((tmp_path / "table").iterdir())) > 5
+
+
+def _cuts(path: Path) -> list[tuple[int, int]]:
+    cuts, start = [], 0
+    for piece in reading.pieces_of(path):
+        cuts.append((start, len(piece)))
+        start += len(piece)
+    return cuts
 
 
 def test_a_tsv_and_a_header_only_file_read_in_pieces(tmp_path: Path, monkeypatch):

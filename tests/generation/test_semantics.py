@@ -142,7 +142,7 @@ def test_hhmm_clock_times_and_decimal_hours_are_calendar_parts():
 def test_time_spent_in_minutes_or_hours_is_a_measure_not_a_place_on_the_clock():
     """'minutes_to_deliver' within 0..59 and 'hours_worked' within 0..24 are amounts of time; a whole
     'minutes' beside 'hours' (a clock split over columns) and a pickup hour are calendar parts."""
-    frame = pl.DataFrame({"minutes_to_deliver": [12.5 + (n * 7) % 40 / 1.3 for n in range(40)],
+    frame = pl.DataFrame({"minutes_to_deliver": [5 + (n * 7) % 50 for n in range(40)],  # whole minutes, 5..54
                           "hours_worked": [3.5 + (n * 5) % 37 / 4 for n in range(40)],
                           "pickup_hour": [n % 24 for n in range(40)],
                           "minutes": [(n * 13) % 60 for n in range(40)]})
