@@ -20,6 +20,7 @@ END_WORDS = frozenset({"end", "ended", "finish", "finished", "close", "closed", 
                        "discharged", "checkout", "to"})
 UNITS = (("years", 365.25 * 86400), ("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0))
 NAME_BYTES = 256  # as every uploaded column's name: a correction or a metric id can name the span too
+KNOWN = 0.5  # both moments are known on at least this share of the rows
 IN_ORDER = 0.95  # the end follows the start on this share of the rows where both are known
 
 
@@ -62,8 +63,8 @@ def _measured(sample: pl.DataFrame, start: str, end: str) -> Span | None:
     if (_zone(sample.schema[start]) is None) != (_zone(sample.schema[end]) is None):
         return None  # a clock of unknown zone beside a zoned one: their difference could be off by hours
     seconds = sample.select((_moment(end) - _moment(start)).dt.total_milliseconds() / 1000).to_series().drop_nulls()
-    if seconds.len() < 3 or number((seconds >= 0).mean()) < IN_ORDER:
-        return None
+    if seconds.len() < max(3, KNOWN * sample.height) or number((seconds >= 0).mean()) < IN_ORDER:
+        return None  # an end known on a few rows (most breaches never ended) measures those rows, not the table
     median = number(seconds.median())
     if median <= 0:
         return None

@@ -395,7 +395,8 @@ def test_an_actual_beside_its_budget_adds_up_as_the_budget_does_and_a_unit_cost_
 def test_a_row_s_start_and_end_measure_what_it_lasted():
     """Tickets opened then resolved: the hours between is the measure the pair is for, averaged and
     broken down; it comes right after a flow the rows count (items); moments out of order (an
-    'end' before its 'start' on a quarter of the rows), or one zoned and one not, are no span."""
+    'end' before its 'start' on a quarter of the rows), one zoned and one not, or an end known on a
+    third of the rows only, are no span."""
     draws = random.Random(6)
     opened = [datetime(2024, 5, 1) + timedelta(minutes=draws.randrange(60 * 1440)) for _ in range(600)]
     tickets = pl.DataFrame({"ticket": [f"T{n}" for n in range(600)], "created_at": opened,
@@ -413,6 +414,8 @@ def test_a_row_s_start_and_end_measure_what_it_lasted():
     assert kpis.index(span) == kpis.index("items") + 1  # right after the flows
     zoned = tickets.with_columns(pl.col("resolved_at").dt.replace_time_zone("UTC"))  # beside a clock of no zone
     assert not [name for name in profile_table(zoned).frame.collect_schema() if name.startswith("hours from")]
+    open_mostly = tickets.with_columns(resolved_at=pl.when(pl.int_range(600) % 3 == 0).then(pl.col("resolved_at")))
+    assert not [name for name in profile_table(open_mostly).frame.collect_schema() if name.startswith("hours from")]
     shuffled = tickets.with_columns(resolved_at=pl.when(pl.int_range(600) % 4 == 0)  # a quarter end before they start
                                     .then(pl.col("created_at") - pl.duration(hours=5)).otherwise(pl.col("resolved_at")))
     assert not [name for name in profile_table(shuffled).frame.collect_schema() if name.startswith("hours from")]
