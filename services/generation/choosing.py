@@ -38,6 +38,7 @@ PRICE_BAR = {"open", "high", "low", "close"}
 FAMILY_MEMBERS = 3  # numbered columns of one stem from which they are one variable across the columns
 OUTCOME_BEARING = 2.0  # a category whose rows differ most in the outcome's share comes first (V = 0.25: +0.5)
 BEARS_ON_OUTCOME = 0.2
+OUTCOME_BREAKDOWNS = 2  # categories the outcome's share is shown by, beside their counts
 RESTATES_OUTCOME = 0.8
 WIDE = 30  # columns from which a file is wide: only the measures people look for are headlines
 MODIFIERS = {"high", "low", "avg", "average", "mean", "min", "max", "minimum", "maximum", "median", "total", "med",
@@ -302,11 +303,11 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     distributions = [col for col in key_columns if _continuous(col) and col.semantic.kind != "stock"][:MAX_DISTRIBUTIONS]
     sort_by = next((col.name for col in key_columns if col.semantic.is_measure), None)
     shown = table_columns(profile, key_columns, dims)
-    extra = _measure_breakdown(profile, key_columns, dims) if counted else None
+    extras = _measure_breakdowns(profile, key_columns, dims) if counted else []
     key = variable_key(profile)
     if key is not None:  # each indicator's numbers apart: per indicator, never pooled in one histogram
         dims = [key] + [dim for dim in dims if dim is not key][:MAX_BREAKDOWNS - 1]
-        extra = (measure_of(key_columns[0]), key) if key_columns else None
+        extras = [(measure_of(key_columns[0]), key)] if key_columns else []
         distributions = []
 
     answered = {i: c.from_statistics(m, _column_or_none(profile, m.column), schema, weight) for i, m in enumerate(kpis)}
@@ -332,9 +333,9 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
         else:
             queries[f"by:{dim.name}"] = c.breakdown_query(profile.frame, dim.name, headline, schema, weight,
                                                           dim.semantic.separator)
-    if extra:
-        queries["extra"] = c.breakdown_query(profile.frame, extra[1].name, extra[0], schema, weight,
-                                             extra[1].semantic.separator)
+    for measure, by in extras:
+        queries[f"extra:{by.name}"] = c.breakdown_query(profile.frame, by.name, measure, schema, weight,
+                                                        by.semantic.separator)
     for col in distributions:
         queries[f"bins:{col.name}"] = c.histogram_query(profile.frame, col)
     ranked_by = _entity_of_each_variable(profile)
@@ -364,10 +365,9 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
                 and c.evenly_counted(answers[f"by:{dim.name}"])):
             cards.append(c.breakdown_card(answers[f"by:{dim.name}"], dim.name, headline, _order_of(dim), sizes.top_n,
                                           weight, rule, time))
-        if extra and (extra[1] is dim):
-            measure, by = extra
-            cards.append(c.breakdown_card(answers["extra"], by.name, measure, _order_of(by), sizes.top_n, weight,
-                                          f"breakdown.measure: {_why(by)}; {measure.title(weight).lower()} per value",
+        for measure, by in (extra for extra in extras if extra[1] is dim):
+            cards.append(c.breakdown_card(answers[f"extra:{by.name}"], by.name, measure, _order_of(by), sizes.top_n,
+                                          weight, f"breakdown.measure: {_why(by)}; {measure.title(weight).lower()} per value",
                                           card_id=f"breakdown-{measure.name}-by-{by.name}"))
     if ranked_by is not None:
         rule = (f"ranked.within: '{ranked_by}' has about one row per '{model.long_key}'; "
@@ -495,21 +495,20 @@ def _unit_of(profile: TableProfile) -> str:
     return grain(time.start, time.end, time.step_days)
 
 
-def _measure_breakdown(profile: TableProfile, key_columns: list[ColumnProfile],
-                       dims: list[ColumnProfile]) -> tuple[Measure, ColumnProfile] | None:
-    """Beside the counts: the headline amount (a total), attribute (an average) or outcome (a share) by
-    the first dimension."""
-    if not dims:
-        return None
+def _measure_breakdowns(profile: TableProfile, key_columns: list[ColumnProfile],
+                        dims: list[ColumnProfile]) -> list[tuple[Measure, ColumnProfile]]:
+    """Beside the counts: the headline amount (a total) or attribute (an average) by the first
+    dimension; an outcome's share by the first OUTCOME_BREAKDOWNS, the ones it differs by most."""
     measures = [col for col in key_columns if (col.semantic.is_measure or col.semantic.kind == "flag")
                 and col.semantic.kind != "stock"]
     outcome = outcome_of(profile.columns, profile.model.grain)
     measures.sort(key=lambda col: outcome is None or col.name != outcome.name)  # the outcome's share first
     for column in measures:
-        by = next((dim for dim in dims if dim.name != column.name), None)
-        if by is not None:
-            return measure_of(column), by
-    return None
+        by = [dim for dim in dims if dim.name != column.name]
+        if by:
+            shown = OUTCOME_BREAKDOWNS if outcome is not None and column.name == outcome.name else 1
+            return [(measure_of(column), dim) for dim in by[:shown]]
+    return []
 
 
 def _coordinates(profile: TableProfile) -> tuple[str, str] | None:
