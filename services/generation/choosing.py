@@ -100,12 +100,11 @@ def _one_headline_per_family(columns: list[ColumnProfile]) -> list[ColumnProfile
 def _spans_after_flows(columns: list[ColumnProfile]) -> list[ColumnProfile]:
     """What a row lasted comes right after what it counted (a breach's duration after the people affected)."""
     spans = [col for col in columns if col.semantic.detail == "span"]
-    flows = [n for n, col in enumerate(columns) if col.semantic.kind == "additive"]
+    rest = [col for col in columns if col not in spans]
+    flows = [n for n, col in enumerate(rest) if col.semantic.kind == "additive"]
     if not spans or not flows:
         return columns
-    rest = [col for col in columns if col not in spans]
-    last_flow = rest.index(columns[flows[-1]])
-    return rest[:last_flow + 1] + spans + rest[last_flow + 1:]
+    return rest[:flows[-1] + 1] + spans + rest[flows[-1] + 1:]
 
 
 def _closing_price_of_bars(columns: list[ColumnProfile]) -> list[ColumnProfile]:
