@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from collections import deque
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -53,6 +53,7 @@ class BlobStore(Protocol):
 
 SPOOL_BATCH = 1024 * 1024
 SPOOL_IN_FLIGHT = 8  # batches handed to the writer and not yet written: memory stays under ~8 MB
+SYNC_EVERY = 16 * 1024 * 1024  # bytes written between two flushes to disk while the upload streams in
 
 
 async def _spool(chunks: AsyncIterator[bytes], path: Path) -> BlobRef:
@@ -61,17 +62,30 @@ async def _spool(chunks: AsyncIterator[bytes], path: Path) -> BlobRef:
     Hashing and writing happen on one writer thread (both release the GIL), in order, while the
     event loop goes on receiving and checking the next bytes: a 297 MB upload kept the gateway's
     one core busy for 1.0-1.4 s, SHA-256 and the writes were ~0.4 s of it.
+    What is written goes to disk on a third thread every SYNC_EVERY bytes, while more arrives: the
+    fsync that makes the blob durable then has little left to write (297 MB: 0.10-0.15 s -> ~0.015 s
+    between the last byte and the answer). A flush that failed fails the upload.
     """
     digest, size = hashlib.sha256(), 0
     loop = asyncio.get_running_loop()
     in_flight: deque[asyncio.Future] = deque()
     batch: list[bytes] = []
     batch_bytes = 0
+    unsynced = 0
+    flushing: Future | None = None
 
     def hash_and_write(pieces: list[bytes]) -> None:
+        nonlocal unsynced, flushing
         for piece in pieces:
             digest.update(piece)
             out.write(piece)
+            unsynced += len(piece)
+        if unsynced >= SYNC_EVERY and (flushing is None or flushing.done()):
+            if flushing is not None:
+                flushing.result()
+            out.flush()
+            flushing = flusher.submit(os.fdatasync, out.fileno())
+            unsynced = 0
 
     def hand_over() -> None:
         nonlocal batch_bytes
@@ -79,7 +93,9 @@ async def _spool(chunks: AsyncIterator[bytes], path: Path) -> BlobRef:
         batch.clear()
         batch_bytes = 0
 
-    with open(path, "wb") as out, ThreadPoolExecutor(1, thread_name_prefix="spool") as writer:
+    # exited in reverse: the flusher and the writer are done with the file before it is closed
+    with open(path, "wb") as out, ThreadPoolExecutor(1, thread_name_prefix="spool") as writer, \
+            ThreadPoolExecutor(1, thread_name_prefix="spool-flush") as flusher:
         try:
             async for chunk in chunks:
                 size += len(chunk)
@@ -94,11 +110,24 @@ async def _spool(chunks: AsyncIterator[bytes], path: Path) -> BlobRef:
                 await in_flight.popleft()
             def sync() -> None:
                 out.flush()
+                if flushing is not None:
+                    flushing.result()
                 os.fsync(out.fileno())
             await loop.run_in_executor(writer, sync)
-        finally:  # a refused upload: let the writer finish before the file is closed and removed
+        finally:  # a refused upload: let the writer and a flush finish before the file is closed and removed
             await asyncio.gather(*in_flight, return_exceptions=True)
+            if flushing is not None:
+                await asyncio.gather(asyncio.wrap_future(flushing), return_exceptions=True)
     return BlobRef(name=path.name, sha256=digest.hexdigest(), size=size)
+
+
+def _sync_folders(folders: list[Path]) -> None:
+    for folder in folders:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 class DiskBlobStore:
@@ -111,6 +140,7 @@ class DiskBlobStore:
 
     async def put(self, name: str, chunks: AsyncIterator[bytes]) -> BlobRef:
         target = self._path(name)
+        created = [folder for folder in (target.parent, *target.parent.parents) if not folder.exists()]
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         os.close(fd)
@@ -119,6 +149,11 @@ class DiskBlobStore:
             os.replace(temporary, target)  # readers never see a half-written blob
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
+            raise
+        try:  # the new name, and the folders made for it, are durable before the blob is answered
+            await asyncio.to_thread(_sync_folders, [target.parent, *(folder.parent for folder in created)])
+        except BaseException:
+            target.unlink(missing_ok=True)
             raise
         return ref.model_copy(update={"name": name})
 

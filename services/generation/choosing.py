@@ -312,29 +312,34 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     answered = {i: c.from_statistics(m, _column_or_none(profile, m.column), schema, weight) for i, m in enumerate(kpis)}
     known = {i: value for i, value in answered.items() if value is not None}
     queries: dict[str, pl.LazyFrame] = {"totals": c.totals_query(profile.frame, kpis, schema, weight, set(known))}
-    series, parts = None, None
+    series, parts, seasons, timed = None, None, [], []
     if model.time:
         series = c.Series(model.time, _unit_of(profile))
         parts = _parts_shown(profile, trend_measures) if not model.time.relative else None
-        queries["periods"] = c.periods_query(profile.frame, series, [*trend_measures, *kpis, *(parts or (None, []))[1]],
-                                             schema, weight)
+        seasons = _seasons(profile, series, headline)
+        timed = [*trend_measures, *kpis, *(parts or (None, []))[1]]
+        if c.by_days(series):  # the periods and the seasons from one pass: partials per day
+            queries["days"] = c.days_query(profile.frame, series, [*timed, *(m for _, m in seasons)], schema, weight)
+        else:
+            queries["periods"] = c.periods_query(profile.frame, series, timed, schema, weight)
+            for season, measure in seasons:
+                queries[f"season:{season}"] = c.season_query(profile.frame, series, season, measure, schema, weight)
         split = series_split(profile)
         if split:
             queries["split"] = c.periods_query(profile.frame, series, trend_measures[:1], schema, weight, split)
-    seasons = _seasons(profile, series, headline) if series is not None else []
     dims = [dim for dim in dims if dim.semantic.detail not in {season for season, _ in seasons}]  # said once
-    for season, measure in seasons:
-        assert series is not None
-        queries[f"season:{season}"] = c.season_query(profile.frame, series, season, measure, schema, weight)
+    beside: dict[str, list[Measure]] = {}  # measures grouped by a dimension in the pass of its own breakdown
     for dim in dims:
         if headline.aggregate == "last" and series is not None:
             queries[f"by:{dim.name}"] = c.latest_breakdown_query(profile.frame, dim.name, headline, series, schema)
         else:
+            beside[dim.name] = [measure for measure, by in extras if by is dim]
             queries[f"by:{dim.name}"] = c.breakdown_query(profile.frame, dim.name, headline, schema, weight,
-                                                          dim.semantic.separator)
+                                                          dim.semantic.separator, beside[dim.name])
     for measure, by in extras:
-        queries[f"extra:{by.name}"] = c.breakdown_query(profile.frame, by.name, measure, schema, weight,
-                                                        by.semantic.separator)
+        if by.name not in beside:
+            queries[f"extra:{by.name}:{measure.name}"] = c.breakdown_query(profile.frame, by.name, measure, schema,
+                                                                           weight, by.semantic.separator)
     for col in distributions:
         queries[f"bins:{col.name}"] = c.histogram_query(profile.frame, col)
     ranked_by = _entity_of_each_variable(profile)
@@ -346,6 +351,15 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     queries["table"] = c.table_query(profile.frame, shown, sort_by, sizes.table_rows)
     # one after another: together they held every query's buffers at once (5M rows: 355 MB, not 260)
     answers = {name: frame.collect(engine="streaming") for name, frame in queries.items()}
+    if "days" in answers:
+        assert series is not None
+        days = answers.pop("days")
+        answers["periods"] = c.periods_of(days, series.unit)
+        for index, (season, _) in enumerate(seasons, start=len(timed)):
+            answers[f"season:{season}"] = c.season_of_days(days, season, index)
+    for name, measures in beside.items():
+        for index, measure in enumerate(measures, start=1):
+            answers[f"extra:{name}:{measure.name}"] = c.breakdown_beside(answers[f"by:{name}"], name, index)
 
     cards = _kpi_cards(profile, kpis, len(trend_measures), answers, series, weight, known)
     metrics: list[dict] = []
@@ -365,8 +379,9 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
             cards.append(c.breakdown_card(answers[f"by:{dim.name}"], dim.name, headline, _order_of(dim), sizes.top_n,
                                           weight, rule, time))
         for measure, by in (extra for extra in extras if extra[1] is dim):
-            cards.append(c.breakdown_card(answers[f"extra:{by.name}"], by.name, measure, _order_of(by), sizes.top_n,
-                                          weight, f"breakdown.measure: {_why(by)}; {measure.title(weight).lower()} per value",
+            rule = f"breakdown.measure: {_why(by)}; {measure.title(weight).lower()} per value"
+            cards.append(c.breakdown_card(answers[f"extra:{by.name}:{measure.name}"], by.name, measure, _order_of(by),
+                                          sizes.top_n, weight, rule,
                                           card_id=f"breakdown-{measure.name}-by-{by.name}"))
     if ranked_by is not None:
         rule = (f"ranked.within: '{ranked_by}' has about one row per '{model.long_key}'; "

@@ -84,3 +84,45 @@ async def test_names_lists_the_blobs_under_a_prefix(blobs):
     await blobs.delete("uploads/p1/g2/b")
     assert await blobs.names("uploads/") == ["uploads/p1/g1/a"]
     assert await blobs.names("uploads/p1/g1/") == ["uploads/p1/g1/a"]
+
+
+def recording_syncs(monkeypatch) -> list[tuple[str, str, int]]:
+    """Each fsync and fdatasync as (call, the path synced, its size then), the real call made after."""
+    synced: list[tuple[str, str, int]] = []
+    for call in ("fsync", "fdatasync"):
+        real = getattr(os, call)
+
+        def record(descriptor: int, call=call, real=real) -> None:
+            synced.append((call, os.readlink(f"/proc/self/fd/{descriptor}"), os.fstat(descriptor).st_size))
+            real(descriptor)
+        monkeypatch.setattr(os, call, record)
+    return synced
+
+
+async def test_a_disk_blob_and_its_new_folders_are_on_disk_before_it_is_answered(tmp_path, monkeypatch):
+    store = DiskBlobStore(tmp_path / "blobs")
+    synced = recording_syncs(monkeypatch)
+    data = os.urandom(40 * 1024 * 1024)
+    await store.put("uploads/p1/g1/a.csv", chunks_of(data, 256 * 1024))
+    blob = tmp_path / "blobs" / "uploads" / "p1" / "g1"
+    flushes = [size for call, _, size in synced if call == "fdatasync"]
+    assert flushes and max(flushes) < len(data)  # flushed while the rest still streamed in
+    file_syncs = [(path, size) for call, path, size in synced if call == "fsync" and ".incoming-" in path]
+    assert [size for _, size in file_syncs] == [len(data)]  # all of it, before the rename
+    folders = [path for call, path, _ in synced if call == "fsync" and ".incoming-" not in path]
+    # the blob's name in its folder, and each folder made for it in the one above
+    assert sorted(folders) == sorted(str(p) for p in (blob, blob.parent, blob.parent.parent, blob.parent.parent.parent))
+    assert synced.index(next(s for s in synced if s[1] == str(blob))) > synced.index(
+        next(s for s in synced if ".incoming-" in s[1] and s[0] == "fsync"))
+
+
+async def test_a_flush_that_failed_fails_the_upload_and_leaves_nothing(tmp_path, monkeypatch):
+    store = DiskBlobStore(tmp_path / "blobs")
+
+    def failing(descriptor: int) -> None:
+        raise OSError(5, "Input/output error")
+    monkeypatch.setattr(os, "fdatasync", failing)  # the disk lost what was written; a later fsync may not say so
+    with pytest.raises(OSError):
+        await store.put("uploads/lost.csv", chunks_of(os.urandom(40 * 1024 * 1024), 256 * 1024))
+    assert not await store.exists("uploads/lost.csv")
+    assert not any(path.name.startswith(".incoming-") for path in (tmp_path / "blobs").rglob("*"))
