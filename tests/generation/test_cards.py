@@ -79,8 +79,15 @@ def test_measures_grouped_beside_a_breakdown_are_their_own_breakdowns(weight):
     assert set(rows_of(together, "region")) == {"north", "south", "east", None}
 
 
-def test_days_are_days_whatever_the_clock():
-    frame = pl.LazyFrame({"at": [date(2024, 1, 1), date(2024, 1, 1), date(2024, 1, 2)], "amount": [1.0, 2.0, 3.0]})
-    series = series_of(frame.with_columns(pl.col("at").cast(pl.Datetime)), "day")
-    days = c.days_query(frame, series, [Measure("amount", "sum")], frame.collect_schema(), None).collect().sort("day")
-    assert days["m0.num"].to_list() == [3.0, 3.0]
+@pytest.mark.parametrize("split", [None, "region"])
+def test_dates_are_grouped_as_days_like_the_moments_of_midnight(split):
+    dates = moments_and_values().with_columns(pl.col("at").dt.date())
+    midnights = dates.with_columns(pl.col("at").cast(pl.Datetime))
+    answers = []
+    for frame in (dates, midnights):
+        series = series_of(frame, "month")
+        measures = [Measure(None, "count"), Measure("amount", "mean")]
+        answers.append(c.periods_query(frame, series, measures, frame.collect_schema(), "people", split).collect())
+    assert dates.collect_schema()["at"] == pl.Date and answers[0].schema == answers[1].schema
+    assert answers[0].equals(answers[1])
+    assert answers[0].height > 20
