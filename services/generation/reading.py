@@ -62,7 +62,8 @@ def csv_options(file_format: str) -> CsvOptions:
 INFER_ROWS = 10_000  # rows that decide a column's type; a later row that does not fit becomes null
 DATE_INFER_ROWS = 100
 TEMPORAL = (pl.Date, pl.Datetime)
-SCHEMA_BYTES = 32 << 20  # the head of a delimited file that types its columns (INFER_ROWS rows of 3 KB)
+SCHEMA_BYTES = 32 << 20  # the most of a delimited file's head that types its columns (INFER_ROWS rows of 3 KB)
+FIRST_HEAD_BYTES = 1 << 20  # the first read of that head, doubled until it holds INFER_ROWS rows
 PIECE_BYTES = 8 << 20  # a piece of a delimited file parsed at once (5M rows: 16 MB pieces, 60 MB more memory)
 PIECES_AT_ONCE = 3
 
@@ -92,7 +93,7 @@ def text_schema(path: Path, options: CsvOptions) -> pl.Schema:
     is of a bounded head of the file: Polars reads a whole file to give its first rows (5M rows,
     297 MB: 160 MB of memory for the sample, 35 MB from the head).
     """
-    head = leading_records(path, SCHEMA_BYTES)
+    head = typing_head(path)
     schema = pl.Schema(pl.read_csv(head, infer_schema_length=INFER_ROWS, n_rows=INFER_ROWS, **options).schema)
     text = [name for name, dtype in schema.items() if dtype == pl.String]
     if not text:
@@ -107,6 +108,19 @@ def text_schema(path: Path, options: CsvOptions) -> pl.Schema:
             if values.str.strptime(dtype, strict=False).null_count() == values.null_count():
                 schema[name] = dtype
     return schema
+
+
+def typing_head(path: Path) -> bytes:
+    """The records that type a delimited file: its first INFER_ROWS rows, read in growing pieces, or
+    the whole records of SCHEMA_BYTES when fewer fit (a 297 MB file of short rows: 39 ms -> 3 ms).
+    Each line is a row (a blank one of nulls); a head with quotes, whose newlines may be inside
+    values, is read up to SCHEMA_BYTES at once."""
+    size, whole = min(FIRST_HEAD_BYTES, SCHEMA_BYTES), path.stat().st_size
+    while True:
+        head = leading_records(path, size)
+        if size >= min(SCHEMA_BYTES, whole) or (b'"' not in head and head.count(b"\n") > INFER_ROWS):
+            return head
+        size = SCHEMA_BYTES if b'"' in head else min(2 * size, SCHEMA_BYTES)
 
 
 def leading_records(path: Path, size: int) -> bytes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
@@ -24,9 +24,9 @@ def moments_and_values(rows: int = 2_000) -> pl.LazyFrame:
 
 
 def series_of(frame: pl.LazyFrame, unit: str) -> c.Series:
-    moments = frame.select(pl.col("at").drop_nulls()).collect()["at"]
-    axis = TimeAxis(column="at", sources=["at"], start=moments.min(), end=moments.max(), step_days=1.0,
-                    distinct=moments.n_unique())
+    moments = frame.select(pl.col("at").drop_nulls()).collect()["at"].sort().to_list()
+    axis = TimeAxis(column="at", sources=["at"], start=moments[0], end=moments[-1], step_days=1.0,
+                    distinct=len(set(moments)))
     return c.Series(axis, unit)
 
 

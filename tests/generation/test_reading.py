@@ -128,6 +128,37 @@ def test_a_tsv_and_a_header_only_file_read_in_pieces(tmp_path: Path, monkeypatch
     assert columnar_table(header, "csv", tmp_path / "h").collect().shape == (0, 2)
 
 
+def test_the_types_come_from_the_first_rows_however_long_they_are(tmp_path: Path, monkeypatch):
+    """The head grows until it holds INFER_ROWS rows (a wide row, a blank line, a newline inside
+    quotes), reading no more than that of a long file of short rows."""
+    monkeypatch.setattr(reading, "INFER_ROWS", 50)
+    monkeypatch.setattr(reading, "FIRST_HEAD_BYTES", 256)
+    read: list[int] = []
+    leading = reading.leading_records
+
+    def recorded(path: Path, size: int) -> bytes:
+        read.append(size)
+        return leading(path, size)
+    monkeypatch.setattr(reading, "leading_records", recorded)
+    options = reading.csv_options("csv")
+    rows = [f"{n},{'x' * 40},{n}" for n in range(2000)]
+    rows[45] = "45,late,2.5"  # a float in the 46th row types the column, as every row before it is whole
+    for name, lines in [("wide", rows), ("blank", [r if n % 2 else r + "\n" for n, r in enumerate(rows)]),
+                        ("quoted", [f'{n},"two\nlines",{r.rsplit(",", 1)[1]}' for n, r in enumerate(rows)])]:
+        path = tmp_path / f"{name}.csv"
+        path.write_text("id,note,amount\n" + "\n".join(lines) + "\n")
+        grown = reading.text_schema(path, options)
+        with monkeypatch.context() as whole_head:
+            whole_head.setattr(reading, "FIRST_HEAD_BYTES", reading.SCHEMA_BYTES)
+            assert grown == reading.text_schema(path, options), name  # as if SCHEMA_BYTES were read at once
+        assert grown["amount"] == (pl.Int64 if name == "blank" else pl.Float64), name  # a blank line is a row
+    read.clear()
+    short = tmp_path / "short.csv"
+    short.write_text("id,amount\n" + "".join(f"{n},{n}\n" for n in range(200_000)))
+    assert reading.text_schema(short, options) == pl.Schema({"id": pl.Int64, "amount": pl.Int64})
+    assert max(read) <= 1024 < short.stat().st_size  # 51 lines of under 16 bytes: the first reads hold them
+
+
 def test_the_types_come_from_the_head_of_a_file_longer_than_it(tmp_path: Path, monkeypatch):
     """Only SCHEMA_BYTES of the file are read to type it, cut after a whole record."""
     monkeypatch.setattr(reading, "SCHEMA_BYTES", 200)
