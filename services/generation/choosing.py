@@ -146,12 +146,14 @@ def measure_of(column: ColumnProfile) -> Measure:
 def kpi_measure(column: ColumnProfile, profile: TableProfile) -> Measure:
     """A KPI's aggregate: amounts total; flags a share; levels of things observed over time (a panel,
     or one series: a row per moment) the latest period's value; attributes of each event or record
-    a mean (a median when heavily skewed)."""
+    a mean (a median when heavily skewed), even where each event has its own moment (the fares of
+    the last week's trips are no headline for all of them)."""
     measure = measure_of(column)
     time = profile.model.time
     if column.semantic.kind == "stock" and time is not None:
         return Measure(column.name, "last", inner="sum")
-    timed = time is not None and (profile.model.shape == "panel" or time.distinct >= 0.9 * profile.rows)
+    timed = time is not None and (profile.model.shape == "panel" or (
+        time.distinct >= 0.9 * profile.rows and profile.model.grain not in ("event", "entity")))
     if measure.aggregate == "last":
         return measure if timed else Measure(column.name, "mean")
     if measure.aggregate != "mean" or column.semantic.overridden:
@@ -172,7 +174,13 @@ def headline_kpis(profile: TableProfile, key_columns: list[ColumnProfile]) -> li
     kpis = [Measure(model.weight, "sum")] if model.weight else []
     if variable_key(profile) is not None:  # one number across every indicator would mix people with percentages
         return kpis
-    return kpis + [kpi_measure(col, profile) for col in key_columns]
+    totals = [col for col in key_columns if col.semantic.detail == "total"]
+    # a total's parts are drawn beside it, never headlines of their own (January beside the year's total)
+    return kpis + [kpi_measure(col, profile) for col in key_columns if not any(_part_of(col, total) for total in totals)]
+
+
+def _part_of(column: ColumnProfile, total: ColumnProfile) -> bool:
+    return column.semantic.detail == "part" and f"a part of '{total.name}'" in column.semantic.evidence
 
 
 def _why(column: ColumnProfile) -> str:
@@ -194,6 +202,8 @@ def breakdown_dimensions(profile: TableProfile, measure_columns: set[str]) -> li
             return False
         if semantic.kind == "long_key":  # a long table without time: the value per variable
             return model.time is None
+        if model.shape == "long":  # the value by anything else would pool the variables (people with dollars)
+            return False
         if semantic.kind == "flag" and model.grain == "period":
             return False  # a day's yes/no conditions (a game, a holiday): the seasons say more
         if semantic.kind in ("category", "ordered", "flag"):
@@ -416,8 +426,7 @@ def _parts_shown(profile: TableProfile, trend_measures: list[Measure]) -> tuple[
         column = _column_or_none(profile, measure.column)
         if column is None or column.semantic.detail != "total":
             continue
-        parts = [col for col in profile.columns if col.semantic.detail == "part"
-                 and f"a part of '{column.name}'" in col.semantic.evidence]
+        parts = [col for col in profile.columns if _part_of(col, column)]
         if 2 <= len(parts) <= MAX_PARTS_DRAWN:
             return column.name, [measure_of(part) for part in parts]
     return None

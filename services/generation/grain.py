@@ -10,6 +10,7 @@ rows). Decided on the statistics pass and the sample, like the rest of the seman
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from itertools import combinations
 
@@ -29,6 +30,8 @@ OUTCOME_WORDS = frozenset({
     "default", "defaulted", "fraud", "fraudulent", "outcome", "target", "converted", "conversion", "cancelled",
     "canceled", "readmitted", "success", "successful", "won", "win", "passed", "failed", "failure", "responded",
     "response", "purchased", "subscribed", "retained", "returned", "approved", "accepted", "diagnosis", "disease"})
+CROSSED = 0.8  # the share of every combination of a table's categories present, from which its rows are cells
+MIN_NAMED_ROWS = 5  # a category with a value per row names things once there are this many
 REGULAR = 0.5  # the share of a series' expected moments present, from which rows are periods, not events
 
 
@@ -168,6 +171,9 @@ def _grain_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, mod
                 "weighted": ("weighted", f"a group of '{model.weight}' records")}[model.shape]
     if model.stock:
         return "cell", f"one cell of categories x period holding '{model.stock}', a head count"
+    crossed = _crossed_cells(columns, sample, rows, model)
+    if crossed:
+        return "cell", crossed
     time = model.time
     if time is not None:
         per_moment = rows / max(time.distinct, 1)
@@ -180,14 +186,32 @@ def _grain_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, mod
         why = f"{per_moment:.1f} rows share each moment" if per_moment > 1.05 else \
             f"'{'+'.join(time.sources)}' is nearly unique per row but irregular"
         return "event", f"one occurrence: {why}; counting them"
-    named = [c for c in columns if c.semantic.kind == "identifier" and c.dtype == "String" and c.nulls == 0
-             and c.distinct >= 0.95 * rows]
+    named = [c for c in columns if c.semantic.kind in ("identifier", "category") and c.dtype == "String"
+             and c.nulls == 0 and c.distinct >= 0.95 * rows and rows >= MIN_NAMED_ROWS]
     if named:
         return "entity", f"one thing: '{named[0].name}' names each row once; distributions and averages lead"
     width = len([c for c in columns if c.semantic.kind not in ("constant", "empty") and not c.name.startswith("__")])
     if width >= WIDE_ENTITY or (outcome_of(columns) is not None and width >= 10):
         return "entity", f"one thing described by {width} attributes; distributions, averages and shares lead"
     return "event", "one occurrence (no time, no name per row, few attributes); counting them"
+
+
+def _crossed_cells(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, model: TableModel) -> str | None:
+    """Why each row is one cell of a cross of categories (and periods) holding amounts, if it is: the
+    rows are nearly every combination, each once (deaths by state, year and cause). Counting such
+    rows counts the table's layout; its amounts lead."""
+    keys = [c for c in columns if c.semantic.kind in ("category", "code", "ordered") and c.name in sample.columns
+            and c.distinct >= 2 and c.nulls == 0]
+    sizes, read, names = [c.distinct for c in keys], [c.name for c in keys], [c.name for c in keys]
+    if model.time is not None and model.time.column in sample.columns:
+        sizes.append(model.time.distinct)
+        read.append(model.time.column)
+        names.append("+".join(model.time.sources))
+    flows = [c.name for c in columns if c.semantic.kind == "additive"]
+    cells = math.prod(sizes)
+    if len(read) < 2 or not flows or not CROSSED <= rows / cells <= 1.02 or sample.select(read).is_duplicated().any():
+        return None
+    return f"one cell of {' x '.join(repr(n) for n in names)} ({rows} of {cells} cells, each once) holding '{flows[0]}'"
 
 
 def _to_the_second(sample: pl.DataFrame, column: str) -> bool:

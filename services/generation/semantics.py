@@ -41,6 +41,7 @@ NAME_WORDS = frozenset({"name", "title", "label", "description", "desc", "commen
 CODE_WORDS = frozenset({"zip", "zipcode", "postal", "postcode", "fips", "code", "state", "county", "country",
                         "district", "region", "province", "municipality", "category", "type", "class", "group",
                         "kind", "cat", "segment", "status", "naics", "sic", "isic", "icd"})
+KIND_WORDS = frozenset({"type", "class", "category", "kind", "group", "code", "status", "segment", "tier", "cat"})
 LAT_WORDS, LONG_WORDS = frozenset({"lat", "latitude"}), frozenset({"lon", "long", "lng", "longitude"})
 QUARTER_WORDS = frozenset({"quarter", "qtr"})
 MINUTE_WORDS = frozenset({"minute", "minutes", "mins"})
@@ -344,7 +345,8 @@ def _code(facts: Facts) -> Semantic | None:
     if not facts.numeric or not facts.whole or facts.column.minimum is None:
         return None
     low, high = facts.column.minimum, facts.column.maximum
-    measure_named = has_word(facts.name, ADDITIVE_WORDS | LEVEL_WORDS)
+    # the last word says what the number is: a payment_type is a type, whatever 'payment' says
+    measure_named = has_word(facts.name, ADDITIVE_WORDS | LEVEL_WORDS) and tokens(facts.name)[-1] not in KIND_WORDS
     if has_word(facts.name, CODE_WORDS) and not measure_named:
         return Semantic("code", evidence=[f"named a code or place, whole numbers {low}..{high}"])
     if low > 0 and _digits(low) == _digits(high) >= 5 and facts.unique_share > 0.1 and not measure_named:
@@ -507,16 +509,31 @@ def _long(columns: list[ColumnProfile], sample: pl.DataFrame, model: TableModel)
     if not keys or not values:
         return False
     key, value = _labelled(keys, sample), values[0]
+    within = ""
     if model.time and model.time.column in sample.columns and sample.select(model.time.column, key.name).is_duplicated().any():
-        return False
+        entity = _entity_of_each_row(columns, sample, [model.time.column, key.name], model.time.sources)
+        if entity is None:
+            return False
+        within = f" of each '{entity.name}'"  # countries x indicators x years: one row per country, variable, period
     model.shape, model.long_key, model.long_value = "long", key.name, value.name
     key.semantic = Semantic("long_key", evidence=[f"names the variable each '{value.name}' is of"])
     value.semantic = Semantic("long_value", "mean", evidence=[f"one variable per '{key.name}': never added across them"])
     for other in columns:
         if other.semantic.is_measure:
             other.semantic = Semantic("derived", evidence=[f"a figure beside '{value.name}' in a long table"])
-    model.evidence.append(f"long format: '{key.name}' names the variable, '{value.name}' holds its value")
+    model.evidence.append(f"long format: '{key.name}' names the variable, '{value.name}' holds its value{within}")
     return True
+
+
+def _entity_of_each_row(columns: list[ColumnProfile], sample: pl.DataFrame, keys: list[str],
+                        time_sources: list[str]) -> ColumnProfile | None:
+    """The column that, beside `keys`, tells the sample's rows apart (a country beside indicator and year)."""
+    for other in columns:
+        if other.semantic.kind in ("category", "code", "identifier", "text") and other.semantic.detail != "alias" \
+                and other.name in sample.columns and other.name not in keys and other.name not in time_sources \
+                and not sample.select(*keys, other.name).drop_nulls().is_duplicated().any():
+            return other
+    return None
 
 
 def _labelled(keys: list[ColumnProfile], sample: pl.DataFrame) -> ColumnProfile:

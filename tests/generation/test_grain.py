@@ -188,6 +188,8 @@ def test_twelve_months_beside_their_total_make_the_total_the_headline():
     columns = {c["name"]: c["detail"] for c in spec["columns"]}
     assert columns["Total"] == "total" and all(columns[m] == "part" for m in months)
     assert first_chart(spec)["query"]["measure"] == "Total"
+    kpis = [card["query"]["measure"] for card in spec["cards"] if card["kind"] == "kpi"]
+    assert "Total" in kpis and not set(months) & set(kpis)  # a month is a part of the total, no headline
 
 
 def test_a_total_is_found_on_the_rows_where_its_parts_are_present_among_many_other_columns():
@@ -464,3 +466,58 @@ def test_a_total_with_a_nan_is_read_on_its_other_rows():
                                .alias("all_regions"))
     columns = {c.name: c.semantic.detail for c in profile_table(frame).columns}
     assert columns == {"north": "part", "south": "part", "all_regions": "total"}
+
+
+def test_a_row_of_pre_aggregated_amounts_is_one_cell_and_its_amounts_lead_not_its_count():
+    """Deaths by state, year and cause: every combination once; counting rows counts the layout."""
+    rows = [(state, year, cause, 100 + (n * 37) % 900) for n, (state, year, cause) in enumerate(
+        (s, y, c) for s in ("AK", "BC", "CD", "DE", "EF") for y in range(2010, 2021) for c in ("a", "b", "c", "d"))]
+    frame = pl.DataFrame(rows, schema=["state", "year", "cause", "deaths"], orient="row")
+    spec = spec_of(frame)
+    assert spec["grain"] == "cell", spec["shape_evidence"]
+    charts = [card["query"] for card in spec["cards"] if card["kind"] == "chart"]
+    assert charts[0]["measure"] == "deaths" and charts[0]["aggregate"] == "sum"
+    assert all(q["measure"] == "deaths" for q in charts if q["by"])  # by state, by cause: deaths, never rows
+    # the same rows, one combination repeated: occurrences again, counted
+    repeated = pl.concat([frame, frame.head(40)])
+    assert spec_of(repeated)["grain"] == "event"
+
+
+def test_a_small_table_of_named_things_is_one_thing_per_row():
+    frame = pl.DataFrame({"product": [f"Product {c}" for c in "ABCDEFGHIJ"],
+                          "units": [120, 80, 45, 300, 90, 60, 75, 20, 15, 110],
+                          "price": [9.5, 12.0, 30.0, 4.0, 15.0, 11.0, 8.0, 45.0, 60.0, 7.5]})
+    spec = spec_of(frame)
+    assert spec["grain"] == "entity", spec["shape_evidence"]
+    assert not [card for card in spec["cards"] if card["kind"] == "chart" and card["query"]["aggregate"] == "count"
+                and card["query"]["by"] == ["product"]]  # one row each: a count by name shows nothing
+
+
+def test_a_kpi_of_occurrences_each_with_its_own_moment_is_their_mean_not_the_last_period_s():
+    moments = random.Random(3)
+    start = datetime(2023, 1, 1)
+    frame = pl.DataFrame({"hired": sorted(start + timedelta(days=moments.randrange(3000)) for _ in range(300)),
+                          "salary": [50_000.0 + (n * 7919) % 40_000 for n in range(300)],
+                          "department": ["sales", "support", "engineering"] * 100})
+    spec = spec_of(frame)
+    assert spec["grain"] == "event"
+    salary = next(card for card in spec["cards"] if card["kind"] == "kpi" and card["query"]["measure"] == "salary")
+    assert salary["query"]["aggregate"] in ("mean", "median") and salary["query"]["time"] is None
+    assert salary["value"] == pytest.approx(frame["salary"].mean() if salary["query"]["aggregate"] == "mean"
+                                            else frame["salary"].median(), rel=1e-3)
+
+
+def test_a_long_table_of_several_entities_keeps_each_variable_apart():
+    """Countries x indicators x years: the indicator names the variable even though each year holds it
+    once per country; its values (people beside dollars beside years of life) are never pooled."""
+    indicators = [("SP.POP.TOTL", "Population, total", 5e7), ("NY.GDP.PCAP.CD", "GDP per capita", 3e4),
+                  ("SP.DYN.LE00.IN", "Life expectancy at birth", 80.0)]
+    rows = [(country, code, name, year, base * (1 + 0.01 * (year - 2000)) * (1 + 0.1 * i))
+            for i, country in enumerate(["FRA", "DEU", "ITA", "ESP"]) for code, name, base in indicators
+            for year in range(2000, 2021)]
+    frame = pl.DataFrame(rows, schema=["country", "indicator_code", "indicator_name", "year", "value"], orient="row")
+    spec = spec_of(frame)
+    assert spec["shape"] == "long", spec["shape_evidence"]
+    pooled = [card for card in spec["cards"] if card["kind"] in ("kpi", "chart") and card["query"]["measure"] == "value"
+              and "indicator_name" not in card["query"]["by"] and card["query"]["split"] != "indicator_name"]
+    assert not pooled, [card["title"] for card in pooled]

@@ -295,3 +295,15 @@ def test_counted_events_add_up_and_a_crime_figure_named_in_the_singular_averages
     frame = pl.DataFrame({"district": ["n", "s", "e", "w"] * 10, "burglaries": [float(n % 7) for n in range(40)],
                           "assault": [float(n % 5) + 0.5 for n in range(40)]})
     assert measured(frame)["burglaries"] == {"sum"} and "sum" not in measured(frame)["assault"]
+
+
+@pytest.mark.parametrize("name", ["payment_type", "vehicle_class", "customer_group", "fare_code"])
+def test_a_whole_number_named_as_a_kind_of_something_is_a_code_whatever_else_its_name_says(name):
+    frame = pl.DataFrame({name: [1, 2, 3, 1, 2, 1] * 20, "amount": [float(n) for n in range(120)]})
+    assert kinds(frame)[name] == "code"
+
+
+@pytest.mark.parametrize("name", ["payment", "type_count", "class_size_total"])
+def test_an_amount_whose_name_holds_a_kind_word_elsewhere_is_still_an_amount(name):
+    frame = pl.DataFrame({name: [1, 2, 3, 1, 2, 1] * 20, "amount": [float(n) for n in range(120)]})
+    assert kinds(frame)[name] != "code"
