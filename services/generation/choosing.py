@@ -160,9 +160,16 @@ def kpi_measure(column: ColumnProfile, profile: TableProfile) -> Measure:
         return measure
     if timed:
         return Measure(column.name, "last")
-    if column.skew is not None and abs(column.skew) > 2 and not profile.model.weight:
+    if column.skew is not None and abs(column.skew) > 2 and not profile.model.weight and not _mostly_zero(profile, column):
         return Measure(column.name, "median")
     return measure
+
+
+def _mostly_zero(profile: TableProfile, column: ColumnProfile) -> bool:
+    """Zero on half the sample's rows or more (a purchase's value on every view): its median is 0,
+    which says nothing; the mean does."""
+    values = profile.sample[column.name] if column.name in profile.sample.columns else None
+    return values is not None and values.dtype.is_numeric() and number((values.drop_nulls() == 0).mean()) >= 0.5
 
 
 def headline_kpis(profile: TableProfile, key_columns: list[ColumnProfile]) -> list[Measure]:

@@ -521,3 +521,15 @@ def test_a_long_table_of_several_entities_keeps_each_variable_apart():
     pooled = [card for card in spec["cards"] if card["kind"] in ("kpi", "chart") and card["query"]["measure"] == "value"
               and "indicator_name" not in card["query"]["by"] and card["query"]["split"] != "indicator_name"]
     assert not pooled, [card["title"] for card in pooled]
+
+
+def test_a_skewed_kpi_is_a_median_unless_most_values_are_zero():
+    """A purchase's value on an app's events is zero on most rows: a median of 0 says nothing."""
+    moments = random.Random(5)
+    start = datetime(2024, 1, 1)
+    at = sorted(start + timedelta(seconds=moments.randrange(60 * 86400)) for _ in range(2000))
+    skewed = [float(1 + (n * 7) % 5) if n % 50 else 400.0 + n for n in range(2000)]
+    for values, aggregate in ((skewed, "median"), ([v if n % 10 == 0 else 0.0 for n, v in enumerate(skewed)], "mean")):
+        frame = pl.DataFrame({"at": at, "kind": ["view", "click"] * 1000, "score": values})
+        kpi = next(card for card in spec_of(frame)["cards"] if card["kind"] == "kpi" and card["query"]["measure"] == "score")
+        assert kpi["query"]["aggregate"] == aggregate, values[:12]
