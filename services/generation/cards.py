@@ -130,6 +130,15 @@ def totals_query(frame: pl.LazyFrame, measures: list[Measure], schema: pl.Schema
     return frame.select(parts)
 
 
+def running_total_query(frame: pl.LazyFrame, column: str, time: str, entity: str | None) -> pl.LazyFrame:
+    """The level a running total has reached: its value at the last moment (the file's order breaks
+    ties), or each entity's at its own last moment, summed over the entities."""
+    value = pl.col(column).cast(pl.Float64)
+    if entity is None:
+        return frame.select(value.sort_by(time, maintain_order=True).last().alias("value"))
+    return frame.filter(pl.col(time) == pl.col(time).max().over(entity)).select(value.sum().alias("value"))
+
+
 def kpi_value(measure: Measure, index: int, totals: dict, latest: dict | None):
     if measure.aggregate in ("median", "distinct"):
         return totals.get(f"k{index}.{measure.aggregate}")

@@ -21,7 +21,7 @@ from services.generation.grain import outcome_of
 from services.generation.naming import has_word, label, tokens
 from services.generation.profile import TableProfile
 from services.generation.scalars import number
-from services.generation.semantics import KEY_WORDS, TimeAxis, key_score
+from services.generation.semantics import KEY_WORDS, RUNNING_TOTAL, TimeAxis, key_score
 from services.generation.time_axis import ORIGIN, grain
 
 MAX_KEY_MEASURES = 4
@@ -152,6 +152,8 @@ def kpi_measure(column: ColumnProfile, profile: TableProfile) -> Measure:
     time = profile.model.time
     if column.semantic.kind == "stock" and time is not None:
         return Measure(column.name, "last", inner="sum")
+    if column.semantic.detail == RUNNING_TOTAL:  # the balance reached, summed over the panel's entities
+        return Measure(column.name, "last", inner="sum" if profile.model.shape == "panel" else None)
     timed = time is not None and (profile.model.shape == "panel" or (
         time.distinct >= 0.9 * profile.rows and profile.model.grain not in ("event", "entity")))
     if measure.aggregate == "last":
@@ -329,6 +331,10 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     answered = {i: c.from_statistics(m, _column_or_none(profile, m.column), schema, weight) for i, m in enumerate(kpis)}
     known = {i: value for i, value in answered.items() if value is not None}
     queries: dict[str, pl.LazyFrame] = {"totals": c.totals_query(profile.frame, kpis, schema, weight, set(known))}
+    for i, kpi in enumerate(kpis):
+        if model.time and (column := _column_or_none(profile, kpi.column)) and column.semantic.detail == RUNNING_TOTAL:
+            queries[f"running:{i}"] = c.running_total_query(profile.frame, kpi.source, model.time.column,
+                                                            model.entity if model.shape == "panel" else None)
     series, parts, seasons, timed = None, None, [], []
     if model.time:
         series = c.Series(model.time, _unit_of(profile))
@@ -368,6 +374,8 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     queries["table"] = c.table_query(profile.frame, shown, sort_by, sizes.table_rows)
     # one after another: together they held every query's buffers at once (5M rows: 355 MB, not 260)
     answers = {name: frame.collect(engine="streaming") for name, frame in queries.items()}
+    for name in [name for name in answers if name.startswith("running:")]:
+        known[int(name.split(":")[1])] = answers.pop(name).item()
     if "days" in answers:
         assert series is not None
         days = answers.pop("days")
@@ -579,6 +587,7 @@ def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers:
         when = str(c.jsonable(period))[:10] if period is not None else None
         if measure.aggregate == "last" and series is not None:
             inner = Measure(measure.column, measure_of(column).aggregate)
+            word = "total" if measure.inner == "sum" else inner.aggregate_word
             card_query = c.query(measure, time=series.query_time, weight=weight)
             rule = f"kpi.last: {_why(column)}; its value in the latest complete {series.unit} ({when})" \
                 if not series.axis.relative else f"kpi.last: {_why(column)}; its value at the last step " \
@@ -586,7 +595,7 @@ def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers:
             every = f" across {profile.column(model.entity).distinct} {_plural(label(model.entity).lower())}" \
                 if model.shape == "panel" and model.entity else ""
             note = f"at {_period_label(period, series.unit, series.axis)}" if series.axis.relative else \
-                f"in {_period_label(period, series.unit)}" + (f", {inner.aggregate_word}{every}" if every else "")
+                f"in {_period_label(period, series.unit)}" + (f", {word}{every}" if every else "")
             cards.append(c.kpi_card(measure, value, rule, card_query, inner.title(weight), note))
             continue
         rule = f"kpi.{measure.aggregate}: {_why(column)}"

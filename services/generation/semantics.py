@@ -477,6 +477,7 @@ def table_model(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int) -
     _dummies(columns, sample)
     if model.shape == "panel":
         _per_entity_figures(columns, model)
+    _running_totals(columns, sample, model)
     parts = [source for source in time.sources if source != time.column] if time else []
     for source in parts:
         if source in by_name and not by_name[source].semantic.overridden:
@@ -615,6 +616,35 @@ def _entities_by_group(entity: ColumnProfile, columns: list[ColumnProfile], samp
             model.group = group.name
             model.evidence.append(f"each '{entity.name}' belongs to one '{group.name}': one line per '{group.name}'")
             return
+
+
+RUNNING_TOTAL = "running total"
+
+
+def _running_totals(columns: list[ColumnProfile], sample: pl.DataFrame, model: TableModel) -> None:
+    """An amount that each row's other amount adds to (total_cases beside new_cases, an account's balance
+    beside each payment), read in time order per entity on the sample: the level reached at each
+    moment, never summed over time; its latest value is the headline."""
+    time = model.time
+    if time is None or time.column not in sample.columns:
+        return
+    keys = [model.entity] if model.shape == "panel" and model.entity in sample.columns else []
+    flows = [c for c in columns if c.semantic.kind == "additive" and c.name in sample.columns]
+    totals = [c for c in columns if c.semantic.kind in ("additive", "level") and not c.semantic.overridden
+              and c.name in sample.columns and sample[c.name].dtype.is_numeric()]
+    ordered = sample.with_row_index("__order").sort(*keys, time.column, "__order")
+    for total in totals:
+        step = pl.col(total.name).cast(pl.Float64).diff()
+        steps = ordered.select((step.over(keys) if keys else step).alias("step"),
+                               *(pl.col(flow.name).cast(pl.Float64) for flow in flows if flow is not total))
+        for flow in (flow for flow in flows if flow is not total and flow.name in steps.columns):
+            pairs = steps.select("step", flow.name).drop_nulls()
+            added = (pairs["step"] - pairs[flow.name]).abs() <= 1e-6 * (1 + pairs[flow.name].abs())
+            if pairs.height >= 10 and number(added.mean()) >= 0.9:
+                total.semantic = Semantic("level", "last", RUNNING_TOTAL, evidence=[
+                    f"the running total of '{flow.name}' (each row adds it): a level at each moment"])
+                model.evidence.append(f"'{total.name}' adds up '{flow.name}' row by row: its latest value leads")
+                break
 
 
 def _per_entity_figures(columns: list[ColumnProfile], model: TableModel) -> None:

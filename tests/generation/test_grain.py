@@ -533,3 +533,28 @@ def test_a_skewed_kpi_is_a_median_unless_most_values_are_zero():
         frame = pl.DataFrame({"at": at, "kind": ["view", "click"] * 1000, "score": values})
         kpi = next(card for card in spec_of(frame)["cards"] if card["kind"] == "kpi" and card["query"]["measure"] == "score")
         assert kpi["query"]["aggregate"] == aggregate, values[:12]
+
+
+def test_a_running_total_is_the_level_reached_never_summed_over_time():
+    """Cases to date beside each day's new cases, per place; an account's balance beside each payment."""
+    days = [datetime(2021, 1, 1) + timedelta(days=d) for d in range(60)]
+    rows, reached = [], 0
+    for p, place in enumerate(["north", "south", "west"]):
+        so_far = 0
+        for d, day in enumerate(days):
+            new = (d * 7 + p * 13) % 40
+            so_far += new
+            rows.append((day, place, new, so_far))
+        reached += so_far
+    spec = spec_of(pl.DataFrame(rows, schema=["day", "place", "new_cases", "cases_to_date"], orient="row"))
+    assert "sum" not in measured_aggregates(spec, "cases_to_date")
+    kpi = next(card for card in spec["cards"] if card["kind"] == "kpi" and card["query"]["measure"] == "cases_to_date")
+    assert kpi["query"]["aggregate"] == "last" and kpi["value"] == reached
+    moments = random.Random(9)
+    at = sorted(datetime(2024, 1, 1) + timedelta(hours=moments.randrange(24 * 90)) for _ in range(500))
+    amounts = [round(moments.uniform(-120, 100), 2) for _ in at]
+    balances = [round(1000 + sum(amounts[:n + 1]), 2) for n in range(len(at))]
+    spec = spec_of(pl.DataFrame({"at": at, "payee": ["shop", "rent", "pay", "fuel"] * 125, "amount": amounts,
+                                 "balance": balances}))
+    kpi = next(card for card in spec["cards"] if card["kind"] == "kpi" and card["query"]["measure"] == "balance")
+    assert kpi["query"]["aggregate"] == "last" and kpi["value"] == pytest.approx(balances[-1])
