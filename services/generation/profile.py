@@ -157,7 +157,37 @@ def _column(n: int, name: str, dtype: pl.DataType, found: dict) -> ColumnProfile
     return column
 
 
-def _quality_notes(column: ColumnProfile, rows: int) -> list[tuple[float, str]]:
+@dataclass(frozen=True)
+class QualityNote:
+    weight: float  # how much it matters: a share of rows missing, then skew, then a constant column
+    kind: str  # missing | constant | skewed
+    column: str
+    value: float  # the share missing, the skew
+
+    def text(self, alike: list[QualityNote]) -> str:
+        """This note, said once for it and the notes `alike` (a family of columns, each as skewed)."""
+        if not alike:
+            named, low, high = f"'{self.column}'", self.value, self.value
+        else:
+            values = [note.value for note in [self, *alike]]
+            names = [f"'{note.column}'" for note in [self, *alike]]
+            named = f"{len(names)} columns ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+            low, high = min(values), max(values)
+        plural = bool(alike)
+        if self.kind == "missing":
+            share = f"{low:.0%}" if f"{low:.0%}" == f"{high:.0%}" else f"{low:.0%} to {high:.0%}"
+            return f"{named} {'are' if plural else 'is'} missing in {share} of rows"
+        if self.kind == "constant":
+            return f"{named} {'have' if plural else 'has'} the same value in every row"
+        skew = f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f} to {high:.1f}"
+        return f"{named} {'are' if plural else 'is'} heavily skewed (skew {skew}): medians say more than means"
+
+
+ALIKE = 0.1  # notes of one kind whose values are within this share of each other are said once, from 3 columns
+ALIKE_LEAST = 3
+
+
+def _quality_notes(column: ColumnProfile, rows: int) -> list[QualityNote]:
     """Warnings about one column, each with how much it matters (a share of rows missing, then skew):
     a long tail is a problem only where a mean is the measure's aggregate and the values are many; a
     0/1 flag, a dummy, a code or a sparse count (items per order) is lopsided by nature."""
@@ -165,22 +195,38 @@ def _quality_notes(column: ColumnProfile, rows: int) -> list[tuple[float, str]]:
     if column.nulls and column.role != "empty":
         column.notes.append(f"{column.nulls / rows:.0%} missing")
         if column.nulls / rows >= 0.2:
-            notes.append((1 + column.nulls / rows, f"'{column.name}' is missing in {column.nulls / rows:.0%} of rows"))
+            notes.append(QualityNote(1 + column.nulls / rows, "missing", column.name, column.nulls / rows))
     if column.role == "constant":
-        notes.append((0.5, f"'{column.name}' has the same value in every row"))
+        notes.append(QualityNote(0.5, "constant", column.name, 0.0))
     averaged = column.semantic.kind in ("level", "long_value") and column.semantic.aggregate == "mean"
     if averaged and column.distinct > SKEW_MIN_DISTINCT and column.skew is not None and abs(column.skew) > 2:
         column.notes.append("skewed")
-        notes.append((min(abs(column.skew) / 100, 0.49) + 0.5,
-                      f"'{column.name}' is heavily skewed (skew {column.skew:.1f}): medians say more than means"))
+        notes.append(QualityNote(min(abs(column.skew) / 100, 0.49) + 0.5, "skewed", column.name, column.skew))
     return notes
+
+
+def _said_once(notes: list[QualityNote]) -> list[tuple[float, str]]:
+    """Each note's words and weight; ALIKE_LEAST or more notes of one kind and about one value (the
+    years of a wide table, each as skewed) in one line."""
+    said: list[tuple[float, str]] = []
+    for kind in dict.fromkeys(note.kind for note in notes):
+        pending = sorted((note for note in notes if note.kind == kind), key=lambda note: -note.weight)
+        while pending:
+            worst = pending[0]
+            alike = [note for note in pending if abs(note.value - worst.value) <= ALIKE * max(abs(worst.value), 0.01)]
+            if len(alike) < ALIKE_LEAST:
+                alike = [worst]
+            pending = [note for note in pending if note not in alike]
+            in_order = [note for note in notes if note in alike]  # named in the table's order
+            said.append((worst.weight, in_order[0].text(in_order[1:])))
+    return said
 
 
 def quality_notes(columns: list[ColumnProfile], rows: int) -> list[str]:
     """The few warnings that matter most: columns mostly missing, measures whose mean misleads, then
     constant columns; the rest counted in one line."""
     found = [note for column in columns if not column.name.startswith("__") for note in _quality_notes(column, rows)]
-    ranked = [text for _, text in sorted(found, key=lambda note: -note[0])]
+    ranked = [text for _, text in sorted(_said_once(found), key=lambda note: -note[0])]
     if len(ranked) <= MAX_QUALITY_NOTES:
         return ranked
     rest = len(ranked) - MAX_QUALITY_NOTES + 1

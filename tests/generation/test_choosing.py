@@ -83,6 +83,20 @@ def test_quality_notes_leave_lopsided_flags_and_counts_alone_and_keep_the_worst_
     assert notes[4] == "3 smaller warnings of the same kinds are not shown"
 
 
+def test_quality_notes_say_once_what_several_columns_share():
+    """Years across the columns, each as skewed, and three empty-ish columns alike: one line each,
+    naming how many; a column unlike them keeps its own line."""
+    rows = 200
+    tail = [float(n % 20) for n in range(rows - 6)]
+    frame = pl.DataFrame({**{str(year): tail + [900.0 + year % 7 + n for n in range(6)] for year in range(2000, 2012)},
+                          **{f"note_{n}": [None] * (150 + n) + (["x", "y"] * 25)[:50 - n] for n in range(3)},
+                          "mostly_gone": [None] * 50 + [1.0, 2.0] * 75})
+    notes = profile_table(frame).quality_notes
+    assert "12 columns ('2000', '2001', '2002', ...) are heavily skewed (skew 5.5)" in " ".join(notes)
+    assert "3 columns ('note_0', 'note_1', 'note_2') are missing in 75% to 76% of rows" in notes
+    assert "'mostly_gone' is missing in 25% of rows" in notes and len(notes) == 3
+
+
 def penguins(name: str) -> pl.LazyFrame:
     """Real data nobody prepared for us: the Palmer penguins, as the palmerpenguins package ships them."""
     import palmerpenguins
