@@ -51,7 +51,8 @@ class Measure:
         if self.column is None:
             return f"Records ({label(weight).lower()})" if weight else "Records"
         if self.aggregate == "share":
-            return f"Share {label(self.column).lower()}" + (f" = {self.positive}" if self.positive else "")
+            named = label(self.column).lower()  # "Share dead", not "Share dead = dead"
+            return f"Share {named}" + (f" = {self.positive}" if self.positive and self.positive.lower() != named else "")
         word = "Total" if self.aggregate == "last" and self.inner == "sum" else TITLES[self.aggregate]  # a stock
         name = label(self.column).lower()
         if word.lower() == name.split(" ")[0]:  # "Total bill", not "Total total bill"
@@ -60,11 +61,13 @@ class Measure:
 
 
 def values_of(name: str, measure: Measure, schema: pl.Schema) -> pl.Expr:
-    """The value of the measure of column `name` in each row: a flag as 1.0/0.0, a number as a float."""
+    """The value of the measure of column `name` in each row: a flag as 1.0/0.0 (its yes: the value it
+    names, else any yes-word), a number as a float."""
     column = pl.col(name)
     if measure.aggregate == "share" and schema[name] == pl.String:
         lowered = column.str.strip_chars().str.to_lowercase()
-        return pl.when(column.is_null()).then(None).otherwise(lowered.is_in(list(YES)).cast(pl.Float64))
+        yes = lowered == measure.positive.strip().lower() if measure.positive else lowered.is_in(list(YES))
+        return pl.when(column.is_null()).then(None).otherwise(yes.cast(pl.Float64))
     return column.cast(pl.Float64, strict=False)
 
 

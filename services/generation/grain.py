@@ -45,7 +45,24 @@ def decide_grain(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, 
     if grain == "period":
         _whole_numbers_are_counts(columns)
     _counterparts_alike(columns)
+    _outcomes_in_words(columns, sample)
     find_totals(columns, sample)
+
+
+def _outcomes_in_words(columns: list[ColumnProfile], sample: pl.DataFrame) -> None:
+    """Two values of which one names an outcome (alive or dead, approved or rejected) are a yes/no
+    outcome, that value its yes: its share leads, as a flag's does."""
+    for column in columns:
+        if column.semantic.kind != "category" or column.semantic.overridden or column.name not in sample.columns \
+                or column.distinct - (column.nulls > 0) != 2 or sample[column.name].dtype != pl.String:
+            continue
+        values = sorted(str(v) for v in sample[column.name].drop_nulls().unique().to_list())
+        named = [v for v in values if set(tokens(v)) & OUTCOME_WORDS]
+        if len(values) != 2 or not named:
+            continue
+        yes = next((v for v in named if set(tokens(v)) & set(tokens(column.name))), named[0])
+        column.semantic = Semantic("flag", "share", detail=yes, evidence=[
+            f"two values {values}: '{yes}' names an outcome, its share the measure"])
 
 
 COUNTERPART_WORDS = frozenset({"actual", "actuals", "budget", "budgets", "budgeted", "forecast", "forecasted", "plan",

@@ -558,3 +558,18 @@ def test_a_running_total_is_the_level_reached_never_summed_over_time():
                                  "balance": balances}))
     kpi = next(card for card in spec["cards"] if card["kind"] == "kpi" and card["query"]["measure"] == "balance")
     assert kpi["query"]["aggregate"] == "last" and kpi["value"] == pytest.approx(balances[-1])
+
+
+def test_two_values_of_which_one_names_an_outcome_are_a_yes_no_outcome_whose_share_leads():
+    """Alive or dead: 'dead' is the outcome's yes, its share the KPI and broken down, whatever the
+    other value is called; two values naming no outcome (north, south) stay a category."""
+    n = 300
+    frame = pl.DataFrame({"crash_speed": [("slow", "medium", "fast")[i % 3] for i in range(n)],
+                          "dead": ["dead" if i % 3 == 2 and i % 2 else "alive" for i in range(n)],
+                          "side": ["north", "south"] * (n // 2), "age": [float(18 + i % 60) for i in range(n)]})
+    spec = spec_of(frame)
+    share = next(card for card in spec["cards"] if card["kind"] == "kpi" and card["query"]["measure"] == "dead")
+    assert share["query"]["aggregate"] == "share" and share["title"] == "Share dead"
+    assert share["value"] == pytest.approx((frame["dead"] == "dead").mean(), abs=1e-3)
+    assert any(card["query"] == {**share["query"], "by": ["crash_speed"]} for card in spec["cards"] if card["kind"] == "chart")
+    assert "side" not in {card["query"]["measure"] for card in spec["cards"] if card["kind"] in ("kpi", "chart")}
