@@ -192,6 +192,13 @@ def _grain_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, mod
     if crossed:
         return "cell", crossed
     time = model.time
+    named = [c for c in columns if c.semantic.kind in ("identifier", "category") and c.dtype == "String"
+             and c.nulls == 0 and c.distinct >= 0.95 * rows and rows >= MIN_NAMED_ROWS]
+    lasting = next((c for c in columns if c.semantic.detail == "span"), None)
+    if time is not None and lasting is not None:  # a row that starts and ends is a thing or an occurrence, never a period
+        if named:
+            return "entity", f"one thing: '{named[0].name}' names each row once, each lasting '{lasting.name}'"
+        return "event", f"one occurrence lasting '{lasting.name}'; counting them"
     if time is not None:
         per_moment = rows / max(time.distinct, 1)
         span = (_days(time.end) - _days(time.start)) if time.start is not None and time.end is not None else 0.0
@@ -203,8 +210,6 @@ def _grain_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, mod
         why = f"{per_moment:.1f} rows share each moment" if per_moment > 1.05 else \
             f"'{'+'.join(time.sources)}' is nearly unique per row but irregular"
         return "event", f"one occurrence: {why}; counting them"
-    named = [c for c in columns if c.semantic.kind in ("identifier", "category") and c.dtype == "String"
-             and c.nulls == 0 and c.distinct >= 0.95 * rows and rows >= MIN_NAMED_ROWS]
     if named:
         return "entity", f"one thing: '{named[0].name}' names each row once; distributions and averages lead"
     width = len([c for c in columns if c.semantic.kind not in ("constant", "empty") and not c.name.startswith("__")])

@@ -573,3 +573,17 @@ def test_two_values_of_which_one_names_an_outcome_are_a_yes_no_outcome_whose_sha
     assert share["value"] == pytest.approx((frame["dead"] == "dead").mean(), abs=1e-3)
     assert any(card["query"] == {**share["query"], "by": ["crash_speed"]} for card in spec["cards"] if card["kind"] == "chart")
     assert "side" not in {card["query"]["measure"] for card in spec["cards"] if card["kind"] in ("kpi", "chart")}
+
+
+def test_rows_that_start_and_end_are_occurrences_even_when_they_start_on_a_regular_step():
+    """Terms begun every few years, contracts every month: each row lasts, so none is a period of a
+    series; the KPI is the average time they lasted, not the last one's."""
+    starts = [datetime(2000 + i // 12, i % 12 + 1, 1) for i in range(36)]
+    lasted = [30 + (i * 17) % 200 for i in range(36)]
+    frame = pl.DataFrame({"started": starts, "ended": [s + timedelta(days=d) for s, d in zip(starts, lasted)],
+                          "kind": ["fixed", "rolling", "trial"] * 12})
+    spec = spec_of(frame)
+    assert spec["grain"] == "event", spec["shape_evidence"]
+    kpi = next(card for card in spec["cards"] if card["kind"] == "kpi" and card["query"]["measure"]
+               and card["query"]["measure"].startswith("days from"))
+    assert kpi["query"]["aggregate"] in ("mean", "median") and kpi["query"]["time"] is None
