@@ -580,7 +580,7 @@ def test_rows_that_start_and_end_are_occurrences_even_when_they_start_on_a_regul
     series; the KPI is the average time they lasted, not the last one's."""
     starts = [datetime(2000 + i // 12, i % 12 + 1, 1) for i in range(36)]
     lasted = [30 + (i * 17) % 200 for i in range(36)]
-    frame = pl.DataFrame({"started": starts, "ended": [s + timedelta(days=d) for s, d in zip(starts, lasted)],
+    frame = pl.DataFrame({"started": starts, "ended": [s + timedelta(days=d) for s, d in zip(starts, lasted, strict=True)],
                           "kind": ["fixed", "rolling", "trial"] * 12})
     spec = spec_of(frame)
     assert spec["grain"] == "event", spec["shape_evidence"]
