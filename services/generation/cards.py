@@ -131,12 +131,15 @@ def totals_query(frame: pl.LazyFrame, measures: list[Measure], schema: pl.Schema
 
 
 def running_total_query(frame: pl.LazyFrame, column: str, time: str, entity: str | None) -> pl.LazyFrame:
-    """The level a running total has reached: its value at the last moment (the file's order breaks
-    ties), or each entity's at its own last moment, summed over the entities."""
+    """The level a running total has reached, and when: its value at the last moment it is known (the
+    file's order breaks ties), or each entity's at its own, summed over the entities."""
+    known = frame.filter(pl.col(column).is_not_null() & pl.col(time).is_not_null())
     value = pl.col(column).cast(pl.Float64)
     if entity is None:
-        return frame.select(value.sort_by(time, maintain_order=True).last().alias("value"))
-    return frame.filter(pl.col(time) == pl.col(time).max().over(entity)).select(value.sum().alias("value"))
+        return known.select(value.sort_by(time, maintain_order=True).last().alias("value"),
+                            pl.col(time).max().alias("moment"))
+    return known.filter(pl.col(time) == pl.col(time).max().over(entity)).select(
+        value.sum().alias("value"), pl.col(time).max().alias("moment"))
 
 
 def kpi_value(measure: Measure, index: int, totals: dict, latest: dict | None):

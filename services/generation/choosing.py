@@ -171,7 +171,9 @@ def _mostly_zero(profile: TableProfile, column: ColumnProfile) -> bool:
     """Zero on half the sample's rows or more (a purchase's value on every view): its median is 0,
     which says nothing; the mean does."""
     values = profile.sample[column.name] if column.name in profile.sample.columns else None
-    return values is not None and values.dtype.is_numeric() and number((values.drop_nulls() == 0).mean()) >= 0.5
+    if values is None or not values.dtype.is_numeric() or values.drop_nulls().len() == 0:
+        return False  # nothing to read on the sample (the file's first rows are all empty there)
+    return number((values.drop_nulls() == 0).mean()) >= 0.5
 
 
 def headline_kpis(profile: TableProfile, key_columns: list[ColumnProfile]) -> list[Measure]:
@@ -374,8 +376,10 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     queries["table"] = c.table_query(profile.frame, shown, sort_by, sizes.table_rows)
     # one after another: together they held every query's buffers at once (5M rows: 355 MB, not 260)
     answers = {name: frame.collect(engine="streaming") for name, frame in queries.items()}
+    reached: dict[int, object] = {}  # a running total's KPI: the moment of the level it reached
     for name in [name for name in answers if name.startswith("running:")]:
-        known[int(name.split(":")[1])] = answers.pop(name).item()
+        level = answers.pop(name).row(0, named=True)
+        known[int(name.split(":")[1])], reached[int(name.split(":")[1])] = level["value"], level["moment"]
     if "days" in answers:
         assert series is not None
         days = answers.pop("days")
@@ -386,7 +390,7 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
         for index, measure in enumerate(measures, start=1):
             answers[f"extra:{name}:{measure.name}"] = c.breakdown_beside(answers[f"by:{name}"], name, index)
 
-    cards = _kpi_cards(profile, kpis, len(trend_measures), answers, series, weight, known)
+    cards = _kpi_cards(profile, kpis, len(trend_measures), answers, series, weight, known, reached)
     metrics: list[dict] = []
     if series is not None:
         trend_cards, metrics = _trend_cards(profile, series, trend_measures, kpis, answers, weight)
@@ -564,9 +568,10 @@ def _column_or_none(profile: TableProfile, name: str | None) -> ColumnProfile | 
 
 
 def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers: dict, series: c.Series | None,
-               weight: str | None, known: dict[int, float]) -> list[dict]:
+               weight: str | None, known: dict[int, float], reached: dict[int, object]) -> list[dict]:
     """KPI cards; the periods' partials m0.. hold the trend measures, then (from `offset`) the KPIs;
-    `known` holds the values the statistics pass already gave."""
+    `known` holds the values the statistics pass already gave, `reached` the moment of a running
+    total's level."""
     model = profile.model
     totals = answers["totals"].row(0, named=True)
     latest: dict[str, float | None] = {}
@@ -596,6 +601,10 @@ def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers:
                 if model.shape == "panel" and model.entity else ""
             note = f"at {_period_label(period, series.unit, series.axis)}" if series.axis.relative else \
                 f"in {_period_label(period, series.unit)}" + (f", {word}{every}" if every else "")
+            if i in reached:  # the level at its last moment, not a period's
+                moment = str(c.jsonable(reached[i]))[:10]
+                rule = f"kpi.last: {_why(column)}; the level it reached at its last moment ({moment})"
+                note = f"at {moment}" + (f", {word}{every}" if every else "")
             cards.append(c.kpi_card(measure, value, rule, card_query, inner.title(weight), note))
             continue
         rule = f"kpi.{measure.aggregate}: {_why(column)}"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
+import numpy as np
 import polars as pl
 
 from services.generation.columns import ColumnProfile, Semantic
@@ -41,6 +42,7 @@ NAME_WORDS = frozenset({"name", "title", "label", "description", "desc", "commen
 CODE_WORDS = frozenset({"zip", "zipcode", "postal", "postcode", "fips", "code", "state", "county", "country",
                         "district", "region", "province", "municipality", "category", "type", "class", "group",
                         "kind", "cat", "segment", "status", "naics", "sic", "isic", "icd"})
+GROUPING_WORDS = frozenset({"by", "per", "of", "for", "in", "each"})
 KIND_WORDS = frozenset({"type", "class", "category", "kind", "group", "code", "status", "segment", "tier", "cat"})
 LAT_WORDS, LONG_WORDS = frozenset({"lat", "latitude"}), frozenset({"lon", "long", "lng", "longitude"})
 QUARTER_WORDS = frozenset({"quarter", "qtr"})
@@ -346,7 +348,9 @@ def _code(facts: Facts) -> Semantic | None:
         return None
     low, high = facts.column.minimum, facts.column.maximum
     # the last word says what the number is: a payment_type is a type, whatever 'payment' says
-    measure_named = has_word(facts.name, ADDITIVE_WORDS | LEVEL_WORDS) and tokens(facts.name)[-1] not in KIND_WORDS
+    words = tokens(facts.name)
+    kind_named = words[-1] in KIND_WORDS and not set(words) & GROUPING_WORDS  # orders_by_status counts orders
+    measure_named = has_word(facts.name, ADDITIVE_WORDS | LEVEL_WORDS) and not kind_named
     if has_word(facts.name, CODE_WORDS) and not measure_named:
         return Semantic("code", evidence=[f"named a code or place, whole numbers {low}..{high}"])
     if low > 0 and _digits(low) == _digits(high) >= 5 and facts.unique_share > 0.1 and not measure_named:
@@ -467,7 +471,7 @@ def table_model(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int) -
     model = TableModel("table", time)
     if time:
         model.evidence.append(f"time axis {time.sources}")
-    if _long(columns, sample, model) or _weighted(columns, model) or _panel(columns, sample, rows, model):
+    if _long(columns, sample, rows, model) or _weighted(columns, model) or _panel(columns, sample, rows, model):
         pass
     elif time:
         model.shape = "event_log"
@@ -502,7 +506,7 @@ def _time_axis(columns: list[ColumnProfile], sample: pl.DataFrame) -> TimeAxis |
     return TimeAxis(chosen.name, sources, chosen.minimum, chosen.maximum, step, chosen.distinct)
 
 
-def _long(columns: list[ColumnProfile], sample: pl.DataFrame, model: TableModel) -> bool:
+def _long(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, model: TableModel) -> bool:
     keys = [c for c in columns if c.semantic.kind in ("category", "code") and has_word(c.name, KEY_NAMES)
             and 2 <= c.distinct <= 100]
     measures = [c for c in columns if c.semantic.is_measure]
@@ -510,9 +514,11 @@ def _long(columns: list[ColumnProfile], sample: pl.DataFrame, model: TableModel)
     if not keys or not values:
         return False
     key, value = _labelled(keys, sample), values[0]
-    within = ""
-    if model.time and model.time.column in sample.columns and sample.select(model.time.column, key.name).is_duplicated().any():
-        entity = _entity_of_each_row(columns, sample, [model.time.column, key.name], model.time.sources)
+    within, time = "", model.time
+    if time and time.column in sample.columns and (sample.select(time.column, key.name).is_duplicated().any()
+                                                   or rows < LONG_CELLS_FILLED * key.distinct * time.distinct):
+        # each period holds a variable more than once (a country's, a region's), or few of them (an order's item)
+        entity = _entity_of_each_row(columns, sample, rows, [key, time])
         if entity is None:
             return False
         within = f" of each '{entity.name}'"  # countries x indicators x years: one row per country, variable, period
@@ -526,13 +532,22 @@ def _long(columns: list[ColumnProfile], sample: pl.DataFrame, model: TableModel)
     return True
 
 
-def _entity_of_each_row(columns: list[ColumnProfile], sample: pl.DataFrame, keys: list[str],
-                        time_sources: list[str]) -> ColumnProfile | None:
-    """The column that, beside `keys`, tells the sample's rows apart (a country beside indicator and year)."""
+LONG_CELLS_FILLED = 0.5  # the share of entity x variable x period cells a long table of entities holds
+
+
+def _entity_of_each_row(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int,
+                        keys: list) -> ColumnProfile | None:
+    """The category that, beside the variable and the period (`keys`), tells the rows apart: each
+    entity holds each variable once a period, in most of those cells (a country beside indicator and
+    year). An id or a note unique per row tells rows apart too, and names no entity."""
+    key, time = keys
+    names = [key.name, time.column]
     for other in columns:
-        if other.semantic.kind in ("category", "code", "identifier", "text") and other.semantic.detail != "alias" \
-                and other.name in sample.columns and other.name not in keys and other.name not in time_sources \
-                and not sample.select(*keys, other.name).drop_nulls().is_duplicated().any():
+        cells = other.distinct * key.distinct * time.distinct
+        if other.semantic.kind in ("category", "code") and other.semantic.detail != "alias" and other.nulls == 0 \
+                and other.name in sample.columns and other.name not in names and other.name not in time.sources \
+                and 2 <= other.distinct <= rows / 2 and LONG_CELLS_FILLED * cells <= rows <= 1.05 * cells \
+                and not sample.select(*names, other.name).is_duplicated().any():
             return other
     return None
 
@@ -619,6 +634,7 @@ def _entities_by_group(entity: ColumnProfile, columns: list[ColumnProfile], samp
 
 
 RUNNING_TOTAL = "running total"
+RUNNING_CANDIDATES = 40  # amounts tried as running totals of each other (a pass over the sample for each pair)
 
 
 def _running_totals(columns: list[ColumnProfile], sample: pl.DataFrame, model: TableModel) -> None:
@@ -629,18 +645,27 @@ def _running_totals(columns: list[ColumnProfile], sample: pl.DataFrame, model: T
     if time is None or time.column not in sample.columns:
         return
     keys = [model.entity] if model.shape == "panel" and model.entity in sample.columns else []
-    flows = [c for c in columns if c.semantic.kind == "additive" and c.name in sample.columns]
+    flows = [c for c in columns if c.semantic.kind == "additive" and c.name in sample.columns
+             and sample[c.name].dtype.is_numeric()][:RUNNING_CANDIDATES]
     totals = [c for c in columns if c.semantic.kind in ("additive", "level") and not c.semantic.overridden
-              and c.name in sample.columns and sample[c.name].dtype.is_numeric()]
+              and c.name in sample.columns and sample[c.name].dtype.is_numeric()][:RUNNING_CANDIDATES]
+    if not flows or not totals:
+        return
     ordered = sample.with_row_index("__order").sort(*keys, time.column, "__order")
+    diffs = [pl.col(total.name).cast(pl.Float64).diff() for total in totals]  # in time order, within an entity
+    steps = ordered.select((diff.over(keys) if keys else diff).alias(total.name)
+                           for diff, total in zip(diffs, totals, strict=True))
+    added_to = ordered.select(pl.col(flow.name).cast(pl.Float64) for flow in flows)
+    found: set[tuple[str, str]] = set()
     for total in totals:
-        step = pl.col(total.name).cast(pl.Float64).diff()
-        steps = ordered.select((step.over(keys) if keys else step).alias("step"),
-                               *(pl.col(flow.name).cast(pl.Float64) for flow in flows if flow is not total))
-        for flow in (flow for flow in flows if flow is not total and flow.name in steps.columns):
-            pairs = steps.select("step", flow.name).drop_nulls()
-            added = (pairs["step"] - pairs[flow.name]).abs() <= 1e-6 * (1 + pairs[flow.name].abs())
-            if pairs.height >= 10 and number(added.mean()) >= 0.9:
+        step = steps[total.name].to_numpy()
+        for flow in flows:
+            added = added_to[flow.name].to_numpy()
+            moved = ~np.isnan(step) & ~np.isnan(added) & (added != 0)  # rows that added something
+            if flow is total or (flow.name, total.name) in found or moved.sum() < 10:
+                continue
+            if np.mean(np.abs(step[moved] - added[moved]) <= 1e-6 * (1 + np.abs(added[moved]))) >= 0.9:
+                found.add((total.name, flow.name))
                 total.semantic = Semantic("level", "last", RUNNING_TOTAL, evidence=[
                     f"the running total of '{flow.name}' (each row adds it): a level at each moment"])
                 model.evidence.append(f"'{total.name}' adds up '{flow.name}' row by row: its latest value leads")

@@ -536,28 +536,76 @@ def test_a_skewed_kpi_is_a_median_unless_most_values_are_zero():
 
 
 def test_a_running_total_is_the_level_reached_never_summed_over_time():
-    """Cases to date beside each day's new cases, per place; an account's balance beside each payment."""
-    days = [datetime(2021, 1, 1) + timedelta(days=d) for d in range(60)]
-    rows, reached = [], 0
-    for p, place in enumerate(["north", "south", "west"]):
-        so_far = 0
-        for d, day in enumerate(days):
-            new = (d * 7 + p * 13) % 40
-            so_far += new
-            rows.append((day, place, new, so_far))
-        reached += so_far
-    spec = spec_of(pl.DataFrame(rows, schema=["day", "place", "new_cases", "cases_to_date"], orient="row"))
+    """Cases to date beside each day's new cases, per place, the places' rows interleaved and the last
+    day unknown for one; an account's balance beside each payment, rows out of time order, the last
+    balance unknown."""
+    days = [datetime(2021, 1, 1) + timedelta(days=d) for d in range(8)]  # few days of many places:
+    rows = []                                                             # each place's own steps count
+    for d, day in enumerate(days):
+        for p, place in enumerate(["north"] + [f"place {n}" for n in range(11)]):
+            rows.append((day, place, (d * 7 + p * 13) % 40 + 1))
+    frame = pl.DataFrame(rows, schema=["day", "place", "new_cases"], orient="row", )
+    frame = frame.with_columns(cases_to_date=pl.col("new_cases").cum_sum().over("place"))
+    frame = frame.with_columns(pl.when((pl.col("place") == "north") & (pl.col("day") == days[-1])).then(None)
+                               .otherwise(pl.col("cases_to_date")).alias("cases_to_date"))
+    reached = frame.drop_nulls().group_by("place").agg(pl.col("cases_to_date").last())["cases_to_date"].sum()
+    spec = spec_of(frame)
     assert "sum" not in measured_aggregates(spec, "cases_to_date")
     kpi = next(card for card in spec["cards"] if card["kind"] == "kpi" and card["query"]["measure"] == "cases_to_date")
     assert kpi["query"]["aggregate"] == "last" and kpi["value"] == reached
+    assert kpi["note"].startswith(f"at {days[-1]:%Y-%m-%d}")  # when it was reached, not a period's start
     moments = random.Random(9)
-    at = sorted(datetime(2024, 1, 1) + timedelta(hours=moments.randrange(24 * 90)) for _ in range(500))
+    at = sorted(datetime(2024, 1, 1) + timedelta(seconds=moments.randrange(90 * 86400)) for _ in range(500))
     amounts = [round(moments.uniform(-120, 100), 2) for _ in at]
     balances = [round(1000 + sum(amounts[:n + 1]), 2) for n in range(len(at))]
-    spec = spec_of(pl.DataFrame({"at": at, "payee": ["shop", "rent", "pay", "fuel"] * 125, "amount": amounts,
-                                 "balance": balances}))
+    ledger = pl.DataFrame({"at": at, "payee": ["shop", "rent", "pay", "fuel"] * 125, "amount": amounts,
+                           "balance": balances[:-1] + [None]}).sample(fraction=1.0, shuffle=True, seed=4)
+    spec = spec_of(ledger)
     kpi = next(card for card in spec["cards"] if card["kind"] == "kpi" and card["query"]["measure"] == "balance")
-    assert kpi["query"]["aggregate"] == "last" and kpi["value"] == pytest.approx(balances[-1])
+    assert kpi["query"]["aggregate"] == "last" and kpi["value"] == pytest.approx(balances[-2])
+
+
+def test_amounts_that_are_mostly_zero_are_no_running_totals_of_each_other():
+    """An app's events: items and revenue both zero on every view, both positive on a purchase."""
+    moments = random.Random(2)
+    at = sorted(datetime(2024, 3, 1) + timedelta(seconds=moments.randrange(30 * 86400)) for _ in range(2000))
+    bought = [moments.random() < 0.03 for _ in at]
+    frame = pl.DataFrame({"at": at, "event": ["purchase" if b else "view" for b in bought],
+                          "items": [moments.randint(1, 4) if b else 0 for b in bought],
+                          "revenue": [round(moments.uniform(5, 90), 2) if b else 0.0 for b in bought]})
+    spec = spec_of(frame)
+    assert {"sum"} <= measured_aggregates(spec, "revenue") and "last" not in measured_aggregates(spec, "items")
+
+
+def test_an_order_log_with_an_item_and_an_amount_is_no_long_table():
+    """'item' and 'amount' read like a variable and its value; an order id (or a note) unique per row
+    tells the rows apart, but names no entity holding each item once a period."""
+    moments = random.Random(6)
+    rows = 3000
+    frame = pl.DataFrame({"order_date": [datetime(2024, 1, 1) + timedelta(days=moments.randrange(90)) for _ in range(rows)],
+                          "item": [f"item {moments.randrange(12)}" for _ in range(rows)],
+                          "store": [f"store {moments.randrange(4)}" for _ in range(rows)],
+                          "order_id": [f"O{n:06d}" for n in range(rows)],
+                          "note": [None] * (rows - 3) + ["gift", "rush", "fragile"],
+                          "amount": [round(moments.uniform(3, 300), 2) for _ in range(rows)]})
+    spec = spec_of(frame)
+    assert spec["shape"] != "long", spec["shape_evidence"]
+    assert "sum" in measured_aggregates(spec, "amount")
+    # four orders a day of four of the twelve items, each by one of 40 customers: no period holds an
+    # item twice, but few of the items, and no customer holds each item once a period either
+    orders = pl.DataFrame({"day": [datetime(2024, 1, 1) + timedelta(days=n // 4) for n in range(480)],
+                           "item": [f"item {n % 12}" for n in range(480)],
+                           "customer": [f"customer {n % 40}" for n in range(480)],
+                           "amount": [float(5 + n % 97) for n in range(480)]})
+    assert spec_of(orders)["shape"] != "long"
+
+
+def test_a_skewed_column_empty_on_the_sample_is_read_without_the_sample():
+    rows = 8000
+    frame = pl.DataFrame({"kind": ["a", "b"] * (rows // 2),
+                          "score": [None] * 5000 + [float(1 + n % 5) if n % 50 else 900.0 for n in range(rows - 5000)]})
+    kpi = next(card for card in spec_of(frame)["cards"] if card["kind"] == "kpi" and card["query"]["measure"] == "score")
+    assert kpi["query"]["aggregate"] == "median"
 
 
 def test_two_values_of_which_one_names_an_outcome_are_a_yes_no_outcome_whose_share_leads():

@@ -303,7 +303,8 @@ def test_a_whole_number_named_as_a_kind_of_something_is_a_code_whatever_else_its
     assert kinds(frame)[name] == "code"
 
 
-@pytest.mark.parametrize("name", ["payment", "type_count", "class_size_total"])
+@pytest.mark.parametrize("name", ["payment", "type_count", "class_size_total", "orders_by_status", "count_by_type",
+                                  "students_per_class"])
 def test_an_amount_whose_name_holds_a_kind_word_elsewhere_is_still_an_amount(name):
     frame = pl.DataFrame({name: [1, 2, 3, 1, 2, 1] * 20, "amount": [float(n) for n in range(120)]})
     assert kinds(frame)[name] != "code"
