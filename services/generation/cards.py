@@ -72,9 +72,11 @@ def values(frame: pl.DataFrame) -> list[dict]:
 
 
 def axis_of(measure: Measure, numbers: list) -> dict:
-    """Compact tick labels (1.2M, 34k) on an axis of large values; shares as percentages."""
+    """Compact tick labels (1.2M, 34k) on an axis of large values; shares as percentages, with the
+    decimals small shares need (ticks of 0.2%, 0.4%... all read "0%" without them)."""
     if measure.aggregate == "share":
-        return {"format": ".0%"}
+        largest = _largest(numbers)
+        return {"format": ".0%" if largest >= 0.1 else ".1%" if largest >= 0.01 else ".2%"}
     return {"format": "~s"} if _largest(numbers) >= 10_000 else {}
 
 

@@ -91,3 +91,10 @@ def test_dates_are_grouped_as_days_like_the_moments_of_midnight(split):
     assert dates.collect_schema()["at"] == pl.Date and answers[0].schema == answers[1].schema
     assert answers[0].equals(answers[1])
     assert answers[0].height > 20
+
+
+@pytest.mark.parametrize(("largest", "format_"), [(0.63, ".0%"), (0.04, ".1%"), (0.007, ".2%")])
+def test_a_share_s_axis_has_the_decimals_its_values_need(largest, format_):
+    """Deaths per crash by year, 0.3% to 0.7%: ticks of '0%, 0%, 1%' say nothing."""
+    share = Measure("dead", "share", positive="dead")
+    assert c.axis_of(share, [largest / 3, largest, None])["format"] == format_
