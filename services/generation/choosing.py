@@ -668,6 +668,9 @@ def _trend_cards(profile: TableProfile, series: c.Series, trend_measures: list[M
         metrics.append(c.metric_of(periods, i, measure))
         if entity and i == 0 and not measure.is_total and profile.column(entity).distinct <= c.TOP_ENTITIES:
             continue  # every entity has its own line: their average (ppm with ppb, city with city) says nothing more
+        if measure.column is None and periods.height >= 3 and periods[f"m{i}.num"].n_unique() == 1 \
+                and not model.grain_given:
+            continue  # as many rows in every period (one term begun a year): the count draws a flat line
         if entity and i == 0:
             rule = f"time.series: {time_words}; every {label(entity).lower()} together"
         else:

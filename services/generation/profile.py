@@ -257,7 +257,7 @@ def profile_table(source: pl.DataFrame | pl.LazyFrame, column_types: dict[str, s
     if model.time is not None and model.time.column == SINCE and since is not None:
         model.time.relative, model.time.relative_days = since.label, since.days
     if grain:
-        model.grain = grain
+        model.grain, model.grain_given = grain, True
     decide_grain(columns, sample, rows, model)
     return TableProfile(rows, columns, frame, model, quality_notes(columns, rows), sample)
 

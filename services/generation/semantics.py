@@ -162,6 +162,7 @@ class TableModel:
     stock: str | None = None  # a head count per cell and period: summed within a period, the latest across
     group: str | None = None  # a panel's category of entities, when the entities are too many and bare numbers
     grain: str = "record"  # what one row is: event | entity | period | panel | long | cell | weighted
+    grain_given: bool = False  # column_types' "grain" said what a row is
     evidence: list[str] = field(default_factory=list)
 
 
