@@ -425,7 +425,25 @@ def _ordered(facts: Facts) -> Semantic | None:
             return Semantic("ordered", detail="natural", order=order, evidence=["values of a known order"])
     if len(seen) >= 3 and all(GRADE.fullmatch(value) for value in seen):  # A..F, A1..G5, B+
         return Semantic("ordered", detail="grade", order=sorted(seen), evidence=["letter grades"])
+    starts = {value: start for value in seen if (start := RANGE_START.match(value))}
+    if 3 <= len(seen) <= MAX_RANGES and len(starts) == len(seen) and not all(_plain_number(v) for v in seen):
+        order = sorted(seen, key=lambda v: _range_key(v, starts[v]))  # 1-9km/h, 10-24 ... 55+; under 18 first
+        return Semantic("ordered", detail="ranges", order=order, evidence=["ranges, in the order of their first number"])
     return None
+
+
+RANGE_START = re.compile(r"^\s*(<=?|>=?|under|below|less than|up to|over|above)?\s*[$€£]?\s*(\d+(?:\.\d+)?)")
+MAX_RANGES = 30
+
+
+def _plain_number(value: str) -> bool:
+    return bool(re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value))
+
+
+def _range_key(value: str, start: re.Match) -> tuple[float, int, str]:
+    below = start.group(1) in ("<", "<=", "under", "below", "less than", "up to")
+    above = start.group(1) in (">", ">=", "over", "above")
+    return float(start.group(2)), -1 if below else 1 if above else 0, value
 
 
 def _of_one_unit(name: str) -> bool:

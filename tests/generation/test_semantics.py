@@ -308,3 +308,17 @@ def test_a_whole_number_named_as_a_kind_of_something_is_a_code_whatever_else_its
 def test_an_amount_whose_name_holds_a_kind_word_elsewhere_is_still_an_amount(name):
     frame = pl.DataFrame({name: [1, 2, 3, 1, 2, 1] * 20, "amount": [float(n) for n in range(120)]})
     assert kinds(frame)[name] != "code"
+
+
+@pytest.mark.parametrize("ranges", [["1-9km/h", "10-24", "25-39", "40-54", "55+"], ["under 18", "18-24", "25-34", "35+"],
+                                    ["$0-$50k", "$50k-$100k", "$100k+"], ["<5", "5-10", ">10"]])
+def test_ranges_written_as_text_are_in_the_order_of_their_first_number(ranges):
+    shuffled = list(reversed(ranges))
+    frame = pl.DataFrame({"band": shuffled * 20, "amount": [float(n) for n in range(20 * len(ranges))]})
+    band = profile_table(frame).column("band")
+    assert band.semantic.kind == "ordered" and band.semantic.order == [r.lower() for r in ranges]
+
+
+def test_numbers_written_as_text_are_no_ranges():
+    frame = pl.DataFrame({"level": ["1", "2", "3"] * 20, "amount": [float(n) for n in range(60)]})
+    assert kinds(frame)["level"] != "ordered"
