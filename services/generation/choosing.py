@@ -333,10 +333,12 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     answered = {i: c.from_statistics(m, _column_or_none(profile, m.column), schema, weight) for i, m in enumerate(kpis)}
     known = {i: value for i, value in answered.items() if value is not None}
     queries: dict[str, pl.LazyFrame] = {"totals": c.totals_query(profile.frame, kpis, schema, weight, set(known))}
-    for i, kpi in enumerate(kpis):
-        if model.time and (column := _column_or_none(profile, kpi.column)) and column.semantic.detail == RUNNING_TOTAL:
-            queries[f"running:{i}"] = c.running_total_query(profile.frame, kpi.source, model.time.column,
-                                                            model.entity if model.shape == "panel" else None)
+    running = [i for i, kpi in enumerate(kpis) if model.time and (column := _column_or_none(profile, kpi.column))
+               and column.semantic.detail == RUNNING_TOTAL]
+    for i in running:
+        assert model.time is not None
+        queries[f"running:{i}"] = c.running_total_query(profile.frame, kpis[i].source, model.time.column,
+                                                        model.entity if model.shape == "panel" else None)
     series, parts, seasons, timed = None, None, [], []
     if model.time:
         series = c.Series(model.time, _unit_of(profile))
@@ -377,9 +379,9 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     # one after another: together they held every query's buffers at once (5M rows: 355 MB, not 260)
     answers = {name: frame.collect(engine="streaming") for name, frame in queries.items()}
     reached: dict[int, object] = {}  # a running total's KPI: the moment of the level it reached
-    for name in [name for name in answers if name.startswith("running:")]:
-        level = answers.pop(name).row(0, named=True)
-        known[int(name.split(":")[1])], reached[int(name.split(":")[1])] = level["value"], level["moment"]
+    for i in running:
+        level = answers.pop(f"running:{i}").row(0, named=True)
+        known[i], reached[i] = level["value"], level["moment"]
     if "days" in answers:
         assert series is not None
         days = answers.pop("days")
@@ -594,17 +596,19 @@ def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers:
             inner = Measure(measure.column, measure_of(column).aggregate)
             word = "total" if measure.inner == "sum" else inner.aggregate_word
             card_query = c.query(measure, time=series.query_time, weight=weight)
-            rule = f"kpi.last: {_why(column)}; its value in the latest complete {series.unit} ({when})" \
-                if not series.axis.relative else f"kpi.last: {_why(column)}; its value at the last step " \
-                f"({_period_label(period, series.unit, series.axis)})"
             every = f" across {profile.column(model.entity).distinct} {_plural(label(model.entity).lower())}" \
                 if model.shape == "panel" and model.entity else ""
-            note = f"at {_period_label(period, series.unit, series.axis)}" if series.axis.relative else \
-                f"in {_period_label(period, series.unit)}" + (f", {word}{every}" if every else "")
+            across = f", {word}{every}" if every else ""
             if i in reached:  # the level at its last moment, not a period's
                 moment = str(c.jsonable(reached[i]))[:10]
                 rule = f"kpi.last: {_why(column)}; the level it reached at its last moment ({moment})"
-                note = f"at {moment}" + (f", {word}{every}" if every else "")
+                note = f"at {moment}{across}"
+            elif series.axis.relative:
+                step = _period_label(period, series.unit, series.axis)
+                rule, note = f"kpi.last: {_why(column)}; its value at the last step ({step})", f"at {step}"
+            else:
+                rule = f"kpi.last: {_why(column)}; its value in the latest complete {series.unit} ({when})"
+                note = f"in {_period_label(period, series.unit)}{across}"
             cards.append(c.kpi_card(measure, value, rule, card_query, inner.title(weight), note))
             continue
         rule = f"kpi.{measure.aggregate}: {_why(column)}"

@@ -432,7 +432,10 @@ def _ordered(facts: Facts) -> Semantic | None:
     return None
 
 
-RANGE_START = re.compile(r"^\s*(<=?|>=?|under|below|less than|up to|over|above)?\s*[$€£]?\s*(\d+(?:\.\d+)?)")
+BELOW_WORDS = ("<", "<=", "under", "below", "less than", "up to")  # a range before its first number
+ABOVE_WORDS = (">", ">=", "over", "above")
+RANGE_START = re.compile(rf"^\s*({'|'.join(sorted(map(re.escape, BELOW_WORDS + ABOVE_WORDS), key=len, reverse=True))})?"
+                         r"\s*[$€£]?\s*(\d+(?:\.\d+)?)")
 MAX_RANGES = 30
 
 
@@ -441,9 +444,8 @@ def _plain_number(value: str) -> bool:
 
 
 def _range_key(value: str, start: re.Match) -> tuple[float, int, str]:
-    below = start.group(1) in ("<", "<=", "under", "below", "less than", "up to")
-    above = start.group(1) in (">", ">=", "over", "above")
-    return float(start.group(2)), -1 if below else 1 if above else 0, value
+    side = -1 if start.group(1) in BELOW_WORDS else 1 if start.group(1) in ABOVE_WORDS else 0
+    return float(start.group(2)), side, value
 
 
 def _of_one_unit(name: str) -> bool:
@@ -537,7 +539,7 @@ def _long(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, model: 
     if time and time.column in sample.columns and (sample.select(time.column, key.name).is_duplicated().any()
                                                    or rows < LONG_CELLS_FILLED * key.distinct * time.distinct):
         # each period holds a variable more than once (a country's, a region's), or few of them (an order's item)
-        entity = _entity_of_each_row(columns, sample, rows, [key, time])
+        entity = _entity_of_each_row(columns, sample, rows, key, time)
         if entity is None:
             return False
         within = f" of each '{entity.name}'"  # countries x indicators x years: one row per country, variable, period
@@ -554,12 +556,11 @@ def _long(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, model: 
 LONG_CELLS_FILLED = 0.5  # the share of entity x variable x period cells a long table of entities holds
 
 
-def _entity_of_each_row(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int,
-                        keys: list) -> ColumnProfile | None:
-    """The category that, beside the variable and the period (`keys`), tells the rows apart: each
+def _entity_of_each_row(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, key: ColumnProfile,
+                        time: TimeAxis) -> ColumnProfile | None:
+    """The category that, beside the variable (`key`) and the period, tells the rows apart: each
     entity holds each variable once a period, in most of those cells (a country beside indicator and
     year). An id or a note unique per row tells rows apart too, and names no entity."""
-    key, time = keys
     names = [key.name, time.column]
     for other in columns:
         cells = other.distinct * key.distinct * time.distinct
