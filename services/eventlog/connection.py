@@ -24,6 +24,12 @@ async def _one_line(error: Exception) -> None:
 RECONNECT: dict[str, Any] = {"max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, "connect_timeout": 5,
                              "error_cb": _one_line}
 
+# An ordered consumer that follows the log for as long as a process lives: nats-py finds it lost (a
+# bus restart drops it) only when two heartbeats in a row are missing, then makes it again from
+# the next sequence. At its default of 5 s a gateway missed revocations for 10-20 s after a restart.
+FOLLOWER_HEARTBEAT = 1.0
+
+
 class BusUnavailable(ServiceUnavailableError):
     """The bus cannot answer now (no quorum, no leader, a replica that does not catch up): nothing
     was done, and the same call may be made again shortly. Every service answers it as a 503."""

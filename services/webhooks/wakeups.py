@@ -20,6 +20,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy import Engine
 
 from contracts import TYPE_HEADER, WebhookDeliveryScheduled, subject_for
+from services.eventlog.connection import FOLLOWER_HEARTBEAT
 from services.eventlog.reader import sequence_and_time
 from services.readmodels.consistency import wait_for_checkpoint
 
@@ -37,7 +38,7 @@ class DeliveryChanges:
 
     @contextlib.asynccontextmanager
     async def followed(self) -> AsyncIterator[None]:
-        config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW, headers_only=True)
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW, headers_only=True, idle_heartbeat=FOLLOWER_HEARTBEAT)
         subscription = await self.js.subscribe(subject_for("webhookdelivery", ">"), cb=self._on_event,
                                                ordered_consumer=True, config=config)
         try:

@@ -22,6 +22,7 @@ from nats.js.api import DeliverPolicy
 
 from contracts import TenantJwtKeyDeleted
 from contracts.upcasting import decode_event
+from services.eventlog.connection import FOLLOWER_HEARTBEAT
 from services.eventlog.reader import sequence_and_time
 from services.gateway.edge.auth import Principal
 
@@ -79,4 +80,5 @@ class VerifiedTokens:
 
         # Stored events only (a JetStream consumer), from now on: what was cached before is empty.
         await nc.jetstream().subscribe(f"events.{TenantJwtKeyDeleted.aggregate}.>", cb=on_event,
-                                       ordered_consumer=True, deliver_policy=DeliverPolicy.NEW)
+                                       ordered_consumer=True, deliver_policy=DeliverPolicy.NEW,
+                                       idle_heartbeat=FOLLOWER_HEARTBEAT)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from contracts import ApiKeyRevoked, ApiKeyRotated
 from contracts.upcasting import decode_event
+from services.eventlog.connection import FOLLOWER_HEARTBEAT
 from services.gateway.edge.auth import CredentialKind, Principal
 from services.gateway.edge.credentials import Admission, Presented
 from services.gateway.keys import queries
@@ -63,11 +64,12 @@ class ApiKeyAuthenticator:
             if principal is None:
                 return None
             self._cache[cache_key] = (principal, time.monotonic() + self.cache_seconds)
-        if principal.expired() or self._ended(principal.key_id):
+        if principal.expired() or self.ended(principal.key_id):
             return None
         return principal
 
-    def _ended(self, key_id: str) -> bool:
+    def ended(self, key_id: str) -> bool:
+        """The log said this key stops working, and that moment has come."""
         ends_at = self._ends_at.get(key_id)
         return ends_at is not None and ends_at <= datetime.now(UTC)
 
@@ -97,4 +99,5 @@ class ApiKeyAuthenticator:
         # A JetStream consumer, not a core subscription: only events the stream stored count
         # (a core subscriber would also see a publish that JetStream refused).
         await nc.jetstream().subscribe(f"events.{ApiKeyRevoked.aggregate}.>", cb=on_event,
-                                       ordered_consumer=True, deliver_policy=DeliverPolicy.NEW)
+                                       ordered_consumer=True, deliver_policy=DeliverPolicy.NEW,
+                                       idle_heartbeat=FOLLOWER_HEARTBEAT)
