@@ -301,6 +301,23 @@ def _count_of(name: str) -> bool:
                                                                   for w in words[1:])
 
 
+# A count glued to its prefix ('ncases', 'ncontrols', 'numorders'): what is counted is a plural.
+GLUED_COUNT = re.compile(r"^(?:n|nb|nr|num)[a-z]{4,}s$")
+
+
+def _counts_things(name: str) -> bool:
+    return any(GLUED_COUNT.match(w) and w != "numbers" for w in tokens(name))
+
+
+# 'gdpPercap', 'deaths_percapita', 'goalsPergame': a figure per head or per unit of time is a rate.
+PER_UNITS = frozenset({"cap", "capita", "head", "person", "day", "week", "month", "year", "hour", "game", "unit",
+                       "mile", "km", "1000", "100k", "thousand", "million"})
+
+
+def _per_unit(name: str) -> bool:
+    return any(w.startswith("per") and w[3:] in PER_UNITS for w in tokens(name))
+
+
 def _identifier(facts: Facts) -> Semantic | None:
     name, column = facts.name, facts.column
     named_id = (has_word(name, ID_WORDS) or name.lower().endswith("id") and len(name) > 3) and not _count_of(name)
@@ -351,7 +368,7 @@ def _code(facts: Facts) -> Semantic | None:
     # the last word says what the number is: a payment_type is a type, whatever 'payment' says
     words = tokens(facts.name)
     kind_named = words[-1] in KIND_WORDS and not set(words) & GROUPING_WORDS  # orders_by_status counts orders
-    measure_named = has_word(facts.name, ADDITIVE_WORDS | LEVEL_WORDS) and not kind_named
+    measure_named = (has_word(facts.name, ADDITIVE_WORDS | LEVEL_WORDS) or _counts_things(facts.name)) and not kind_named
     if has_word(facts.name, CODE_WORDS) and not measure_named:
         return Semantic("code", evidence=[f"named a code or place, whole numbers {low}..{high}"])
     if low > 0 and _digits(low) == _digits(high) >= 5 and facts.unique_share > 0.1 and not measure_named:
@@ -456,12 +473,12 @@ def _of_one_unit(name: str) -> bool:
 
 def _measure(facts: Facts) -> Semantic:
     name = facts.name
-    if has_word(name, QUALIFIER_WORDS) or _of_one_unit(name):
+    if has_word(name, QUALIFIER_WORDS) or _of_one_unit(name) or _per_unit(name):
         return Semantic("level", "mean", evidence=["a qualified figure (previous, ever, per, average...): an attribute"
                                                    " of each row's thing, never a grand total"])
     if has_word(name, LEVEL_WORDS):
         return Semantic("level", "mean", evidence=["named a level, rate, price or per-record attribute"])
-    if has_word(name, ADDITIVE_WORDS):
+    if has_word(name, ADDITIVE_WORDS) or _counts_things(name):
         return Semantic("additive", "sum", evidence=["named a count, amount or flow"])
     if facts.within(0, 1) and not facts.whole:
         return Semantic("level", "mean", evidence=["a fraction within 0..1"])

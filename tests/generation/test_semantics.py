@@ -322,3 +322,23 @@ def test_ranges_written_as_text_are_in_the_order_of_their_first_number(ranges):
 def test_numbers_written_as_text_are_no_ranges():
     frame = pl.DataFrame({"level": ["1", "2", "3"] * 20, "amount": [float(n) for n in range(60)]})
     assert kinds(frame)["level"] != "ordered"
+
+
+@pytest.mark.parametrize("name", ["ncases", "nStudents", "num_visits", "numorders"])
+def test_a_count_glued_to_its_prefix_adds_up_and_is_no_category_code(name):
+    """Small whole numbers named as counts (esoph's ncases 0..8 in each age x alcohol x tobacco cell)."""
+    frame = pl.DataFrame({"band": ["a", "b", "c", "d"] * 15, name: [n % 9 for n in range(60)],
+                          "score": [float(n % 13) + 0.5 for n in range(60)]})
+    assert kinds(frame)[name] == "additive" and measured(frame)[name] == {"sum"}
+
+
+@pytest.mark.parametrize("name", ["gdpPercap", "deaths_percapita", "ptsPerGame", "salesPerDay"])
+def test_a_figure_per_head_or_per_unit_of_time_is_a_rate_never_summed(name):
+    frame = pl.DataFrame({"country": ["a", "b", "c", "d"] * 15, name: [1000.0 + 37 * n for n in range(60)]})
+    assert kinds(frame)[name] == "level" and "sum" not in measured(frame).get(name, {"mean"})
+
+
+@pytest.mark.parametrize("name", ["numbers", "notes", "performance", "perimeter"])
+def test_words_that_only_begin_like_a_count_or_a_rate_are_neither(name):
+    frame = pl.DataFrame({"band": ["a", "b"] * 30, name: [float(n % 40) + 30.5 for n in range(60)]})
+    assert kinds(frame)[name] == "level" and "qualified" not in profile_table(frame).column(name).semantic.evidence[0]
