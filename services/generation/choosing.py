@@ -56,6 +56,7 @@ def key_measures(profile: TableProfile) -> list[ColumnProfile]:
     scored = sorted(candidates, key=lambda col: -key_score(col, profile.rows, profile.columns.index(col), width))
     scored = _closing_price_of_bars(_one_headline_per_family(scored))
     scored = _spans_after_flows(scored)
+    scored = [col for col in scored if col.name not in model.fixed] + [col for col in scored if col.name in model.fixed]
     if width >= WIDE:  # a wide file: the measures its names say people look for, not the first ones
         named = [col for col in scored if has_word(col.name, KEY_WORDS) or col.semantic.detail == "span"]
         scored = named + [col for col in scored if col not in named][:max(0, 2 - len(named))]
@@ -309,8 +310,8 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     weight = model.weight
     key_columns = key_measures(profile)
     kpis = headline_kpis(profile, key_columns)
-    trend_measures = [measure_of(col) for col in key_columns if col.semantic.is_measure or col.semantic.kind
-                      in ("flag", "long_value")]
+    trend_measures = [measure_of(col) for col in key_columns if (col.semantic.is_measure or col.semantic.kind
+                      in ("flag", "long_value")) and col.name not in model.fixed]
     counted = counts_lead(profile, key_columns)
     if counted:  # occurrences: how many, when and of what kind lead, beside the totals of their amounts
         totals = [m for m in trend_measures if m.aggregate == "sum"]

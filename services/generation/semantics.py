@@ -163,6 +163,7 @@ class TableModel:
     group: str | None = None  # a panel's category of entities, when the entities are too many and bare numbers
     grain: str = "record"  # what one row is: event | entity | period | panel | long | cell | weighted
     grain_given: bool = False  # column_types' "grain" said what a row is
+    fixed: list[str] = field(default_factory=list)  # a panel's measures of one value per entity: never over time
     evidence: list[str] = field(default_factory=list)
 
 
@@ -519,6 +520,7 @@ def table_model(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int) -
     _dummies(columns, sample)
     if model.shape == "panel":
         _per_entity_figures(columns, model)
+        _fixed_per_entity(columns, sample, model)
     _running_totals(columns, sample, model)
     parts = [source for source in time.sources if source != time.column] if time else []
     for source in parts:
@@ -720,6 +722,26 @@ def _per_entity_figures(columns: list[ColumnProfile], model: TableModel) -> None
         if spread < 0.5 and not column.dtype.startswith(("Int", "UInt")):
             column.semantic = Semantic("level", "mean", evidence=semantic.evidence + [
                 f"similar in every row of the panel (spread {spread:.2f}): a per-entity figure"])
+
+
+FIXED_ENTITIES = 0.95  # of the entities seen twice or more, those holding one value for the measure to be fixed
+
+
+def _fixed_per_entity(columns: list[ColumnProfile], sample: pl.DataFrame, model: TableModel) -> None:
+    """A measure with one value per entity in every period (a subject's weight and dose beside the
+    concentration measured over time) describes the entity: a line of it over time says nothing."""
+    entity = model.entity
+    measures = [c.name for c in columns if c.semantic.is_measure and c.name in sample.columns and c.name != entity]
+    if entity is None or entity not in sample.columns or not measures:
+        return
+    seen = sample.group_by(entity).agg(pl.len().alias("__rows"), *(pl.col(m).drop_nulls().n_unique() for m in measures))
+    seen = seen.filter(pl.col("__rows") >= 2)
+    if seen.height < 3:
+        return
+    for name in measures:
+        if number((seen[name] <= 1).mean()) >= FIXED_ENTITIES:
+            model.fixed.append(name)
+            model.evidence.append(f"'{name}' holds one value per '{entity}': an attribute of each, never drawn over time")
 
 
 def _dummies(columns: list[ColumnProfile], sample: pl.DataFrame) -> None:

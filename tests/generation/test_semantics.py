@@ -342,3 +342,17 @@ def test_a_figure_per_head_or_per_unit_of_time_is_a_rate_never_summed(name):
 def test_words_that_only_begin_like_a_count_or_a_rate_are_neither(name):
     frame = pl.DataFrame({"band": ["a", "b"] * 30, name: [float(n % 40) + 30.5 for n in range(60)]})
     assert kinds(frame)[name] == "level" and "qualified" not in profile_table(frame).column(name).semantic.evidence[0]
+
+
+def test_a_panel_measure_of_one_value_per_entity_is_never_drawn_over_time():
+    """A subject's weight and dose beside the concentration measured at each hour after the dose."""
+    hours = [0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 12.0, 24.0]
+    frame = pl.DataFrame({"subject": [f"S{s}" for s in range(10) for _ in hours],
+                          "weight_kg": [60.0 + 3.1 * s for s in range(10) for _ in hours],
+                          "dose": [3.0 + 0.4 * (s % 4) for s in range(10) for _ in hours],
+                          "hours": hours * 10,
+                          "conc": [(4 + s % 3) * h * 2.718 ** (-h / 5) for s in range(10) for h in hours]})
+    profile = profile_table(frame)
+    assert sorted(profile.model.fixed) == ["dose", "weight_kg"]
+    timed = {q["measure"] for q in queries(frame) if q["time"] is not None and q["aggregate"] != "last"}
+    assert timed == {"conc"}
