@@ -328,7 +328,7 @@ def choose_cards(profile: TableProfile, title: str, scrollable: bool = False) ->
     key = variable_key(profile)
     if key is not None:  # each indicator's numbers apart: per indicator, never pooled in one histogram
         dims = [key] + [dim for dim in dims if dim is not key][:MAX_BREAKDOWNS - 1]
-        extras = [(measure_of(key_columns[0]), key)] if key_columns else []
+        extras = [(measure_of(key_columns[0]), key)] if key_columns and measure_of(key_columns[0]) != headline else []
         distributions = []
 
     answered = {i: c.from_statistics(m, _column_or_none(profile, m.column), schema, weight) for i, m in enumerate(kpis)}
@@ -512,6 +512,8 @@ def counts_lead(profile: TableProfile, key_columns: list[ColumnProfile]) -> bool
     adds up (customers: how many, and how many churned, before their averages; stations' passengers
     lead instead)."""
     grain = profile.model.grain
+    if profile.model.design:  # an experiment's rows are as many for each factor's value as the design said
+        return False
     if grain in ("event", "weighted"):
         return True
     flows = [col for col in key_columns if col.semantic.kind == "additive"]

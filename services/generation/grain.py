@@ -20,7 +20,15 @@ import polars as pl
 from services.generation.columns import ColumnProfile
 from services.generation.naming import has_word, tokens
 from services.generation.scalars import number
-from services.generation.semantics import ADDITIVE_WORDS, PER_RECORD, TOTAL_WORDS, Semantic, TableModel
+from services.generation.semantics import (
+    ADDITIVE_WORDS,
+    KEY_WORDS,
+    LEVEL_WORDS,
+    PER_RECORD,
+    TOTAL_WORDS,
+    Semantic,
+    TableModel,
+)
 
 GRAINS = ("event", "entity", "period", "panel", "long", "cell", "weighted")
 WIDE_ENTITY = 15  # columns of attributes from which a table without time describes things, not occurrences
@@ -212,6 +220,10 @@ def _grain_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, mod
         return "event", f"one occurrence: {why}; counting them"
     if named:
         return "entity", f"one thing: '{named[0].name}' names each row once; distributions and averages lead"
+    model.design = _design_of(columns, sample, rows)
+    if model.design:
+        return "entity", (f"one measurement of a designed experiment: {', '.join(map(repr, model.design))} hold as "
+                          "many rows for each of their values; the measures compared across them lead")
     width = len([c for c in columns if c.semantic.kind not in ("constant", "empty") and not c.name.startswith("__")])
     if width >= WIDE_ENTITY or (outcome_of(columns) is not None and width >= 10):
         return "entity", f"one thing described by {width} attributes; distributions, averages and shares lead"
@@ -234,6 +246,47 @@ def _crossed_cells(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int
     if len(read) < 2 or not flows or not CROSSED <= rows / cells <= 1.02 or sample.select(read).is_duplicated().any():
         return None
     return f"one cell of {' x '.join(repr(n) for n in names)} ({rows} of {cells} cells, each once) holding '{flows[0]}'"
+
+
+DESIGN_LEVELS = 12  # values of a factor an experiment sets (doses, varieties, blocks); more is no design
+
+
+def _design_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int) -> list[str]:
+    """The factors of a designed experiment, if the rows are its measurements: every category of few
+    values (a supplement, a block) holds exactly as many rows for each value, in the whole table.
+    Numbers crossed evenly with one of them are factors too (doses of 0.5, 1 and 2 mg, each given
+    to ten animals of each supplement). Counting such rows shows only the design."""
+    if sample.height != rows:
+        return []
+    factors = [c for c in columns if c.semantic.kind in ("category", "code", "ordered", "flag") and _evenly_held(c, sample)]
+    if not factors or any(c.semantic.kind in ("category", "code", "ordered", "flag") and _few(c) and c not in factors
+                          for c in columns):
+        return []
+    if any(c.semantic.kind in ("category", "code", "identifier", "text") and DESIGN_LEVELS < c.distinct < rows
+           for c in columns):
+        return []  # a key of many things that repeat (each country's four indicators): things, not a design
+    levels = [c for c in columns if c.semantic.is_measure and not c.semantic.overridden and c.distinct >= 3
+              and not has_word(c.name, ADDITIVE_WORDS | LEVEL_WORDS | KEY_WORDS)  # a named measure is measured
+              and _evenly_held(c, sample) and any(_crossed_evenly(sample, c, f) for f in factors)]
+    if not any(c.semantic.is_measure and c not in levels for c in columns):
+        return []
+    for column in levels:
+        column.semantic = Semantic("code", evidence=[f"{column.distinct} values set by design, crossed evenly with "
+                                                     "the other factors: compared across, never an amount"])
+    return [c.name for c in factors + levels]
+
+
+def _few(column: ColumnProfile) -> bool:
+    return column.nulls == 0 and 2 <= column.distinct <= DESIGN_LEVELS
+
+
+def _evenly_held(column: ColumnProfile, sample: pl.DataFrame) -> bool:
+    return _few(column) and column.name in sample.columns and sample[column.name].value_counts()["count"].n_unique() == 1
+
+
+def _crossed_evenly(sample: pl.DataFrame, column: ColumnProfile, factor: ColumnProfile) -> bool:
+    cells = sample.group_by(column.name, factor.name).len()["len"]
+    return cells.len() == column.distinct * factor.distinct and cells.n_unique() == 1
 
 
 def _to_the_second(sample: pl.DataFrame, column: str) -> bool:

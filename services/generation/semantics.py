@@ -164,6 +164,7 @@ class TableModel:
     grain: str = "record"  # what one row is: event | entity | period | panel | long | cell | weighted
     grain_given: bool = False  # column_types' "grain" said what a row is
     fixed: list[str] = field(default_factory=list)  # a panel's measures of one value per entity: never over time
+    design: list[str] = field(default_factory=list)  # an experiment's factors, crossed evenly: never counted
     evidence: list[str] = field(default_factory=list)
 
 

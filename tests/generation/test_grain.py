@@ -637,3 +637,28 @@ def test_rows_that_start_and_end_are_occurrences_even_when_they_start_on_a_regul
     assert kpi["query"]["aggregate"] in ("mean", "median") and kpi["query"]["time"] is None
     # one begun a month: their count per month is a flat line, not drawn
     assert "trend-records" not in [card["id"] for card in spec["cards"]]
+
+
+def _experiment(doses=(0.5, 1.0, 2.0), per_cell: int = 10) -> pl.DataFrame:
+    """Tooth length of guinea pigs by supplement and dose, ten animals in each cell."""
+    rows = [(supp, dose, 4.0 + 8 * dose + (3 if supp == "OJ" else 0) + (n * 7 % 5))
+            for supp in ("OJ", "VC") for dose in doses for n in range(per_cell)]
+    return pl.DataFrame(rows, schema=["supp", "dose", "len"], orient="row")
+
+
+def test_a_designed_experiment_compares_its_outcome_across_every_factor_and_never_counts_the_design():
+    spec = spec_of(_experiment())
+    assert spec["grain"] == "entity" and "designed experiment" in spec["shape_evidence"][-1]
+    doses = next(c for c in spec["columns"] if c["name"] == "dose")
+    assert doses["semantic"] == "code" and "set by design" in doses["evidence"][0]
+    charts = [card["query"] for card in spec["cards"] if card["kind"] == "chart" and card["query"]["by"]]
+    assert {(q["measure"], q["aggregate"], tuple(q["by"])) for q in charts} == {("len", "mean", ("supp",)),
+                                                                                ("len", "mean", ("dose",))}
+    assert not [card for card in spec["cards"] if card["kind"] == "kpi" and card["query"]["measure"] == "dose"]
+
+
+def test_uneven_factors_or_a_key_of_many_repeating_things_are_no_design():
+    uneven = _experiment().slice(1)  # one animal of the first cell lost
+    assert "designed" not in spec_of(uneven)["shape_evidence"][-1]
+    keyed = _experiment(per_cell=15).with_columns(country=pl.Series([f"C{n % 30}" for n in range(90)]))
+    assert "designed" not in spec_of(keyed)["shape_evidence"][-1]
