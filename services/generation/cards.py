@@ -175,6 +175,13 @@ class Series:
     def query_time(self) -> dict:
         return {"columns": self.axis.sources, "unit": self.unit}
 
+    @property
+    def time_unit(self) -> str:
+        """Vega-Lite's timeUnit of a period; without the year the file did not name."""
+        if self.axis.yearless:
+            return "month" if self.unit in ("month", "quarter") else "monthdate"
+        return TIME_UNITS[self.unit]
+
 
 PERIOD_PARTIALS = pl.col(r"^m\d+\.(num|den)$")
 
@@ -264,8 +271,8 @@ def trend_card(periods: pl.DataFrame, index: int, measure: Measure, series: Seri
     frame = periods.select("period", *([split] if split else []), ratio(f"m{index}", measure).alias("value"))
     when = ADVERBS[series.unit] if not series.axis.relative else f"by {series.axis.relative}"
     title = f"{measure.title(weight)}, {when}" + (f", per {label(split).lower()}" if split else "")
-    x = {"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit], "title": None}
-    tip = {"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit], "title": series.unit}
+    x = {"field": "period", "type": "temporal", "timeUnit": series.time_unit, "title": None}
+    tip = {"field": "period", "type": "temporal", "timeUnit": series.time_unit, "title": series.unit}
     if series.axis.relative:  # days since start: numbers on the axis, never the dates they are stored as
         frame = frame.with_columns(elapsed(pl.col("period"), series.axis.relative_days).alias("period"))
         x = {"field": "period", "type": "quantitative", "title": label(series.axis.relative)}
@@ -293,13 +300,13 @@ def parts_card(periods: pl.DataFrame, first: int, parts: list[Measure], series: 
     lines = frame.unpivot(index="period", variable_name="part", value_name="value")
     names = [label(part.source) for part in parts]
     title = f"{', '.join(names[:-1])} and {names[-1]}, {ADVERBS[series.unit]}: the parts of {label(total).lower()}"
-    encoding = {"x": {"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit], "title": None},
+    encoding = {"x": {"field": "period", "type": "temporal", "timeUnit": series.time_unit, "title": None},
                 "y": {"field": "value", "type": "quantitative", "title": parts[0].title().split(" ")[0],
                       "axis": axis_of(parts[0], lines["value"].to_list())},
                 "color": {"field": "part", "type": "nominal", "title": None, "sort": names,
                           "legend": {"labelLimit": LABEL_LIMIT}},
                 "tooltip": [{"field": "part", "type": "nominal"},
-                            {"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit]},
+                            {"field": "period", "type": "temporal", "timeUnit": series.time_unit},
                             {"field": "value", "type": "quantitative", "format": ",.4~g"}]}
     card_query = {**query(parts[0], time=series.query_time), "measures": [part.source for part in parts]}
     return {"id": f"parts-of-{total}", "kind": "chart", "title": title, "rule": rule + _period_words(partial, series.unit),
@@ -322,7 +329,7 @@ def small_multiples_card(periods: pl.DataFrame, measure: Measure, series: Series
                          rule: str) -> dict:
     """A long table: one small line per variable, each on its own scale (dollars beside percentages)."""
     frame = periods.select("period", key, ratio("m0", measure).alias("value"))
-    encoding = {"x": {"field": "period", "type": "temporal", "timeUnit": TIME_UNITS[series.unit], "title": None},
+    encoding = {"x": {"field": "period", "type": "temporal", "timeUnit": series.time_unit, "title": None},
                 "y": {"field": "value", "type": "quantitative", "title": None, "axis": {"format": "~s", "tickCount": 3}},
                 "row": {"field": key, "type": "nominal", "title": None,
                         "header": {"labelAngle": 0, "labelAlign": "left", "labelLimit": 90}},

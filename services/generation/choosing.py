@@ -500,7 +500,7 @@ def _seasons(profile: TableProfile, series: c.Series, headline: Measure) -> list
     span = (series.axis.end - series.axis.start).days if series.axis.end and series.axis.start else 0
     measure = headline if headline.column is None or profile.model.grain != "period" else Measure(headline.column, "mean")
     found = []
-    if time.step_days <= 1 and span >= 28:
+    if time.step_days <= 1 and span >= 28 and not time.yearless:  # a day's weekday needs its year
         found.append(("weekday", measure))
     if time.step_days <= 31 and span >= 2 * 365 and profile.model.grain == "period":
         found.append(("month", measure))
@@ -611,7 +611,7 @@ def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers:
                 rule, note = f"kpi.last: {_why(column)}; its value at the last step ({step})", f"at {step}"
             else:
                 rule = f"kpi.last: {_why(column)}; its value in the latest complete {series.unit} ({when})"
-                note = f"in {_period_label(period, series.unit)}{across}"
+                note = f"in {_period_label(period, series.unit, series.axis)}{across}"
             cards.append(c.kpi_card(measure, value, rule, card_query, inner.title(weight), note))
             continue
         rule = f"kpi.{measure.aggregate}: {_why(column)}"
@@ -645,6 +645,8 @@ def _period_label(period: datetime | None, unit: str, axis: TimeAxis | None = No
         return "latest"
     if axis is not None and axis.relative:
         return f"{axis.sources[0]} {(period - ORIGIN).total_seconds() / 86400 / axis.relative_days:g}"
+    if axis is not None and axis.yearless:
+        return period.strftime("%b" if unit in ("month", "quarter") else "%b %d")
     labels = {"year": "%Y", "month": "%b %Y", "quarter": f"%Y Q{(period.month - 1) // 3 + 1}"}
     return period.strftime(labels.get(unit, "%Y-%m-%d"))
 

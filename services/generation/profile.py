@@ -31,6 +31,7 @@ from services.generation.time_axis import (
     epoch_time,
     relative_time,
     text_date,
+    yearless_parts,
 )
 
 EXACT_DISTINCT_ROWS = 200_000
@@ -117,8 +118,10 @@ def _dated(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.DataFrame, CalendarPar
     if parts is None and not _has_dates(sample) and (since := relative_time(sample)) is not None:
         parsing.append(since.expression)
         return frame.with_columns(*parsing), sample.with_columns(since.expression), None, since
+    if parts is None and not _has_dates(sample):
+        parts = yearless_parts(sample)
     if parts is not None:
-        years = sample[parts.year].drop_nulls()
+        years = sample[parts.year].drop_nulls() if parts.year else pl.Series([0])
         earliest, latest = bounds(years) if years.len() else (0, 0)
         moment = parts.expression(int(earliest), int(latest)) if years.len() else None
         if moment is not None:
@@ -256,6 +259,9 @@ def profile_table(source: pl.DataFrame | pl.LazyFrame, column_types: dict[str, s
     model = table_model(columns, sample, rows)
     if model.time is not None and model.time.column == SINCE and since is not None:
         model.time.relative, model.time.relative_days = since.label, since.days
+    if model.time is not None and model.time.column == TIME and parts is not None and parts.year is None:
+        model.time.yearless = True
+        model.evidence.append(f"no year: '{parts.month}' and '{parts.day}' are days of one year, shown without it")
     if grain:
         model.grain, model.grain_given = grain, True
     decide_grain(columns, sample, rows, model)

@@ -112,7 +112,7 @@ HEADLINE_WORDS: dict[str, set[str]] = {
     "digital": {"sessions", "pageviews", "views", "clicks", "impressions", "conversions", "signups", "installs",
                 "likes", "shares", "opens", "streams", "plays", "searches"},
     "environment": {"temp", "temperature", "precip", "precipitation", "rainfall", "snowfall", "emissions", "co2",
-                    "pollution", "aqi", "mag", "magnitude"},
+                    "pollution", "aqi", "ozone", "o3", "no2", "so2", "pm10", "pm25", "mag", "magnitude"},
     "economy": {"gdp", "gsp", "gnp", "gva", "unemployment", "inflation", "emp", "employment", "employed"},
     "body": {"height", "mass"},
 }
@@ -149,6 +149,7 @@ class TimeAxis:
     distinct: int
     relative: str | None = None  # "days since start": the axis counts time from a start, not dates
     relative_days: float = 1.0  # one unit of a relative axis, in days
+    yearless: bool = False  # months and days of a year the file does not name: never shown with one
 
 
 @dataclass

@@ -181,7 +181,7 @@ def full_year(column: pl.Expr, low: int, high: int) -> pl.Expr | None:
 class CalendarParts:
     """Columns that together name a moment: a year, maybe a month, a day, an hour."""
 
-    year: str
+    year: str | None  # None: months and days of a year the file does not name (May to September)
     month: str | None = None
     day: str | None = None
     hour: str | None = None
@@ -191,7 +191,10 @@ class CalendarParts:
         return [c for c in (self.year, self.month, self.day, self.hour) if c]
 
     def expression(self, year_low: int, year_high: int) -> pl.Expr | None:
-        year = full_year(pl.col(self.year).cast(pl.Int32, strict=False), year_low, year_high)
+        if self.year is None:
+            year: pl.Expr | None = pl.lit(YEARLESS)
+        else:
+            year = full_year(pl.col(self.year).cast(pl.Int32, strict=False), year_low, year_high)
         if year is None:
             return None
         month = pl.col(self.month).cast(pl.Int32, strict=False) if self.month else pl.lit(1)
@@ -222,6 +225,21 @@ def _year_like(sample: pl.DataFrame, name: str) -> bool:
         return False
     least, most = bounds(values)
     return full_year(pl.lit(0), int(least), int(most)) is not None
+
+
+# The year a month and a day without one are placed in: a leap year, so that 29 February is a day.
+# The axis shows them without it (TimeAxis.yearless).
+YEARLESS = 2000
+
+
+def yearless_parts(sample: pl.DataFrame) -> CalendarParts | None:
+    """Columns named just month and day, with no year (daily readings from May to September): a time
+    axis within one year. The days must reach the end of a month, or they may be weekdays."""
+    month = next((n for n in sample.columns if _part(n, MONTH_WORDS) == [] and _in_range(sample, n, 1, 12)), None)
+    day = next((n for n in sample.columns if _part(n, DAY_WORDS) == [] and _in_range(sample, n, 1, 31)), None)
+    if month is None or day is None or bounds(sample[day].drop_nulls())[1] < 28:
+        return None
+    return CalendarParts(None, month, day)
 
 
 def calendar_parts(sample: pl.DataFrame) -> CalendarParts | None:

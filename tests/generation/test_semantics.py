@@ -356,3 +356,28 @@ def test_a_panel_measure_of_one_value_per_entity_is_never_drawn_over_time():
     assert sorted(profile.model.fixed) == ["dose", "weight_kg"]
     timed = {q["measure"] for q in queries(frame) if q["time"] is not None and q["aggregate"] != "last"}
     assert timed == {"conc"}
+
+
+def _days_without_year(day_column: list[int], months: list[int]) -> pl.DataFrame:
+    return pl.DataFrame({"Ozone": [float(20 + n % 17) for n in range(len(day_column))], "Month": months,
+                         "Day": day_column, "Temp": [float(60 + n % 23) for n in range(len(day_column))]})
+
+
+def test_months_and_days_without_a_year_are_a_time_axis_shown_without_one():
+    """Daily readings from May to September of a year the file never names."""
+    days = [date(2000, 5, 1) + timedelta(days=n) for n in range(153)]
+    frame = _days_without_year([d.day for d in days], [d.month for d in days])
+    axis = time_axis(frame)
+    assert axis.sources == ["Month", "Day"] and axis.yearless
+    spec = choose_cards(profile_table(frame), "t")
+    trends = [card for card in spec["cards"] if card["id"].startswith("trend-")]
+    assert trends and all(card["query"]["time"]["columns"] == ["Month", "Day"] for card in trends)
+    assert {card["vega_lite"]["encoding"]["x"]["timeUnit"] for card in trends} == {"monthdate"}
+    notes = [card["note"] for card in spec["cards"] if card["kind"] == "kpi" and card.get("note")]
+    assert notes and not any("2000" in note for note in notes)
+    assert not [card for card in spec["cards"] if "weekday" in card["id"]]  # a weekday needs the year
+
+
+def test_a_month_beside_days_of_the_week_is_no_time_axis():
+    frame = _days_without_year([1 + n % 7 for n in range(120)], [5 + n // 30 for n in range(120)])
+    assert profile_table(frame).model.time is None
