@@ -23,7 +23,6 @@ from services.generation.scalars import number
 from services.generation.semantics import (
     ADDITIVE_WORDS,
     KEY_WORDS,
-    LEVEL_WORDS,
     PER_RECORD,
     TOTAL_WORDS,
     Semantic,
@@ -266,7 +265,7 @@ def _design_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int) ->
            for c in columns):
         return []  # a key of many things that repeat (each country's four indicators): things, not a design
     levels = [c for c in columns if c.semantic.is_measure and not c.semantic.overridden and c.distinct >= 3
-              and not has_word(c.name, ADDITIVE_WORDS | LEVEL_WORDS | KEY_WORDS)  # a named measure is measured
+              and not has_word(c.name, ADDITIVE_WORDS | KEY_WORDS)  # a headline or an amount is measured
               and _evenly_held(c, sample) and any(_crossed_evenly(sample, c, f) for f in factors)]
     if not any(c.semantic.is_measure and c not in levels for c in columns):
         return []
@@ -303,13 +302,16 @@ def _days(moment) -> float:
 
 def outcome_of(columns: list[ColumnProfile], grain: str = "entity") -> ColumnProfile | None:
     """The yes/no outcome of each row: a two-valued column named for one; in a table of things, else
-    its last flag (a target is usually the last column; an occurrence's flags are details of it)."""
+    a flag in its last column (a target is usually the last column; an occurrence's flags, and a
+    thing's flags amid its other columns, are details of it: a car's automatic gearbox)."""
     two_valued = [c for c in columns if c.semantic.kind in ("flag", "category", "code") and c.distinct - (c.nulls > 0) == 2]
     named = [c for c in two_valued if has_word(c.name, OUTCOME_WORDS)]
     if named:
         return named[0]
-    flags = [c for c in two_valued if c.semantic.kind == "flag"]
-    return flags[-1] if flags and grain == "entity" else None
+    shown = [c for c in columns if not c.name.startswith("__")]
+    last = shown[-1] if shown else None  # a target is the last column; a flag amid others is one more attribute
+    return last if last is not None and last.semantic.kind == "flag" and last in two_valued and grain == "entity" \
+        else None
 
 
 def _totals_are_attributes(columns: list[ColumnProfile]) -> None:

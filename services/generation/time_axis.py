@@ -260,7 +260,21 @@ def calendar_parts(sample: pl.DataFrame) -> CalendarParts | None:
     if best is None:
         plain = [n for n in years if _part(n, YEAR_WORDS) == []]  # a column named just 'year'
         best = CalendarParts(plain[0]) if len(plain) == 1 else None
+    if best is None:
+        timed = [n for n in sample.columns if _years_named_time(sample, n)]
+        best = CalendarParts(timed[0]) if len(timed) == 1 else None
     return best
+
+
+def _years_named_time(sample: pl.DataFrame, name: str) -> bool:
+    """A column named just 'time' counting years one step at a time (an annual series: 1871, 1872...).
+    Clock times (HHMM) repeat and jump; years of a series rise by the same step in every row."""
+    values = sample[name].drop_nulls()
+    if tokens(name) != ["time"] or not values.dtype.is_integer() or values.len() < 3:
+        return False
+    least, most = bounds(values)
+    steps = values.diff().drop_nulls()
+    return 1000 <= least and most <= 2200 and steps.n_unique() == 1 and steps[0] >= 1
 
 
 def decimal_year(sample: pl.Series) -> pl.Expr | None:

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from services.generation.choosing import _bearing, choose_cards
+from services.generation.grain import outcome_of
 from services.generation.profile import profile_table
 
 
@@ -662,3 +663,27 @@ def test_uneven_factors_or_a_key_of_many_repeating_things_are_no_design():
     assert "designed" not in spec_of(uneven)["shape_evidence"][-1]
     keyed = _experiment(per_cell=15).with_columns(country=pl.Series([f"C{n % 30}" for n in range(90)]))
     assert "designed" not in spec_of(keyed)["shape_evidence"][-1]
+
+
+def _cars(flag_last: bool) -> pl.DataFrame:
+    mpg = [15.0 + n * 0.37 % 12 for n in range(40)]
+    automatic, hp = [n % 3 == 0 for n in range(40)], [float(90 + n * 13 % 160) for n in range(40)]
+    columns = {"model": [f"Car {n}" for n in range(40)], "mpg": mpg}
+    return pl.DataFrame({**columns, "hp": hp, "am": automatic} if flag_last else {**columns, "am": automatic, "hp": hp})
+
+
+def test_a_flag_amid_a_things_columns_is_an_attribute_and_one_in_the_last_column_its_outcome():
+    assert outcome_of(profile_table(_cars(flag_last=False)).columns) is None
+    assert outcome_of(profile_table(_cars(flag_last=True)).columns).name == "am"
+
+
+def test_ages_set_by_a_design_are_a_factor_whatever_their_name():
+    """Five trees, each measured at the same seven ages: age is when, not what was measured."""
+    ages = [118, 484, 664, 1004, 1231, 1372, 1582]
+    frame = pl.DataFrame([(tree, age, 30.0 + age * (0.08 + tree / 100)) for tree in range(1, 6) for age in ages],
+                         schema=["Tree", "age", "circumference"], orient="row")
+    spec = spec_of(frame)
+    by = {tuple(card["query"]["by"]): card["query"]["measure"] for card in spec["cards"] if card["kind"] == "chart"
+          and card["query"]["by"]}
+    assert by.get(("age",)) == "circumference" and "age" not in set(by.values()) | {
+        card["query"]["measure"] for card in spec["cards"] if card["kind"] == "kpi"}

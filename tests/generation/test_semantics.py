@@ -381,3 +381,14 @@ def test_months_and_days_without_a_year_are_a_time_axis_shown_without_one():
 def test_a_month_beside_days_of_the_week_is_no_time_axis():
     frame = _days_without_year([1 + n % 7 for n in range(120)], [5 + n // 30 for n in range(120)])
     assert profile_table(frame).model.time is None
+
+
+def test_an_annual_series_whose_years_are_named_time_has_a_time_axis():
+    frame = pl.DataFrame({"time": list(range(1871, 1971)), "value": [float(900 + n * 37 % 400) for n in range(100)]})
+    axis = time_axis(frame)
+    assert axis.sources == ["time"] and axis.start.year == 1871 and axis.end.year == 1970
+
+
+def test_clock_times_named_time_are_no_years():
+    frame = pl.DataFrame({"time": [1205 + (n * 37) % 800 for n in range(60)], "delay": [float(n % 9) for n in range(60)]})
+    assert profile_table(frame).model.time is None
