@@ -674,7 +674,8 @@ def _cars(flag_last: bool) -> pl.DataFrame:
 
 def test_a_flag_amid_a_things_columns_is_an_attribute_and_one_in_the_last_column_its_outcome():
     assert outcome_of(profile_table(_cars(flag_last=False)).columns) is None
-    assert outcome_of(profile_table(_cars(flag_last=True)).columns).name == "am"
+    outcome = outcome_of(profile_table(_cars(flag_last=True)).columns)
+    assert outcome is not None and outcome.name == "am"
 
 
 def test_ages_set_by_a_design_are_a_factor_whatever_their_name():
