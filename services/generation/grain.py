@@ -24,6 +24,7 @@ from services.generation.semantics import (
     ADDITIVE_WORDS,
     KEY_WORDS,
     PER_RECORD,
+    QUALIFIER_WORDS,
     TOTAL_WORDS,
     Semantic,
     TableModel,
@@ -51,9 +52,31 @@ def decide_grain(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, 
         _totals_are_attributes(columns)
     if grain == "period":
         _whole_numbers_are_counts(columns)
+    if grain == "event" and model.time is not None:
+        _prices_are_takings(columns, rows)
     _counterparts_alike(columns)
     _outcomes_in_words(columns, sample)
     find_totals(columns, sample)
+
+
+MENU_PRICES = 0.05  # distinct prices per row at most, for prices of a list (a menu), not of each thing sold (a house)
+SOLD_QUANTITY = frozenset({"quantity", "qty", "units", "items", "pieces", "count", "volume", "n", "size"})
+PRICE_WORDS = frozenset({"price", "prices"})
+
+
+def _prices_are_takings(columns: list[ColumnProfile], rows: int) -> None:
+    """Each row one sale at its moment with no quantity beside it (a pizza sold at 16.75 on 1 January at
+    11:38), at the few prices of a list: its prices add up to the takings. Beside a quantity, a price
+    is what one unit costs; a price of its own on each row (a house's) is that thing's attribute."""
+    if any(has_word(c.name, SOLD_QUANTITY) for c in columns if c.semantic.is_measure or c.semantic.kind == "constant"):
+        return
+    for column in columns:
+        semantic = column.semantic
+        if semantic.kind == "level" and not semantic.overridden and has_word(column.name, PRICE_WORDS) \
+                and not has_word(column.name, QUALIFIER_WORDS | {"unit", "list", "base", "original"}) \
+                and column.distinct <= MENU_PRICES * max(rows - column.nulls, 1):
+            column.semantic = Semantic("additive", "sum", evidence=semantic.evidence + [
+                "each row is one sale with no quantity beside it: its prices add up to the takings"])
 
 
 def _outcomes_in_words(columns: list[ColumnProfile], sample: pl.DataFrame) -> None:
@@ -280,7 +303,11 @@ def _few(column: ColumnProfile) -> bool:
 
 
 def _evenly_held(column: ColumnProfile, sample: pl.DataFrame) -> bool:
-    return _few(column) and column.name in sample.columns and sample[column.name].value_counts()["count"].n_unique() == 1
+    """As many rows for each value, and more than one (a row per month is a series, not a design)."""
+    if not _few(column) or column.name not in sample.columns:
+        return False
+    counts = sample[column.name].value_counts()["count"]
+    return counts.n_unique() == 1 and int(counts[0]) >= 2
 
 
 def _crossed_evenly(sample: pl.DataFrame, column: ColumnProfile, factor: ColumnProfile) -> bool:

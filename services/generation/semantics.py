@@ -87,7 +87,8 @@ LEVEL_WORDS = frozenset({
     "density", "util", "utilization", "population", "pop", "balance", "bal", "inventory", "stock", "level",
     "per", "capita", "margin", "mag", "magnitude", "grade", "gpa", "bmi", "dewpt", "vis", "visibility", "hg",
     "wind", "distance", "duration", "delay", "time", "lifetime", "capacity", "size", "area",
-    "earnings", "yield", "interest", "unemployment", "inflation", "rank", "rating", "probability", "occupancy",
+    "earnings", "yield", "interest", "unemployment", "unemploy", "unemployed", "employed", "employment",
+    "inflation", "rank", "rating", "probability", "occupancy",
     "sf", "sqft", "sq", "ft", "feet", "acres", "mm", "cm", "km", "kg", "lbs", "lb", "oz", "mph", "kmh", "mpg"})
 # What people look for first: the headline measures of each kind of data, by what they measure.
 # Only the order of the key measures comes from here (what a measure is decided above).
@@ -555,7 +556,9 @@ def _long(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, model: 
     values = [c for c in measures if has_word(c.name, VALUE_NAMES)] or (measures if len(measures) == 1 else [])
     if not keys or not values:
         return False
-    key, value = _labelled(keys, sample), values[0]
+    titles = [c for c in columns if c not in keys and c.dtype == "String" and has_word(c.name, NAME_WORDS)
+              and c.distinct == keys[0].distinct]  # a series' title beside its code (Series_ID + Title)
+    key, value = _labelled(keys + titles, sample), values[0]
     within, time = "", model.time
     if time and time.column in sample.columns and (sample.select(time.column, key.name).is_duplicated().any()
                                                    or rows < LONG_CELLS_FILLED * key.distinct * time.distinct):
@@ -593,6 +596,12 @@ def _entity_of_each_row(columns: list[ColumnProfile], sample: pl.DataFrame, rows
     return None
 
 
+def _wordy(values: pl.Series) -> tuple[float, float]:
+    """How much values read as words: a title ('Total Private') has small letters, a code ('CEU0000000001') none."""
+    text = values.cast(pl.String)
+    return number(text.str.contains(r"[a-z]").mean()), number(text.str.len_chars().mean())
+
+
 def _labelled(keys: list[ColumnProfile], sample: pl.DataFrame) -> ColumnProfile:
     """Of a code and a title naming the same series (measure_cd + measure_title), the title; the code
     becomes its alias, never a second breakdown."""
@@ -602,7 +611,7 @@ def _labelled(keys: list[ColumnProfile], sample: pl.DataFrame) -> ColumnProfile:
             continue
         pairs = sample.select(key.name, other.name).unique()
         if pairs.height == pairs[key.name].n_unique() == pairs[other.name].n_unique():
-            code, title = sorted((key, other), key=lambda c: sample[c.name].cast(pl.String).str.len_chars().mean() or 0)
+            code, title = sorted((key, other), key=lambda c: _wordy(sample[c.name]))
             code.semantic = Semantic("code", detail="alias", evidence=[f"the code of each '{title.name}'"])
             return title
     return key

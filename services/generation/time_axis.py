@@ -185,6 +185,7 @@ class CalendarParts:
     month: str | None = None
     day: str | None = None
     hour: str | None = None
+    month_named: bool = False  # 'January' or 'Jan', not 1
 
     @property
     def columns(self) -> list[str]:
@@ -198,6 +199,9 @@ class CalendarParts:
         if year is None:
             return None
         month = pl.col(self.month).cast(pl.Int32, strict=False) if self.month else pl.lit(1)
+        if self.month and self.month_named:
+            month = pl.col(self.month).str.strip_chars().str.to_lowercase().str.slice(0, 3).replace_strict(
+                MONTH_NUMBERS, default=None, return_dtype=pl.Int32)
         day = pl.col(self.day).cast(pl.Int32, strict=False) if self.day else pl.lit(1)
         valid = month.is_between(1, 12) & day.is_between(1, 31)
         moment = pl.datetime(year, month.clip(1, 12), day.clip(1, 28 if self.day is None else 31),
@@ -217,6 +221,21 @@ def _in_range(sample: pl.DataFrame, name: str, low: int, high: int) -> bool:
         return False
     least, most = bounds(values)
     return bool((values == values.round(0)).all()) and low <= least and most <= high
+
+
+MONTH_NUMBERS = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                                   "nov", "dec"), start=1)}
+
+
+def _month_names(sample: pl.DataFrame, name: str) -> bool:
+    """'January' ... 'September', or 'Jan', 'Feb': months by name."""
+    values = sample[name].drop_nulls()
+    if values.dtype != pl.String or values.len() == 0:
+        return False
+    seen = {str(v).strip().lower() for v in values.unique().to_list()}
+    full = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+            "november", "december"}
+    return seen <= full or seen <= set(MONTH_NUMBERS)
 
 
 def _year_like(sample: pl.DataFrame, name: str) -> bool:
@@ -250,11 +269,13 @@ def calendar_parts(sample: pl.DataFrame) -> CalendarParts | None:
         rest = _part(year, YEAR_WORDS)
         same = [n for n in sample.columns if n != year]
         month = next((n for n in same if _part(n, MONTH_WORDS) == rest and _in_range(sample, n, 1, 12)), None)
+        named = month is None
+        month = month or next((n for n in same if _part(n, MONTH_WORDS) == rest and _month_names(sample, n)), None)
         if month is None:
             continue
         day = next((n for n in same if _part(n, DAY_WORDS) == rest and _in_range(sample, n, 1, 31)), None)
         hour = next((n for n in same if _part(n, HOUR_WORDS) == rest and _in_range(sample, n, 0, 23)), None) if day else None
-        parts = CalendarParts(year, month, day, hour)
+        parts = CalendarParts(year, month, day, hour, month_named=named)
         if best is None or len(parts.columns) > len(best.columns):
             best = parts
     if best is None:

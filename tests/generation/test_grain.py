@@ -688,3 +688,26 @@ def test_ages_set_by_a_design_are_a_factor_whatever_their_name():
           and card["query"]["by"]}
     assert by.get(("age",)) == "circumference" and "age" not in set(by.values()) | {
         card["query"]["measure"] for card in spec["cards"] if card["kind"] == "kpi"}
+
+
+def _sales(prices: list[float]) -> pl.DataFrame:
+    moments = [datetime(2015, 1, 1, 11) + timedelta(seconds=2221 * n + (n * n * 7919) % 1300) for n in range(len(prices))]
+    return pl.DataFrame({"sold_at": moments, "pizza": [["hawaiian", "classic", "veggie"][n % 3] for n in range(len(prices))],
+                         "price": prices})
+
+
+def test_the_list_prices_of_sales_logged_one_by_one_add_up_to_the_takings():
+    spec = spec_of(_sales([[12.0, 16.0, 20.5, 25.5][n % 4] for n in range(400)]))
+    assert {q["aggregate"] for q in uses(spec, "price")} == {"sum"}
+
+
+def test_a_price_of_its_own_on_each_row_or_beside_a_quantity_is_averaged():
+    own = spec_of(_sales([100_000.0 + 137 * n for n in range(400)]))  # each house sold at its own price
+    assert "sum" not in {q["aggregate"] for q in uses(own, "price")}
+    listed = _sales([[12.0, 16.0][n % 2] for n in range(400)]).with_columns(quantity=pl.lit(2))
+    assert "sum" not in {q["aggregate"] for q in uses(spec_of(listed), "price")}
+
+
+def test_a_category_holding_one_row_for_each_value_is_no_design():
+    frame = pl.DataFrame({"region": ["north", "south", "east", "west"], "sales": [10.0, 12.5, 9.0, 14.0]})
+    assert "designed" not in spec_of(frame)["shape_evidence"][-1]

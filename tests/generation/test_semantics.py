@@ -392,3 +392,29 @@ def test_an_annual_series_whose_years_are_named_time_has_a_time_axis():
 def test_clock_times_named_time_are_no_years():
     frame = pl.DataFrame({"time": [1205 + (n * 37) % 800 for n in range(60)], "delay": [float(n % 9) for n in range(60)]})
     assert profile_table(frame).model.time is None
+
+
+@pytest.mark.parametrize("months", [["January", "February", "March", "April", "May", "June"],
+                                    ["Jan", "Feb", "Mar", "Apr", "May", "Jun"]])
+def test_months_by_name_beside_a_year_are_the_time_axis(months):
+    frame = pl.DataFrame({"Year": [2018] * 6, "Month": months, "1 unit": [859, 882, 862, 797, 875, 867],
+                          "Northeast": [111, 118, 97, 112, 137, 120]})
+    axis = time_axis(frame)
+    assert axis.sources == ["Year", "Month"] and (axis.start.month, axis.end.month) == (1, 6)
+
+
+def test_people_out_of_work_counted_each_month_are_a_level_never_summed_over_time():
+    months = [date(2000 + n // 12, n % 12 + 1, 1) for n in range(48)]
+    frame = pl.DataFrame({"date": months, "unemploy": [7000 + (n * 131) % 900 for n in range(48)],
+                          "pce": [5000.0 + 11 * n for n in range(48)]})
+    assert "sum" not in measured(frame)["unemploy"]
+
+
+def test_a_long_tables_series_are_named_by_their_title_beside_their_code():
+    months = [date(2010 + n // 12, n % 12 + 1, 1) for n in range(24)]
+    titles = {"CEU0000000001": "Total Private", "CEU2000000001": "Construction", "CEU3000000001": "Manufacturing"}
+    frame = pl.DataFrame({"Month": months * 3, "Series_ID": [code for code in titles for _ in months],
+                          "Title": [title for title in titles.values() for _ in months],
+                          "Employed": [float(1000 * (i + 1) + n) for i in range(3) for n in range(24)]})
+    profile = profile_table(frame)
+    assert profile.model.long_key == "Title" and profile.column("Series_ID").semantic.detail == "alias"
