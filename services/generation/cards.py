@@ -259,10 +259,12 @@ def latest_values(periods: pl.DataFrame, measures: list[Measure]) -> tuple[dict[
     return found, when
 
 
-def _period_words(partial: list, unit: str) -> str:
+def _period_words(partial: list, series: Series) -> str:
     if not partial:
         return ""
-    shown = ", ".join(str(jsonable(p))[:10] for p in partial)
+    unit = series.unit
+    shown = ", ".join(p.strftime("%b %d") if series.axis.yearless and hasattr(p, "strftime") else str(jsonable(p))[:10]
+                      for p in partial)
     return f"; partial {unit}{'s' if len(partial) > 1 else ''} left out ({shown})"
 
 
@@ -286,7 +288,7 @@ def trend_card(periods: pl.DataFrame, index: int, measure: Measure, series: Seri
                              "legend": {"labelLimit": LABEL_LIMIT}}
         tooltip.insert(0, {"field": split, "type": "nominal"})
     return {"id": f"trend-{measure.name}" + (f"-by-{split}" if split else ""), "kind": "chart", "title": title,
-            "rule": rule + _period_words(partial, series.unit),
+            "rule": rule + _period_words(partial, series),
             "query": query(measure, time=series.query_time, split=split, weight=weight),
             "vega_lite": _spec(values(frame), {"type": "line", "point": frame.height <= 40}, encoding)}
 
@@ -309,7 +311,7 @@ def parts_card(periods: pl.DataFrame, first: int, parts: list[Measure], series: 
                             {"field": "period", "type": "temporal", "timeUnit": series.time_unit},
                             {"field": "value", "type": "quantitative", "format": ",.4~g"}]}
     card_query = {**query(parts[0], time=series.query_time), "measures": [part.source for part in parts]}
-    return {"id": f"parts-of-{total}", "kind": "chart", "title": title, "rule": rule + _period_words(partial, series.unit),
+    return {"id": f"parts-of-{total}", "kind": "chart", "title": title, "rule": rule + _period_words(partial, series),
             "query": card_query, "vega_lite": _spec(values(lines), {"type": "line", "point": frame.height <= 40},
                                                      encoding)}
 
@@ -338,7 +340,7 @@ def small_multiples_card(periods: pl.DataFrame, measure: Measure, series: Series
     spec = _spec(values(frame), "line", encoding, height=60, resolve={"scale": {"y": "independent"}})
     return {"id": f"trend-{measure.name}-by-{key}", "kind": "chart",
             "title": f"{measure.title()}, {ADVERBS[series.unit]}, one line per {label(key).lower()}",
-            "rule": rule + _period_words(partial, series.unit),
+            "rule": rule + _period_words(partial, series),
             "query": query(measure, time=series.query_time, split=key), "vega_lite": spec}
 
 

@@ -241,7 +241,28 @@ def breakdown_dimensions(profile: TableProfile, measure_columns: set[str]) -> li
         value -= 1.5 if _dominated(profile.sample, col.name) and bearing < BEARS_ON_OUTCOME else 0.0
         value += OUTCOME_BEARING * bearing
         return value - profile.columns.index(col) / (10 * len(profile.columns))
-    return sorted([col for col in profile.columns if fits(col)], key=score, reverse=True)[:MAX_BREAKDOWNS]
+    ranked = sorted([col for col in profile.columns if fits(col)], key=score, reverse=True)
+    return _aliases_dropped(ranked, profile.sample)[:MAX_BREAKDOWNS]
+
+
+ALIAS_ROWS = 20  # rows of the sample from which two categories paired one to one name the same groups
+
+
+def _aliases_dropped(dims: list[ColumnProfile], sample: pl.DataFrame) -> list[ColumnProfile]:
+    """A category paired one to one with a better one (a country's codes beside its name, a state's
+    abbreviation) groups the rows the same way: one breakdown, never the same bars twice."""
+    kept: list[ColumnProfile] = []
+    for dim in dims:
+        if not any(_same_groups(sample, dim.name, other.name) for other in kept):
+            kept.append(dim)
+    return kept
+
+
+def _same_groups(sample: pl.DataFrame, one: str, other: str) -> bool:
+    if sample.height < ALIAS_ROWS or one not in sample.columns or other not in sample.columns:
+        return False
+    pairs = sample.select(one, other).unique()
+    return pairs.height == sample[one].n_unique() == sample[other].n_unique()
 
 
 def _bearing(sample: pl.DataFrame, by: str, outcome: str, weight: str | None) -> float:

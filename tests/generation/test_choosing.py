@@ -243,3 +243,15 @@ def test_a_long_table_of_named_things_ranks_them_within_each_variable():
         within = [bar for bar in shown if bar["measure"] == title]
         best = sorted((r[3] for r in rows if r[2] == title), reverse=True)[:5]
         assert sorted((bar["value"] for bar in within), reverse=True) == best
+
+
+def test_a_code_paired_one_to_one_with_a_name_is_not_a_second_breakdown():
+    """A country's two- and three-letter codes beside its name group the rows the same way."""
+    names = ["France", "Spain", "Italy", "Chile", "Peru", "Japan"]
+    frame = pl.DataFrame({"country_name": [names[n % 6] for n in range(120)],
+                          "country_code_3": [names[n % 6][:3].upper() for n in range(120)],
+                          "kind": [["retail", "online", "phone"][n % 7 % 3] for n in range(120)],
+                          "amount": [float(10 + n * 7 % 31) for n in range(120)]})
+    spec = choose_cards(profile_table(frame), "t")
+    grouped = {tuple(card["query"]["by"]) for card in spec["cards"] if card["kind"] == "chart" and card["query"]["by"]}
+    assert ("country_name",) in grouped and ("country_code_3",) not in grouped and ("kind",) in grouped
