@@ -264,7 +264,7 @@ def _period_words(partial: list, series: Series) -> str:
         return ""
     unit = series.unit
     shown = ", ".join(p.strftime("%b %d") if series.axis.yearless and hasattr(p, "strftime") else str(jsonable(p))[:10]
-                      for p in partial)
+                      for p in partial)  # the placeholder year of a yearless axis is never shown
     return f"; partial {unit}{'s' if len(partial) > 1 else ''} left out ({shown})"
 
 

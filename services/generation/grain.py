@@ -53,22 +53,29 @@ def decide_grain(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int, 
     if grain == "period":
         _whole_numbers_are_counts(columns)
     if grain == "event" and model.time is not None:
-        _prices_are_takings(columns, rows)
+        _prices_are_takings(columns, sample, rows)
     _counterparts_alike(columns)
     _outcomes_in_words(columns, sample)
     find_totals(columns, sample)
 
 
 MENU_PRICES = 0.05  # distinct prices per row at most, for prices of a list (a menu), not of each thing sold (a house)
-SOLD_QUANTITY = frozenset({"quantity", "qty", "units", "items", "pieces", "count", "volume", "n", "size"})
+SOLD_QUANTITY = frozenset({"quantity", "qty", "units", "items", "pieces", "count", "volume", "n", "size", "shares",
+                           "lots", "contracts"})
+# A price beside these is a quote of a traded thing (a symbol's price), or of an event that sells nothing (a view).
+QUOTED = frozenset({"symbol", "ticker", "isin", "cusip", "exchange", "bid", "ask"})
+NOT_SALES = frozenset({"view", "views", "click", "clicks", "cart", "impression", "impressions", "visit", "search",
+                       "wishlist", "remove", "removed", "quote", "listing", "listed"})
 PRICE_WORDS = frozenset({"price", "prices"})
 
 
-def _prices_are_takings(columns: list[ColumnProfile], rows: int) -> None:
+def _prices_are_takings(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int) -> None:
     """Each row one sale at its moment with no quantity beside it (a pizza sold at 16.75 on 1 January at
     11:38), at the few prices of a list: its prices add up to the takings. Beside a quantity, a price
     is what one unit costs; a price of its own on each row (a house's) is that thing's attribute."""
     if any(has_word(c.name, SOLD_QUANTITY) for c in columns if c.semantic.is_measure or c.semantic.kind == "constant"):
+        return
+    if any(has_word(c.name, QUOTED) for c in columns) or _events_that_sell_nothing(columns, sample):
         return
     for column in columns:
         semantic = column.semantic
@@ -77,6 +84,18 @@ def _prices_are_takings(columns: list[ColumnProfile], rows: int) -> None:
                 and column.distinct <= MENU_PRICES * max(rows - column.nulls, 1):
             column.semantic = Semantic("additive", "sum", evidence=semantic.evidence + [
                 "each row is one sale with no quantity beside it: its prices add up to the takings"])
+
+
+def _events_that_sell_nothing(columns: list[ColumnProfile], sample: pl.DataFrame) -> bool:
+    """A kind of event among the rows that sells nothing (a view, a click, a cart): a log of what people
+    did, where a price is the product's, never money taken."""
+    for column in columns:
+        if column.semantic.kind in ("category", "ordered") and column.name in sample.columns \
+                and sample[column.name].dtype == pl.String:
+            seen = {str(v).strip().lower() for v in sample[column.name].drop_nulls().unique().to_list()[:50]}
+            if any(set(tokens(value)) & NOT_SALES for value in seen):
+                return True
+    return False
 
 
 def _outcomes_in_words(columns: list[ColumnProfile], sample: pl.DataFrame) -> None:
@@ -335,7 +354,7 @@ def outcome_of(columns: list[ColumnProfile], grain: str = "entity") -> ColumnPro
     named = [c for c in two_valued if has_word(c.name, OUTCOME_WORDS)]
     if named:
         return named[0]
-    shown = [c for c in columns if not c.name.startswith("__")]
+    shown = [c for c in columns if not c.name.startswith("__") and c.semantic.kind not in ("empty", "constant")]
     last = shown[-1] if shown else None  # a target is the last column; a flag amid others is one more attribute
     return last if last is not None and last.semantic.kind == "flag" and last in two_valued and grain == "entity" \
         else None

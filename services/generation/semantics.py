@@ -73,6 +73,10 @@ ADDITIVE_WORDS = frozenset({
 QUALIFIER_WORDS = frozenset({"previous", "prev", "prior", "ever", "since", "lifetime", "cumulative", "cum", "ytd",
                              "todate", "per", "avg", "average", "mean", "median", "pct", "percent", "ratio", "rate"})
 COUNT_PREFIXES = frozenset({"num", "number", "no", "nr", "n", "nb"})
+COUNTED_PLURALS = frozenset(w for w in ADDITIVE_WORDS if w.endswith("s")) | frozenset({
+    "controls", "patients", "subjects", "participants", "respondents", "households", "members", "users", "customers",
+    "children", "births", "animals", "plants", "trees", "eggs", "cells", "games", "wins", "losses", "goals",
+    "points", "events", "records", "rows", "obs", "samples", "votes", "seats", "beds", "rooms", "stores"})
 # A period named relative to now or per unit ('TrainingTimesLastYear', 'sales_per_year') is no calendar year.
 RELATIVE_PERIOD_WORDS = frozenset({"last", "next", "this", "previous", "prev", "prior", "past", "per", "since", "ago"})
 UNIT_FIGURES = frozenset({"cost", "costs", "price", "value", "rate", "margin", "weight", "fee"})
@@ -305,12 +309,14 @@ def _count_of(name: str) -> bool:
                                                                   for w in words[1:])
 
 
-# A count glued to its prefix ('ncases', 'ncontrols', 'numorders'): what is counted is a plural.
-GLUED_COUNT = re.compile(r"^(?:n|nb|nr|num)[a-z]{4,}s$")
+# A count glued to its prefix ('ncases', 'nstudents', 'numorders'): a bare 'n' only before a plural
+# known to be counted (nitrates and nutrients are no counts); 'num', 'nb', 'nr' before any plural.
+GLUED_COUNT = re.compile(r"^(?:nb|nr|num)[a-z]{3,}s$")
 
 
 def _counts_things(name: str) -> bool:
-    return any(GLUED_COUNT.match(w) and w != "numbers" for w in tokens(name))
+    return any(GLUED_COUNT.match(w) and w != "numbers" or w.startswith("n") and w[1:] in COUNTED_PLURALS
+               for w in tokens(name))
 
 
 # 'gdpPercap', 'deaths_percapita', 'goalsPergame': a figure per head or per unit of time is a rate.
@@ -599,7 +605,8 @@ def _entity_of_each_row(columns: list[ColumnProfile], sample: pl.DataFrame, rows
 def _wordy(values: pl.Series) -> tuple[float, float]:
     """How much values read as words: a title ('Total Private') has small letters, a code ('CEU0000000001') none."""
     text = values.cast(pl.String)
-    return number(text.str.contains(r"[a-z]").mean()), number(text.str.len_chars().mean())
+    lettered, length = text.str.contains(r"[a-z]").mean(), text.str.len_chars().mean()
+    return (number(lettered) if lettered is not None else 0.0, number(length) if length is not None else 0.0)
 
 
 def _labelled(keys: list[ColumnProfile], sample: pl.DataFrame) -> ColumnProfile:
@@ -745,12 +752,11 @@ def _fixed_per_entity(columns: list[ColumnProfile], sample: pl.DataFrame, model:
     measures = [c.name for c in columns if c.semantic.is_measure and c.name in sample.columns and c.name != entity]
     if entity is None or entity not in sample.columns or not measures:
         return
-    seen = sample.group_by(entity).agg(pl.len().alias("__rows"), *(pl.col(m).drop_nulls().n_unique() for m in measures))
-    seen = seen.filter(pl.col("__rows") >= 2)
-    if seen.height < 3:
-        return
+    seen = sample.group_by(entity).agg(*(pl.col(m).drop_nulls().n_unique() for m in measures),
+                                       *(pl.col(m).count().alias(f"__known {m}") for m in measures))
     for name in measures:
-        if number((seen[name] <= 1).mean()) >= FIXED_ENTITIES:
+        known = seen.filter(pl.col(f"__known {name}") >= 2)  # an entity seen with its value twice or more
+        if known.height >= 3 and number((known[name] == 1).mean()) >= FIXED_ENTITIES:
             model.fixed.append(name)
             model.evidence.append(f"'{name}' holds one value per '{entity}': an attribute of each, never drawn over time")
 

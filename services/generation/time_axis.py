@@ -203,9 +203,10 @@ class CalendarParts:
             month = pl.col(self.month).str.strip_chars().str.to_lowercase().str.slice(0, 3).replace_strict(
                 MONTH_NUMBERS, default=None, return_dtype=pl.Int32)
         day = pl.col(self.day).cast(pl.Int32, strict=False) if self.day else pl.lit(1)
-        valid = month.is_between(1, 12) & day.is_between(1, 31)
-        moment = pl.datetime(year, month.clip(1, 12), day.clip(1, 28 if self.day is None else 31),
-                             pl.col(self.hour).cast(pl.Int32, strict=False).clip(0, 23) if self.hour else 0)
+        hour = pl.col(self.hour).cast(pl.Int32, strict=False).clip(0, 23) if self.hour else pl.lit(0)
+        # the month's first day plus the days after it: 30 February runs into March, and is no day
+        moment = pl.datetime(year, month.clip(1, 12), 1) + pl.duration(days=day.clip(1, 31) - 1, hours=hour)
+        valid = month.is_between(1, 12) & day.is_between(1, 31) & (moment.dt.month() == month)
         return pl.when(valid).then(moment).alias(TIME)
 
 
@@ -252,12 +253,17 @@ YEARLESS = 2000
 
 
 def yearless_parts(sample: pl.DataFrame) -> CalendarParts | None:
-    """Columns named just month and day, with no year (daily readings from May to September): a time
-    axis within one year. The days must reach the end of a month, or they may be weekdays."""
+    """Columns named just month and day, with no year anywhere (daily readings from May to September):
+    a time axis within one year, each day on one row. The days must reach the end of a month, or they
+    may be weekdays; a year in any spelling (2018.0, 20170101 named date) means several years."""
     month = next((n for n in sample.columns if _part(n, MONTH_WORDS) == [] and _in_range(sample, n, 1, 12)), None)
     day = next((n for n in sample.columns if _part(n, DAY_WORDS) == [] and _in_range(sample, n, 1, 31)), None)
     if month is None or day is None or bounds(sample[day].drop_nulls())[1] < 28:
         return None
+    if any(_part(n, YEAR_WORDS | {"date"}) is not None for n in sample.columns):
+        return None
+    if sample.select(month, day).drop_nulls().is_duplicated().any():
+        return None  # a day seen twice: several years, places or series of one calendar
     return CalendarParts(None, month, day)
 
 

@@ -711,3 +711,25 @@ def test_a_price_of_its_own_on_each_row_or_beside_a_quantity_is_averaged():
 def test_a_category_holding_one_row_for_each_value_is_no_design():
     frame = pl.DataFrame({"region": ["north", "south", "east", "west"], "sales": [10.0, 12.5, 9.0, 14.0]})
     assert "designed" not in spec_of(frame)["shape_evidence"][-1]
+
+
+def test_prices_of_views_and_carts_or_of_a_traded_symbol_are_never_takings():
+    views = _sales([[12.0, 16.0, 20.5, 25.5][n % 4] for n in range(400)]).with_columns(
+        event_type=pl.Series([["view", "view", "cart", "purchase"][n % 4] for n in range(400)]))
+    assert "sum" not in {q["aggregate"] for q in uses(spec_of(views), "price")}
+    trades = _sales([[101.0, 101.5, 102.0][n % 3] for n in range(400)]).rename({"pizza": "symbol"})
+    assert "sum" not in {q["aggregate"] for q in uses(spec_of(trades), "price")}
+
+
+def test_a_panel_measure_unknown_on_the_first_rows_is_not_fixed():
+    firms, years = [f"F{n}" for n in range(40)], list(range(2000, 2020))
+    rows = [(firm, year, None if year < 2010 else float(100 + n * 7 % 53 + year % 7))
+            for year in years for n, firm in enumerate(firms)]  # sorted by year: the first rows know nothing
+    frame = pl.DataFrame(rows, schema=["firm", "year", "emissions"], orient="row", infer_schema_length=None)
+    assert profile_table(frame.head(400)).model.fixed == []
+
+
+def test_an_empty_last_column_does_not_hide_the_outcome_before_it():
+    frame = _cars(flag_last=True).with_columns(pl.lit(None, dtype=pl.String).alias(""))
+    outcome = outcome_of(profile_table(frame).columns)
+    assert outcome is not None and outcome.name == "am"

@@ -418,3 +418,49 @@ def test_a_long_tables_series_are_named_by_their_title_beside_their_code():
                           "Employed": [float(1000 * (i + 1) + n) for i in range(3) for n in range(24)]})
     profile = profile_table(frame)
     assert profile.model.long_key == "Title" and profile.column("Series_ID").semantic.detail == "alias"
+
+
+@pytest.mark.parametrize("year", ["float year", "date as a number", "a day seen twice"])
+def test_months_and_days_of_several_years_are_never_put_in_one(year):
+    days = [date(2017, 1, 1) + timedelta(days=n) for n in range(730)]
+    frame = _days_without_year([d.day for d in days], [d.month for d in days])
+    if year == "float year":
+        frame = frame.with_columns(year=pl.Series([float(d.year) for d in days]))
+    elif year == "date as a number":
+        frame = frame.with_columns(DATE=pl.Series([d.year * 10000 + d.month * 100 + d.day for d in days]))
+    axis = profile_table(frame).model.time
+    assert axis is None or not axis.yearless
+
+
+def test_a_grid_of_every_month_and_31_days_reads_without_the_days_no_month_has():
+    frame = pl.DataFrame([(m, d, 50.0 + m + d / 100) for m in range(1, 13) for d in range(1, 32)],
+                         schema=["month", "day", "normal_tmax"], orient="row")
+    profile = profile_table(frame)  # 30 February once crashed the calendar's assembly
+    assert profile.model.time is not None
+    days = profile.frame.select(pl.col("__time").drop_nulls().n_unique()).collect().item()
+    assert days == 366
+
+
+def test_a_yearless_running_total_names_its_day_without_the_placeholder_year():
+    days = [date(2000, 3, 1) + timedelta(days=n) for n in range(92)]
+    new = [float(5 + n % 7) for n in range(92)]
+    frame = pl.DataFrame({"month": [d.month for d in days], "day": [d.day for d in days], "new_cases": new,
+                          "total_cases": [sum(new[:n + 1]) for n in range(92)]})
+    spec = choose_cards(profile_table(frame), "t")
+    kpis = [card for card in spec["cards"] if card["kind"] == "kpi"]
+    assert any(card["query"]["measure"] == "total_cases" for card in kpis)
+    assert not any("2000" in (card.get("note") or "") + card["rule"] for card in kpis)
+
+
+@pytest.mark.parametrize("name", ["Nitrates", "nutrients", "nanoseconds", "negatives"])
+def test_words_that_begin_with_n_are_no_glued_counts(name):
+    frame = pl.DataFrame({"site": ["a", "b"] * 30, name: [float(n % 40) + 0.5 for n in range(60)]})
+    assert kinds(frame)[name] == "level"
+
+
+def test_a_series_code_whose_title_is_empty_on_the_first_rows_still_reads():
+    rows = [(code, date(2000, 1, 1) + timedelta(days=n), float(n * 37 % 101) + 0.5, title)
+            for code, title, count in [("CEU01", None, 5200), ("CEU02", "Total private", 300), ("CEU03", "Goods", 300)]
+            for n in range(count)]
+    frame = pl.DataFrame(rows, schema=["series_id", "date", "value", "title"], orient="row", infer_schema_length=None)
+    assert choose_cards(profile_table(frame), "t")["cards"]  # an empty title once failed the long table's reading
