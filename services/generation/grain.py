@@ -275,8 +275,9 @@ def _crossed_cells(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int
     """Why each row is one cell of a cross of categories (and periods) holding amounts, if it is: the
     rows are nearly every combination, each once (deaths by state, year and cause). Counting such
     rows counts the table's layout; its amounts lead."""
-    keys = [c for c in columns if c.semantic.kind in ("category", "code", "ordered") and c.name in sample.columns
-            and c.distinct >= 2 and c.nulls == 0]
+    keys = [c for c in columns if (c.semantic.kind in ("category", "code", "ordered")
+                                   or c.semantic.kind == "calendar" and model.time is None)  # 1999 and 2000 only
+            and c.name in sample.columns and c.distinct >= 2 and c.nulls == 0]
     sizes, read, names = [c.distinct for c in keys], [c.name for c in keys], [c.name for c in keys]
     if model.time is not None and model.time.column in sample.columns:
         sizes.append(model.time.distinct)
@@ -297,8 +298,8 @@ def _design_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int) ->
     values (a supplement, a block) holds exactly as many rows for each value, in the whole table.
     Numbers crossed evenly with one of them are factors too (doses of 0.5, 1 and 2 mg, each given
     to ten animals of each supplement). Counting such rows shows only the design."""
-    if sample.height != rows:
-        return []
+    if sample.height != rows or any(c.semantic.kind == "calendar" for c in columns):
+        return []  # years beside the categories (countries in 1999 and 2000): a panel too short for a line
     factors = [c for c in columns if c.semantic.kind in ("category", "code", "ordered", "flag") and _evenly_held(c, sample)]
     if not factors or any(c.semantic.kind in ("category", "code", "ordered", "flag") and _few(c) and c not in factors
                           for c in columns):

@@ -733,3 +733,13 @@ def test_an_empty_last_column_does_not_hide_the_outcome_before_it():
     frame = _cars(flag_last=True).with_columns(pl.lit(None, dtype=pl.String).alias(""))
     outcome = outcome_of(profile_table(frame).columns)
     assert outcome is not None and outcome.name == "am"
+
+
+def test_cases_of_a_few_countries_in_two_years_are_cells_not_a_design():
+    """Two years are no line; countries x years, each once, holding cases are cells whose amounts lead."""
+    frame = pl.DataFrame({"country": ["Afghanistan", "Afghanistan", "Brazil", "Brazil", "China", "China"],
+                          "year": [1999, 2000] * 3, "cases": [745, 2666, 37737, 80488, 212258, 213766],
+                          "population": [19987071, 20595360, 172006362, 174504898, 1272915272, 1280428583]})
+    spec = spec_of(frame)
+    assert spec["grain"] == "cell" and "designed" not in spec["shape_evidence"][-1]
+    assert first_chart(spec)["query"]["measure"] == "cases"
