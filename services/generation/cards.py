@@ -259,13 +259,18 @@ def latest_values(periods: pl.DataFrame, measures: list[Measure]) -> tuple[dict[
     return found, when
 
 
+def moment_label(moment, axis: TimeAxis) -> str:
+    """A day as the rules name it: 2017-12-04; without the year the file did not name (Sep 24)."""
+    if axis.yearless and hasattr(moment, "strftime"):
+        return moment.strftime("%b %d")
+    return str(jsonable(moment))[:10]
+
+
 def _period_words(partial: list, series: Series) -> str:
     if not partial:
         return ""
-    unit = series.unit
-    shown = ", ".join(p.strftime("%b %d") if series.axis.yearless and hasattr(p, "strftime") else str(jsonable(p))[:10]
-                      for p in partial)  # the placeholder year of a yearless axis is never shown
-    return f"; partial {unit}{'s' if len(partial) > 1 else ''} left out ({shown})"
+    shown = ", ".join(moment_label(p, series.axis) for p in partial)
+    return f"; partial {series.unit}{'s' if len(partial) > 1 else ''} left out ({shown})"
 
 
 def trend_card(periods: pl.DataFrame, index: int, measure: Measure, series: Series, partial: list,

@@ -21,7 +21,7 @@ from services.generation.grain import outcome_of
 from services.generation.naming import has_word, label, tokens
 from services.generation.profile import TableProfile
 from services.generation.scalars import number
-from services.generation.semantics import KEY_WORDS, RUNNING_TOTAL, TimeAxis, key_score
+from services.generation.semantics import KEY_WORDS, RUNNING_TOTAL, TimeAxis, key_score, one_to_one
 from services.generation.time_axis import ORIGIN, grain
 
 MAX_KEY_MEASURES = 4
@@ -259,10 +259,8 @@ def _aliases_dropped(dims: list[ColumnProfile], sample: pl.DataFrame) -> list[Co
 
 
 def _same_groups(sample: pl.DataFrame, one: str, other: str) -> bool:
-    if sample.height < ALIAS_ROWS or one not in sample.columns or other not in sample.columns:
-        return False
-    pairs = sample.select(one, other).unique()
-    return pairs.height == sample[one].n_unique() == sample[other].n_unique()
+    return sample.height >= ALIAS_ROWS and one in sample.columns and other in sample.columns \
+        and one_to_one(sample, one, other)
 
 
 def _bearing(sample: pl.DataFrame, by: str, outcome: str, weight: str | None) -> float:
@@ -615,7 +613,7 @@ def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers:
     for i, measure in enumerate(kpis):
         value = known[i] if i in known else c.kpi_value(measure, i, totals, latest)
         column = profile.column(measure.source)  # every KPI but the count of records reads a column
-        when = _moment_label(period, series.axis) if period is not None and series is not None else None
+        when = c.moment_label(period, series.axis) if period is not None and series is not None else None
         if measure.aggregate == "last" and series is not None:
             inner = Measure(measure.column, measure_of(column).aggregate)
             word = "total" if measure.inner == "sum" else inner.aggregate_word
@@ -624,7 +622,7 @@ def _kpi_cards(profile: TableProfile, kpis: list[Measure], offset: int, answers:
                 if model.shape == "panel" and model.entity else ""
             across = f", {word}{every}" if every else ""
             if i in reached:  # the level at its last moment, not a period's
-                moment = _moment_label(reached[i], series.axis)
+                moment = c.moment_label(reached[i], series.axis)
                 rule = f"kpi.last: {_why(column)}; the level it reached at its last moment ({moment})"
                 note = f"at {moment}{across}"
             elif series.axis.relative:
@@ -658,13 +656,6 @@ def headline_series(periods: pl.DataFrame, key: str) -> tuple[pl.DataFrame, str]
 
 def _plural(noun: str) -> str:
     return noun if noun.endswith("s") else noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
-
-
-def _moment_label(moment, axis: TimeAxis) -> str:
-    """A day as the rules name it: 2017-12-04; without the year the file did not name (Sep 24)."""
-    if axis.yearless and hasattr(moment, "strftime"):
-        return moment.strftime("%b %d")
-    return str(c.jsonable(moment))[:10]
 
 
 def _period_label(period: datetime | None, unit: str, axis: TimeAxis | None = None) -> str:

@@ -291,6 +291,7 @@ def _crossed_cells(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int
 
 
 DESIGN_LEVELS = 12  # values of a factor an experiment sets (doses, varieties, blocks); more is no design
+FACTOR_KINDS = ("category", "code", "ordered", "flag")
 
 
 def _design_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int) -> list[str]:
@@ -300,9 +301,8 @@ def _design_of(columns: list[ColumnProfile], sample: pl.DataFrame, rows: int) ->
     to ten animals of each supplement). Counting such rows shows only the design."""
     if sample.height != rows or any(c.semantic.kind == "calendar" for c in columns):
         return []  # years beside the categories (countries in 1999 and 2000): a panel too short for a line
-    factors = [c for c in columns if c.semantic.kind in ("category", "code", "ordered", "flag") and _evenly_held(c, sample)]
-    if not factors or any(c.semantic.kind in ("category", "code", "ordered", "flag") and _few(c) and c not in factors
-                          for c in columns):
+    factors = [c for c in columns if c.semantic.kind in FACTOR_KINDS and _evenly_held(c, sample)]
+    if not factors or any(c.semantic.kind in FACTOR_KINDS and _few(c) and c not in factors for c in columns):
         return []
     if any(c.semantic.kind in ("category", "code", "identifier", "text") and DESIGN_LEVELS < c.distinct < rows
            for c in columns):

@@ -26,7 +26,9 @@ from services.generation.scalars import number
 from services.generation.time_axis import (
     DAY_WORDS,
     HOUR_WORDS,
+    MONTH_NAMES,
     MONTH_WORDS,
+    MONTHS,
     SINCE,
     TIME,
     YEAR_WORDS,
@@ -125,9 +127,8 @@ KEY_WORDS = frozenset(word for words in HEADLINE_WORDS.values() for word in word
 YES = frozenset({"yes", "y", "true", "t", "1", "1.0"})
 NO = frozenset({"no", "n", "false", "f", "0", "0.0"})
 ORDERS = [
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-     "november", "december"],
+    list(MONTHS),
+    list(MONTH_NAMES),
     ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
     ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
     ["xxs", "xs", "s", "m", "l", "xl", "xxl", "xxxl"],
@@ -609,6 +610,12 @@ def _wordy(values: pl.Series) -> tuple[float, float]:
     return (number(lettered) if lettered is not None else 0.0, number(length) if length is not None else 0.0)
 
 
+def one_to_one(sample: pl.DataFrame, one: str, other: str) -> bool:
+    """Each value of one column goes with one value of the other, and back: two names of the same groups."""
+    pairs = sample.select(one, other).unique()
+    return pairs.height == pairs[one].n_unique() == pairs[other].n_unique()
+
+
 def _labelled(keys: list[ColumnProfile], sample: pl.DataFrame) -> ColumnProfile:
     """Of a code and a title naming the same series (measure_cd + measure_title), the title; the code
     becomes its alias, never a second breakdown."""
@@ -616,8 +623,7 @@ def _labelled(keys: list[ColumnProfile], sample: pl.DataFrame) -> ColumnProfile:
     for other in keys[1:]:
         if other.name not in sample.columns or key.name not in sample.columns:
             continue
-        pairs = sample.select(key.name, other.name).unique()
-        if pairs.height == pairs[key.name].n_unique() == pairs[other.name].n_unique():
+        if one_to_one(sample, key.name, other.name):
             code, title = sorted((key, other), key=lambda c: _wordy(sample[c.name]))
             code.semantic = Semantic("code", detail="alias", evidence=[f"the code of each '{title.name}'"])
             return title

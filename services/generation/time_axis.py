@@ -224,8 +224,10 @@ def _in_range(sample: pl.DataFrame, name: str, low: int, high: int) -> bool:
     return bool((values == values.round(0)).all()) and low <= least and most <= high
 
 
-MONTH_NUMBERS = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                                                   "nov", "dec"), start=1)}
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+               "november", "december")
+MONTH_NUMBERS = {name: n for n, name in enumerate(MONTHS, start=1)}
 
 
 def _month_names(sample: pl.DataFrame, name: str) -> bool:
@@ -234,9 +236,7 @@ def _month_names(sample: pl.DataFrame, name: str) -> bool:
     if values.dtype != pl.String or values.len() == 0:
         return False
     seen = {str(v).strip().lower() for v in values.unique().to_list()}
-    full = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-            "november", "december"}
-    return seen <= full or seen <= set(MONTH_NUMBERS)
+    return seen <= set(MONTH_NAMES) or seen <= set(MONTHS)
 
 
 def _year_like(sample: pl.DataFrame, name: str) -> bool:
